@@ -1,0 +1,91 @@
+/**
+ * The module contract. A module PLANS, the engine APPLIES (pyinfra/Pulumi style):
+ *   prepare (controller side: read src files, render templates)  ->
+ *   facts   (commands + pure parsers, run right before planning in ONE round trip) ->
+ *   plan    (pure: params + facts -> Plan) ->
+ *   engine runs plan.steps (skipped in check mode) -> result() builds the registered value.
+ * "changed" means the plan has steps. Action modules (debug, set_fact, pause, wait_for, ...)
+ * implement `action` instead and talk to the host through ctx.transport themselves.
+ */
+import type { ExecResult, Become, Transport } from '../transport/types.js';
+
+/** A fact: one shell command plus a pure parser of its result. Testable from recorded output. */
+export interface Fact<T> {
+  cmd: string;
+  parse(r: ExecResult): T;
+}
+
+/** One change on the host: a POSIX sh command line (built with quote.ts), optional stdin. */
+export interface Step {
+  desc: string; // human text, e.g. "write /etc/exports"
+  cmd: string;
+  stdin?: string | Buffer;
+  /** exit codes that count as success (default [0]) */
+  okCodes?: number[];
+}
+
+/** A textual before/after for --diff (rendered as a unified diff by the reporter). */
+export interface Diff {
+  path: string; // what is diffed, e.g. "/etc/exports" or "firewalld zone public"
+  before: string;
+  after: string;
+}
+
+export type Plan =
+  | { kind: 'ok'; reason: string; result?: Record<string, unknown> }
+  | { kind: 'change'; reason: string; steps: Step[]; diff?: Diff[]; result?: Record<string, unknown> };
+
+/** Everything a module may use. No globals: all of it travels here. */
+export interface ModuleCtx {
+  host: string; // inventory hostname
+  /** gathered facts (ansible_facts.*: os_family, distribution, pkg_mgr, service_mgr, ...) — may be {} when gather_facts: false */
+  facts: Record<string, unknown>;
+  /** all variables visible to the task (after templating) */
+  vars: Record<string, unknown>;
+  check: boolean;
+  diff: boolean;
+  become: Become | null;
+  transport: Transport;
+  /** Resolve a controller-side file for `src:` (kind 'files') or template (kind 'templates'); absolute path, or throws InputError. */
+  findFile(kind: 'files' | 'templates', path: string): string;
+  /** Render a Jinja2 template text with the task's variables (for the template module). `file` is for error messages. */
+  render(text: string, file: string): string;
+  /** Progress/log line for -v output (never pass secrets). */
+  log(msg: string): void;
+}
+
+/** Result of an action module or of the engine after applying a plan. */
+export interface ActionResult {
+  changed: boolean;
+  failed?: boolean;
+  skipped?: boolean;
+  msg?: string;
+  /** extra keys for `register` (rc, stdout, stat, content...) */
+  data?: Record<string, unknown>;
+  /** variables to set on the host (set_fact) */
+  setVars?: Record<string, unknown>;
+  diff?: Diff[];
+}
+
+export interface Module<P = any, F = any> {
+  name: string;
+  /** other accepted names, e.g. ['ansible.builtin.copy'] */
+  aliases?: string[];
+  /** JSON Schema (ajv JSONSchemaType<P>): validation, TS type and docs in one place */
+  schema: object;
+  /** one-line description for docs/--help */
+  doc: string;
+  /** parameter that receives the free-form string: `command: ls -l` -> {cmd: "ls -l"} */
+  freeForm?: string;
+  /** controller-side preparation (read a src file, render a template). */
+  prepare?(params: P, ctx: ModuleCtx): Promise<P> | P;
+  /** facts to read right before planning */
+  facts?(params: P, ctx: ModuleCtx): Record<string, Fact<unknown>>;
+  /** pure planning */
+  plan?(params: P, facts: F, ctx: ModuleCtx): Plan;
+  /** build the registered result after steps ran (stepResults empty when ok or check mode) */
+  result?(params: P, facts: F, stepResults: ExecResult[], ctx: ModuleCtx): Record<string, unknown>;
+  /** for action modules (no plan/apply) */
+  action?(params: P, ctx: ModuleCtx): Promise<ActionResult>;
+  /** this module may be run in check mode by the action itself (it must honour ctx.check) */
+}

@@ -1,0 +1,59 @@
+/**
+ * Run events: a tagged union. Every renderer (plain, listr2 tty, json lines, report file)
+ * handles every kind (a `switch` with an exhaustive `never` check).
+ * Events never carry secrets: the engine redacts before emitting.
+ */
+import type { Diff } from '../modules/types.js';
+
+export type HostStatus = 'ok' | 'changed' | 'failed' | 'skipped' | 'unreachable' | 'rescued' | 'ignored';
+
+export interface Counts {
+  ok: number;
+  changed: number;
+  unreachable: number;
+  failed: number;
+  skipped: number;
+  rescued: number;
+  ignored: number;
+}
+
+export type RunEvent =
+  | { kind: 'run_start'; playbook: string; inventory: string; check: boolean; diff: boolean; time: string }
+  | { kind: 'play_start'; play: string; hosts: string[]; loc: string }
+  | { kind: 'task_start'; play: string; task: string; module: string; loc: string; hosts: string[]; handler?: boolean }
+  | {
+      kind: 'host_result';
+      task: string;
+      host: string;
+      status: HostStatus;
+      /** why: the plan's reason ("/etc/exports: line added") or the error message */
+      reason: string;
+      item?: string; // loop item label
+      diff?: Diff[];
+      durationMs: number;
+      /** registered data (redacted), only at -v and in JSON/report */
+      data?: Record<string, unknown>;
+      /** set when the host continues although failed (ignore_errors) */
+      ignored?: boolean;
+      check?: boolean;
+    }
+  | { kind: 'task_end'; task: string; durationMs: number }
+  | { kind: 'progress'; host: string; task: string; text: string; fraction?: number }
+  | { kind: 'warning'; msg: string; host?: string; loc?: string }
+  | { kind: 'log'; level: 1 | 2 | 3; msg: string; host?: string }
+  | { kind: 'list'; what: 'hosts' | 'tasks' | 'tags'; play: string; items: string[] }
+  | { kind: 'error'; msg: string; loc?: string; hint?: string }
+  | { kind: 'recap'; hosts: Record<string, Counts> }
+  | { kind: 'run_end'; exitCode: number; durationMs: number };
+
+export type EventKind = RunEvent['kind'];
+
+export interface Reporter {
+  emit(ev: RunEvent): void;
+  /** flush and stop live rendering */
+  close(): Promise<void>;
+}
+
+export function emptyCounts(): Counts {
+  return { ok: 0, changed: 0, unreachable: 0, failed: 0, skipped: 0, rescued: 0, ignored: 0 };
+}

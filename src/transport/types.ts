@@ -1,0 +1,51 @@
+/**
+ * Transport: how kvplay runs commands on one host. Implementations:
+ * ssh.ts (ssh2, one persistent connection + persistent remote shell) and local.ts.
+ * Only ssh.ts imports ssh2.
+ */
+
+/** Privilege escalation for one command (sudo). */
+export interface Become {
+  user: string; // target user, e.g. "root"
+  password?: string; // never printed
+}
+
+export interface ExecOptions {
+  /** Bytes fed to the command's standard input (default: none, stdin is /dev/null). */
+  stdin?: string | Buffer;
+  /** Run as another user via sudo. */
+  become?: Become | null;
+  /** Extra environment variables for this command (values are quoted by the transport). */
+  env?: Record<string, string>;
+  /** Working directory (quoted by the transport). */
+  cwd?: string;
+  /** Kill/abandon the command after this many ms (the result then has code 124 and timedOut). */
+  timeoutMs?: number;
+}
+
+/** Same shape for success and failure. Failure is decided by `code`, never by stderr. Output is never trimmed. */
+export interface ExecResult {
+  code: number;
+  stdout: string;
+  stderr: string;
+  timedOut?: boolean;
+}
+
+export interface Transport {
+  /** Inventory name of the host (for messages). */
+  readonly name: string;
+  /** Open the connection (idempotent). Throws UnreachableError. */
+  connect(): Promise<void>;
+  /**
+   * Run one POSIX sh command line (already quoted by the caller with src/transport/quote.ts).
+   * Throws UnreachableError only when the connection is lost/unusable; a failing command resolves with code != 0.
+   */
+  exec(cmd: string, opts?: ExecOptions): Promise<ExecResult>;
+  /**
+   * Run several commands in one round trip; each gets its own result (code/stdout/stderr).
+   * All run even if one fails. Same become for all.
+   */
+  execMany(cmds: string[], opts?: { become?: Become | null }): Promise<ExecResult[]>;
+  /** Close everything (idempotent). */
+  close(): Promise<void>;
+}

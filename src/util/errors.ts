@@ -1,0 +1,46 @@
+/** Source location of a value read from a YAML file (1-based line and column). */
+export interface Loc {
+  file: string;
+  line: number;
+  col: number;
+}
+
+export function fmtLoc(loc: Loc | undefined): string {
+  return loc ? `${loc.file}:${loc.line}:${loc.col}` : '<unknown>';
+}
+
+/**
+ * An error in the user's input (YAML, schema, inventory, template, pattern...).
+ * Always carries where it is and a one-line hint; rendered as
+ *   file:line:col: error: message
+ *     hint: ...
+ */
+export class InputError extends Error {
+  constructor(
+    message: string,
+    public loc: Loc | undefined,
+    public hint?: string,
+  ) {
+    super(message);
+    this.name = 'InputError';
+  }
+  format(): string {
+    return `${fmtLoc(this.loc)}: error: ${this.message}` + (this.hint ? `\n  hint: ${this.hint}` : '');
+  }
+}
+
+/** Several input errors found together (all schema errors of a file at once). */
+export class InputErrors extends Error {
+  constructor(public errors: InputError[]) {
+    super(errors.map((e) => e.format()).join('\n'));
+    this.name = 'InputErrors';
+  }
+}
+
+/** The host could not be reached (connect, auth, host key, connection lost). */
+export class UnreachableError extends Error {
+  constructor(message: string, public hint?: string) {
+    super(message);
+    this.name = 'UnreachableError';
+  }
+}
