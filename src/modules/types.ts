@@ -50,6 +50,10 @@ export interface ModuleCtx {
   findFile(kind: 'files' | 'templates', path: string): string;
   /** Render a Jinja2 template text with the task's variables (for the template module). `file` is for error messages. */
   render(text: string, file: string): string;
+  /** Evaluate a bare Jinja expression (debug var:, assert that:) with the task's variables. */
+  evalExpr(expr: string): unknown;
+  /** Report progress of a long action (progress bar in the reporter). */
+  progress(text: string, fraction?: number): void;
   /** Progress/log line for -v output (never pass secrets). */
   log(msg: string): void;
 }

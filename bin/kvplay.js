@@ -1,0 +1,11 @@
+#!/usr/bin/env node
+// kvplay entry point: runs the compiled CLI (npm run build compiles src/ into dist/).
+import { existsSync } from 'node:fs';
+import { fileURLToPath } from 'node:url';
+const main = new URL('../dist/src/cli/main.js', import.meta.url);
+if (!existsSync(fileURLToPath(main))) {
+  process.stderr.write('kvplay is not built: run `npm run build` in ' + fileURLToPath(new URL('..', import.meta.url)) + '\n');
+  process.exit(1);
+}
+const { main: run } = await import(main.href);
+process.exitCode = await run(process.argv.slice(2));

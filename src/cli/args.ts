@@ -1,0 +1,168 @@
+/** Command-line parsing for `kvplay PLAYBOOK [options]` (ansible-playbook's flags). */
+import { parseArgs } from 'node:util';
+import { readFileSync } from 'node:fs';
+import { parseYaml } from '../yaml/load.js';
+import { InputError } from '../util/errors.js';
+
+export interface CliOptions {
+  playbook?: string;
+  inventory: string[];
+  check: boolean;
+  diff: boolean;
+  limit?: string;
+  tags: string[];
+  skipTags: string[];
+  extraVars: Record<string, unknown>;
+  listHosts: boolean;
+  listTasks: boolean;
+  listTags: boolean;
+  syntaxCheck: boolean;
+  forks: number;
+  verbosity: number;
+  json: boolean;
+  report?: string;
+  acceptNewHostKeys: boolean;
+  knownHosts: string[];
+  askBecomePass: boolean;
+  become?: boolean;
+  user?: string;
+  help: boolean;
+  version: boolean;
+  listModules: boolean;
+}
+
+export const USAGE = `usage: kvplay PLAYBOOK [options]
+       kvplay lab up|down|status|reset|ssh HOST [CMD]
+
+Runs an Ansible-style YAML playbook over SSH, idempotently.
+With no -i, the local lab's inventory is used when the lab is up.
+
+options:
+  -i, --inventory FILE     inventory (YAML, Ansible format); may be repeated
+  -C, --check              predict changes, change nothing
+  -D, --diff               show the differences of changed files
+  -l, --limit PATTERN      run only on hosts matching PATTERN
+  -t, --tags TAGS          run only tasks with these tags (comma-separated)
+      --skip-tags TAGS     skip tasks with these tags
+  -e, --extra-vars VARS    k=v pairs, JSON/YAML, or @FILE; may be repeated
+      --list-hosts         list the hosts of each play and exit
+      --list-tasks         list the tasks of each play and exit
+      --list-tags          list the tags of each play and exit
+      --list-modules       list the modules kvplay has and exit
+      --syntax-check       check the playbook and exit
+  -f, --forks N            hosts handled at once (default 50)
+  -v, -vv, -vvv            more output
+      --json               one JSON event per line on stdout
+      --report FILE        write the whole run as JSON to FILE
+      --accept-new-host-keys  record unknown SSH host keys (changed keys are always refused)
+      --known-hosts FILE   extra known_hosts file; may be repeated
+  -K, --ask-become-pass    ask for the sudo password (or set KVPLAY_BECOME_PASSWORD)
+  -b, --become             run tasks with become
+  -u, --user USER          connect as USER by default
+  -h, --help               this help
+exit codes: 0 ok, 1 usage or input error, 2 a host failed, 4 a host unreachable`;
+
+/** Parse `-e` values: k=v pairs (quotes allowed), JSON/YAML mapping, or @file. */
+export function parseExtraVars(values: string[]): Record<string, unknown> {
+  const out: Record<string, unknown> = {};
+  for (const v of values) {
+    if (v.startsWith('@')) {
+      const file = v.slice(1);
+      let text: string;
+      try {
+        text = readFileSync(file, 'utf8');
+      } catch (e: any) {
+        throw new InputError(`cannot read extra vars file ${file}: ${e.code ?? e.message}`, { file: '<command line>', line: 1, col: 1 }, 'use -e @PATH with an existing YAML or JSON file');
+      }
+      const data = parseYaml(text, file);
+      if (!data || typeof data !== 'object' || Array.isArray(data)) throw new InputError('extra vars file must hold a mapping', { file, line: 1, col: 1 }, 'write "name: value" lines');
+      Object.assign(out, data);
+    } else if (/^\s*[{[]/.test(v)) {
+      const data = parseYaml(v, '<-e>');
+      if (!data || typeof data !== 'object' || Array.isArray(data)) throw new InputError('-e JSON must be an object', { file: '<-e>', line: 1, col: 1 }, `e.g. -e '{"a": 1}'`);
+      Object.assign(out, data);
+    } else {
+      Object.assign(out, parseKv(v));
+    }
+  }
+  return out;
+}
+
+/** `a=1 b="x y" c='z'` -> {a: "1", b: "x y", c: "z"} (values stay strings, as Ansible does). */
+export function parseKv(s: string): Record<string, string> {
+  const out: Record<string, string> = {};
+  const re = /\s*([A-Za-z_][A-Za-z0-9_]*)=("((?:[^"\\]|\\.)*)"|'([^']*)'|(\S*))/y;
+  let pos = 0;
+  while (pos < s.length) {
+    if (/^\s*$/.test(s.slice(pos))) break;
+    re.lastIndex = pos;
+    const m = re.exec(s);
+    if (!m) throw new InputError(`cannot parse extra vars '${s}'`, { file: '<-e>', line: 1, col: pos + 1 }, 'use key=value pairs, JSON, or @file');
+    out[m[1]] = m[3] !== undefined ? m[3].replace(/\\(.)/g, '$1') : m[4] !== undefined ? m[4] : m[5];
+    pos = re.lastIndex;
+  }
+  return out;
+}
+
+export function parseCli(argv: string[]): CliOptions {
+  const { values, positionals } = parseArgs({
+    args: argv,
+    allowPositionals: true,
+    strict: true,
+    options: {
+      inventory: { type: 'string', short: 'i', multiple: true },
+      check: { type: 'boolean', short: 'C' },
+      diff: { type: 'boolean', short: 'D' },
+      limit: { type: 'string', short: 'l' },
+      tags: { type: 'string', short: 't', multiple: true },
+      'skip-tags': { type: 'string', multiple: true },
+      'extra-vars': { type: 'string', short: 'e', multiple: true },
+      'list-hosts': { type: 'boolean' },
+      'list-tasks': { type: 'boolean' },
+      'list-tags': { type: 'boolean' },
+      'list-modules': { type: 'boolean' },
+      'syntax-check': { type: 'boolean' },
+      forks: { type: 'string', short: 'f' },
+      verbose: { type: 'boolean', short: 'v', multiple: true },
+      json: { type: 'boolean' },
+      report: { type: 'string' },
+      'accept-new-host-keys': { type: 'boolean' },
+      'known-hosts': { type: 'string', multiple: true },
+      'ask-become-pass': { type: 'boolean', short: 'K' },
+      become: { type: 'boolean', short: 'b' },
+      user: { type: 'string', short: 'u' },
+      help: { type: 'boolean', short: 'h' },
+      version: { type: 'boolean' },
+    },
+  });
+  const split = (l?: string[]) => (l ?? []).flatMap((x) => x.split(',')).map((x) => x.trim()).filter(Boolean);
+  const forks = values.forks === undefined ? 50 : Number(values.forks);
+  if (!Number.isInteger(forks) || forks < 1) throw new Error(`--forks must be a positive whole number, got '${values.forks}'`);
+  if (positionals.length > 1) throw new Error(`one playbook at a time, got: ${positionals.join(' ')}`);
+  return {
+    playbook: positionals[0],
+    inventory: values.inventory ?? [],
+    check: !!values.check,
+    diff: !!values.diff,
+    limit: values.limit,
+    tags: split(values.tags),
+    skipTags: split(values['skip-tags']),
+    extraVars: parseExtraVars(values['extra-vars'] ?? []),
+    listHosts: !!values['list-hosts'],
+    listTasks: !!values['list-tasks'],
+    listTags: !!values['list-tags'],
+    listModules: !!values['list-modules'],
+    syntaxCheck: !!values['syntax-check'],
+    forks,
+    verbosity: Math.min(3, values.verbose?.length ?? 0),
+    json: !!values.json,
+    report: values.report,
+    acceptNewHostKeys: !!values['accept-new-host-keys'],
+    knownHosts: values['known-hosts'] ?? [],
+    askBecomePass: !!values['ask-become-pass'],
+    become: values.become ? true : undefined,
+    user: values.user,
+    help: !!values.help,
+    version: !!values.version,
+  };
+}

@@ -1,0 +1,148 @@
+/**
+ * The execution context of one task on one host: keywords resolved through
+ * play -> blocks/includes -> task (become, check_mode, no_log, ignore_errors, environment,
+ * delegate_to), and the transport to use (the host's, or the delegate's), created lazily.
+ */
+import { createTransport, becomeFor } from '../transport/index.js';
+import { LocalTransport } from '../transport/local.js';
+import type { Become, ExecOptions, Transport } from '../transport/types.js';
+import { renderDeep, truthy } from '../template/index.js';
+import { InputError } from '../util/errors.js';
+import type { Cond, Play, Task, Vars } from '../playbook/model.js';
+import type { HostState, RunState } from './state.js';
+import { SECRET_VAR } from './state.js';
+
+/** Keywords inherited from enclosing blocks and dynamic includes. */
+export interface Inh {
+  when: Cond[];
+  tags: string[];
+  vars: Vars[];
+  become?: boolean;
+  becomeUser?: string;
+  environment?: unknown;
+  ignoreErrors?: boolean | string;
+  noLog?: boolean | string;
+  checkMode?: boolean;
+  delegateTo?: string;
+}
+
+export const ROOT_INH: Inh = { when: [], tags: [], vars: [] };
+
+/** Block/include keywords pushed onto the inherited ones (inner wins). */
+export function pushInh(inh: Inh, t: Task): Inh {
+  return {
+    when: [...inh.when, ...(t.kind === 'block' || t.kind === 'include' ? t.when : [])],
+    tags: [...inh.tags, ...t.tags],
+    vars: t.vars ? [...inh.vars, t.vars] : inh.vars,
+    become: t.become ?? inh.become,
+    becomeUser: t.becomeUser ?? inh.becomeUser,
+    environment: t.environment ?? inh.environment,
+    ignoreErrors: t.ignoreErrors ?? inh.ignoreErrors,
+    noLog: t.noLog ?? inh.noLog,
+    checkMode: t.checkMode ?? inh.checkMode,
+    delegateTo: t.delegateTo ?? inh.delegateTo,
+  };
+}
+
+export interface ExecContext {
+  when: Cond[];
+  check: boolean;
+  diff: boolean;
+  noLog: boolean;
+  ignoreErrors: boolean;
+  become: Become | null;
+  transport(): Promise<Transport>;
+}
+
+/** Connection vars of a host, templated (ansible_host may be "{{ ... }}"). */
+function connVars(run: RunState, h: HostState, vars: Vars): Vars {
+  const out: Vars = {};
+  for (const [k, v] of Object.entries(h.invVars)) {
+    if (k.startsWith('ansible_') || k.startsWith('kvplay_')) out[k] = renderDeep(v, vars);
+  }
+  if (run.opts.user && out.ansible_user === undefined) out.ansible_user = run.opts.user;
+  return out;
+}
+
+/** The host's transport (connected once, kept for the whole run). */
+export async function hostTransport(run: RunState, h: HostState, vars: Vars): Promise<Transport> {
+  if (!h.transport) {
+    const cv = connVars(run, h, vars);
+    for (const [k, v] of Object.entries(cv)) if (SECRET_VAR.test(k) && typeof v === 'string' && v) run.secrets.add(v);
+    h.transport = createTransport(h.name, cv, { knownHostsFiles: run.opts.knownHostsFiles, acceptNewHostKeys: run.opts.acceptNewHostKeys });
+  }
+  await h.transport.connect();
+  return h.transport;
+}
+
+/** A transport that adds environment variables to every command. */
+function withEnv(t: Transport, env: Record<string, string>): Transport {
+  const merge = (o?: ExecOptions): ExecOptions => ({ ...(o ?? {}), env: { ...env, ...(o?.env ?? {}) } });
+  return {
+    name: t.name,
+    connect: () => t.connect(),
+    close: () => t.close(),
+    exec: (cmd, o) => t.exec(cmd, merge(o)),
+    execMany: (cmds, o) => {
+      const prefix = Object.entries(env).map(([k, v]) => `export ${k}=${shq(v)}; `).join('');
+      return t.execMany(cmds.map((c) => prefix + c), o);
+    },
+  };
+}
+const shq = (v: string) => "'" + v.replace(/'/g, `'\\''`) + "'";
+
+const boolish = (v: unknown, vars: Vars): boolean => {
+  if (v === undefined || v === null) return false;
+  if (typeof v === 'boolean') return v;
+  return truthy(renderDeep(v, vars));
+};
+
+export function execContext(run: RunState, play: Play, h: HostState, t: Task, inh: Inh, vars: Vars): ExecContext {
+  const checkMode = t.checkMode ?? inh.checkMode ?? play.checkMode;
+  const check = checkMode === undefined ? run.opts.check : checkMode;
+  const becomeOn = t.become ?? inh.become ?? play.become ?? run.opts.become;
+  const becomeUser = t.becomeUser ?? inh.becomeUser ?? play.becomeUser;
+  const hv = { ...vars };
+  if (run.opts.becomePassword && hv.ansible_become_password === undefined) hv.ansible_become_password = run.opts.becomePassword;
+  const become = becomeFor(renderConn(hv, vars), { become: becomeOn, become_user: becomeUser });
+  if (become?.password) run.secrets.add(become.password);
+  const envRaw = t.environment ?? inh.environment ?? play.environment;
+  let env: Record<string, string> | undefined;
+  if (envRaw !== undefined) {
+    const e = renderDeep(envRaw, vars);
+    if (!e || typeof e !== 'object' || Array.isArray(e)) throw new InputError("'environment' must be a mapping", t.loc, 'e.g. environment: {LANG: C}');
+    env = {};
+    for (const [k, v] of Object.entries(e as Vars)) {
+      if (!/^[A-Za-z_][A-Za-z0-9_]*$/.test(k)) throw new InputError(`invalid environment variable name '${k}'`, t.loc, 'names are letters, digits and _');
+      env[k] = String(v);
+    }
+  }
+  const delegate = t.delegateTo ?? inh.delegateTo;
+  return {
+    when: inh.when,
+    check,
+    diff: false,
+    noLog: boolish(t.noLog ?? inh.noLog ?? play.noLog, vars),
+    ignoreErrors: boolish(t.ignoreErrors ?? inh.ignoreErrors ?? play.ignoreErrors, vars),
+    become,
+    transport: async () => {
+      let tr: Transport;
+      if (delegate !== undefined) {
+        const name = String(renderDeep(delegate, vars));
+        const dh = run.hosts.get(name);
+        if (dh) tr = await hostTransport(run, dh, vars);
+        else if (name === 'localhost' || name === '127.0.0.1') tr = new LocalTransport('localhost');
+        else throw new InputError(`delegate_to host '${name}' is not in the inventory`, t.loc, 'add it to the inventory or use localhost');
+      } else tr = await hostTransport(run, h, vars);
+      return env ? withEnv(tr, env) : tr;
+    },
+  };
+}
+
+function renderConn(hv: Vars, vars: Vars): Vars {
+  const out: Vars = {};
+  for (const k of ['ansible_become', 'ansible_become_user', 'ansible_become_password', 'ansible_become_pass', 'ansible_user']) {
+    if (hv[k] !== undefined) out[k] = renderDeep(hv[k], vars);
+  }
+  return out;
+}

@@ -1,0 +1,86 @@
+/** Run-wide and per-host state of the engine. No globals: one RunState travels everywhere. */
+import type { Transport } from '../transport/types.js';
+import type { Reporter, Counts } from '../report/events.js';
+import { emptyCounts } from '../report/events.js';
+import type { Vars } from '../playbook/model.js';
+
+export interface RunOptions {
+  check: boolean;
+  diff: boolean;
+  limit?: string;
+  tags: string[];
+  skipTags: string[];
+  extraVars: Vars;
+  forks: number;
+  verbosity: number;
+  knownHostsFiles: string[];
+  acceptNewHostKeys: boolean;
+  /** become password from -K / KVPLAY_BECOME_PASSWORD */
+  becomePassword?: string;
+  /** CLI --become / --user overrides */
+  become?: boolean;
+  user?: string;
+}
+
+export interface HostState {
+  name: string;
+  /** inventory vars (group + host, raw, templated lazily) */
+  invVars: Vars;
+  /** gathered facts (ansible_facts) */
+  facts: Vars;
+  factsGathered: boolean;
+  /** set_fact / register results: host-level vars that outlive a play */
+  hostFacts: Vars;
+  transport?: Transport;
+  failed: boolean;
+  unreachable: boolean;
+  /** meta: end_host, or removed from the play */
+  ended: boolean;
+  notified: Set<string>;
+  counts: Counts;
+}
+
+export interface RunState {
+  opts: RunOptions;
+  reporter: Reporter;
+  hosts: Map<string, HostState>;
+  /** values never to be printed */
+  secrets: Set<string>;
+  /** inventory groups (name -> hosts) for the `groups` magic var */
+  groups: Record<string, string[]>;
+  groupsOf(host: string): string[];
+  playbookDir: string;
+  inventoryFile: string;
+  /** set by any_errors_fatal or end of run */
+  aborted: boolean;
+}
+
+export function newHostState(name: string, invVars: Vars): HostState {
+  return {
+    name,
+    invVars,
+    facts: {},
+    factsGathered: false,
+    hostFacts: {},
+    failed: false,
+    unreachable: false,
+    ended: false,
+    notified: new Set(),
+    counts: emptyCounts(),
+  };
+}
+
+/** Run fn over items with at most `limit` at once (forks). */
+export async function mapLimit<T>(items: T[], limit: number, fn: (t: T) => Promise<void>): Promise<void> {
+  let next = 0;
+  const worker = async () => {
+    while (next < items.length) {
+      const i = next++;
+      await fn(items[i]);
+    }
+  };
+  await Promise.all(Array.from({ length: Math.max(1, Math.min(limit, items.length)) }, worker));
+}
+
+/** Variable names whose values are secrets (never printed). */
+export const SECRET_VAR = /(^|_)(password|passwd|pass|secret|token|api_key|private_key_passphrase)$/i;

@@ -1,0 +1,97 @@
+/**
+ * Variable layering, lowest to highest (Ansible's order, the subset kvplay has):
+ * role defaults < inventory group vars < inventory host vars < facts < play vars / vars_files
+ * < role vars (+ role params) < block vars < task vars < set_fact / register < extra vars.
+ * Magic variables (inventory_hostname, groups, group_names, hostvars, playbook_dir, role_path,
+ * ansible_check_mode, ansible_play_hosts, item...) sit on top. Templates inside values are
+ * rendered lazily by src/template when used.
+ */
+import type { Play, Task, Vars } from '../playbook/model.js';
+import type { HostState, RunState } from './state.js';
+
+/** Facts exposed as ansible_facts.X and ansible_X. */
+export function factVars(facts: Vars): Vars {
+  const out: Vars = { ansible_facts: facts };
+  for (const [k, v] of Object.entries(facts)) out['ansible_' + k] = v;
+  return out;
+}
+
+/** Vars of another host as `hostvars[NAME]` shows them. */
+function hostVarsOf(run: RunState, h: HostState): Vars {
+  return { ...h.invVars, ...factVars(h.facts), ...h.hostFacts, inventory_hostname: h.name, group_names: run.groupsOf(h.name) };
+}
+
+/** A lazy `hostvars` mapping: a host's vars are built only when a template reads them. */
+export function hostvarsProxy(run: RunState): Vars {
+  const cache = new Map<string, Vars>();
+  const target: Vars = {};
+  return new Proxy(target, {
+    get(_t, k) {
+      if (typeof k !== 'string') return undefined;
+      const h = run.hosts.get(k);
+      if (!h) return undefined;
+      if (!cache.has(k)) cache.set(k, hostVarsOf(run, h));
+      return cache.get(k);
+    },
+    has(_t, k) {
+      return typeof k === 'string' && run.hosts.has(k);
+    },
+    ownKeys() {
+      return [...run.hosts.keys()];
+    },
+    getOwnPropertyDescriptor(_t, k) {
+      if (typeof k !== 'string' || !run.hosts.has(k)) return undefined;
+      return { enumerable: true, configurable: true, writable: false, value: this.get!(_t, k, undefined) };
+    },
+  });
+}
+
+export interface Layers {
+  /** extra vars per block (outermost first) */
+  blockVars: Vars[];
+  /** loop variables etc. */
+  loopVars?: Vars;
+}
+
+export function taskVars(run: RunState, play: Play & { varsFilesData?: Vars }, host: HostState, task: Task, layers: Layers, playHosts: string[]): Vars {
+  const role = task.scope.role;
+  const roleDefaults: Vars = {};
+  for (const r of play.roles) Object.assign(roleDefaults, r.defaults);
+  if (role) Object.assign(roleDefaults, role.defaults);
+  return Object.assign(
+    {},
+    roleDefaults,
+    host.invVars,
+    factVars(host.facts),
+    play.vars,
+    play.varsFilesData ?? {},
+    role?.vars ?? {},
+    task.scope.params ?? {},
+    ...layers.blockVars,
+    task.vars ?? {},
+    host.hostFacts,
+    run.opts.extraVars,
+    {
+      inventory_hostname: host.name,
+      inventory_hostname_short: host.name.split('.')[0],
+      group_names: run.groupsOf(host.name),
+      groups: run.groups,
+      hostvars: hostvarsProxy(run),
+      playbook_dir: run.playbookDir,
+      inventory_file: run.inventoryFile,
+      inventory_dir: run.inventoryFile ? run.inventoryFile.replace(/\/[^/]*$/, '') : '',
+      role_path: role?.path,
+      role_name: role?.name,
+      ansible_check_mode: run.opts.check,
+      ansible_diff_mode: run.opts.diff,
+      ansible_play_hosts: playHosts,
+      ansible_play_batch: playHosts,
+      ansible_play_hosts_all: playHosts,
+      ansible_play_name: play.name,
+      ansible_verbosity: run.opts.verbosity,
+      ansible_version: { full: '2.14.0', major: 2, minor: 14, string: 'kvplay' },
+      kvplay: true,
+    },
+    layers.loopVars ?? {},
+  );
+}

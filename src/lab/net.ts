@@ -1,0 +1,71 @@
+/** The lab network on the machine: one bridge with a private /24, one veth per host (made by nspawn). */
+import { BRIDGE, HOSTS, SUBNET_CANDIDATES } from './config.js';
+import { LabError, run, runOk } from './sys.js';
+
+interface Route {
+  dst: string;
+  dev?: string;
+}
+
+function ipToInt(ip: string): number {
+  const p = ip.split('.').map(Number);
+  return ((p[0] << 24) | (p[1] << 16) | (p[2] << 8) | p[3]) >>> 0;
+}
+
+/** Does the /24 `prefix` (three octets) overlap the route destination `dst` (a.b.c.d[/n])? */
+export function overlaps(prefix: string, dst: string): boolean {
+  if (dst === 'default' || dst.includes(':')) return false;
+  const [addr, lenS] = dst.split('/');
+  if (!/^\d+\.\d+\.\d+\.\d+$/.test(addr)) return false;
+  const len = Math.min(lenS === undefined ? 32 : Number(lenS), 24);
+  const mask = len === 0 ? 0 : (0xffffffff << (32 - len)) >>> 0;
+  return ((ipToInt(addr) & mask) >>> 0) === ((ipToInt(prefix + '.0') & mask) >>> 0);
+}
+
+/** The first candidate /24 that no route on the machine (other than the lab bridge's own) touches. */
+export function chooseSubnet(routes: Route[], candidates = SUBNET_CANDIDATES): string {
+  const env = process.env.KVPLAY_LAB_SUBNET; // e.g. 10.99.0  (three octets)
+  const list = env ? [env.replace(/\.0(\/24)?$/, '')] : candidates;
+  for (const c of list) {
+    if (!routes.some((r) => r.dev !== BRIDGE && overlaps(c, r.dst))) return c;
+  }
+  throw new LabError(
+    `every candidate lab network collides with a route on this machine: ${list.map((c) => c + '.0/24').join(', ')}`,
+    'set KVPLAY_LAB_SUBNET to three octets of a free /24, e.g. KVPLAY_LAB_SUBNET=10.99.7',
+  );
+}
+
+export async function machineRoutes(): Promise<Route[]> {
+  const out = await runOk('ip', ['-j', '-4', 'route', 'show', 'table', 'all']);
+  return (JSON.parse(out || '[]') as any[]).map((r) => ({ dst: String(r.dst), dev: r.dev }));
+}
+
+export async function linkExists(name: string): Promise<boolean> {
+  return (await run('ip', ['link', 'show', 'dev', name])).code === 0;
+}
+
+export async function labLinks(): Promise<string[]> {
+  const out = await runOk('ip', ['-j', 'link']);
+  const ours = new Set([BRIDGE, ...HOSTS.map((h) => h.veth)]);
+  return (JSON.parse(out || '[]') as any[]).map((l) => String(l.ifname)).filter((n) => ours.has(n));
+}
+
+/** Create (or fix up) the lab bridge with address <subnet>.1/24. No forwarding, no NAT. */
+export async function ensureBridge(subnet: string): Promise<void> {
+  if (!(await linkExists(BRIDGE))) {
+    const r = await run('ip', ['link', 'add', BRIDGE, 'type', 'bridge', 'stp_state', '0', 'forward_delay', '0']);
+    if (r.code !== 0 && !(await linkExists(BRIDGE))) throw new LabError(`cannot create bridge ${BRIDGE}: ${r.stderr.trim()}`);
+  }
+  const addr = `${subnet}.1/24`;
+  const cur = JSON.parse((await runOk('ip', ['-j', '-4', 'addr', 'show', 'dev', BRIDGE])) || '[]') as any[];
+  const have: string[] = (cur[0]?.addr_info ?? []).map((a: any) => `${a.local}/${a.prefixlen}`);
+  for (const a of have) if (a !== addr) await runOk('ip', ['addr', 'del', a, 'dev', BRIDGE]);
+  if (!have.includes(addr)) await runOk('ip', ['addr', 'add', addr, 'dev', BRIDGE]);
+  await runOk('ip', ['link', 'set', BRIDGE, 'up']);
+}
+
+/** Remove the hosts' veths (normally gone with their containers) and the bridge. */
+export async function removeNetwork(): Promise<void> {
+  for (const h of HOSTS) if (await linkExists(h.veth)) await run('ip', ['link', 'del', h.veth]);
+  if (await linkExists(BRIDGE)) await runOk('ip', ['link', 'del', BRIDGE]);
+}

@@ -1,0 +1,160 @@
+/** Process helpers, preflight checks and the lab lock. */
+import { spawn, spawnSync } from 'node:child_process';
+import { closeSync, existsSync, mkdirSync, openSync, readFileSync, unlinkSync, writeSync } from 'node:fs';
+import { dirname } from 'node:path';
+
+export class LabError extends Error {
+  constructor(message: string, public hint?: string) {
+    super(message);
+    this.name = 'LabError';
+  }
+}
+
+export interface RunResult {
+  code: number;
+  stdout: string;
+  stderr: string;
+}
+
+export interface RunOpts {
+  input?: string;
+  env?: NodeJS.ProcessEnv;
+  cwd?: string;
+  /** stream output to this file descriptor / inherit instead of capturing */
+  inherit?: boolean;
+  timeoutMs?: number;
+}
+
+/** Run a command without a shell; never throws for a non-zero exit. */
+export function run(cmd: string, args: string[], opts: RunOpts = {}): Promise<RunResult> {
+  return new Promise((resolve) => {
+    const child = spawn(cmd, args, {
+      env: opts.env ?? process.env,
+      cwd: opts.cwd,
+      stdio: [opts.input === undefined ? 'ignore' : 'pipe', opts.inherit ? 'inherit' : 'pipe', opts.inherit ? 'inherit' : 'pipe'],
+    });
+    let stdout = '';
+    let stderr = '';
+    child.stdout?.on('data', (d) => (stdout += d));
+    child.stderr?.on('data', (d) => (stderr += d));
+    let timer: NodeJS.Timeout | undefined;
+    if (opts.timeoutMs) timer = setTimeout(() => child.kill('SIGKILL'), opts.timeoutMs);
+    child.on('error', (e) => {
+      if (timer) clearTimeout(timer);
+      resolve({ code: 127, stdout, stderr: stderr + String(e) });
+    });
+    child.on('close', (code, sig) => {
+      if (timer) clearTimeout(timer);
+      resolve({ code: code ?? (sig ? 128 : 1), stdout, stderr });
+    });
+    if (opts.input !== undefined) child.stdin!.end(opts.input);
+  });
+}
+
+/** Run a command and throw a LabError with its stderr when it fails. */
+export async function runOk(cmd: string, args: string[], opts: RunOpts = {}): Promise<string> {
+  const r = await run(cmd, args, opts);
+  if (r.code !== 0) {
+    const tail = (r.stderr || r.stdout).trim().split('\n').slice(-15).join('\n');
+    throw new LabError(`command failed (exit ${r.code}): ${cmd} ${args.join(' ')}\n${tail}`);
+  }
+  return r.stdout;
+}
+
+export function runSync(cmd: string, args: string[]): RunResult {
+  const r = spawnSync(cmd, args, { encoding: 'utf8' });
+  return { code: r.status ?? 1, stdout: r.stdout ?? '', stderr: r.stderr ?? String(r.error ?? '') };
+}
+
+export const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
+
+export function pidAlive(pid: number | undefined): boolean {
+  if (!pid) return false;
+  try {
+    process.kill(pid, 0);
+  } catch {
+    return false;
+  }
+  // a zombie counts as dead
+  try {
+    const st = readFileSync(`/proc/${pid}/stat`, 'utf8');
+    return st.slice(st.lastIndexOf(')') + 2, st.lastIndexOf(')') + 3) !== 'Z';
+  } catch {
+    return false;
+  }
+}
+
+/** Tools the lab needs and the Debian package that provides each. */
+export const TOOLS: Record<string, string> = {
+  'systemd-nspawn': 'systemd-container',
+  mmdebstrap: 'mmdebstrap',
+  zstd: 'zstd',
+  'dpkg-scanpackages': 'dpkg-dev',
+  ip: 'iproute2',
+  ssh: 'openssh-client',
+  'ssh-keygen': 'openssh-client',
+  nsenter: 'util-linux',
+  mount: 'mount',
+  umount: 'mount',
+  tar: 'tar',
+  'apt-get': 'apt',
+  chroot: 'coreutils',
+};
+
+function onPath(tool: string): boolean {
+  const dirs = (process.env.PATH || '/usr/sbin:/usr/bin:/sbin:/bin').split(':').concat(['/usr/sbin', '/sbin']);
+  return dirs.some((d) => d && existsSync(`${d}/${tool}`));
+}
+
+/** Throws a LabError when the lab cannot run here: not Linux, not root, a tool missing. */
+export function preflight(tools: string[] = Object.keys(TOOLS)): void {
+  if (process.platform !== 'linux') throw new LabError(`the lab needs Linux (this is ${process.platform})`);
+  if (typeof process.getuid === 'function' && process.getuid() !== 0)
+    throw new LabError('the lab needs root (it creates containers, a bridge and mounts)', 'run it as root, e.g. with sudo');
+  const missing = tools.filter((t) => !onPath(t));
+  if (missing.length) {
+    const pkgs = [...new Set(missing.map((t) => TOOLS[t] ?? t))];
+    throw new LabError(
+      `missing tool${missing.length > 1 ? 's' : ''}: ${missing.map((t) => `${t} (Debian package ${TOOLS[t] ?? '?'})`).join(', ')}`,
+      `apt-get install ${pkgs.join(' ')}`,
+    );
+  }
+}
+
+/** An exclusive lock file holding our PID; a stale lock (dead PID) is taken over. */
+export async function withLock<T>(path: string, fn: () => Promise<T>, waitMs = 15 * 60_000): Promise<T> {
+  mkdirSync(dirname(path), { recursive: true });
+  const start = Date.now();
+  for (;;) {
+    try {
+      const fd = openSync(path, 'wx');
+      writeSync(fd, String(process.pid));
+      closeSync(fd);
+      break;
+    } catch (e: any) {
+      if (e.code !== 'EEXIST') throw e;
+      let holder = 0;
+      try {
+        holder = Number(readFileSync(path, 'utf8').trim());
+      } catch {
+        continue;
+      }
+      if (holder === process.pid) throw new LabError(`lab lock ${path} is already held by this process`);
+      if (!pidAlive(holder)) {
+        try {
+          unlinkSync(path);
+        } catch {}
+        continue;
+      }
+      if (Date.now() - start > waitMs) throw new LabError(`another kvplay lab command (PID ${holder}) holds ${path}`);
+      await sleep(250);
+    }
+  }
+  try {
+    return await fn();
+  } finally {
+    try {
+      unlinkSync(path);
+    } catch {}
+  }
+}

@@ -1,0 +1,28 @@
+/** Static template checks at load time: every template string of a task must parse. */
+import { InputError, type Loc } from '../util/errors.js';
+import { valueLocOf, itemLocOf } from '../yaml/load.js';
+import { syntaxError } from '../template/index.js';
+import type { ModuleTask } from './model.js';
+
+function walk(v: unknown, loc: Loc, out: InputError[], owner?: unknown, key?: string | number): void {
+  const here = owner === undefined ? loc : (typeof key === 'number' ? itemLocOf(owner, key) : valueLocOf(owner, String(key))) ?? loc;
+  if (typeof v === 'string') {
+    if (v.includes('{{') || v.includes('{%')) {
+      const e = syntaxError(v, here, false);
+      if (e) out.push(e);
+    }
+  } else if (Array.isArray(v)) v.forEach((x, i) => walk(x, here, out, v, i));
+  else if (v && typeof v === 'object') for (const [k, x] of Object.entries(v)) walk(x, here, out, v, k);
+}
+
+/** Check the templates in a task's params, loop, and bare expressions (when/changed_when/failed_when/until). */
+export function checkTemplates(t: ModuleTask, raw: Record<string, unknown>, out: InputError[]): void {
+  walk(t.params, t.loc, out, raw, t.module in raw ? t.module : Object.keys(raw).find((k) => raw[k] === t.params));
+  if (t.loop !== undefined) walk(t.loop, t.loc, out, raw, t.loopKind);
+  for (const c of [...t.when, ...(t.changedWhen ?? []), ...(t.failedWhen ?? []), ...(t.until ? [t.until] : [])]) {
+    if (typeof c.expr === 'string') {
+      const e = syntaxError(c.expr, c.loc, true);
+      if (e) out.push(e);
+    }
+  }
+}

@@ -1,0 +1,222 @@
+/**
+ * Load a playbook: plays, roles (Ansible's layout), static imports, with every error of every
+ * file collected at once (InputErrors) before any host is contacted.
+ */
+import { dirname, resolve, isAbsolute } from 'node:path';
+import { existsSync } from 'node:fs';
+import { InputError, InputErrors, type Loc } from '../util/errors.js';
+import { keyLocOf, valueLocOf, itemLocOf, loadYamlFile } from '../yaml/load.js';
+import { didYouMean } from '../util/suggest.js';
+import { PLAY_KEYS, UNSUPPORTED } from './keywords.js';
+import { parseTaskList, parseTags, roleTasks, findYaml, toList, loadTaskFile, type LoadCtx } from './tasks.js';
+import type { Play, Playbook, Role, Scope, Task, Vars } from './model.js';
+
+const isObj = (v: unknown): v is Record<string, unknown> => !!v && typeof v === 'object' && !Array.isArray(v);
+
+export interface LoadOptions {
+  /** extra role directories (KVPLAY_ROLES_PATH) */
+  rolesPath?: string[];
+}
+
+/** Where roles are looked up: PLAYBOOK_DIR/roles, then PLAYBOOK_DIR/../roles (kvplay's layout: playbooks/ and roles/ side by side), then KVPLAY_ROLES_PATH. */
+export function roleSearchPath(playbookDir: string, extra: string[] = []): string[] {
+  const env = (process.env.KVPLAY_ROLES_PATH ?? '').split(':').filter(Boolean);
+  return [resolve(playbookDir, 'roles'), resolve(playbookDir, '..', 'roles'), ...extra, ...env];
+}
+
+function yamlOrEmpty(file: string | undefined, ctx: LoadCtx, from: Loc): Vars {
+  if (!file) return {};
+  try {
+    const v = loadYamlFile(file, from);
+    if (v == null) return {};
+    if (!isObj(v)) {
+      ctx.errors.push(new InputError('expected a mapping of variables', { file, line: 1, col: 1 }, 'write "name: value" lines'));
+      return {};
+    }
+    return v;
+  } catch (e: any) {
+    if (e instanceof InputError) ctx.errors.push(e);
+    else if (e?.errors) ctx.errors.push(...e.errors);
+    else throw e;
+    return {};
+  }
+}
+
+export function loadPlaybook(file: string, opts: LoadOptions = {}): Playbook {
+  const path = resolve(file);
+  const dir = dirname(path);
+  const errors: InputError[] = [];
+  const roles = new Map<string, Role>();
+  const search = roleSearchPath(dir, opts.rolesPath);
+  const ctx: LoadCtx = {
+    errors,
+    stack: [],
+    defined: new Set(),
+    loadRole(name, loc, stack) {
+      const found = search.map((d) => resolve(d, name)).find((d) => existsSync(d));
+      const rpath = isAbsolute(name) || name.startsWith('.') ? resolve(dir, name) : found;
+      if (!rpath || !existsSync(rpath)) {
+        errors.push(new InputError(`role '${name}' not found`, loc, `looked in: ${search.join(', ')}`));
+        return undefined;
+      }
+      if (roles.has(rpath)) return roles.get(rpath);
+      if (stack.includes(rpath)) {
+        errors.push(new InputError(`role dependency loop: ${[...stack, rpath].join(' -> ')}`, loc, 'remove the circular dependency in meta/main.yaml'));
+        return undefined;
+      }
+      const role: Role = {
+        name,
+        path: rpath,
+        defaults: yamlOrEmpty(findYaml(resolve(rpath, 'defaults', 'main')), ctx, loc),
+        vars: yamlOrEmpty(findYaml(resolve(rpath, 'vars', 'main')), ctx, loc),
+        handlers: [],
+      };
+      roles.set(rpath, role);
+      const hfile = findYaml(resolve(rpath, 'handlers', 'main'));
+      if (hfile) {
+        const scope: Scope = { role, dir: dirname(hfile), inherited: { when: [], tags: [], vars: [] } };
+        role.handlers = loadTaskFile(hfile, loc, scope, ctx) ?? [];
+        markHandlers(role.handlers, ctx, hfile);
+      }
+      return role;
+    },
+  };
+
+  const plays: Play[] = [];
+  const loadFile = (f: string, from: Loc | undefined, stack: string[]) => {
+    if (stack.includes(f)) {
+      errors.push(new InputError(`import_playbook loop: ${[...stack, f].join(' -> ')}`, from, 'a playbook must not import itself'));
+      return;
+    }
+    let data: unknown;
+    try {
+      data = loadYamlFile(f, from);
+    } catch (e: any) {
+      if (e instanceof InputError) errors.push(e);
+      else if (e?.errors) errors.push(...e.errors);
+      else throw e;
+      return;
+    }
+    const top: Loc = { file: f, line: 1, col: 1 };
+    if (!Array.isArray(data)) {
+      errors.push(new InputError('a playbook must be a list of plays', top, 'start each play with "- hosts: PATTERN"'));
+      return;
+    }
+    data.forEach((p, i) => {
+      const loc = itemLocOf(data, i) ?? top;
+      if (isObj(p) && 'import_playbook' in p) {
+        const target = resolve(dirname(f), String(p.import_playbook));
+        loadFile(target, valueLocOf(p, 'import_playbook'), [...stack, f]);
+        return;
+      }
+      const play = parsePlay(p, loc, dirname(f), ctx);
+      if (play) plays.push(play);
+    });
+  };
+  loadFile(path, undefined, []);
+  if (errors.length) throw new InputErrors(dedupe(errors));
+  return { file: path, dir, plays };
+}
+
+function dedupe(errs: InputError[]): InputError[] {
+  const seen = new Set<string>();
+  return errs.filter((e) => {
+    const k = e.format();
+    if (seen.has(k)) return false;
+    seen.add(k);
+    return true;
+  });
+}
+
+function markHandlers(list: Task[], ctx: LoadCtx, file: string): void {
+  for (const h of list) {
+    if (h.kind === 'block') ctx.errors.push(new InputError('blocks are not allowed in handlers', h.loc, 'write handlers as plain tasks'));
+    void file;
+  }
+}
+
+function parsePlay(p: unknown, loc: Loc, dir: string, ctx: LoadCtx): Play | undefined {
+  if (!isObj(p)) {
+    ctx.errors.push(new InputError('a play must be a mapping', loc, 'a play starts with "- hosts: PATTERN"'));
+    return undefined;
+  }
+  for (const k of Object.keys(p)) {
+    if (PLAY_KEYS.has(k)) continue;
+    if (UNSUPPORTED[k]) ctx.errors.push(new InputError(`'${k}' is not supported by kvplay`, keyLocOf(p, k), UNSUPPORTED[k]));
+    else ctx.errors.push(new InputError(`unknown play keyword '${k}'`, keyLocOf(p, k), didYouMean(k, PLAY_KEYS) || (['command', 'shell', 'copy', 'file', 'debug'].includes(k) ? 'tasks go under "tasks:"' : `play keywords: ${[...PLAY_KEYS].join(', ')}`)));
+  }
+  if (p.hosts === undefined || p.hosts === null || p.hosts === '') {
+    ctx.errors.push(new InputError("play has no 'hosts'", loc, 'add "hosts: all" (or a group/pattern)'));
+  }
+  if (p.strategy !== undefined && p.strategy !== 'linear') ctx.errors.push(new InputError(`strategy '${p.strategy}' is not supported`, valueLocOf(p, 'strategy'), 'kvplay runs the linear strategy'));
+  const hosts = Array.isArray(p.hosts) ? p.hosts.map(String).join(':') : String(p.hosts ?? '');
+  const bool = (k: string, d: boolean) => {
+    const v = p[k];
+    if (v === undefined || v === null) return d;
+    if (typeof v === 'boolean') return v;
+    if (typeof v === 'string' && /^(yes|true|on|no|false|off)$/i.test(v)) return /^(yes|true|on)$/i.test(v);
+    ctx.errors.push(new InputError(`'${k}' must be a boolean`, valueLocOf(p, k), 'use true or false'));
+    return d;
+  };
+  const vars = p.vars ?? {};
+  if (!isObj(vars)) ctx.errors.push(new InputError("'vars' must be a mapping", valueLocOf(p, 'vars'), 'write vars as "key: value" lines'));
+  const scope: Scope = { dir, inherited: { when: [], tags: [], vars: [] } };
+  const list = (k: string, handler = false) => parseTaskList(p[k], scope, ctx, keyLocOf(p, k) ?? loc, handler);
+
+  const roles: Role[] = [];
+  const roleTaskList: Task[] = [];
+  const rolesVal = p.roles;
+  if (rolesVal !== undefined && !Array.isArray(rolesVal)) ctx.errors.push(new InputError("'roles' must be a list", valueLocOf(p, 'roles'), 'write "roles:\\n  - name"'));
+  toList(rolesVal).forEach((r, i) => {
+    const rloc = itemLocOf(rolesVal, i) ?? loc;
+    const spec = typeof r === 'string' ? { role: r } : isObj(r) ? r : undefined;
+    const name = spec ? (spec.role ?? spec.name) : undefined;
+    if (typeof name !== 'string') {
+      ctx.errors.push(new InputError('a role entry needs a name', rloc, 'write "- ROLE" or "- role: ROLE"'));
+      return;
+    }
+    const role = ctx.loadRole(name, rloc, []);
+    if (!role) return;
+    roles.push(role);
+    const { role: _r, name: _n, tags, when, vars: rvars, become, become_user, ...params } = spec as Record<string, unknown>;
+    const tasks = roleTasks(role, undefined, rloc, ctx, { ...params, ...(isObj(rvars) ? rvars : {}) }) ?? [];
+    const rtags = parseTags(tags);
+    for (const t of tasks) {
+      t.tags = [...new Set([...rtags, ...t.tags])];
+      if (when !== undefined) t.when = [...toList(when).map((e) => ({ expr: e as string, loc: rloc })), ...t.when];
+      if (t.become === undefined && typeof become === 'boolean') t.become = become;
+      if (t.becomeUser === undefined && typeof become_user === 'string') t.becomeUser = become_user;
+      roleTaskList.push(t);
+    }
+  });
+
+  const handlers = [...roles.flatMap((r) => r.handlers), ...list('handlers', true)];
+  const varsFiles = toList(p.vars_files).map((f, i) => ({ path: String(f), loc: itemLocOf(p.vars_files, i) ?? loc }));
+  for (const vf of varsFiles) {
+    if (!vf.path.includes('{{') && !existsSync(resolve(dir, vf.path))) ctx.errors.push(new InputError(`vars file not found: ${vf.path}`, vf.loc, `resolved to ${resolve(dir, vf.path)}`));
+  }
+  return {
+    name: String(p.name ?? hosts),
+    loc,
+    hosts,
+    hostsLoc: valueLocOf(p, 'hosts') ?? loc,
+    become: p.become === undefined ? undefined : bool('become', false),
+    becomeUser: p.become_user as string | undefined,
+    gatherFacts: bool('gather_facts', true),
+    vars: isObj(vars) ? vars : {},
+    varsFiles,
+    preTasks: list('pre_tasks'),
+    tasks: [...roleTaskList, ...list('tasks')],
+    postTasks: list('post_tasks'),
+    handlers,
+    serial: p.serial as number | undefined,
+    anyErrorsFatal: bool('any_errors_fatal', false),
+    tags: parseTags(p.tags),
+    environment: p.environment,
+    ignoreErrors: p.ignore_errors === undefined ? undefined : bool('ignore_errors', false),
+    checkMode: p.check_mode === undefined ? undefined : bool('check_mode', false),
+    noLog: p.no_log === undefined ? undefined : bool('no_log', false),
+    roles,
+    dir,
+  };
+}

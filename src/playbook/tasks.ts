@@ -1,0 +1,275 @@
+/** Parsing of task lists (tasks, blocks, includes, handlers) with static validation. */
+import { dirname, resolve } from 'node:path';
+import { statSync } from 'node:fs';
+import { InputError, type Loc } from '../util/errors.js';
+import { keyLocOf, valueLocOf, itemLocOf, locOf, loadYamlFile } from '../yaml/load.js';
+import { didYouMean } from '../util/suggest.js';
+import { getModule, moduleNames } from '../modules/index.js';
+import { normalizeArgs } from '../modules/args.js';
+import { validateParams } from '../modules/validate.js';
+import { TASK_KEYS, BLOCK_KEYS, ENGINE_ACTIONS, UNSUPPORTED, META_ACTIONS } from './keywords.js';
+import { checkTemplates } from './check.js';
+import type { Task, Cond, Scope, ModuleTask, Vars, Role } from './model.js';
+
+export interface LoadCtx {
+  errors: InputError[];
+  /** files being included (loop detection) */
+  stack: string[];
+  loadRole(name: string, loc: Loc, stack: string[]): Role | undefined;
+  /** every variable name a task can define (register, set_fact, loop vars): for the static undefined check */
+  defined: Set<string>;
+}
+
+const isObj = (v: unknown): v is Record<string, unknown> => !!v && typeof v === 'object' && !Array.isArray(v);
+const isTemplated = (v: unknown) => typeof v === 'string' && (v.includes('{{') || v.includes('{%'));
+
+export function toList(v: unknown): unknown[] {
+  return v == null ? [] : Array.isArray(v) ? v : [v];
+}
+
+export function parseConds(v: unknown, owner: unknown, key: string): Cond[] {
+  if (v == null) return [];
+  const base = valueLocOf(owner, key)!;
+  if (Array.isArray(v)) return v.map((e, i) => ({ expr: e as string | boolean, loc: itemLocOf(v, i) ?? base }));
+  return [{ expr: v as string | boolean, loc: base }];
+}
+
+export function parseTags(v: unknown): string[] {
+  return toList(v).flatMap((t) => String(t).split(',')).map((t) => t.trim()).filter(Boolean);
+}
+
+function boolKey(t: Record<string, unknown>, k: string, ctx: LoadCtx, allowTemplate = false): boolean | undefined {
+  const v = t[k];
+  if (v === undefined || v === null) return undefined;
+  if (typeof v === 'boolean') return v;
+  if (typeof v === 'string' && /^(yes|true|on)$/i.test(v)) return true;
+  if (typeof v === 'string' && /^(no|false|off)$/i.test(v)) return false;
+  if (allowTemplate && isTemplated(v)) return v as unknown as boolean;
+  ctx.errors.push(new InputError(`'${k}' must be a boolean, got ${JSON.stringify(v)}`, valueLocOf(t, k), 'use true or false'));
+  return undefined;
+}
+
+/** Parse a list of tasks from a file or a block. */
+export function parseTaskList(list: unknown, scope: Scope, ctx: LoadCtx, where: Loc, isHandler = false): Task[] {
+  if (list == null) return [];
+  if (!Array.isArray(list)) {
+    ctx.errors.push(new InputError('a task list must be a YAML sequence (items starting with "- ")', locOf(list) ?? where, 'write each task as "- name: ..." under the key'));
+    return [];
+  }
+  const out: Task[] = [];
+  list.forEach((raw, i) => {
+    const loc = itemLocOf(list, i) ?? where;
+    if (!isObj(raw)) {
+      ctx.errors.push(new InputError(`a task must be a mapping, got ${JSON.stringify(raw)}`, loc, 'a task looks like "- name: ...\\n  module: {params}"'));
+      return;
+    }
+    const t = parseTask(raw, scope, ctx, loc, isHandler);
+    if (t) out.push(...t);
+  });
+  return out;
+}
+
+function parseTask(t: Record<string, unknown>, scope: Scope, ctx: LoadCtx, loc: Loc, isHandler: boolean): Task[] | undefined {
+  const errsBefore = ctx.errors.length;
+  const isBlock = 'block' in t;
+  const allowed = isBlock ? BLOCK_KEYS : TASK_KEYS;
+  const actions: string[] = [];
+  for (const k of Object.keys(t)) {
+    if (allowed.has(k)) continue;
+    if (!isBlock && (ENGINE_ACTIONS.has(k) || getModule(k))) {
+      actions.push(k);
+      continue;
+    }
+    if (UNSUPPORTED[k]) {
+      ctx.errors.push(new InputError(`'${k}' is not supported by kvplay`, keyLocOf(t, k), UNSUPPORTED[k]));
+      continue;
+    }
+    const hint = didYouMean(k, [...allowed, ...(isBlock ? [] : [...moduleNames(), ...ENGINE_ACTIONS])]);
+    ctx.errors.push(new InputError(
+      isBlock ? `unknown keyword '${k}' in a block` : `unknown module or keyword '${k}'`,
+      keyLocOf(t, k),
+      hint || (isBlock ? `a block allows: ${[...BLOCK_KEYS].join(', ')}` : "run 'kvplay --list-modules' to see the modules kvplay has"),
+    ));
+  }
+  if (!isBlock && actions.length === 0 && ctx.errors.length === errsBefore) {
+    ctx.errors.push(new InputError('task has no module', loc, 'add one module key, e.g. "command: uptime"'));
+    return undefined;
+  }
+  if (actions.length > 1) {
+    ctx.errors.push(new InputError(`conflicting actions in one task: ${actions.join(', ')}`, keyLocOf(t, actions[1]), 'split them into separate tasks'));
+    return undefined;
+  }
+  const common = {
+    loc,
+    scope,
+    when: parseConds(t.when, t, 'when'),
+    tags: parseTags(t.tags),
+    become: boolKey(t, 'become', ctx),
+    becomeUser: t.become_user as string | undefined,
+    environment: t.environment,
+    vars: t.vars as Vars | undefined,
+    ignoreErrors: boolKey(t, 'ignore_errors', ctx, true),
+    noLog: boolKey(t, 'no_log', ctx, true),
+    checkMode: boolKey(t, 'check_mode', ctx),
+    delegateTo: t.delegate_to as string | undefined,
+    runOnce: boolKey(t, 'run_once', ctx),
+    anyErrorsFatal: boolKey(t, 'any_errors_fatal', ctx),
+  };
+  if (t.vars !== undefined && !isObj(t.vars)) ctx.errors.push(new InputError("'vars' must be a mapping", valueLocOf(t, 'vars'), 'write vars as "key: value" lines'));
+  if (t.become_method !== undefined && t.become_method !== 'sudo') ctx.errors.push(new InputError(`become_method '${t.become_method}' is not supported`, valueLocOf(t, 'become_method'), 'kvplay becomes with sudo only'));
+  if (isBlock) {
+    const sub = (k: string) => parseTaskList(t[k], scope, ctx, keyLocOf(t, k) ?? loc, isHandler);
+    return [{ kind: 'block', name: String(t.name ?? 'block'), ...common, block: sub('block'), rescue: sub('rescue'), always: sub('always') }];
+  }
+  const action = actions[0];
+  const short = action.replace(/^ansible\.(builtin|legacy)\./, '');
+  const value = t[action];
+  const aloc = valueLocOf(t, action) ?? loc;
+  if (short === 'meta') {
+    if (!META_ACTIONS.has(String(value))) {
+      ctx.errors.push(new InputError(`unknown meta action '${value}'`, aloc, didYouMean(String(value), META_ACTIONS) || `one of: ${[...META_ACTIONS].join(', ')}`));
+      return undefined;
+    }
+    return [{ kind: 'meta', name: String(t.name ?? `meta: ${value}`), ...common, action: value as any }];
+  }
+  if (short === 'import_tasks' || short === 'include_tasks') {
+    const file = isObj(value) ? value.file : value;
+    if (typeof file !== 'string') {
+      ctx.errors.push(new InputError(`${short} needs a file name`, aloc, `write "${short}: other.yaml"`));
+      return undefined;
+    }
+    if (short === 'import_tasks' && isTemplated(file)) {
+      ctx.errors.push(new InputError('import_tasks is static: its file name cannot use variables', aloc, 'use include_tasks for a dynamic file name'));
+      return undefined;
+    }
+    const tasks = isTemplated(file) ? undefined : loadTaskFile(resolve(scope.dir, file), aloc, scope, ctx, { ...common, tags: common.tags });
+    if (short === 'import_tasks') {
+      // static: inherit this task's keywords into the imported tasks
+      return tasks ? tasks.map((x) => inherit(x, common)) : undefined;
+    }
+    return [{ kind: 'include', what: 'tasks', name: String(t.name ?? `include_tasks: ${file}`), ...common, target: file, ...loopKeys(t, ctx), preloaded: tasks ? { tasks } : undefined }];
+  }
+  if (short === 'import_role' || short === 'include_role') {
+    if (!isObj(value) || typeof value.name !== 'string') {
+      ctx.errors.push(new InputError(`${short} needs 'name:'`, aloc, `write "${short}:\\n  name: ROLE"`));
+      return undefined;
+    }
+    const tasksFrom = typeof value.tasks_from === 'string' ? value.tasks_from : undefined;
+    const role = isTemplated(value.name) ? undefined : ctx.loadRole(value.name, valueLocOf(value, 'name')!, ctx.stack);
+    const tasks = role ? roleTasks(role, tasksFrom, aloc, ctx, value.vars as Vars | undefined) : undefined;
+    if (short === 'import_role') return tasks ? tasks.map((x) => inherit(x, common)) : undefined;
+    return [{ kind: 'include', what: 'role', name: String(t.name ?? `include_role: ${value.name}`), ...common, target: value.name, tasksFrom, ...loopKeys(t, ctx), preloaded: tasks && role ? { tasks, role } : undefined }];
+  }
+  return [parseModuleTask(t, action, common, ctx, isHandler)].filter((x): x is ModuleTask => !!x);
+}
+
+function loopKeys(t: Record<string, unknown>, ctx: LoadCtx) {
+  const kinds = (['loop', 'with_items', 'with_list', 'with_dict'] as const).filter((k) => k in t);
+  if (kinds.length > 1) ctx.errors.push(new InputError(`only one of ${kinds.join(', ')} may be used`, keyLocOf(t, kinds[1]), "use 'loop'"));
+  const loopKind = kinds[0];
+  const lc = t.loop_control;
+  if (lc !== undefined && !isObj(lc)) ctx.errors.push(new InputError("'loop_control' must be a mapping", valueLocOf(t, 'loop_control'), 'e.g. loop_control: {label: "{{ item.name }}"}'));
+  const lco = isObj(lc) ? lc : {};
+  for (const k of Object.keys(lco)) {
+    if (!['loop_var', 'index_var', 'label', 'pause', 'extended'].includes(k)) ctx.errors.push(new InputError(`unknown loop_control key '${k}'`, keyLocOf(lco, k), didYouMean(k, ['loop_var', 'index_var', 'label', 'pause']) || 'allowed: loop_var, index_var, label, pause'));
+  }
+  const loopVar = typeof lco.loop_var === 'string' ? lco.loop_var : 'item';
+  ctx.defined.add(loopVar);
+  if (typeof lco.index_var === 'string') ctx.defined.add(lco.index_var);
+  return loopKind ? { loop: t[loopKind], loopKind, loopControl: { loopVar, indexVar: lco.index_var as string | undefined, label: lco.label, pause: lco.pause as number | undefined } } : {};
+}
+
+function parseModuleTask(t: Record<string, unknown>, action: string, common: any, ctx: LoadCtx, isHandler: boolean): ModuleTask | undefined {
+  const mod = getModule(action)!;
+  const aloc = valueLocOf(t, action)!;
+  let params: unknown;
+  try {
+    params = normalizeArgs(mod, t[action], aloc, t.args);
+  } catch (e) {
+    if (e instanceof InputError) ctx.errors.push(e);
+    else throw e;
+    return undefined;
+  }
+  if (!isTemplated(params)) ctx.errors.push(...validateParams(mod, params, { loc: aloc, static: true }));
+  if (t.register !== undefined) {
+    if (typeof t.register !== 'string' || !/^[A-Za-z_][A-Za-z0-9_]*$/.test(t.register)) ctx.errors.push(new InputError(`invalid register name ${JSON.stringify(t.register)}`, valueLocOf(t, 'register'), 'a variable name: letters, digits and _'));
+    else ctx.defined.add(t.register);
+  }
+  if (mod.name === 'set_fact' && isObj(params)) for (const k of Object.keys(params)) ctx.defined.add(k);
+  const notify = toList(t.notify).map(String);
+  const mt: ModuleTask = {
+    kind: 'module',
+    name: String(t.name ?? mod.name),
+    ...common,
+    module: mod.name,
+    params,
+    ...loopKeys(t, ctx),
+    register: t.register as string | undefined,
+    notify,
+    changedWhen: t.changed_when !== undefined ? parseConds(t.changed_when, t, 'changed_when') : undefined,
+    failedWhen: t.failed_when !== undefined ? parseConds(t.failed_when, t, 'failed_when') : undefined,
+    until: t.until !== undefined ? parseConds(t.until, t, 'until')[0] : undefined,
+    retries: t.retries as number | undefined,
+    delay: t.delay as number | undefined,
+    listen: isHandler ? toList(t.listen).map(String) : undefined,
+  };
+  if (!isHandler && t.listen !== undefined) ctx.errors.push(new InputError("'listen' is only allowed in handlers", keyLocOf(t, 'listen'), 'move the task under handlers:'));
+  checkTemplates(mt, t, ctx.errors);
+  return mt;
+}
+
+/** Statically included tasks inherit the including task's keywords. */
+function inherit(t: Task, from: { when: Cond[]; tags: string[]; become?: boolean; becomeUser?: string; vars?: Vars; environment?: unknown }): Task {
+  const out = { ...t, when: [...from.when, ...t.when], tags: [...new Set([...from.tags, ...t.tags])] } as Task;
+  if (out.become === undefined && from.become !== undefined) out.become = from.become;
+  if (out.becomeUser === undefined && from.becomeUser !== undefined) out.becomeUser = from.becomeUser;
+  if (out.environment === undefined && from.environment !== undefined) out.environment = from.environment;
+  if (from.vars) out.vars = { ...from.vars, ...(out.vars ?? {}) };
+  return out;
+}
+
+export function loadTaskFile(file: string, from: Loc, scope: Scope, ctx: LoadCtx, _inh?: unknown): Task[] | undefined {
+  if (ctx.stack.includes(file)) {
+    ctx.errors.push(new InputError(`include loop: ${[...ctx.stack.slice(ctx.stack.indexOf(file)), file].join(' -> ')}`, from, 'a task file must not include itself, directly or indirectly'));
+    return undefined;
+  }
+  let data: unknown;
+  try {
+    data = loadYamlFile(file, from);
+  } catch (e: any) {
+    if (e instanceof InputError) ctx.errors.push(e);
+    else if (e?.errors) ctx.errors.push(...e.errors);
+    else throw e;
+    return undefined;
+  }
+  ctx.stack.push(file);
+  try {
+    return parseTaskList(data ?? [], { ...scope, dir: dirname(file) }, ctx, { file, line: 1, col: 1 });
+  } finally {
+    ctx.stack.pop();
+  }
+}
+
+/** Tasks of a role (tasks/main.yaml or tasks_from), scoped to the role. */
+export function roleTasks(role: Role, tasksFrom: string | undefined, from: Loc, ctx: LoadCtx, params?: Vars): Task[] | undefined {
+  const base = resolve(role.path, 'tasks');
+  const file = tasksFrom ? findYaml(resolve(base, tasksFrom)) : findYaml(resolve(base, 'main'));
+  if (!file) {
+    if (tasksFrom) ctx.errors.push(new InputError(`role '${role.name}' has no tasks file '${tasksFrom}'`, from, `expected ${base}/${tasksFrom}.yaml`));
+    return [];
+  }
+  const scope: Scope = { role, params, dir: dirname(file), inherited: { when: [], tags: [], vars: [] } };
+  return loadTaskFile(file, from, scope, ctx);
+}
+
+/** NAME, NAME.yaml or NAME.yml, whichever is a file. */
+export function findYaml(pathNoExt: string): string | undefined {
+  for (const p of [pathNoExt, pathNoExt + '.yaml', pathNoExt + '.yml']) {
+    try {
+      if (statSync(p).isFile()) return p;
+    } catch {
+      /* not there */
+    }
+  }
+  return undefined;
+}

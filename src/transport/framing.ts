@@ -1,0 +1,139 @@
+/**
+ * Framing for the persistent remote shell: the scripts written to the shell's stdin, and the
+ * scanners that cut the shell's stdout/stderr streams back into per-command results.
+ *
+ * One command on the shell:
+ *   __kv_c='<cmd, quoted>'
+ *   ( eval "$__kv_c" ) </dev/null            # or: base64 -d <<'DELIM' | ( eval "$__kv_c" )
+ *   __kv_rc=$?
+ *   printf '%s %s\n' MARKER "$__kv_rc"; printf '%s' MARKER >&2
+ * stdout = every byte before MARKER on stdout (the marker is printed without a leading newline,
+ * so nothing is added to or removed from the command's output); stderr likewise.
+ * `eval` inside a subshell: a syntax error or `exit` in the command ends only the subshell,
+ * never the persistent shell. `</dev/null` keeps the command from eating the script on stdin.
+ *
+ * Pure code (no ssh2): unit-testable against a local sh.
+ */
+import { randomBytes } from 'node:crypto';
+import { q } from './quote.js';
+import type { ExecResult } from './types.js';
+
+export function randomToken(bytes = 16): string {
+  return randomBytes(bytes).toString('hex');
+}
+
+/** A marker that cannot occur in normal output by accident. */
+export function newMarker(): string {
+  return `__KVPLAY_${randomToken()}__`;
+}
+
+/** Base64 in 76-column lines (what base64 -d expects comfortably). */
+function base64Lines(data: Buffer): string {
+  const b = data.toString('base64');
+  let out = '';
+  for (let i = 0; i < b.length; i += 76) out += b.slice(i, i + 76) + '\n';
+  return out;
+}
+
+/** The script that runs one command and prints the end markers. */
+export function commandScript(cmd: string, marker: string, stdin?: string | Buffer): string {
+  let s = `__kv_c=${q(cmd)}\n`;
+  if (stdin === undefined) {
+    s += `( eval "$__kv_c" ) </dev/null\n`;
+  } else {
+    const data = typeof stdin === 'string' ? Buffer.from(stdin, 'utf8') : stdin;
+    // Underscores never occur in base64, so the delimiter cannot collide with a data line.
+    const delim = `KVPLAY_EOF_${randomToken(8)}`;
+    s += `base64 -d <<'${delim}' | ( eval "$__kv_c" )\n${base64Lines(data)}${delim}\n`;
+  }
+  s += `__kv_rc=$?\nprintf '%s %s\\n' '${marker}' "$__kv_rc"; printf '%s' '${marker}' >&2\n`;
+  return s;
+}
+
+/**
+ * Accumulates one stream and finds the marker without rescanning everything on each chunk
+ * (5 MB outputs arrive in thousands of chunks). With `trailerLine`, also waits for the rest of
+ * the marker's line (the exit code on stdout).
+ */
+export class MarkerScanner {
+  private chunks: Buffer[] = [];
+  private size = 0;
+  private tail = Buffer.alloc(0);
+  private markerAt = -1;
+  private readonly marker: Buffer;
+
+  constructor(marker: string, private readonly trailerLine: boolean) {
+    this.marker = Buffer.from(marker, 'latin1');
+  }
+
+  push(chunk: Buffer): void {
+    if (this.markerAt < 0) {
+      const window = this.tail.length ? Buffer.concat([this.tail, chunk]) : chunk;
+      const i = window.indexOf(this.marker);
+      if (i >= 0) this.markerAt = this.size - this.tail.length + i;
+      else this.tail = Buffer.from(window.subarray(Math.max(0, window.length - (this.marker.length - 1))));
+    }
+    this.chunks.push(chunk);
+    this.size += chunk.length;
+  }
+
+  /** Everything received so far (for partial output on timeout). */
+  partial(): Buffer {
+    const all = Buffer.concat(this.chunks);
+    return this.markerAt >= 0 ? all.subarray(0, this.markerAt) : all;
+  }
+
+  /** null until complete; then the bytes before the marker and the trailer text (e.g. " 0"). */
+  result(): { body: Buffer; trailer: string } | null {
+    if (this.markerAt < 0) return null;
+    if (this.chunks.length > 1) this.chunks = [Buffer.concat(this.chunks)];
+    const all = this.chunks[0];
+    const after = all.subarray(this.markerAt + this.marker.length);
+    if (!this.trailerLine) return { body: all.subarray(0, this.markerAt), trailer: '' };
+    const nl = after.indexOf(0x0a);
+    if (nl < 0) return null;
+    return { body: all.subarray(0, this.markerAt), trailer: after.subarray(0, nl).toString('latin1') };
+  }
+}
+
+/**
+ * Body of an execMany: every command runs (output to files in a mktemp dir), then each result
+ * is emitted as a header line `KVM <index> <rc> <stdout bytes> <stderr bytes>` followed by the
+ * raw bytes; the dir is removed on exit. Runs as ONE command via commandScript.
+ */
+export function execManyBody(cmds: string[]): string {
+  const lines = [
+    `__kv_d=$(mktemp -d 2>/dev/null || mktemp -d -t kvplay.XXXXXX) || { echo 'kvplay: mktemp -d failed' >&2; exit 125; }`,
+    `trap 'rm -rf "$__kv_d"' EXIT`,
+  ];
+  cmds.forEach((c, i) => {
+    lines.push(`( eval ${q(c)} ) </dev/null >"$__kv_d/o${i}" 2>"$__kv_d/e${i}"; echo $? >"$__kv_d/r${i}"`);
+  });
+  cmds.forEach((_, i) => {
+    lines.push(`printf 'KVM %s %s %s %s\\n' ${i} "$(cat "$__kv_d/r${i}")" "$(wc -c <"$__kv_d/o${i}" | tr -d ' ')" "$(wc -c <"$__kv_d/e${i}" | tr -d ' ')"; cat "$__kv_d/o${i}" "$__kv_d/e${i}"`);
+  });
+  return lines.join('\n');
+}
+
+/** Split execMany output back into results; null when the output is not in the expected form. */
+export function parseExecMany(out: Buffer, n: number): ExecResult[] | null {
+  const results: ExecResult[] = [];
+  let pos = 0;
+  for (let i = 0; i < n; i++) {
+    const nl = out.indexOf(0x0a, pos);
+    if (nl < 0) return null;
+    const m = /^KVM (\d+) (\d+) (\d+) (\d+)$/.exec(out.subarray(pos, nl).toString('latin1'));
+    if (!m || Number(m[1]) !== i) return null;
+    const so = Number(m[3]);
+    const se = Number(m[4]);
+    const start = nl + 1;
+    if (start + so + se > out.length) return null;
+    results.push({
+      code: Number(m[2]),
+      stdout: out.subarray(start, start + so).toString('utf8'),
+      stderr: out.subarray(start + so, start + so + se).toString('utf8'),
+    });
+    pos = start + so + se;
+  }
+  return results;
+}

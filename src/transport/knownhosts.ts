@@ -1,0 +1,146 @@
+/**
+ * OpenSSH known_hosts: parsing, host matching and host-key checking. Pure functions except
+ * readKnownHostsFiles / appendKnownHost (file I/O at the edges).
+ *
+ * Supported: plain names, comma lists, `[host]:port` (ports other than 22), wildcards `*` `?`,
+ * negation `!pattern`, hashed `|1|salt|hash` names, comments, `@revoked` (refuse the key),
+ * `@cert-authority` (ignored: kvplay does not do host certificates).
+ */
+import { createHmac } from 'node:crypto';
+import { appendFileSync, existsSync, mkdirSync, readFileSync, statSync } from 'node:fs';
+import { dirname } from 'node:path';
+
+export interface KnownHostEntry {
+  marker?: 'revoked' | 'cert-authority';
+  /** Raw host field (comma list or hashed). */
+  hosts: string;
+  keyType: string;
+  /** Base64 key blob. */
+  key: string;
+  file?: string;
+  line?: number;
+}
+
+export type HostKeyVerdict =
+  | { status: 'ok'; entry: KnownHostEntry }
+  | { status: 'unknown' }
+  /** Host known, but only with keys of other types than the one presented. */
+  | { status: 'other-type'; knownTypes: string[]; entries: KnownHostEntry[] }
+  /** Host known with a different key of the same type: possible man-in-the-middle. */
+  | { status: 'changed'; entry: KnownHostEntry }
+  | { status: 'revoked'; entry: KnownHostEntry };
+
+/** Parse known_hosts text; malformed lines are skipped (OpenSSH does the same). */
+export function parseKnownHosts(text: string, file?: string): KnownHostEntry[] {
+  const out: KnownHostEntry[] = [];
+  text.split('\n').forEach((raw, i) => {
+    const line = raw.trim();
+    if (!line || line.startsWith('#')) return;
+    const fields = line.split(/\s+/);
+    let marker: KnownHostEntry['marker'];
+    if (fields[0].startsWith('@')) {
+      const m = fields.shift()!;
+      if (m === '@revoked') marker = 'revoked';
+      else if (m === '@cert-authority') marker = 'cert-authority';
+      else return; // unknown marker: ignore the line
+    }
+    if (fields.length < 3) return;
+    const [hosts, keyType, key] = fields;
+    if (!/^[A-Za-z0-9+/]+=*$/.test(key)) return;
+    out.push({ ...(marker ? { marker } : {}), hosts, keyType, key, ...(file ? { file } : {}), line: i + 1 });
+  });
+  return out;
+}
+
+/** The name OpenSSH looks up: `host` for port 22, `[host]:port` otherwise. */
+export function hostLookupName(host: string, port: number): string {
+  return port === 22 ? host : `[${host}]:${port}`;
+}
+
+/** Glob match of OpenSSH patterns (`*`, `?`), case-insensitive like OpenSSH host matching. */
+function globMatch(pattern: string, name: string): boolean {
+  const re = '^' + pattern.replace(/[.+^${}()|[\]\\]/g, '\\$&').replace(/\*/g, '.*').replace(/\?/g, '.') + '$';
+  return new RegExp(re, 'i').test(name);
+}
+
+/** Does the host field of an entry match this host:port? */
+export function hostFieldMatches(hostsField: string, host: string, port: number): boolean {
+  const name = hostLookupName(host, port);
+  if (hostsField.startsWith('|1|')) {
+    const [, , salt, hash] = hostsField.split('|');
+    if (!salt || !hash) return false;
+    const mac = createHmac('sha1', Buffer.from(salt, 'base64')).update(name).digest('base64');
+    return mac === hash;
+  }
+  let matched = false;
+  for (const pat of hostsField.split(',')) {
+    if (!pat) continue;
+    if (pat.startsWith('!')) {
+      if (globMatch(pat.slice(1), name)) return false; // a negated match wins
+    } else if (globMatch(pat, name)) {
+      matched = true;
+    }
+  }
+  return matched;
+}
+
+/** Key type carried inside an SSH wire-format public key blob (first length-prefixed string). */
+export function keyTypeOfBlob(blob: Buffer): string {
+  if (blob.length < 4) return '';
+  const len = blob.readUInt32BE(0);
+  if (len > blob.length - 4 || len > 64) return '';
+  return blob.subarray(4, 4 + len).toString('latin1');
+}
+
+/**
+ * Check a presented key (type + base64 blob) for host:port against parsed entries.
+ * Order: revoked > ok (any matching entry with this exact key) > changed > other-type > unknown.
+ */
+export function checkHostKey(entries: KnownHostEntry[], host: string, port: number, keyType: string, keyB64: string): HostKeyVerdict {
+  const forHost = entries.filter((e) => e.marker !== 'cert-authority' && hostFieldMatches(e.hosts, host, port));
+  // A revoked key is refused for any host (OpenSSH: "@revoked * ..." is the usual form).
+  const revoked = entries.find((e) => e.marker === 'revoked' && e.key === keyB64);
+  if (revoked) return { status: 'revoked', entry: revoked };
+  const plain = forHost.filter((e) => !e.marker);
+  const same = plain.find((e) => e.key === keyB64);
+  if (same) return { status: 'ok', entry: same };
+  const changed = plain.find((e) => e.keyType === keyType);
+  if (changed) return { status: 'changed', entry: changed };
+  if (plain.length) return { status: 'other-type', knownTypes: [...new Set(plain.map((e) => e.keyType))], entries: plain };
+  return { status: 'unknown' };
+}
+
+/** Key types known for a host (used to prefer them in the host-key algorithm negotiation). */
+export function knownKeyTypes(entries: KnownHostEntry[], host: string, port: number): string[] {
+  return [...new Set(entries.filter((e) => !e.marker && hostFieldMatches(e.hosts, host, port)).map((e) => e.keyType))];
+}
+
+/** The line accept-new appends: `[host]:port type base64` (or `host type base64` for port 22). */
+export function knownHostsLine(host: string, port: number, keyType: string, keyB64: string): string {
+  return `${hostLookupName(host, port)} ${keyType} ${keyB64}\n`;
+}
+
+/** Read and parse all files (missing files are simply empty). */
+export function readKnownHostsFiles(files: string[]): KnownHostEntry[] {
+  const out: KnownHostEntry[] = [];
+  for (const f of files) {
+    if (!existsSync(f)) continue;
+    try {
+      if (!statSync(f).isFile()) continue; // e.g. /dev/null
+      out.push(...parseKnownHosts(readFileSync(f, 'utf8'), f));
+    } catch { /* unreadable: treated as empty */ }
+  }
+  return out;
+}
+
+/** Append one entry, creating the directory (0700) and file as needed; keeps lines separate. */
+export function appendKnownHost(file: string, host: string, port: number, keyType: string, keyB64: string): void {
+  if (file === '/dev/null') return;
+  mkdirSync(dirname(file), { recursive: true, mode: 0o700 });
+  let prefix = '';
+  if (existsSync(file)) {
+    const cur = readFileSync(file);
+    if (cur.length && cur[cur.length - 1] !== 0x0a) prefix = '\n';
+  }
+  appendFileSync(file, prefix + knownHostsLine(host, port, keyType, keyB64), { mode: 0o600 });
+}

@@ -1,0 +1,246 @@
+/**
+ * Test harness: a real OpenSSH sshd on 127.0.0.1 with a random free port, run as root from its
+ * own temp dir (host key, client key, authorized_keys, pid file, log). Never touches the
+ * system sshd or its config.
+ *
+ * Needs: openssh-server (/usr/sbin/sshd), openssh-client (ssh-keygen), and for become tests
+ * `sudo` (createTestUser installs it with apt-get when missing; .ci/run should install it).
+ */
+import { execFileSync, spawn, type ChildProcess } from 'node:child_process';
+import { chmodSync, existsSync, mkdirSync, mkdtempSync, openSync, readFileSync, readdirSync, rmSync, unlinkSync, writeFileSync } from 'node:fs';
+import { createServer, connect as netConnect } from 'node:net';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+
+export interface Sshd {
+  host: '127.0.0.1';
+  port: number;
+  /** Temp dir holding everything of this daemon. */
+  dir: string;
+  /** Private key accepted for every user (AuthorizedKeysFile is shared). */
+  clientKey: string;
+  /** known_hosts file with `[127.0.0.1]:PORT ssh-ed25519 ...`. */
+  knownHostsFile: string;
+  /** `ssh-ed25519 AAAA...` (type + base64, no comment). */
+  hostPubKey: string;
+  pid: number;
+  /** sshd's own log (-e). */
+  log(): string;
+  /** Count of live per-connection sshd children (one per TCP connection). */
+  connectionCount(): number;
+  /** Graceful: SIGTERM the daemon and everything below it, wait for exit, remove the dir. */
+  stop(): Promise<void>;
+  /** Crash: SIGKILL the daemon and all its descendants at once (connections drop). */
+  kill(): Promise<void>;
+}
+
+export interface SshdOptions {
+  /** Allow password authentication (default false). */
+  password?: boolean;
+  /** Lines appended to sshd_config. */
+  extraConfig?: string;
+}
+
+const SSHD = '/usr/sbin/sshd';
+
+function freePort(): Promise<number> {
+  return new Promise((resolve, reject) => {
+    const srv = createServer();
+    srv.on('error', reject);
+    srv.listen(0, '127.0.0.1', () => {
+      const port = (srv.address() as { port: number }).port;
+      srv.close(() => resolve(port));
+    });
+  });
+}
+
+/** Resolves once the port answers with an SSH banner. */
+function waitForBanner(port: number, deadline: number, child: ChildProcess): Promise<void> {
+  return new Promise((resolve, reject) => {
+    const attempt = () => {
+      if (child.exitCode !== null) return reject(new Error(`sshd exited with code ${child.exitCode}`));
+      if (Date.now() > deadline) return reject(new Error(`sshd on port ${port} did not come up`));
+      const s = netConnect(port, '127.0.0.1');
+      s.once('data', (d) => {
+        s.destroy();
+        if (d.toString().startsWith('SSH-')) resolve();
+        else setTimeout(attempt, 50);
+      });
+      s.once('error', () => { s.destroy(); setTimeout(attempt, 50); });
+    };
+    attempt();
+  });
+}
+
+/** Parent pid of every process, read from /proc/PID/stat. */
+function ppidMap(): Map<number, number> {
+  const m = new Map<number, number>();
+  for (const ent of readdirSync('/proc')) {
+    if (!/^\d+$/.test(ent)) continue;
+    try {
+      const stat = readFileSync(`/proc/${ent}/stat`, 'utf8');
+      // "pid (comm) state ppid ..." — comm may contain spaces/parens: split after the last ')'.
+      const rest = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
+      m.set(Number(ent), Number(rest[1]));
+    } catch { /* process vanished */ }
+  }
+  return m;
+}
+
+/** All descendants of `root` (not including it). */
+export function descendants(root: number): number[] {
+  const pp = ppidMap();
+  const out: number[] = [];
+  const walk = (p: number) => {
+    for (const [pid, ppid] of pp) if (ppid === p) { out.push(pid); walk(pid); }
+  };
+  walk(root);
+  return out;
+}
+
+function alive(pid: number): boolean {
+  try { process.kill(pid, 0); return true; } catch { return false; }
+}
+
+async function waitGone(pids: number[], ms: number): Promise<void> {
+  const deadline = Date.now() + ms;
+  while (pids.some(alive) && Date.now() < deadline) await new Promise((r) => setTimeout(r, 20));
+}
+
+export async function startSshd(opts: SshdOptions = {}): Promise<Sshd> {
+  if (!existsSync(SSHD)) throw new Error(`${SSHD} not found: apt-get install -y openssh-server`);
+  mkdirSync('/run/sshd', { recursive: true, mode: 0o755 }); // privilege separation dir
+  const dir = mkdtempSync(join(tmpdir(), 'kvplay-sshd-'));
+  // sshd reads AuthorizedKeysFile as the target user: other users (become tests) must read it.
+  chmodSync(dir, 0o755);
+  const hostKey = join(dir, 'host_ed25519');
+  const clientKey = join(dir, 'client_ed25519');
+  for (const k of [hostKey, clientKey]) execFileSync('ssh-keygen', ['-q', '-t', 'ed25519', '-N', '', '-C', 'kvplay-test', '-f', k]);
+  const authorized = join(dir, 'authorized_keys');
+  writeFileSync(authorized, readFileSync(clientKey + '.pub'), { mode: 0o644 });
+  chmodSync(authorized, 0o644);
+  const hostPubKey = readFileSync(hostKey + '.pub', 'utf8').trim().split(/\s+/).slice(0, 2).join(' ');
+
+  let lastErr: unknown;
+  for (let attempt = 0; attempt < 5; attempt++) {
+    const port = await freePort();
+    const config = join(dir, 'sshd_config');
+    writeFileSync(config, [
+      `Port ${port}`,
+      'ListenAddress 127.0.0.1',
+      `HostKey ${hostKey}`,
+      `PidFile ${join(dir, 'sshd.pid')}`,
+      `AuthorizedKeysFile ${authorized}`,
+      'PermitRootLogin yes',
+      `PasswordAuthentication ${opts.password ? 'yes' : 'no'}`,
+      'KbdInteractiveAuthentication no',
+      'PubkeyAuthentication yes',
+      'UsePAM no',
+      'StrictModes no',
+      'MaxSessions 50',
+      'MaxStartups 100:30:200',
+      'AllowTcpForwarding yes',
+      'PrintMotd no',
+      'PrintLastLog no',
+      // bash run by sshd for a command reads ~/.bashrc (root's is heavy here: ~2 s) unless
+      // SHLVL says it is nested; this keeps every command of every test fast.
+      'SetEnv SHLVL=1',
+      'LogLevel ERROR',
+      opts.extraConfig ?? '',
+    ].join('\n') + '\n');
+    const logFile = join(dir, 'sshd.log');
+    const logFd = openSync(logFile, 'a');
+    const child = spawn(SSHD, ['-D', '-e', '-f', config], { stdio: ['ignore', logFd, logFd], detached: false });
+    child.unref();
+    try {
+      await waitForBanner(port, Date.now() + 10_000, child);
+    } catch (e) {
+      lastErr = new Error(`${(e as Error).message}\n${readFileSync(logFile, 'utf8')}`);
+      if (child.exitCode === null) { child.kill('SIGKILL'); await waitGone([child.pid!], 2000); }
+      continue; // port taken in between: try another
+    }
+    const pid = child.pid!;
+    const knownHostsFile = join(dir, 'known_hosts');
+    writeFileSync(knownHostsFile, `[127.0.0.1]:${port} ${hostPubKey}\n`);
+    const sshd: Sshd = {
+      host: '127.0.0.1',
+      port,
+      dir,
+      clientKey,
+      knownHostsFile,
+      hostPubKey,
+      pid,
+      log: () => readFileSync(logFile, 'utf8'),
+      connectionCount: () => {
+        const pp = ppidMap();
+        let n = 0;
+        for (const ppid of pp.values()) if (ppid === pid) n++;
+        return n;
+      },
+      stop: async () => {
+        const all = [pid, ...descendants(pid)];
+        for (const p of all) { try { process.kill(p, 'SIGTERM'); } catch { /* gone */ } }
+        await waitGone(all, 3000);
+        for (const p of all) { try { process.kill(p, 'SIGKILL'); } catch { /* gone */ } }
+        await waitGone(all, 2000);
+        rmSync(dir, { recursive: true, force: true });
+      },
+      kill: async () => {
+        const all = [pid, ...descendants(pid)];
+        for (const p of all) { try { process.kill(p, 'SIGKILL'); } catch { /* gone */ } }
+        await waitGone(all, 3000);
+      },
+    };
+    return sshd;
+  }
+  rmSync(dir, { recursive: true, force: true });
+  throw lastErr;
+}
+
+/** Options for SshTransport (src/transport/ssh.ts) that reach this sshd as `user` with its key. */
+export function sshOptionsFor(s: Sshd, user = 'root', name = 'testhost') {
+  return {
+    name,
+    host: s.host,
+    port: s.port,
+    user,
+    privateKeyPath: s.clientKey,
+    knownHostsFiles: [s.knownHostsFile],
+    acceptNewHostKeys: false,
+    agentSocket: '', // never use a developer's ssh-agent in tests
+  };
+}
+
+export interface TestUser {
+  name: string;
+  password: string;
+  /** Removes the sudoers entry (the user itself is kept: cheap to reuse, userdel races with sessions). */
+  cleanup(): void;
+}
+
+/**
+ * Creates (or reuses) a local user with this password and a sudoers entry that REQUIRES the
+ * password (ALL commands as any user), with credential caching off so every sudo prompts.
+ * Call cleanup() when done: it removes /etc/sudoers.d/kvplay-NAME.
+ */
+export function createTestUser(name: string, password: string): TestUser {
+  if (!/^[a-z_][a-z0-9_-]*$/.test(name)) throw new Error(`bad user name ${name}`);
+  if (!existsSync('/usr/bin/sudo')) {
+    // .ci/run should install sudo; this is the fallback for a fresh dev machine.
+    execFileSync('sh', ['-c', 'apt-get install -y -qq sudo >/dev/null 2>&1 || (apt-get update -qq && apt-get install -y -qq sudo)'], { stdio: 'ignore' });
+  }
+  try { execFileSync('id', [name], { stdio: 'ignore' }); } catch {
+    execFileSync('useradd', ['-m', '-s', '/bin/sh', name]);
+  }
+  execFileSync('chpasswd', { input: `${name}:${password}\n` });
+  const file = `/etc/sudoers.d/kvplay-${name}`;
+  const tmp = `${file}.tmp`;
+  writeFileSync(tmp, `Defaults:${name} timestamp_timeout=0, lecture=never\n${name} ALL=(ALL:ALL) ALL\n`, { mode: 0o440 });
+  execFileSync('visudo', ['-c', '-q', '-f', tmp]);
+  execFileSync('mv', [tmp, file]);
+  return {
+    name,
+    password,
+    cleanup: () => { try { unlinkSync(file); } catch { /* already gone */ } },
+  };
+}
