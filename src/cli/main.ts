@@ -129,6 +129,6 @@ async function runCli(opts: CliOptions, reporter: Reporter, secrets: Set<string>
     user: opts.user,
   }, reporter, pb.dir);
   run.secrets = secrets;
-  reporter.emit({ kind: 'run_start', playbook: pb.file, inventory: inv.file, check: opts.check, diff: opts.diff, time: new Date().toISOString() });
+  reporter.emit({ kind: 'run_start', playbook: pb.file, inventory: inv.file ?? '(implicit localhost)', check: opts.check, diff: opts.diff, time: new Date().toISOString() });
   return runPlaybook(run, pb, inv);
 }

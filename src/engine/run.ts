@@ -41,7 +41,7 @@ export function newRunState(inv: Inventory, opts: RunOptions, reporter: Reporter
     groups,
     groupsOf: (h) => inv.groupsOf(h),
     playbookDir,
-    inventoryFile: inv.file,
+    inventoryFile: inv.file ?? "",
     aborted: false,
   };
 }

@@ -25,14 +25,15 @@ function hostVarsOf(run: RunState, h: HostState): Vars {
 export function hostvarsProxy(run: RunState): Vars {
   const cache = new Map<string, Vars>();
   const target: Vars = {};
+  const lookup = (k: string | symbol): Vars | undefined => {
+    if (typeof k !== 'string') return undefined;
+    const h = run.hosts.get(k);
+    if (!h) return undefined;
+    if (!cache.has(k)) cache.set(k, hostVarsOf(run, h));
+    return cache.get(k);
+  };
   return new Proxy(target, {
-    get(_t, k) {
-      if (typeof k !== 'string') return undefined;
-      const h = run.hosts.get(k);
-      if (!h) return undefined;
-      if (!cache.has(k)) cache.set(k, hostVarsOf(run, h));
-      return cache.get(k);
-    },
+    get: (_t, k) => lookup(k),
     has(_t, k) {
       return typeof k === 'string' && run.hosts.has(k);
     },
@@ -41,7 +42,7 @@ export function hostvarsProxy(run: RunState): Vars {
     },
     getOwnPropertyDescriptor(_t, k) {
       if (typeof k !== 'string' || !run.hosts.has(k)) return undefined;
-      return { enumerable: true, configurable: true, writable: false, value: this.get!(_t, k, undefined) };
+      return { enumerable: true, configurable: true, writable: false, value: lookup(k) };
     },
   });
 }

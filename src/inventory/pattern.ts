@@ -23,6 +23,8 @@ export interface PatternTarget {
   /** hosts of a group incl. descendants, in inventory order */
   groupHosts(name: string): readonly string[];
   isHost(name: string): boolean;
+  /** for a localhost name (localhost, 127.0.0.1, ::1) matching nothing: the host serving it, if any */
+  localhost(name: string): string | undefined;
 }
 
 const HINT =
@@ -161,7 +163,7 @@ function globRegex(pat: string): RegExp {
 }
 
 /** Hosts matched by one term's expression (no operator), as a set. */
-function enumerate(t: PatternTarget, expr: string, implicitOk: (n: string) => boolean): Set<string> {
+function enumerate(t: PatternTarget, expr: string): Set<string> {
   if (t.isHost(expr)) return new Set([expr]);
   const c = compileTerm(expr, (why) => new InputError(why, undefined));
   const found = new Set<string>();
@@ -169,7 +171,8 @@ function enumerate(t: PatternTarget, expr: string, implicitOk: (n: string) => bo
   for (const g of groups) for (const h of t.groupHosts(g)) found.add(h);
   if (!groups.length || c.special) for (const h of t.hosts) if (c.re.test(h)) found.add(h);
   const base = c.sub ? expr.replace(SUBSCRIPT, '$1') : expr;
-  if (!found.size && !c.sub && LOCALHOST_NAMES.includes(base) && implicitOk(base)) found.add(base);
+  const lh = !found.size && !c.sub && LOCALHOST_NAMES.includes(base) ? t.localhost(base) : undefined;
+  if (lh) found.add(lh);
   if (!c.sub) return found;
   const list = t.hosts.filter((h) => found.has(h));
   const { start, end } = c.sub;
@@ -182,20 +185,15 @@ function enumerate(t: PatternTarget, expr: string, implicitOk: (n: string) => bo
 
 /**
  * Evaluate a pattern against a target. Returns hosts in inventory order; an implicit localhost
- * (when `implicitOk` accepts it) comes last. Throws InputError at `loc` for an invalid pattern.
+ * (see PatternTarget.localhost) comes last. Throws InputError at `loc` for an invalid pattern.
  */
-export function matchHostPattern(
-  t: PatternTarget,
-  pattern: string | string[],
-  loc?: Loc,
-  implicitOk: (name: string) => boolean = () => false,
-): string[] {
+export function matchHostPattern(t: PatternTarget, pattern: string | string[], loc?: Loc): string[] {
   const terms = splitHostPattern(pattern, loc, (s) => t.isHost(s));
   const ordered = [...terms.filter((x) => x.op === ''), ...terms.filter((x) => x.op === '&'), ...terms.filter((x) => x.op === '!')];
   if (!ordered.length || ordered[0].op !== '') ordered.unshift({ op: '', expr: 'all' });
   let sel = new Set<string>();
   for (const term of ordered) {
-    const hit = enumerate(t, term.expr, implicitOk);
+    const hit = enumerate(t, term.expr);
     if (term.op === '') for (const h of hit) sel.add(h);
     else if (term.op === '&') sel = new Set([...sel].filter((h) => hit.has(h)));
     else for (const h of hit) sel.delete(h);

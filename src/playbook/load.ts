@@ -9,7 +9,7 @@ import { keyLocOf, valueLocOf, itemLocOf, loadYamlFile } from '../yaml/load.js';
 import { didYouMean } from '../util/suggest.js';
 import { PLAY_KEYS, UNSUPPORTED } from './keywords.js';
 import { parseTaskList, parseTags, roleTasks, findYaml, toList, loadTaskFile, type LoadCtx } from './tasks.js';
-import type { Play, Playbook, Role, Scope, Task, Vars } from './model.js';
+import type { Play, Playbook, Role, Scope, Task, Vars, ModuleTask } from './model.js';
 
 const isObj = (v: unknown): v is Record<string, unknown> => !!v && typeof v === 'object' && !Array.isArray(v);
 
@@ -128,6 +128,14 @@ function dedupe(errs: InputError[]): InputError[] {
   });
 }
 
+function forEachModuleTask(tasks: Task[], fn: (t: ModuleTask) => void): void {
+  for (const t of tasks) {
+    if (t.kind === 'module') fn(t);
+    else if (t.kind === 'block') forEachModuleTask([...t.block, ...t.rescue, ...t.always], fn);
+    else if (t.kind === 'include' && t.preloaded) forEachModuleTask(t.preloaded.tasks, fn);
+  }
+}
+
 function markHandlers(list: Task[], ctx: LoadCtx, file: string): void {
   for (const h of list) {
     if (h.kind === 'block') ctx.errors.push(new InputError('blocks are not allowed in handlers', h.loc, 'write handlers as plain tasks'));
@@ -161,7 +169,11 @@ function parsePlay(p: unknown, loc: Loc, dir: string, ctx: LoadCtx): Play | unde
   const vars = p.vars ?? {};
   if (!isObj(vars)) ctx.errors.push(new InputError("'vars' must be a mapping", valueLocOf(p, 'vars'), 'write vars as "key: value" lines'));
   const scope: Scope = { dir, inherited: { when: [], tags: [], vars: [] } };
-  const list = (k: string, handler = false) => parseTaskList(p[k], scope, ctx, keyLocOf(p, k) ?? loc, handler);
+  const parsed = new Map<string, Task[]>();
+  const list = (k: string, handler = false) => {
+    if (!parsed.has(k)) parsed.set(k, parseTaskList(p[k], scope, ctx, keyLocOf(p, k) ?? loc, handler));
+    return parsed.get(k)!;
+  };
 
   const roles: Role[] = [];
   const roleTaskList: Task[] = [];
@@ -191,6 +203,11 @@ function parsePlay(p: unknown, loc: Loc, dir: string, ctx: LoadCtx): Play | unde
   });
 
   const handlers = [...roles.flatMap((r) => r.handlers), ...list('handlers', true)];
+  const topics = new Set(handlers.flatMap((h) => [h.name, ...(h.kind === 'module' ? (h.listen ?? []) : [])]));
+  const tasksAll = [...list('pre_tasks'), ...roleTaskList, ...list('tasks'), ...list('post_tasks'), ...handlers];
+  forEachModuleTask(tasksAll, (t) => t.notify.forEach((n, i) => {
+    if (!topics.has(n) && !n.includes('{{')) ctx.errors.push(new InputError(`no handler named '${n}'`, t.notifyLocs?.[i] ?? t.loc, didYouMean(n, topics) || (topics.size ? `handlers: ${[...topics].join(', ')}` : 'define it under handlers:')));
+  }));
   const varsFiles = toList(p.vars_files).map((f, i) => ({ path: String(f), loc: itemLocOf(p.vars_files, i) ?? loc }));
   for (const vf of varsFiles) {
     if (!vf.path.includes('{{') && !existsSync(resolve(dir, vf.path))) ctx.errors.push(new InputError(`vars file not found: ${vf.path}`, vf.loc, `resolved to ${resolve(dir, vf.path)}`));

@@ -71,6 +71,7 @@ export interface ModuleTask extends TaskBase {
   loopControl?: { loopVar: string; indexVar?: string; label?: unknown; pause?: number };
   register?: string;
   notify: string[];
+  notifyLocs?: Loc[];
   changedWhen?: Cond[];
   failedWhen?: Cond[];
   until?: Cond;

@@ -197,6 +197,7 @@ function parseModuleTask(t: Record<string, unknown>, action: string, common: any
   }
   if (mod.name === 'set_fact' && isObj(params)) for (const k of Object.keys(params)) ctx.defined.add(k);
   const notify = toList(t.notify).map(String);
+  const notifyLocs = Array.isArray(t.notify) ? t.notify.map((_, i) => itemLocOf(t.notify, i) ?? aloc) : notify.map(() => valueLocOf(t, 'notify') ?? aloc);
   const mt: ModuleTask = {
     kind: 'module',
     name: String(t.name ?? mod.name),
@@ -206,6 +207,7 @@ function parseModuleTask(t: Record<string, unknown>, action: string, common: any
     ...loopKeys(t, ctx),
     register: t.register as string | undefined,
     notify,
+    notifyLocs,
     changedWhen: t.changed_when !== undefined ? parseConds(t.changed_when, t, 'changed_when') : undefined,
     failedWhen: t.failed_when !== undefined ? parseConds(t.failed_when, t, 'failed_when') : undefined,
     until: t.until !== undefined ? parseConds(t.until, t, 'until')[0] : undefined,

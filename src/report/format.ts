@@ -2,7 +2,7 @@
  * Ansible-like text formatting shared by the plain renderer and the TTY renderer
  * (which prints the same lines outside of its live area: play banners, failures, diffs, recap).
  */
-import type { Counts, RunEvent } from './events.js';
+import { emptyCounts, type Counts, type RunEvent } from './events.js';
 import type { Palette } from './color.js';
 import { renderDiffs } from './diff.js';
 
@@ -120,7 +120,7 @@ export function recapLines(hosts: Record<string, Counts>, f: FormatOpts): string
   const pad = Math.max(0, ...names.map((n) => n.length));
   const lines = ['', banner('PLAY RECAP', f.width)];
   for (const name of names) {
-    const c = { ok: 0, changed: 0, unreachable: 0, failed: 0, skipped: 0, rescued: 0, ignored: 0, ...hosts[name] };
+    const c: Counts = { ...emptyCounts(), ...hosts[name] };
     const hostPaint = c.failed > 0 || c.unreachable > 0 ? p.failed : c.changed > 0 ? p.changed : p.ok;
     const col = (key: keyof Counts, paint: (s: string) => string) => {
       const s = `${key}=${c[key]}`;

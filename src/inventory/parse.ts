@@ -1,0 +1,203 @@
+/**
+ * Ansible YAML inventory file -> raw groups/hosts, with every structural error of the file
+ * collected (file:line:col from src/yaml/load.ts). Resolution (depth, ungrouped, precedence)
+ * happens in build.ts.
+ */
+import { readFileSync } from 'node:fs';
+import { parseYaml, keyLocOf, valueLocOf, locOf } from '../yaml/load.js';
+import { InputError, InputErrors, type Loc } from '../util/errors.js';
+import { splitHostPort, expandHostRange } from './ranges.js';
+import { suggest } from './suggest.js';
+import type { VarLayer } from './varsdirs.js';
+
+export interface RawGroup {
+  name: string;
+  loc?: Loc;
+  vars: VarLayer;
+  hosts: string[];
+  hostSet: Set<string>;
+  children: string[];
+  priority: number;
+}
+
+export interface RawHost {
+  loc?: Loc;
+  vars: VarLayer;
+}
+
+export interface RawInventory {
+  groups: Map<string, RawGroup>;
+  hosts: Map<string, RawHost>; // insertion order = inventory order
+  edges: Array<{ parent: string; child: string; loc?: Loc }>;
+  errors: InputError[];
+  warnings: InputError[];
+}
+
+const GROUP_KEYS = ['hosts', 'children', 'vars'];
+const GOOD_GROUP = /^[A-Za-z_][A-Za-z0-9_]*$/;
+const INI_SECTION = /^\[[^\]\s,=]+(:(children|vars))?\]\s*$/;
+
+type Obj = Record<string, unknown>;
+const isObj = (v: unknown): v is Obj => !!v && typeof v === 'object' && !Array.isArray(v);
+const kindName = (v: unknown) => (Array.isArray(v) ? 'a list' : v === null ? 'null' : typeof v === 'string' ? `the string ${JSON.stringify(v)}` : `${typeof v} ${JSON.stringify(v)}`);
+
+function notYaml(file: string, loc: Loc, why: string): InputError {
+  return new InputError(`${file} is not a YAML inventory (${why})`, loc, `kvplay reads YAML inventories; convert with \`ansible-inventory -i ${file} --list --yaml\``);
+}
+
+/** Read, sniff and parse an inventory file. Throws InputError(s) when it cannot be read or is not YAML. */
+export function readInventoryFile(file: string): RawInventory {
+  let text: string;
+  try {
+    text = readFileSync(file, 'utf8');
+  } catch (e: any) {
+    const hint = e?.code === 'EISDIR' ? 'pass the inventory file itself (inventory directories are not supported)' : 'pass an existing YAML inventory file with -i';
+    throw new InputError(`cannot read inventory ${file}: ${e?.code ?? e?.message}`, { file, line: 1, col: 1 }, hint);
+  }
+  return parseInventoryText(text, file);
+}
+
+/** Parse inventory text (`file` is used for positions and messages). */
+export function parseInventoryText(text: string, file: string): RawInventory {
+  const lines = text.split(/\r?\n/);
+  const ini = lines.findIndex((l) => INI_SECTION.test(l));
+  if (ini >= 0) throw notYaml(file, { file, line: ini + 1, col: 1 }, `line ${ini + 1} is an INI section header`);
+  if (/\.(ini|cfg)$/i.test(file)) throw notYaml(file, { file, line: 1, col: 1 }, 'INI file extension');
+  const data = parseYaml(text, file);
+  return parseInventoryData(data, file);
+}
+
+/** Structure of a parsed YAML inventory. Throws InputErrors with every structural error. */
+export function parseInventoryData(data: unknown, file: string): RawInventory {
+  const raw: RawInventory = { groups: new Map(), hosts: new Map(), edges: [], errors: [], warnings: [] };
+  const err = (msg: string, loc: Loc | undefined, hint?: string) => raw.errors.push(new InputError(msg, loc ?? { file, line: 1, col: 1 }, hint));
+  if (data == null) {
+    raw.warnings.push(new InputError(`inventory ${file} is empty`, { file, line: 1, col: 1 }, 'define hosts under `all:` → `hosts:`'));
+    return raw;
+  }
+  if (!isObj(data)) throw notYaml(file, locOf(data) ?? { file, line: 1, col: 1 }, `its top level is ${kindName(data)}, not a mapping of groups`);
+
+  const ensureGroup = (name: string, loc?: Loc): RawGroup => {
+    let g = raw.groups.get(name);
+    if (!g) {
+      g = { name, loc, vars: { vars: {}, origin: {} }, hosts: [], hostSet: new Set(), children: [], priority: 1 };
+      raw.groups.set(name, g);
+      if (!GOOD_GROUP.test(name)) {
+        const fixed = name.replace(/^(?=[0-9])/, '_').replace(/[^A-Za-z0-9_]/g, '_');
+        raw.warnings.push(
+          new InputError(`group name \`${name}\` has characters Ansible does not allow in group names`, loc, `use letters, digits and _ (not starting with a digit), e.g. \`${fixed}\``),
+        );
+      }
+    }
+    if (!g.loc && loc) g.loc = loc;
+    return g;
+  };
+
+  /** entries of a section: a mapping, or a single name given as a string (Ansible allows it) */
+  const entries = (body: Obj, section: string, what: string, example: string) => {
+    const v = body[section];
+    if (v == null) return [];
+    if (typeof v === 'string') return [{ key: v, value: null as unknown, keyLoc: valueLocOf(body, section), valueLoc: valueLocOf(body, section) }];
+    if (!isObj(v)) {
+      err(`\`${section}:\` must be a mapping of ${what}, got ${kindName(v)}`, valueLocOf(body, section), example);
+      return [];
+    }
+    return Object.keys(v).map((key) => ({ key, value: v[key], keyLoc: keyLocOf(v, key), valueLoc: valueLocOf(v, key) }));
+  };
+
+  const parseGroup = (name: string, body: unknown, parent: string | undefined, keyLoc: Loc | undefined, valueLoc: Loc | undefined) => {
+    const g = ensureGroup(name, keyLoc);
+    if (parent !== undefined) raw.edges.push({ parent, child: name, loc: keyLoc });
+    if (body == null) return;
+    if (!isObj(body)) {
+      err(`group \`${name}\` must be a mapping (with hosts:, children: and/or vars:) or empty, got ${kindName(body)}`, valueLoc, `to put a host in the group write\n    ${name}:\n      hosts:\n        HOSTNAME:`);
+      return;
+    }
+    for (const key of Object.keys(body)) {
+      if (GROUP_KEYS.includes(key)) continue;
+      const near = suggest(key, GROUP_KEYS);
+      err(
+        `unknown key \`${key}\` in group \`${name}\` (only hosts, children and vars are allowed)`,
+        keyLocOf(body, key),
+        near ? `did you mean \`${near}\`?` : `a host goes under \`hosts:\`, a variable under \`vars:\`, a sub-group under \`children:\``,
+      );
+    }
+    if (body.vars != null && !isObj(body.vars)) {
+      err(`\`vars:\` of group \`${name}\` must be a mapping of variable names to values, got ${kindName(body.vars)}`, valueLocOf(body, 'vars'), 'write `vars:` then indented `name: value` lines');
+    } else if (isObj(body.vars)) {
+      for (const [k, v] of Object.entries(body.vars)) {
+        if (k === 'ansible_group_priority') {
+          const n = typeof v === 'number' ? v : typeof v === 'string' && /^-?[0-9]+$/.test(v.trim()) ? Number(v) : NaN;
+          if (Number.isInteger(n)) g.priority = n;
+          else err(`ansible_group_priority of group \`${name}\` must be an integer, got ${kindName(v)}`, valueLocOf(body.vars, k), 'e.g. ansible_group_priority: 10 (higher wins among groups of the same depth)');
+          continue;
+        }
+        g.vars.vars[k] = v;
+        g.vars.origin[k] = keyLocOf(body.vars, k);
+      }
+    }
+    for (const c of entries(body, 'children', 'group names', `write\n    children:\n      GROUP:`)) {
+      if (c.key === 'all') {
+        err(`\`all\` cannot be a child of group \`${name}\``, c.keyLoc, '`all` is the implicit root: every group is already inside it');
+        continue;
+      }
+      if (!g.children.includes(c.key)) g.children.push(c.key);
+      parseGroup(c.key, c.value, name, c.keyLoc, c.valueLoc);
+    }
+    for (const h of entries(body, 'hosts', 'host names to their variables (or nothing)', `write each host on its own line:\n    hosts:\n      kvm1:\n      kvm2:\n        ansible_host: 192.0.2.3`)) {
+      if (h.value != null && !isObj(h.value)) {
+        err(`variables of host \`${h.key}\` must be a mapping, got ${kindName(h.value)}`, h.valueLoc, `write them indented below the host:\n      ${h.key}:\n        ansible_host: ...`);
+        continue;
+      }
+      const { name: pattern, port } = splitHostPort(h.key);
+      let names: string[];
+      try {
+        names = expandHostRange(pattern, h.keyLoc);
+      } catch (e) {
+        if (e instanceof InputError) raw.errors.push(e);
+        else throw e;
+        continue;
+      }
+      for (const hn of names) {
+        let host = raw.hosts.get(hn);
+        if (!host) raw.hosts.set(hn, (host = { loc: h.keyLoc, vars: { vars: {}, origin: {} } }));
+        if (port !== undefined) {
+          host.vars.vars.ansible_port = port;
+          host.vars.origin.ansible_port = h.keyLoc;
+        }
+        if (isObj(h.value)) {
+          for (const [k, v] of Object.entries(h.value)) {
+            host.vars.vars[k] = v;
+            host.vars.origin[k] = keyLocOf(h.value, k);
+          }
+        }
+        if (!g.hostSet.has(hn)) {
+          g.hostSet.add(hn);
+          g.hosts.push(hn);
+        }
+      }
+    }
+  };
+
+  ensureGroup('all');
+  for (const key of Object.keys(data)) {
+    const kl = keyLocOf(data, key);
+    if (key === '_meta') {
+      throw new InputErrors([notYaml(file, kl ?? { file, line: 1, col: 1 }, 'it looks like `ansible-inventory --list` JSON output')]);
+    }
+    if (GROUP_KEYS.includes(key)) {
+      err(`top-level \`${key}:\` would be a group named "${key}"`, kl, `top-level keys are groups: put \`${key}:\` under \`all:\` (all:\n  ${key}:\n    ...)`);
+      continue;
+    }
+    parseGroup(key, data[key], key === 'all' ? undefined : 'all', kl, valueLocOf(data, key));
+  }
+  for (const [name, host] of raw.hosts) {
+    const g = raw.groups.get(name);
+    if (g) raw.warnings.push(new InputError(`\`${name}\` is both a host and a group`, host.loc, `patterns and group_vars/host_vars get ambiguous: rename the group (group defined at ${fmt(g.loc)})`));
+  }
+  return raw;
+}
+
+function fmt(l: Loc | undefined): string {
+  return l ? `${l.file}:${l.line}:${l.col}` : '?';
+}

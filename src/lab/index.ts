@@ -1,0 +1,132 @@
+/**
+ * `kvplay lab up|down|status|ssh HOST [CMD...]|reset|build` and the lab API for other code:
+ * labStatus(), labInventoryPath(), ensureLab().
+ */
+import { spawn } from 'node:child_process';
+import { existsSync } from 'node:fs';
+import { HOSTS, labDir, paths } from './config.js';
+import { LabInfo, LabStatus, labBuild, labDown, labInfo, labStatus, labUp, sshArgs, waitSsh } from './lab.js';
+import { LabError, preflight, withLock } from './sys.js';
+import { q } from '../transport/quote.js';
+
+export type { LabInfo, LabStatus, LabHostInfo } from './lab.js';
+export { labStatus, labRemnants } from './lab.js';
+export { detectStorage } from './inventory.js';
+export { LabError } from './sys.js';
+
+/** Path of the generated inventory when the lab is up, else null. */
+export function labInventoryPath(): string | null {
+  return labStatus().up && existsSync(paths.inventory()) ? paths.inventory() : null;
+}
+
+/** Bring the lab up unless it is up already; for tests that need real hosts. */
+export async function ensureLab(log: (s: string) => void = () => {}): Promise<LabInfo> {
+  preflight();
+  return withLock(paths.lock(), async () => {
+    const s = labStatus();
+    if (s.up) {
+      await Promise.all(s.hosts.map((h) => waitSsh(h.address)));
+      return labInfo();
+    }
+    return labUp(log);
+  });
+}
+
+const USAGE = `usage: kvplay lab <command>
+  up                 build (first time) and boot kvm1, kvm2, nfs; write inventory and known_hosts
+  down               stop the hosts, remove links, mounts and state (keeps the image cache)
+  reset              down, then up: fresh hosts from the cached image
+  status             hosts, addresses, running/stopped, PIDs
+  ssh HOST [CMD...]  ssh into a lab host as root (one CMD word is a shell command line;
+                     several words are quoted one by one)
+  build              build the image and the local apt repository only
+environment: KVPLAY_CACHE_DIR (default /var/cache/kvplay), KVPLAY_LAB_DIR (default /var/lib/kvplay/lab),
+             KVPLAY_LAB_SUBNET (three octets, e.g. 10.99.7), KVPLAY_LAB_BRIDGE (default kvplay0)`;
+
+const out = (s: string) => process.stdout.write(s + '\n');
+
+function printStatus(s: LabStatus): void {
+  out(`lab ${s.up ? 'up' : 'down'}  (state ${s.stateDir}, bridge ${s.bridge}${s.subnet ? `, ${s.subnet}` : ''})`);
+  for (const h of s.hosts) {
+    const pid = h.running ? `pid ${h.nspawnPid} (container init ${h.leaderPid ?? '?'}, supervisor ${h.supervisorPid ?? '?'})` : '';
+    out(`  ${h.name.padEnd(5)} ${(h.address || '-').padEnd(15)} ${(h.running ? 'running' : 'stopped').padEnd(8)} ${pid}`);
+  }
+  if (s.up) out(`inventory: ${paths.inventory()}`);
+}
+
+async function sshCmd(host: string | undefined, cmd: string[]): Promise<number> {
+  const h = HOSTS.find((x) => x.name === host);
+  if (!h) {
+    process.stderr.write(`kvplay lab ssh: unknown host ${host ?? '(none)'}; hosts: ${HOSTS.map((x) => x.name).join(', ')}\n`);
+    return 2;
+  }
+  const s = labStatus();
+  const hi = s.hosts.find((x) => x.name === h.name)!;
+  if (!hi.address || !existsSync(paths.key())) {
+    process.stderr.write(`kvplay lab ssh: the lab is not up (run \`kvplay lab up\`)\n`);
+    return 1;
+  }
+  const remote = cmd.length === 0 ? [] : cmd.length === 1 ? [cmd[0]] : [cmd.map(q).join(' ')];
+  const extra = cmd.length === 0 ? [] : ['-T'];
+  return new Promise((resolve) => {
+    const child = spawn('ssh', [...sshArgs(hi.address, extra), ...(remote.length ? ['--', ...remote] : [])], { stdio: 'inherit' });
+    child.on('error', (e) => {
+      process.stderr.write(`kvplay lab ssh: ${e.message}\n`);
+      resolve(127);
+    });
+    child.on('close', (code, sig) => resolve(code ?? (sig ? 128 : 1)));
+  });
+}
+
+export async function labMain(args: string[]): Promise<number> {
+  const [cmd, ...rest] = args;
+  const log = out;
+  try {
+    switch (cmd) {
+      case 'up':
+        preflight();
+        await withLock(paths.lock(), () => labUp(log));
+        return 0;
+      case 'down':
+        preflight(['ip', 'umount']);
+        await withLock(paths.lock(), () => labDown(log));
+        return 0;
+      case 'reset':
+        preflight();
+        await withLock(paths.lock(), async () => {
+          await labDown(log);
+          await labUp(log);
+        });
+        return 0;
+      case 'build':
+        preflight();
+        await withLock(paths.lock(), () => labBuild(log));
+        return 0;
+      case 'status': {
+        const s = labStatus();
+        printStatus(s);
+        return s.up ? 0 : 3;
+      }
+      case 'ssh':
+        preflight(['ssh']);
+        return await sshCmd(rest[0], rest.slice(1));
+      case undefined:
+      case 'help':
+      case '--help':
+      case '-h':
+        out(USAGE);
+        return cmd ? 0 : 2;
+      default:
+        process.stderr.write(`kvplay lab: unknown command ${q(cmd)}\n${USAGE}\n`);
+        return 2;
+    }
+  } catch (e: any) {
+    if (e instanceof LabError) {
+      process.stderr.write(`kvplay lab ${cmd}: error: ${e.message}\n${e.hint ? `  hint: ${e.hint}\n` : ''}`);
+      return 1;
+    }
+    throw e;
+  }
+}
+
+export { labDir };

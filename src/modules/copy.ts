@@ -1,0 +1,158 @@
+/** copy and template: put a file's content on the host (atomic write, backups, validate). */
+import { readFileSync, statSync } from 'node:fs';
+import { posix, basename } from 'node:path';
+import { InputError } from '../util/errors.js';
+import type { Module, ModuleCtx, Plan, Step } from './types.js';
+import {
+  attrSteps, backupFileFrom, contentDiff, fileFact, mustBackup, sha256, targetMode, writeStep, type FileState,
+} from './util/fileops.js';
+import { fmtMode, type ModeSpec } from './util/mode.js';
+import { any, attrProps, backupProp, bool, object, requireOne, exclusive, str, validateProp } from './util/schema.js';
+
+export interface CopyParams {
+  content?: unknown;
+  src?: string;
+  dest: string;
+  mode?: ModeSpec;
+  owner?: string | number;
+  group?: string | number;
+  backup?: boolean;
+  force?: boolean;
+  follow?: boolean;
+  validate?: string;
+  /** set by prepare: the bytes to write */
+  _data?: Buffer;
+  /** set by prepare: the local file's mode, for mode: preserve */
+  _srcMode?: number;
+}
+
+type CopyFacts = { dest: FileState; inDir?: FileState };
+
+const fileOpts = {
+  dest: str('Remote path to write. When it is an existing directory (or ends with /) and src is given, the file goes inside it under the basename of src.'),
+  ...attrProps,
+  backup: backupProp,
+  force: bool('Replace the file when its content differs. With false, only a missing file is created.', true),
+  follow: bool('When dest is a symlink, write to the file it points to (false: replace the link by a file).', false),
+  validate: validateProp,
+};
+
+function factOpts(ctx: ModuleCtx) {
+  return { checksum: 'sha256' as const, content: ctx.diff ? ('diff' as const) : ('none' as const) };
+}
+
+/** Shared planning for copy and template: `data` is the wanted content. */
+export function planContent(p: CopyParams, facts: CopyFacts, data: Buffer, srcName: string | undefined, ctx: ModuleCtx): Plan {
+  let dest = p.dest;
+  let st = facts.dest;
+  const destIsDir = st.f?.type === 'directory' || dest.endsWith('/');
+  if (destIsDir) {
+    if (!srcName || !facts.inDir) throw new Error(`dest ${dest} is a directory: give a file path`);
+    dest = posix.join(dest, srcName);
+    st = facts.inDir;
+    if (st.f?.type === 'directory') throw new Error(`dest ${dest} is a directory`);
+  }
+  if (!st.exists && !st.parentDir) throw new Error(`destination directory ${posix.dirname(dest)} does not exist`);
+  if (st.exists && st.f && st.f.type !== 'file') throw new Error(`dest ${dest} exists and is a ${st.f.type}, not a regular file`);
+  // follow: write through a symlink to its target
+  let writePath = dest;
+  if (st.l?.type === 'link' && p.follow && st.realpath) writePath = st.realpath;
+  const replacingLink = st.l?.type === 'link' && !p.follow;
+  const cur = st.f; // followed stat, undefined when missing/broken link
+  const mode: ModeSpec | undefined = p.mode === 'preserve' ? (p._srcMode !== undefined ? fmtMode(p._srcMode) : undefined) : p.mode;
+  const checksum = sha256(data);
+  const result = { dest, checksum, size: data.length };
+  if (st.exists && cur && p.force === false) return { kind: 'ok', reason: `${dest}: exists (force: false)`, result };
+  if (!cur || cur.type !== 'file' || st.checksum !== checksum || replacingLink) {
+    const m = targetMode(mode, replacingLink ? undefined : cur, st.umask);
+    const steps: Step[] = [
+      writeStep({
+        path: writePath, content: data, cur: replacingLink ? undefined : cur, mode: m, owner: p.owner, group: p.group,
+        validate: p.validate, backup: mustBackup(writePath, !!cur && !replacingLink, p.backup),
+      }),
+    ];
+    const what = !st.exists ? 'created' : replacingLink ? 'symlink replaced by a file' : 'content changed';
+    return {
+      kind: 'change', reason: `${dest}: ${what}`, steps,
+      diff: ctx.diff ? [contentDiff(dest, st, data)] : undefined,
+      result: { ...result, mode: fmtMode(m) },
+    };
+  }
+  const { steps, changes } = attrSteps(writePath, cur, { mode, owner: p.owner, group: p.group });
+  if (steps.length) return { kind: 'change', reason: `${dest}: ${changes.join(', ')}`, steps, result };
+  return { kind: 'ok', reason: `${dest}: content and attributes as wanted`, result: { ...result, mode: fmtMode(cur.mode) } };
+}
+
+function copyFacts(p: CopyParams, ctx: ModuleCtx, srcName: string | undefined) {
+  const f: Record<string, ReturnType<typeof fileFact>> = { dest: fileFact(p.dest, factOpts(ctx)) };
+  if (srcName) f.inDir = fileFact(posix.join(p.dest, srcName), factOpts(ctx));
+  return f;
+}
+
+function contentResult(p: CopyParams, results: Parameters<NonNullable<Module['result']>>[2]) {
+  const b = backupFileFrom(results);
+  return b ? { backup_file: b } : {};
+}
+
+function contentBytes(c: unknown): Buffer {
+  if (Buffer.isBuffer(c)) return c;
+  if (typeof c === 'string') return Buffer.from(c, 'utf8');
+  if (c === null || c === undefined) return Buffer.alloc(0);
+  return Buffer.from(typeof c === 'object' ? JSON.stringify(c) : String(c), 'utf8');
+}
+
+function readLocal(ctx: ModuleCtx, kind: 'files' | 'templates', src: string): { path: string; data: Buffer; mode: number } {
+  const path = ctx.findFile(kind, src);
+  let st;
+  try {
+    st = statSync(path);
+  } catch (e: any) {
+    throw new InputError(`cannot read ${src}: ${e.code ?? e.message}`, undefined, `put it in the ${kind}/ directory of the role or next to the playbook`);
+  }
+  if (st.isDirectory()) throw new InputError(`src ${src} is a directory: copying directories is not supported`, undefined, 'copy each file, or use a loop over a fileglob');
+  return { path, data: readFileSync(path), mode: st.mode & 0o7777 };
+}
+
+export const copy: Module<CopyParams, CopyFacts> = {
+  name: 'copy',
+  doc: 'Copy a controller file (src) or literal content to a remote file, atomically, only when it differs.',
+  schema: object(
+    {
+      content: any('Literal content to write (strings as is; other values as JSON). Exclusive with src.'),
+      src: str("Controller file to copy (looked up in the role's files/ directory, then next to the playbook). Directories are not supported."),
+      ...fileOpts,
+    },
+    { required: ['dest'], allOf: [requireOne('content', 'src'), exclusive('content', 'src')] },
+  ),
+  prepare(p, ctx) {
+    if (p.src !== undefined) {
+      const l = readLocal(ctx, 'files', p.src);
+      return { ...p, _data: l.data, _srcMode: l.mode };
+    }
+    if (p.mode === 'preserve') throw new InputError("mode: preserve needs src", undefined, 'give an explicit mode with content:');
+    return { ...p, _data: contentBytes(p.content) };
+  },
+  facts: (p, ctx) => copyFacts(p, ctx, p.src !== undefined ? basename(p.src) : undefined),
+  plan: (p, facts, ctx) => planContent(p, facts, p._data!, p.src !== undefined ? basename(p.src) : undefined, ctx),
+  result: (p, _f, results) => ({ ...contentResult(p, results), ...(p.src !== undefined ? { src: p.src } : {}) }),
+};
+
+export const template: Module<CopyParams, CopyFacts> = {
+  name: 'template',
+  doc: 'Render a Jinja2 template on the controller and write it to a remote file, atomically, only when it differs.',
+  schema: object(
+    {
+      src: str("Template file on the controller (looked up in the role's templates/ directory, then next to the playbook)."),
+      ...fileOpts,
+    },
+    { required: ['src', 'dest'] },
+  ),
+  prepare(p, ctx) {
+    const l = readLocal(ctx, 'templates', p.src!);
+    const text = ctx.render(l.data.toString('utf8'), l.path);
+    return { ...p, _data: Buffer.from(text, 'utf8'), _srcMode: l.mode };
+  },
+  facts: (p, ctx) => copyFacts(p, ctx, basename(p.src!)),
+  plan: (p, facts, ctx) => planContent(p, facts, p._data!, basename(p.src!), ctx),
+  result: (p, _f, results) => ({ ...contentResult(p, results), src: p.src }),
+};

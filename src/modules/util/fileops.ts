@@ -1,0 +1,292 @@
+/**
+ * Remote file facts and file-writing steps shared by the file modules.
+ *
+ * Facts: ONE command per path prints tagged lines (stat, link target, checksum, content as
+ * base64) so all of a module's facts run in one round trip; parseFileState is pure.
+ *
+ * Writing (writeStep): content goes to a temp file in the same directory
+ * (mktemp PATH.kvplay-XXXXXX), gets its mode/owner/group, is optionally validated, and is
+ * renamed onto PATH with `mv -f` (atomic). With backup — and ALWAYS for an existing file under
+ * /etc (kvplay's safety rule) — the old file is first copied (cp -p, mode kept) to
+ * PATH.YYYYMMDDTHHMMSS.kvplay~ and the step prints `backup_file=...`.
+ */
+import { createHash } from 'node:crypto';
+import { posix } from 'node:path';
+import type { ExecResult } from '../../transport/types.js';
+import { q } from '../../transport/quote.js';
+import type { Diff, Fact, Step } from '../types.js';
+import { applyMode, fmtMode, S_IFMT, type ModeSpec } from './mode.js';
+
+export const DIFF_CAP = 1024 * 1024;
+
+export type FileType = 'file' | 'directory' | 'link' | 'block' | 'char' | 'fifo' | 'socket' | 'unknown';
+
+export interface StatInfo {
+  type: FileType;
+  /** permission bits (07777) */
+  mode: number;
+  uid: number;
+  gid: number;
+  owner: string;
+  group: string;
+  size: number;
+  mtime: number;
+  inode: number;
+  dev: number;
+  nlink: number;
+}
+
+export interface FileState {
+  path: string;
+  /** something is at path (a broken symlink counts) */
+  exists: boolean;
+  /** lstat of path */
+  l?: StatInfo;
+  /** stat of path following links (undefined: missing or broken link) */
+  f?: StatInfo;
+  /** readlink when path is a symlink */
+  linkTarget?: string;
+  /** readlink -f when the path exists */
+  realpath?: string;
+  /** checksum (hex) of the regular file's content, following links */
+  checksum?: string;
+  content?: Buffer;
+  /** content was requested but not read (too large for a diff) */
+  contentOmitted?: boolean;
+  /** the parent directory exists */
+  parentDir: boolean;
+  umask: number;
+  access?: { r: boolean; w: boolean; x: boolean };
+}
+
+export interface FileFactOpts {
+  /** checksum algorithm for the H line (sha256 default); false: none */
+  checksum?: 'sha1' | 'sha224' | 'sha256' | 'sha384' | 'sha512' | 'md5' | false;
+  /** read content: always, only when <= DIFF_CAP ('diff'), or never */
+  content?: 'always' | 'diff' | 'none';
+  /** report r/w/x access for the connecting user */
+  access?: boolean;
+}
+
+const FMT = '%f:%u:%g:%s:%Y:%i:%d:%h:%U:%G';
+
+/** The fact command for one path (pure string, quoted). */
+export function fileFactCmd(path: string, o: FileFactOpts = {}): string {
+  const algo = o.checksum === undefined ? 'sha256' : o.checksum;
+  const content = o.content ?? 'none';
+  const lines = [
+    `p=${q(path)}; F=${q(FMT)}`,
+    `printf 'M %s\\n' "$(umask)"`,
+    `[ -d ${q(posix.dirname(path))} ] && echo P`,
+    `if [ -e "$p" ] || [ -L "$p" ]; then`,
+    `  printf 'L %s\\n' "$(stat -c "$F" -- "$p")"`,
+    `  [ -L "$p" ] && printf 'T %s\\n' "$(readlink -- "$p")"`,
+    `  if [ -e "$p" ]; then`,
+    `    printf 'S %s\\n' "$(stat -L -c "$F" -- "$p")"`,
+    `    printf 'R %s\\n' "$(readlink -f -- "$p")"`,
+  ];
+  if (o.access) lines.push(`    a=; [ -r "$p" ] && a=r; [ -w "$p" ] && a="\${a}w"; [ -x "$p" ] && a="\${a}x"; printf 'A %s\\n' "$a"`);
+  lines.push(`    if [ -f "$p" ]; then`);
+  if (algo) lines.push(`      h=$(${algo}sum < "$p") && printf 'H %s\\n' "\${h%% *}"`);
+  if (content === 'always') lines.push(`      echo C; base64 < "$p" && echo .`);
+  if (content === 'diff') lines.push(`      if [ "$(stat -L -c %s -- "$p")" -le ${DIFF_CAP} ]; then echo C; base64 < "$p" && echo .; else echo O; fi`);
+  lines.push('    fi', '  fi', 'fi', 'exit 0');
+  return lines.join('\n');
+}
+
+export function fileFact(path: string, o: FileFactOpts = {}): Fact<FileState> {
+  return { cmd: fileFactCmd(path, o), parse: (r) => parseFileState(path, r, o) };
+}
+
+const TYPES: Record<number, FileType> = {
+  0o100000: 'file',
+  0o040000: 'directory',
+  0o120000: 'link',
+  0o060000: 'block',
+  0o020000: 'char',
+  0o010000: 'fifo',
+  0o140000: 'socket',
+};
+
+export function parseStatLine(s: string): StatInfo {
+  const f = s.split(':');
+  if (f.length < 10 || !/^[0-9a-f]+$/i.test(f[0])) throw new Error(`cannot parse stat output: ${s}`);
+  const raw = parseInt(f[0], 16);
+  return {
+    type: TYPES[raw & S_IFMT] ?? 'unknown',
+    mode: raw & 0o7777,
+    uid: Number(f[1]),
+    gid: Number(f[2]),
+    size: Number(f[3]),
+    mtime: Number(f[4]),
+    inode: Number(f[5]),
+    dev: Number(f[6]),
+    nlink: Number(f[7]),
+    owner: f[8],
+    group: f.slice(9).join(':'),
+  };
+}
+
+/** Pure parser of fileFactCmd output. Throws when content was required but unreadable. */
+export function parseFileState(path: string, r: ExecResult, o: FileFactOpts = {}): FileState {
+  const st: FileState = { path, exists: false, parentDir: false, umask: 0o022 };
+  const lines = r.stdout.split('\n');
+  let i = 0;
+  for (; i < lines.length; i++) {
+    const line = lines[i];
+    const tag = line[0];
+    const val = line.slice(2);
+    if (tag === 'M') st.umask = parseInt(val.trim(), 8) & 0o777;
+    else if (tag === 'P') st.parentDir = true;
+    else if (tag === 'L') { st.exists = true; st.l = parseStatLine(val); }
+    else if (tag === 'T') st.linkTarget = val;
+    else if (tag === 'S') st.f = parseStatLine(val);
+    else if (tag === 'R') st.realpath = val;
+    else if (tag === 'A') st.access = { r: val.includes('r'), w: val.includes('w'), x: val.includes('x') };
+    else if (tag === 'H') st.checksum = val.trim();
+    else if (tag === 'O') st.contentOmitted = true;
+    else if (tag === 'C') break;
+  }
+  if (i < lines.length) {
+    const end = lines.indexOf('.', i + 1);
+    if (end < 0) throw new Error(`cannot read ${path}: ${r.stderr.trim() || 'read failed'}`);
+    st.content = Buffer.from(lines.slice(i + 1, end).join(''), 'base64');
+  } else if (o.content === 'always' && st.f?.type === 'file') {
+    throw new Error(`cannot read ${path}: ${r.stderr.trim() || 'read failed'}`);
+  }
+  if (st.exists && !st.l) throw new Error(`cannot stat ${path}: ${r.stderr.trim()}`);
+  if (st.f?.type === 'file' && o.checksum !== false && st.checksum === undefined) {
+    throw new Error(`cannot read ${path}: ${r.stderr.trim() || 'checksum failed'}`);
+  }
+  return st;
+}
+
+/** Does `want` (name or numeric id) designate the user/group (id, name)? */
+export function idMatches(want: string | number, id: number, name: string): boolean {
+  const w = String(want);
+  return /^\d+$/.test(w) ? Number(w) === id : w === name;
+}
+
+export interface Attrs {
+  mode?: ModeSpec;
+  owner?: string | number;
+  group?: string | number;
+}
+
+/**
+ * Steps that bring an existing path's mode/owner/group to `want` (follows links unless
+ * noFollow: then chown -h and no chmod). Returns the steps and a human list of changes.
+ */
+export function attrSteps(path: string, cur: StatInfo, want: Attrs, noFollow = false): { steps: Step[]; changes: string[] } {
+  const steps: Step[] = [];
+  const changes: string[] = [];
+  const own = want.owner !== undefined && !idMatches(want.owner, cur.uid, cur.owner);
+  const grp = want.group !== undefined && !idMatches(want.group, cur.gid, cur.group);
+  if (own || grp) {
+    const spec = (own ? String(want.owner) : '') + (grp ? ':' + String(want.group) : '');
+    steps.push({ desc: `chown ${spec} ${path}`, cmd: `chown ${noFollow ? '-h ' : ''}${q(spec)} -- ${q(path)}` });
+    if (own) changes.push(`owner ${cur.owner} -> ${want.owner}`);
+    if (grp) changes.push(`group ${cur.group} -> ${want.group}`);
+  }
+  if (want.mode !== undefined && !noFollow && cur.type !== 'link') {
+    const m = applyMode(want.mode, cur.mode, cur.type === 'directory');
+    if (m !== cur.mode) {
+      steps.push({ desc: `chmod ${fmtMode(m)} ${path}`, cmd: `chmod ${fmtMode(m)} -- ${q(path)}` });
+      changes.push(`mode ${fmtMode(cur.mode)} -> ${fmtMode(m)}`);
+    }
+  }
+  return { steps, changes };
+}
+
+/** kvplay's safety rule: an existing file under /etc is always backed up before it is replaced. */
+export function mustBackup(path: string, exists: boolean, backup: boolean | undefined): boolean {
+  if (!exists) return false;
+  if (backup) return true;
+  const n = posix.normalize(path);
+  return n.startsWith('/etc/');
+}
+
+export interface WriteOpts {
+  path: string;
+  content: Buffer | string;
+  /** the file as it is now (lstat/stat), when it exists */
+  cur?: StatInfo;
+  /** permission bits for the new file (already computed); default: keep cur's, else 0666 & ~umask */
+  mode: number;
+  owner?: string | number;
+  group?: string | number;
+  /** command with %s for the temp file; run before the rename */
+  validate?: string;
+  backup: boolean;
+  desc?: string;
+}
+
+/** The permission bits a written file gets: the requested mode applied to the current (or new-file default) bits. */
+export function targetMode(mode: ModeSpec | undefined, cur: StatInfo | undefined, umask: number): number {
+  const base = cur ? cur.mode : 0o666 & ~umask;
+  return mode === undefined ? base : applyMode(mode, base, false);
+}
+
+/** One step writing content atomically (see the header). */
+export function writeStep(o: WriteOpts): Step {
+  const lines = [
+    'set -e',
+    `p=${q(o.path)}`,
+    't=$(mktemp "$p.kvplay-XXXXXX")',
+    `trap 'rm -f "$t"' EXIT`,
+    'cat > "$t"',
+    `chmod ${fmtMode(o.mode)} "$t"`,
+  ];
+  const own = o.owner !== undefined ? String(o.owner) : o.cur ? String(o.cur.uid) : undefined;
+  const grp = o.group !== undefined ? String(o.group) : o.cur ? String(o.cur.gid) : undefined;
+  if (own !== undefined || grp !== undefined) {
+    const spec = (own ?? '') + (grp !== undefined ? ':' + grp : '');
+    // keeping an existing file's owner may be impossible for a non-root user: then it is best effort
+    const keepOnly = o.owner === undefined && o.group === undefined;
+    lines.push(`chown ${q(spec)} "$t"${keepOnly ? ' 2>/dev/null || :' : ''}`);
+  }
+  // SELinux: keep the old file's context, or let a new file get the policy default
+  lines.push(`if [ -e "$p" ]; then chcon --reference="$p" "$t" 2>/dev/null || :; fi`);
+  if (o.validate) {
+    lines.push(`( ${o.validate.replace(/%s/g, '"$t"')}\n) >&2 || { echo "validation failed: $?" >&2; exit 1; }`);
+  }
+  if (o.backup && o.cur) {
+    lines.push('b="$p.$(date +%Y%m%dT%H%M%S).kvplay~"', 'cp -p "$p" "$b"', 'printf \'backup_file=%s\\n\' "$b"');
+  }
+  lines.push('mv -f "$t" "$p"', 'trap - EXIT');
+  if (!o.cur) lines.push('command -v restorecon >/dev/null 2>&1 && restorecon "$p" 2>/dev/null || :');
+  lines.push('exit 0');
+  return { desc: o.desc ?? `write ${o.path}`, cmd: lines.join('\n'), stdin: o.content };
+}
+
+/** backup_file=... printed by writeStep, if any. */
+export function backupFileFrom(results: ExecResult[]): string | undefined {
+  for (const r of results) {
+    const m = /^backup_file=(.*)$/m.exec(r.stdout);
+    if (m) return m[1];
+  }
+  return undefined;
+}
+
+function isBinary(b: Buffer): boolean {
+  return b.includes(0) || !Buffer.from(b.toString('utf8'), 'utf8').equals(b);
+}
+
+/** A Diff for a content change; placeholders for binary or unread content. */
+export function contentDiff(path: string, before: FileState | undefined, after: Buffer | string): Diff {
+  const a = typeof after === 'string' ? Buffer.from(after) : after;
+  let b: string;
+  if (!before || !before.exists || before.f?.type !== 'file') b = '';
+  else if (before.content === undefined) b = `(content not shown: ${before.f.size} bytes)\n`;
+  else if (isBinary(before.content)) b = `(binary: ${before.content.length} bytes)\n`;
+  else b = before.content.toString('utf8');
+  let s: string;
+  if (a.length > DIFF_CAP) s = `(content not shown: ${a.length} bytes)\n`;
+  else if (isBinary(a)) s = `(binary: ${a.length} bytes)\n`;
+  else s = a.toString('utf8');
+  return { path, before: b, after: s };
+}
+
+export function sha256(b: Buffer | string): string {
+  return createHash('sha256').update(b).digest('hex');
+}

@@ -1,0 +1,106 @@
+/**
+ * Reporter factory: picks the renderer (listr2 tree on a TTY, plain lines otherwise, JSON lines
+ * with --json), adds the --report file writer, and redacts every event before any of them sees it.
+ */
+import type { Reporter, RunEvent } from './events.js';
+import { colorLevel, createPalette } from './color.js';
+import type { FormatOpts } from './format.js';
+import { PlainReporter } from './plain.js';
+import { JsonReporter, safeJson } from './json.js';
+import { ReportFileWriter } from './file.js';
+import { TtyReporter } from './tty.js';
+import { dynamicRedactor } from './redact.js';
+
+export { createRedactor, NO_LOG_RESULT, REDACTED } from './redact.js';
+export type { Redactor } from './redact.js';
+export { buildReport, REPORT_VERSION } from './file.js';
+export type { ReportDocument } from './file.js';
+
+export type ReporterMode = 'auto' | 'plain' | 'tty' | 'json';
+
+export interface ReporterOptions {
+  mode: ReporterMode;
+  verbosity: 0 | 1 | 2 | 3;
+  /** show unified diffs (--diff) */
+  diff: boolean;
+  /** default process.stdout */
+  out?: NodeJS.WritableStream;
+  /** default process.stderr (warnings and errors in plain/tty modes) */
+  err?: NodeJS.WritableStream;
+  /** also write the whole run as one JSON document to this path at close (atomic) */
+  reportFile?: string;
+  /** explicit --color / --no-color; undefined = NO_COLOR / FORCE_COLOR / TTY detection */
+  color?: boolean;
+  /** current secret values; every event is redacted with them before rendering */
+  secrets?: () => string[];
+  /** environment for color detection (tests) */
+  env?: NodeJS.ProcessEnv;
+}
+
+/** The renderer mode `auto` resolves to for this stream. */
+export function resolveMode(mode: ReporterMode, out: NodeJS.WritableStream): Exclude<ReporterMode, 'auto'> {
+  if (mode !== 'auto') return mode;
+  return (out as { isTTY?: boolean }).isTTY === true ? 'tty' : 'plain';
+}
+
+export function createReporter(opts: ReporterOptions): Reporter {
+  const out = opts.out ?? process.stdout;
+  const err = opts.err ?? process.stderr;
+  const mode = resolveMode(opts.mode, out);
+  const level = mode === 'json' ? 0 : colorLevel({ color: opts.color, stream: out, env: opts.env });
+  const columns = (out as { columns?: number }).columns;
+  const f: FormatOpts = {
+    palette: createPalette(level),
+    verbosity: opts.verbosity ?? 0,
+    diff: !!opts.diff,
+    width: mode === 'tty' && typeof columns === 'number' && columns > 20 ? Math.min(columns, 160) : 80,
+  };
+  const main: Reporter =
+    mode === 'json' ? new JsonReporter(out) : mode === 'tty' ? new TtyReporter({ out, err }, f) : new PlainReporter({ out, err }, f);
+  const sinks: Reporter[] = [main];
+  if (opts.reportFile) sinks.push(new ReportFileWriter(opts.reportFile));
+  const redact = opts.secrets ? dynamicRedactor(opts.secrets) : (v: unknown) => v;
+  return new FanOut(sinks, redact, err);
+}
+
+/** redact once, deliver to every sink; a failing sink never breaks the run */
+class FanOut implements Reporter {
+  private closing: Promise<void> | null = null;
+
+  constructor(
+    private readonly sinks: Reporter[],
+    private readonly redact: (v: unknown) => unknown,
+    private readonly err: NodeJS.WritableStream,
+  ) {}
+
+  emit(ev: RunEvent): void {
+    if (this.closing) return;
+    let safe: RunEvent;
+    try {
+      safe = this.redact(ev) as RunEvent;
+    } catch {
+      return; // never print an event we could not redact
+    }
+    for (const s of this.sinks) {
+      try {
+        s.emit(safe);
+      } catch (e) {
+        try {
+          this.err.write(`[reporter] could not render ${safe.kind}: ${(e as Error)?.message ?? e}; event: ${safeJson(safe)}\n`);
+        } catch {
+          /* stream gone */
+        }
+      }
+    }
+  }
+
+  /** Closes every sink; rejects (after all closed) if one failed, e.g. the report file could not be written. */
+  close(): Promise<void> {
+    this.closing ??= (async () => {
+      const results = await Promise.allSettled(this.sinks.map((s) => s.close()));
+      const failed = results.find((r): r is PromiseRejectedResult => r.status === 'rejected');
+      if (failed) throw failed.reason;
+    })();
+    return this.closing;
+  }
+}

@@ -1,0 +1,43 @@
+/**
+ * The template AST evaluated by interp.ts. Produced from nunjucks' parser by nunjucks.ts,
+ * so nothing else depends on nunjucks' node classes. line/col are 0-based within the template.
+ */
+export interface Pos {
+  line: number;
+  col: number;
+}
+
+export type Kwargs = [string, Expr][];
+
+export type Expr = Pos &
+  (
+    | { k: 'lit'; v: unknown }
+    | { k: 'name'; name: string }
+    | { k: 'list'; items: Expr[] }
+    | { k: 'dict'; pairs: [Expr, Expr][] }
+    | { k: 'get'; obj: Expr; key: Expr }
+    | { k: 'slice'; obj: Expr; start: Expr | null; stop: Expr | null; step: Expr | null }
+    | { k: 'call'; fn: Expr; args: Expr[]; kw: Kwargs }
+    | { k: 'filter'; name: string; value: Expr; args: Expr[]; kw: Kwargs }
+    | { k: 'test'; name: string; value: Expr; args: Expr[]; kw: Kwargs }
+    | { k: 'not'; e: Expr }
+    | { k: 'neg' | 'pos'; e: Expr }
+    | { k: 'and' | 'or'; l: Expr; r: Expr }
+    | { k: 'cond'; test: Expr; then: Expr; else_: Expr | null }
+    | { k: 'bin'; op: BinOp; l: Expr; r: Expr }
+    | { k: 'cmp'; first: Expr; ops: [string, Expr][] }
+    | { k: 'in'; l: Expr; r: Expr }
+    | { k: 'capture'; body: Stmt[] }
+  );
+
+export type BinOp = '+' | '-' | '*' | '/' | '//' | '%' | '**' | '~';
+
+export type Stmt = Pos &
+  (
+    | { k: 'text'; text: string }
+    | { k: 'out'; e: Expr }
+    | { k: 'if'; test: Expr; body: Stmt[]; else_: Stmt[] }
+    | { k: 'for'; names: string[]; iter: Expr; filter: Expr | null; body: Stmt[]; else_: Stmt[] }
+    | { k: 'set'; targets: Expr[]; value: Expr | null; body: Stmt[] | null }
+    | { k: 'macro'; name: string; params: string[]; defaults: Kwargs; body: Stmt[] }
+  );
