@@ -56,7 +56,12 @@ export async function main(argv: string[]): Promise<number> {
     reportError(reporter, e);
     code = 1;
   }
-  await reporter.close();
+  try {
+    await reporter.close();
+  } catch (e: any) {
+    process.stderr.write(`ERROR! could not write the report: ${e?.message ?? e}\n`);
+    if (code === 0) code = 1;
+  }
   return code;
 }
 
@@ -88,7 +93,7 @@ async function pickInventory(opts: CliOptions, playbookDir: string, reporter: Re
 async function runCli(opts: CliOptions, reporter: Reporter, secrets: Set<string>): Promise<number> {
   const pb = loadPlaybook(opts.playbook!);
   const inv = await pickInventory(opts, pb.dir, reporter);
-  for (const w of inv.warnings) reporter.emit({ kind: 'warning', msg: w.message, loc: w.loc ? `${w.loc.file}:${w.loc.line}:${w.loc.col}` : undefined });
+  for (const w of inv.warnings) reporter.emit({ kind: 'warning', msg: w.message + (w.hint ? ` (${w.hint})` : ''), loc: w.loc ? `${w.loc.file}:${w.loc.line}:${w.loc.col}` : undefined });
   // host patterns are checked before any host is contacted
   const errs: InputError[] = [];
   for (const p of pb.plays) {

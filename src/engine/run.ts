@@ -32,7 +32,7 @@ export function newRunState(inv: Inventory, opts: RunOptions, reporter: Reporter
   const hosts = new Map<string, HostState>();
   for (const h of inv.hosts) hosts.set(h, newHostState(h, inv.hostVars(h)));
   const groups: Record<string, string[]> = {};
-  for (const g of inv.groups.keys()) groups[g] = inv.match(g);
+  for (const [g, grp] of inv.groups) groups[g] = [...grp.allHosts];
   return {
     opts,
     reporter,
@@ -68,6 +68,8 @@ export async function runPlaybook(run: RunState, pb: Playbook, inv: Inventory): 
 function playHosts(run: RunState, play: Play, inv: Inventory): string[] {
   const pattern = String(render(play.hosts, { ...play.vars, ...run.opts.extraVars }, play.hostsLoc));
   let names = inv.match(pattern, play.hostsLoc);
+  // the implicit localhost (not in `all`, as in Ansible) gets its state on first use
+  for (const n of names) if (!run.hosts.has(n)) run.hosts.set(n, newHostState(n, inv.hostVars(n)));
   if (run.opts.limit) {
     const lim = new Set(inv.match(run.opts.limit));
     names = names.filter((n) => lim.has(n));

@@ -58,6 +58,20 @@ function findCycles(raw: RawInventory, errors: InputError[]): void {
   for (const g of raw.groups.keys()) if (!state.has(g)) visit(g);
 }
 
+/** Errors/warnings grouped by file (in order of first appearance), then by position. */
+function byPosition(list: InputError[]): InputError[] {
+  const files = new Map<string, number>();
+  for (const e of list) if (e.loc && !files.has(e.loc.file)) files.set(e.loc.file, files.size);
+  const key = (e: InputError) => [e.loc ? files.get(e.loc.file)! : -1, e.loc?.line ?? 0, e.loc?.col ?? 0];
+  return list
+    .map((e, i) => ({ e, i }))
+    .sort((a, b) => {
+      const [ka, kb] = [key(a.e), key(b.e)];
+      return ka[0] - kb[0] || ka[1] - kb[1] || ka[2] - kb[2] || a.i - b.i;
+    })
+    .map((x) => x.e);
+}
+
 export function buildInventory(rawIn: RawInventory | undefined, file: string | undefined, opts: LoadInventoryOptions = {}): Inventory {
   const raw = rawIn ?? emptyRaw();
   const errors = [...raw.errors];
@@ -105,10 +119,10 @@ export function buildInventory(rawIn: RawInventory | undefined, file: string | u
       if (!vd.hosts.has(h)) vd.hosts.set(h, loadVarLayer(findVarsFiles(d, 'host_vars', h, warnings), 'host_vars', errors));
     }
     warnUnmatched(d, 'group_vars', new Set(raw.groups.keys()), warnings);
-    warnUnmatched(d, 'host_vars', new Set(raw.hosts.keys()), warnings);
+    warnUnmatched(d, 'host_vars', new Set([...raw.hosts.keys(), ...LOCALHOST_NAMES]), warnings);
     dirs.push(vd);
   }
-  if (errors.length) throw new InputErrors(errors);
+  if (errors.length) throw new InputErrors(byPosition(errors));
 
   // depth = longest path from `all`; precedence order = (depth, priority, name)
   const depth = new Map<string, number>([['all', 0]]);
@@ -156,14 +170,16 @@ export function buildInventory(rawIn: RawInventory | undefined, file: string | u
     if (raw.hosts.has(h) || isImplicit(h)) return;
     throw new Error(`inventory: unknown host ${JSON.stringify(h)}`);
   };
-  const groupsOf = (h: string) => (raw.hosts.has(h) ? [...memberOf.get(h)!] : []);
+  /** groups of a host in precedence order (lowest first), incl. all/ungrouped */
+  const ranked = (h: string) => (raw.hosts.has(h) ? memberOf.get(h)! : []);
+  const groupNames = (h: string) => ranked(h).filter((g) => g !== 'all' && g !== 'ungrouped').sort();
 
   const cache = new Map<string, VarLayer>();
   const merged = (h: string): VarLayer => {
     let out = cache.get(h);
     if (out) return out;
     const implicit = isImplicit(h);
-    const gs = groupsOf(h).filter((g) => g !== 'all');
+    const gs = ranked(h).filter((g) => g !== 'all');
     const layers: Array<VarLayer | undefined> = [all.vars, ...gs.map((g) => raw.groups.get(g)!.vars)];
     for (const d of dirs) layers.push(d.groups.get('all'));
     for (const d of dirs) for (const g of gs) layers.push(d.groups.get(g));
@@ -193,13 +209,13 @@ export function buildInventory(rawIn: RawInventory | undefined, file: string | u
     file,
     hosts: hostList,
     groups,
-    warnings,
+    warnings: byPosition(warnings),
     hostVars(h) {
       known(h);
       const vars: Record<string, unknown> = { ...merged(h).vars };
       vars.inventory_hostname = h;
       vars.inventory_hostname_short = IPV4.test(h) || h.includes(':') ? h : h.split('.')[0];
-      vars.group_names = groupsOf(h).filter((g) => g !== 'all' && g !== 'ungrouped').sort();
+      vars.group_names = groupNames(h);
       vars.groups = Object.fromEntries([...groups.values()].map((g) => [g.name, [...g.allHosts]]));
       if (file !== undefined && !isImplicit(h)) {
         vars.inventory_file = resolve(file);
@@ -213,7 +229,7 @@ export function buildInventory(rawIn: RawInventory | undefined, file: string | u
     },
     groupsOf(h) {
       known(h);
-      return groupsOf(h);
+      return groupNames(h);
     },
     hasHost: (h) => raw.hosts.has(h) || isImplicit(h),
     isImplicit,

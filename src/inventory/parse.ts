@@ -96,7 +96,7 @@ export function parseInventoryData(data: unknown, file: string): RawInventory {
   /** entries of a section: a mapping, or a single name given as a string (Ansible allows it) */
   const entries = (body: Obj, section: string, what: string, example: string) => {
     const v = body[section];
-    if (v == null) return [];
+    if (v == null || (typeof v === 'string' && !v.trim())) return [];
     if (typeof v === 'string') return [{ key: v, value: null as unknown, keyLoc: valueLocOf(body, section), valueLoc: valueLocOf(body, section) }];
     if (!isObj(v)) {
       err(`\`${section}:\` must be a mapping of ${what}, got ${kindName(v)}`, valueLocOf(body, section), example);
@@ -105,45 +105,18 @@ export function parseInventoryData(data: unknown, file: string): RawInventory {
     return Object.keys(v).map((key) => ({ key, value: v[key], keyLoc: keyLocOf(v, key), valueLoc: valueLocOf(v, key) }));
   };
 
-  const parseGroup = (name: string, body: unknown, parent: string | undefined, keyLoc: Loc | undefined, valueLoc: Loc | undefined) => {
-    const g = ensureGroup(name, keyLoc);
-    if (parent !== undefined) raw.edges.push({ parent, child: name, loc: keyLoc });
-    if (body == null) return;
-    if (!isObj(body)) {
-      err(`group \`${name}\` must be a mapping (with hosts:, children: and/or vars:) or empty, got ${kindName(body)}`, valueLoc, `to put a host in the group write\n    ${name}:\n      hosts:\n        HOSTNAME:`);
-      return;
-    }
-    for (const key of Object.keys(body)) {
-      if (GROUP_KEYS.includes(key)) continue;
-      const near = suggest(key, GROUP_KEYS);
-      err(
-        `unknown key \`${key}\` in group \`${name}\` (only hosts, children and vars are allowed)`,
-        keyLocOf(body, key),
-        near ? `did you mean \`${near}\`?` : `a host goes under \`hosts:\`, a variable under \`vars:\`, a sub-group under \`children:\``,
-      );
-    }
-    if (body.vars != null && !isObj(body.vars)) {
-      err(`\`vars:\` of group \`${name}\` must be a mapping of variable names to values, got ${kindName(body.vars)}`, valueLocOf(body, 'vars'), 'write `vars:` then indented `name: value` lines');
-    } else if (isObj(body.vars)) {
-      for (const [k, v] of Object.entries(body.vars)) {
-        if (k === 'ansible_group_priority') {
-          const n = typeof v === 'number' ? v : typeof v === 'string' && /^-?[0-9]+$/.test(v.trim()) ? Number(v) : NaN;
-          if (Number.isInteger(n)) g.priority = n;
-          else err(`ansible_group_priority of group \`${name}\` must be an integer, got ${kindName(v)}`, valueLocOf(body.vars, k), 'e.g. ansible_group_priority: 10 (higher wins among groups of the same depth)');
-          continue;
-        }
-        g.vars.vars[k] = v;
-        g.vars.origin[k] = keyLocOf(body.vars, k);
-      }
-    }
+  const parseChildren = (g: RawGroup, body: Obj) => {
     for (const c of entries(body, 'children', 'group names', `write\n    children:\n      GROUP:`)) {
       if (c.key === 'all') {
-        err(`\`all\` cannot be a child of group \`${name}\``, c.keyLoc, '`all` is the implicit root: every group is already inside it');
+        err(`\`all\` cannot be a child of group \`${g.name}\``, c.keyLoc, '`all` is the implicit root: every group is already inside it');
         continue;
       }
       if (!g.children.includes(c.key)) g.children.push(c.key);
-      parseGroup(c.key, c.value, name, c.keyLoc, c.valueLoc);
+      parseGroup(c.key, c.value, g.name, c.keyLoc, c.valueLoc);
     }
+  };
+
+  const parseHosts = (g: RawGroup, body: Obj) => {
     for (const h of entries(body, 'hosts', 'host names to their variables (or nothing)', `write each host on its own line:\n    hosts:\n      kvm1:\n      kvm2:\n        ansible_host: 192.0.2.3`)) {
       if (h.value != null && !isObj(h.value)) {
         err(`variables of host \`${h.key}\` must be a mapping, got ${kindName(h.value)}`, h.valueLoc, `write them indented below the host:\n      ${h.key}:\n        ansible_host: ...`);
@@ -179,6 +152,44 @@ export function parseInventoryData(data: unknown, file: string): RawInventory {
     }
   };
 
+  const parseGroup = (name: string, body: unknown, parent: string | undefined, keyLoc: Loc | undefined, valueLoc: Loc | undefined) => {
+    const g = ensureGroup(name, keyLoc);
+    if (parent !== undefined) raw.edges.push({ parent, child: name, loc: keyLoc });
+    if (body == null) return;
+    if (!isObj(body)) {
+      err(`group \`${name}\` must be a mapping (with hosts:, children: and/or vars:) or empty, got ${kindName(body)}`, valueLoc, `to put a host in the group write\n    ${name}:\n      hosts:\n        HOSTNAME:`);
+      return;
+    }
+    for (const key of Object.keys(body)) {
+      if (GROUP_KEYS.includes(key)) continue;
+      const near = suggest(key, GROUP_KEYS);
+      err(
+        `unknown key \`${key}\` in group \`${name}\` (only hosts, children and vars are allowed)`,
+        keyLocOf(body, key),
+        near ? `did you mean \`${near}\`?` : `a host goes under \`hosts:\`, a variable under \`vars:\`, a sub-group under \`children:\``,
+      );
+    }
+    if (body.vars != null && !isObj(body.vars)) {
+      err(`\`vars:\` of group \`${name}\` must be a mapping of variable names to values, got ${kindName(body.vars)}`, valueLocOf(body, 'vars'), 'write `vars:` then indented `name: value` lines');
+    } else if (isObj(body.vars)) {
+      for (const [k, v] of Object.entries(body.vars)) {
+        if (k === 'ansible_group_priority') {
+          const n = typeof v === 'number' ? v : typeof v === 'string' && /^-?[0-9]+$/.test(v.trim()) ? Number(v) : NaN;
+          if (Number.isInteger(n)) g.priority = n;
+          else err(`ansible_group_priority of group \`${name}\` must be an integer, got ${kindName(v)}`, valueLocOf(body.vars, k), 'e.g. ansible_group_priority: 10 (higher wins among groups of the same depth)');
+          continue;
+        }
+        g.vars.vars[k] = v;
+        g.vars.origin[k] = keyLocOf(body.vars, k);
+      }
+    }
+    // document order, so that hosts keep the order in which the file lists them
+    for (const key of Object.keys(body)) {
+      if (key === 'children') parseChildren(g, body);
+      else if (key === 'hosts') parseHosts(g, body);
+    }
+  };
+
   ensureGroup('all');
   for (const key of Object.keys(data)) {
     const kl = keyLocOf(data, key);
@@ -186,7 +197,7 @@ export function parseInventoryData(data: unknown, file: string): RawInventory {
       throw new InputErrors([notYaml(file, kl ?? { file, line: 1, col: 1 }, 'it looks like `ansible-inventory --list` JSON output')]);
     }
     if (GROUP_KEYS.includes(key)) {
-      err(`top-level \`${key}:\` would be a group named "${key}"`, kl, `top-level keys are groups: put \`${key}:\` under \`all:\` (all:\n  ${key}:\n    ...)`);
+      err(`top-level \`${key}:\` would be a group named "${key}"`, kl, `top-level keys are group names: indent \`${key}:\` under \`all:\``);
       continue;
     }
     parseGroup(key, data[key], key === 'all' ? undefined : 'all', kl, valueLocOf(data, key));

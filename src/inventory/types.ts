@@ -22,7 +22,7 @@ export interface Group {
   depth: number;
   /** ansible_group_priority (default 1); higher wins among groups of equal depth. */
   priority: number;
-  /** Where the group is first defined (undefined for implicit groups). */
+  /** Where the group is first mentioned in the file (undefined for implicit groups). */
   loc?: Loc;
 }
 
@@ -51,7 +51,10 @@ export interface Inventory {
   hostVars(host: string): Record<string, unknown>;
   /** Where the winning value of variable `name` of `host` was defined (file:line:col of its key). */
   varOrigin(host: string, name: string): Loc | undefined;
-  /** Every group containing the host (direct or through a child group) incl. `all`/`ungrouped`, in precedence order (lowest first). */
+  /**
+   * The host's groups as Ansible's `group_names`: every group containing it (directly or through a
+   * child group), sorted, without `all` and `ungrouped`. [] for the implicit localhost.
+   */
   groupsOf(host: string): string[];
   /** True for inventory hosts and for the implicit localhost names (localhost, 127.0.0.1, ::1). */
   hasHost(host: string): boolean;

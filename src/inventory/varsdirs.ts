@@ -47,6 +47,7 @@ function dirFiles(dir: string): string[] {
 
 /** The files Ansible reads for `name` under `base/kind/`, in merge order. */
 export function findVarsFiles(base: string, kind: VarKind, name: string, warnings: InputError[]): string[] {
+  if (!name || name.includes('/') || name.includes('\0')) return [];
   const stem = join(base, kind, name);
   const found = ['', ...VAR_EXTS].map((ext) => stem + ext).filter((p) => kindOf(p));
   if (!found.length) return [];

@@ -66,6 +66,7 @@ export const IMAGE_PACKAGES = [
   'nfs-common',
   'procps',
   'less',
+  'netbase',
 ];
 
 /** Services installed in the image but disabled there (the playbooks enable what they need). */

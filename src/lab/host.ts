@@ -1,7 +1,7 @@
 /** One lab host: an overlayfs root over the shared image, booted by systemd-nspawn under a supervisor. */
 import { spawn } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
-import { existsSync, lstatSync, mkdirSync, readdirSync, readFileSync, rmSync, unlinkSync, writeFileSync } from 'node:fs';
+import { existsSync, lstatSync, mkdirSync, readdirSync, readFileSync, renameSync, rmSync, unlinkSync, writeFileSync } from 'node:fs';
 import { dirname, join } from 'node:path';
 import { BRIDGE, HOSTS, HostDef, REPO_MOUNT, labDir, machineName, paths } from './config.js';
 import { LabError, pidAlive, run, runOk, sleep } from './sys.js';
@@ -256,7 +256,15 @@ export function startHost(h: HostDef): number | undefined {
     return rt.supervisorPid;
   }
   rmSync(p.stop, { force: true });
-  writeFileSync(supervisorScript(), SUPERVISOR, { mode: 0o755 });
+  // never rewrite a script that running supervisors are reading (sh reads it as it goes)
+  let cur = '';
+  try {
+    cur = readFileSync(supervisorScript(), 'utf8');
+  } catch {}
+  if (cur !== SUPERVISOR) {
+    writeFileSync(supervisorScript() + '.tmp', SUPERVISOR, { mode: 0o755 });
+    renameSync(supervisorScript() + '.tmp', supervisorScript());
+  }
   for (const f of ['/dev/fuse', '/dev/net/tun'])
     if (!existsSync(f)) throw new LabError(`${f} is missing on this machine (the lab hosts need FUSE and TUN)`);
   const child = spawn('sh', [supervisorScript(), p.dir, h.veth, BRIDGE, ...nspawnArgs(h)], {

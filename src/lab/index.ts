@@ -109,7 +109,7 @@ export async function labMain(args: string[]): Promise<number> {
       }
       case 'ssh':
         preflight(['ssh']);
-        return await sshCmd(rest[0], rest.slice(1));
+        return await sshCmd(rest[0], rest[1] === '--' ? rest.slice(2) : rest.slice(1));
       case undefined:
       case 'help':
       case '--help':

@@ -12,6 +12,7 @@ export type HostResult = Ev<'host_result'>;
 export interface FormatOpts {
   palette: Palette;
   verbosity: number;
+  /** --diff was given (informational: diffs are rendered whenever an event carries them) */
   diff: boolean;
   /** banner width (Ansible pads banners with `*` to the terminal width) */
   width: number;
@@ -109,7 +110,8 @@ export function hostResultLines(ev: HostResult, f: FormatOpts): string[] {
   } else if (ev.status === 'rescued') {
     out.push(p.rescued('...rescued'));
   }
-  if (f.diff && Array.isArray(ev.diff) && ev.diff.length > 0) out.push(...renderDiffs(ev.diff, p));
+  // shown whenever the event carries diffs: the engine attaches them only with --diff or a task's `diff: true`
+  if (Array.isArray(ev.diff) && ev.diff.length > 0) out.push(...renderDiffs(ev.diff, p));
   if (f.verbosity >= 2 && ev.data !== undefined) out.push(paint(`    ${compactJson(ev.data)}`));
   return out;
 }

@@ -21,7 +21,8 @@ export type ReporterMode = 'auto' | 'plain' | 'tty' | 'json';
 export interface ReporterOptions {
   mode: ReporterMode;
   verbosity: 0 | 1 | 2 | 3;
-  /** show unified diffs (--diff) */
+  /** --diff given. Diffs are rendered whenever a host_result carries them (the engine attaches them
+   *  only with --diff or a task-level `diff: true`), so this is informational. */
   diff: boolean;
   /** default process.stdout */
   out?: NodeJS.WritableStream;
@@ -78,8 +79,14 @@ class FanOut implements Reporter {
     let safe: RunEvent;
     try {
       safe = this.redact(ev) as RunEvent;
-    } catch {
-      return; // never print an event we could not redact
+    } catch (e) {
+      // never print an event we could not redact
+      try {
+        this.err.write(`[reporter] dropped a ${String(ev?.kind)} event: redaction failed: ${(e as Error)?.message ?? e}\n`);
+      } catch {
+        /* stream gone */
+      }
+      return;
     }
     for (const s of this.sinks) {
       try {

@@ -72,15 +72,23 @@ interface HostView {
   settled: boolean;
   wrapper?: Wrapper;
   items: HostResult[];
+  /** item lines shown under the host (replayed when the listr2 subtask starts late) */
+  output: string[];
   progress?: string;
 }
 
 const ITEM_LINES = 5;
-const REASON_MAX = 72;
 
-function short(text: string): string {
+/** first line, cut to `max` characters (the full text is printed after the task) */
+function short(text: string, max = 72): string {
   const first = String(text ?? '').split('\n')[0];
-  return first.length > REASON_MAX ? first.slice(0, REASON_MAX - 1) + '…' : first;
+  return first.length > max ? first.slice(0, Math.max(1, max - 1)) + '…' : first;
+}
+
+/** room left for a reason on a host line (listr2 wraps at process.stdout.columns) */
+function reasonBudget(used: number): number {
+  const cols = process.stdout.columns || 80;
+  return Math.max(20, cols - 6 - used);
 }
 
 const SEVERITY: Record<string, number> = { skipped: 0, ok: 1, changed: 2, rescued: 3, ignored: 4, failed: 5, unreachable: 6 };
@@ -98,7 +106,7 @@ class TaskView {
 
   constructor(readonly ev: Ev<'task_start'>, private readonly s: StreamOpts, private readonly f: FormatOpts) {
     for (const h of Array.isArray(ev.hosts) ? ev.hosts : []) {
-      if (!this.hosts.has(h)) this.hosts.set(h, { name: h, title: h, done: deferred(), settled: false, items: [] });
+      if (!this.hosts.has(h)) this.hosts.set(h, { name: h, title: h, done: deferred(), settled: false, items: [], output: [] });
     }
   }
 
@@ -130,9 +138,11 @@ class TaskView {
     if (!ev) return { kind: 'skip', title: `${hv.name} ${p.dim('no result')}` };
     const paint = statusPaint(ev.ignored && ev.status === 'failed' ? 'ignored' : ev.status, p);
     const showReason = ev.status !== 'ok' || this.f.verbosity >= 1;
-    const reason = showReason && ev.reason ? `: ${short(typeof ev.reason === 'string' ? ev.reason : compactJson(ev.reason))}` : '';
-    const items = hv.items.length > 0 ? p.dim(` (${hv.items.length} items)`) : '';
-    const title = `${hv.name} ${paint(statusWord(ev) + reason)}${items} ${p.dim(fmtDuration(ms))}`;
+    const items = hv.items.length > 0 ? ` (${hv.items.length} items)` : '';
+    const dur = fmtDuration(ms);
+    const budget = reasonBudget(hv.name.length + statusWord(ev).length + items.length + dur.length + 5);
+    const reason = showReason && ev.reason ? `: ${short(typeof ev.reason === 'string' ? ev.reason : compactJson(ev.reason), budget)}` : '';
+    const title = `${hv.name} ${paint(statusWord(ev) + reason)}${p.dim(items)} ${p.dim(dur)}`;
     const kind = ev.status === 'skipped' ? 'skip' : (ev.status === 'failed' && !ev.ignored) || (ev.status === 'unreachable' && !ev.ignored) ? 'fail' : 'ok';
     return { kind, title };
   }
@@ -156,7 +166,9 @@ class TaskView {
     if (ev.item !== undefined && ev.item !== null) {
       hv.items.push(ev);
       const p = this.f.palette;
-      const line = statusPaint(ev.status, p)(`${statusWord(ev)} (item=${ev.item})${ev.status !== 'ok' && ev.reason ? `: ${short(ev.reason)}` : ''}`);
+      const head = `${statusWord(ev)} (item=${ev.item})`;
+      const line = statusPaint(ev.status, p)(`${head}${ev.status !== 'ok' && ev.reason ? `: ${short(ev.reason, reasonBudget(head.length + 4))}` : ''}`);
+      hv.output.push(line);
       if (hv.wrapper) hv.wrapper.output = line;
       this.setTitle(hv, this.runningTitle(hv));
       return;
@@ -191,7 +203,7 @@ class TaskView {
   }
 
   private needsDump(ev: HostResult): boolean {
-    return isFailure(ev) || !!ev.ignored || (this.f.diff && Array.isArray(ev.diff) && ev.diff.length > 0) || (this.f.verbosity >= 2 && ev.data !== undefined);
+    return isFailure(ev) || !!ev.ignored || (Array.isArray(ev.diff) && ev.diff.length > 0) || (this.f.verbosity >= 2 && ev.data !== undefined);
   }
 
   async run(): Promise<void> {
@@ -201,6 +213,7 @@ class TaskView {
       task: async (_ctx: unknown, t: Wrapper & { skip(msg?: string): void }) => {
         hv.wrapper = t;
         t.title = hv.title;
+        for (const line of hv.output.slice(-ITEM_LINES)) t.output = line;
         const o = await hv.done.promise;
         t.title = o.title;
         if (o.kind === 'fail') throw new Error(o.title);
@@ -272,6 +285,7 @@ export class TtyReporter implements Reporter {
         this.view?.end();
         const view = new TaskView(ev, this.s, this.f);
         this.view = view;
+        this.print({ out: [''], err: [] });
         this.enqueue(() => view.run());
         return;
       }

@@ -13,7 +13,7 @@ export type Expr = Pos &
   (
     | { k: 'lit'; v: unknown }
     | { k: 'name'; name: string }
-    | { k: 'list'; items: Expr[] }
+    | { k: 'list'; items: Expr[]; tuple?: boolean }
     | { k: 'dict'; pairs: [Expr, Expr][] }
     | { k: 'get'; obj: Expr; key: Expr }
     | { k: 'slice'; obj: Expr; start: Expr | null; stop: Expr | null; step: Expr | null }

@@ -12,11 +12,13 @@
  * `eval` inside a subshell: a syntax error or `exit` in the command ends only the subshell,
  * never the persistent shell. `</dev/null` keeps the command from eating the script on stdin.
  *
+ * execMany writes several such scripts at once (one round trip); the shell runs them in order
+ * and each stream is cut at its sequence of markers.
+ *
  * Pure code (no ssh2): unit-testable against a local sh.
  */
 import { randomBytes } from 'node:crypto';
 import { q } from './quote.js';
-import type { ExecResult } from './types.js';
 
 export function randomToken(bytes = 16): string {
   return randomBytes(bytes).toString('hex');
@@ -83,57 +85,18 @@ export class MarkerScanner {
     return this.markerAt >= 0 ? all.subarray(0, this.markerAt) : all;
   }
 
-  /** null until complete; then the bytes before the marker and the trailer text (e.g. " 0"). */
-  result(): { body: Buffer; trailer: string } | null {
+  /**
+   * null until complete; then the bytes before the marker, the trailer text (e.g. " 0") and
+   * `rest`: bytes after the marker (and its line) that belong to the next command of a batch.
+   */
+  result(): { body: Buffer; trailer: string; rest: Buffer } | null {
     if (this.markerAt < 0) return null;
     if (this.chunks.length > 1) this.chunks = [Buffer.concat(this.chunks)];
     const all = this.chunks[0];
     const after = all.subarray(this.markerAt + this.marker.length);
-    if (!this.trailerLine) return { body: all.subarray(0, this.markerAt), trailer: '' };
+    if (!this.trailerLine) return { body: all.subarray(0, this.markerAt), trailer: '', rest: after };
     const nl = after.indexOf(0x0a);
     if (nl < 0) return null;
-    return { body: all.subarray(0, this.markerAt), trailer: after.subarray(0, nl).toString('latin1') };
+    return { body: all.subarray(0, this.markerAt), trailer: after.subarray(0, nl).toString('latin1'), rest: after.subarray(nl + 1) };
   }
-}
-
-/**
- * Body of an execMany: every command runs (output to files in a mktemp dir), then each result
- * is emitted as a header line `KVM <index> <rc> <stdout bytes> <stderr bytes>` followed by the
- * raw bytes; the dir is removed on exit. Runs as ONE command via commandScript.
- */
-export function execManyBody(cmds: string[]): string {
-  const lines = [
-    `__kv_d=$(mktemp -d 2>/dev/null || mktemp -d -t kvplay.XXXXXX) || { echo 'kvplay: mktemp -d failed' >&2; exit 125; }`,
-    `trap 'rm -rf "$__kv_d"' EXIT`,
-  ];
-  cmds.forEach((c, i) => {
-    lines.push(`( eval ${q(c)} ) </dev/null >"$__kv_d/o${i}" 2>"$__kv_d/e${i}"; echo $? >"$__kv_d/r${i}"`);
-  });
-  cmds.forEach((_, i) => {
-    lines.push(`printf 'KVM %s %s %s %s\\n' ${i} "$(cat "$__kv_d/r${i}")" "$(wc -c <"$__kv_d/o${i}" | tr -d ' ')" "$(wc -c <"$__kv_d/e${i}" | tr -d ' ')"; cat "$__kv_d/o${i}" "$__kv_d/e${i}"`);
-  });
-  return lines.join('\n');
-}
-
-/** Split execMany output back into results; null when the output is not in the expected form. */
-export function parseExecMany(out: Buffer, n: number): ExecResult[] | null {
-  const results: ExecResult[] = [];
-  let pos = 0;
-  for (let i = 0; i < n; i++) {
-    const nl = out.indexOf(0x0a, pos);
-    if (nl < 0) return null;
-    const m = /^KVM (\d+) (\d+) (\d+) (\d+)$/.exec(out.subarray(pos, nl).toString('latin1'));
-    if (!m || Number(m[1]) !== i) return null;
-    const so = Number(m[3]);
-    const se = Number(m[4]);
-    const start = nl + 1;
-    if (start + so + se > out.length) return null;
-    results.push({
-      code: Number(m[2]),
-      stdout: out.subarray(start, start + so).toString('utf8'),
-      stderr: out.subarray(start + so, start + so + se).toString('utf8'),
-    });
-    pos = start + so + se;
-  }
-  return results;
 }

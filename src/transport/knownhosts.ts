@@ -6,7 +6,7 @@
  * negation `!pattern`, hashed `|1|salt|hash` names, comments, `@revoked` (refuse the key),
  * `@cert-authority` (ignored: kvplay does not do host certificates).
  */
-import { createHmac } from 'node:crypto';
+import { createHash, createHmac } from 'node:crypto';
 import { appendFileSync, existsSync, mkdirSync, readFileSync, statSync } from 'node:fs';
 import { dirname } from 'node:path';
 
@@ -143,4 +143,56 @@ export function appendKnownHost(file: string, host: string, port: number, keyTyp
     if (cur.length && cur[cur.length - 1] !== 0x0a) prefix = '\n';
   }
   appendFileSync(file, prefix + knownHostsLine(host, port, keyType, keyB64), { mode: 0o600 });
+}
+
+/** OpenSSH-style fingerprint: SHA256:base64-without-padding. */
+export function fingerprint(keyB64: string): string {
+  return 'SHA256:' + createHash('sha256').update(Buffer.from(keyB64, 'base64')).digest('base64').replace(/=+$/, '');
+}
+
+/**
+ * The whole host key decision for a presented key (ssh2 hostVerifier gives the wire blob).
+ * Returns null when the key is accepted (recording it when new and acceptNew), else the
+ * message + hint to show. A CHANGED, other-type or revoked key is never accepted or recorded.
+ * `entries` gets the recorded entry appended, so later checks in this process agree.
+ */
+export function verifyHostKey(a: {
+  entries: KnownHostEntry[]; host: string; port: number; who: string; key: Buffer;
+  acceptNew: boolean; recordFile: string; checkedFiles: string[];
+}): { message: string; hint?: string } | null {
+  const type = keyTypeOfBlob(a.key);
+  const b64 = a.key.toString('base64');
+  const name = hostLookupName(a.host, a.port);
+  const fp = `${type} ${fingerprint(b64)}`;
+  const v = checkHostKey(a.entries, a.host, a.port, type, b64);
+  switch (v.status) {
+    case 'ok':
+      return null;
+    case 'revoked':
+      return { message: `${a.who}: host key ${fp} is REVOKED (${v.entry.file}:${v.entry.line})`, hint: 'the server must get a new host key' };
+    case 'changed':
+      return {
+        message: `${a.who}: host key for ${name} has CHANGED: offered ${fp}, but ${v.entry.file}:${v.entry.line} has ${v.entry.keyType} ${fingerprint(v.entry.key)}. Possible man-in-the-middle attack; refusing to connect`,
+        hint: `if the change is legitimate (host reinstalled), remove the old entry: ssh-keygen -R '${name}' -f ${v.entry.file}`,
+      };
+    case 'other-type':
+      return {
+        message: `${a.who}: host ${name} is known with key type(s) ${v.knownTypes.join(', ')} but offered ${fp}; refusing (possible man-in-the-middle)`,
+        hint: `if legitimate, remove the old entries: ssh-keygen -R '${name}' -f ${v.entries[0].file}`,
+      };
+    case 'unknown':
+      if (!a.acceptNew) {
+        return {
+          message: `${a.who}: host key ${fp} for ${name} is not known (checked ${a.checkedFiles.join(', ') || 'no known_hosts files'})`,
+          hint: `verify it, then run with --accept-new-host-keys, or add it: ssh-keyscan -p ${a.port} ${a.host} >> ${a.recordFile}`,
+        };
+      }
+      try {
+        appendKnownHost(a.recordFile, a.host, a.port, type, b64);
+      } catch (e) {
+        return { message: `${a.who}: cannot record host key in ${a.recordFile}: ${(e as Error).message}` };
+      }
+      a.entries.push({ hosts: name, keyType: type, key: b64 });
+      return null;
+  }
 }

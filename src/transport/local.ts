@@ -1,12 +1,18 @@
 /** Local transport (ansible_connection: local): commands run in /bin/sh on this machine. */
 import { spawn } from 'node:child_process';
-import { userInfo } from 'node:os';
+import { randomBytes } from 'node:crypto';
+import { constants as osConstants, userInfo } from 'node:os';
 import type { Become, ExecOptions, ExecResult, Transport } from './types.js';
 import { q } from './quote.js';
+
+const ENV_NAME = /^[A-Za-z_][A-Za-z0-9_]*$/;
 
 export function wrapCommand(cmd: string, opts: ExecOptions = {}): string {
   let c = cmd;
   if (opts.env && Object.keys(opts.env).length) {
+    for (const k of Object.keys(opts.env)) {
+      if (!ENV_NAME.test(k)) throw new Error(`invalid environment variable name ${JSON.stringify(k)}`);
+    }
     c = `export ${Object.entries(opts.env).map(([k, v]) => `${k}=${q(v)}`).join(' ')}; ${cmd}`;
   }
   if (opts.cwd) c = `cd ${q(opts.cwd)} && { ${c}\n}`;
@@ -22,30 +28,83 @@ export class LocalTransport implements Transport {
     return !!b && b.user !== userInfo().username;
   }
 
-  exec(cmd: string, opts: ExecOptions = {}): Promise<ExecResult> {
+  async exec(cmd: string, opts: ExecOptions = {}): Promise<ExecResult> {
     const full = wrapCommand(cmd, opts);
-    const sudo = this.needsSudo(opts.become);
-    const args = sudo ? ['sudo', '-S', '-p', '', '-u', opts.become!.user, '--', '/bin/sh', '-c', full] : ['/bin/sh', '-c', full];
+    const sudo = this.needsSudo(opts.become) ? opts.become! : null;
+    // With sudo: a random prompt on stderr and a ready marker on stdout tell whether sudo wants
+    // the password, so the password is written only when asked for and never reaches the
+    // command's stdin (e.g. with NOPASSWD or cached credentials).
+    const prompt = `[kvplay-sudo-${randomBytes(8).toString('hex')}]`;
+    const ready = `KVPLAY_READY_${randomBytes(8).toString('hex')}`;
+    const args = sudo
+      ? ['sudo', '-S', '-p', prompt, '-u', sudo.user, '--', '/bin/sh', '-c', `printf %s ${ready}; exec /bin/sh -c "$1"`, 'sh', full]
+      : ['/bin/sh', '-c', full];
     return new Promise((resolve) => {
-      const child = spawn(args[0], args.slice(1), { stdio: ['pipe', 'pipe', 'pipe'] });
-      const out: Buffer[] = [];
-      const err: Buffer[] = [];
-      let timedOut = false;
-      const timer = opts.timeoutMs ? setTimeout(() => { timedOut = true; child.kill('SIGKILL'); }, opts.timeoutMs) : undefined;
-      child.stdout.on('data', (d) => out.push(d));
-      child.stderr.on('data', (d) => err.push(d));
-      child.on('error', (e) => { err.push(Buffer.from(String(e.message))); });
-      child.on('close', (code) => {
+      // detached: own process group, so a timeout can kill the whole tree (sh + its children);
+      // killing only sh would leave e.g. `sleep` holding the pipes open until it ends.
+      const child = spawn(args[0], args.slice(1), { stdio: ['pipe', 'pipe', 'pipe'], detached: true });
+      let out = Buffer.alloc(0);
+      let err = Buffer.alloc(0);
+      let started = !sudo; // command running (past sudo)
+      let prompts = 0;
+      let failure = '';
+      let done = false;
+      const finish = (code: number, timedOut: boolean) => {
+        if (done) return;
+        done = true;
         if (timer) clearTimeout(timer);
-        resolve({ code: timedOut ? 124 : (code ?? 255), stdout: Buffer.concat(out).toString('utf8'), stderr: Buffer.concat(err).toString('utf8'), ...(timedOut ? { timedOut } : {}) });
+        if (failure) return resolve({ code: 1, stdout: '', stderr: failure });
+        resolve({ code, stdout: out.toString('utf8'), stderr: err.toString('utf8'), ...(timedOut ? { timedOut } : {}) });
+      };
+      const killTree = () => { try { process.kill(-child.pid!, 'SIGKILL'); } catch { child.kill('SIGKILL'); } };
+      const timer = opts.timeoutMs ? setTimeout(() => {
+        killTree();
+        finish(124, true); // do not wait for pipes a surviving grandchild may hold
+      }, opts.timeoutMs) : undefined;
+      const feedStdin = () => {
+        if (opts.stdin !== undefined) child.stdin.end(opts.stdin);
+        else child.stdin.end();
+      };
+      child.stdout.on('data', (d: Buffer) => {
+        out = Buffer.concat([out, d]);
+        if (!started) {
+          const i = out.indexOf(ready);
+          if (i < 0) return;
+          started = true;
+          out = out.subarray(i + ready.length);
+          err = Buffer.alloc(0); // sudo's prompt/lecture is not command output
+          feedStdin();
+        }
       });
-      if (sudo && opts.become!.password) child.stdin.write(opts.become!.password + '\n');
-      if (opts.stdin !== undefined) child.stdin.end(opts.stdin);
-      else child.stdin.end();
+      child.stderr.on('data', (d: Buffer) => {
+        err = Buffer.concat([err, d]);
+        if (started || !sudo) return;
+        const n = err.toString('utf8').split(prompt).length - 1;
+        if (n === prompts) return;
+        prompts = n;
+        const what = `become (sudo -u ${sudo.user}) on ${this.name} failed`;
+        if (!sudo.password) failure = `${what}: become password required (set ansible_become_password or KVPLAY_BECOME_PASSWORD)\n`;
+        else if (n > 1) failure = `${what}: incorrect become password\n`;
+        else return void child.stdin.write(sudo.password + '\n');
+        killTree();
+        finish(1, false);
+      });
+      child.stdin.on('error', () => { /* command exited without reading its stdin */ });
+      child.on('error', (e) => { err = Buffer.concat([err, Buffer.from(String(e.message))]); });
+      child.on('close', (code, signal) => {
+        if (!started && sudo && !failure) {
+          const msg = err.toString('utf8').split(prompt).join('').split(sudo.password || '\u0000').join('***').trim();
+          failure = `become (sudo -u ${sudo.user}) on ${this.name} failed${msg ? `: ${msg}` : ''}\n`;
+        }
+        finish(code ?? (signal ? 128 + (osConstants.signals[signal] ?? 0) : 255), false);
+      });
+      if (!sudo) feedStdin();
     });
   }
 
   async execMany(cmds: string[], opts: { become?: Become | null } = {}): Promise<ExecResult[]> {
-    return Promise.all(cmds.map((c) => this.exec(c, opts)));
+    const out: ExecResult[] = [];
+    for (const c of cmds) out.push(await this.exec(c, opts)); // in order, like the ssh transport
+    return out;
   }
 }

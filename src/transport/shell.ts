@@ -24,16 +24,23 @@ export interface RawResult {
   timedOut?: boolean;
 }
 
+/** One write to the shell: one or more framed commands, cut apart by their markers. */
 interface Pending {
+  markers: string[];
+  /** Per stream: index of the command being read, its scanner, finished parts. */
+  outIdx: number;
+  errIdx: number;
   out: MarkerScanner;
   err: MarkerScanner;
-  resolve: (r: RawResult) => void;
+  outs: { body: Buffer; trailer: string }[];
+  errs: Buffer[];
+  resolve: (r: RawResult[]) => void;
   reject: (e: Error) => void;
   timer?: NodeJS.Timeout;
 }
 
 /**
- * One `sh` process. Not a queue itself: the caller runs one command at a time (the transport
+ * One `sh` process. Not a queue itself: the caller runs one batch at a time (the transport
  * keeps one lane per shell key). After a timeout or channel close the shell is `dead` and the
  * caller opens a new one.
  */
@@ -46,12 +53,12 @@ export class RemoteShell {
   private discarded = false;
 
   /**
-   * @param onUnexpectedClose decides what a pending command gets when the channel closes by
+   * @param onUnexpectedClose decides what a pending batch gets when the channel closes by
    *   itself (connection lost vs. shell died); called with the pending callbacks.
    */
   constructor(
     private readonly ch: ShellChannel,
-    private readonly onUnexpectedClose: (resolve: (r: RawResult) => void, reject: (e: Error) => void) => void,
+    private readonly onUnexpectedClose: (resolve: (r: RawResult[]) => void, reject: (e: Error) => void, count: number) => void,
   ) {
     ch.on('data', (d: Buffer) => this.feed(d, false));
     ch.stderr.on('data', (d: Buffer) => this.feed(d, true));
@@ -61,7 +68,7 @@ export class RemoteShell {
       this.current = null;
       if (!p) return;
       if (p.timer) clearTimeout(p.timer);
-      this.onUnexpectedClose(p.resolve, p.reject);
+      this.onUnexpectedClose(p.resolve, p.reject, p.markers.length);
     });
   }
 
@@ -73,17 +80,30 @@ export class RemoteShell {
     this.pgid = pgid || 0;
   }
 
-  /** Run an already-built framed script (framing.commandScript) whose marker is `marker`. */
-  runScript(script: string, marker: string, timeoutMs?: number): Promise<RawResult> {
+  /**
+   * Write already-built framed scripts (framing.commandScript, concatenated) whose markers are
+   * `markers`, in order, and collect one result per marker. The timeout covers the whole batch;
+   * on timeout every unfinished command gets code 124 (with its partial output).
+   */
+  runBatch(script: string, markers: string[], timeoutMs?: number): Promise<RawResult[]> {
     if (this.dead) return Promise.reject(new Error('shell is closed'));
     if (this.current) return Promise.reject(new Error('internal: shell busy'));
-    return new Promise<RawResult>((resolve, reject) => {
-      const p: Pending = { out: new MarkerScanner(marker, true), err: new MarkerScanner(marker, false), resolve, reject };
+    return new Promise<RawResult[]>((resolve, reject) => {
+      const p: Pending = {
+        markers, outIdx: 0, errIdx: 0, outs: [], errs: [], resolve, reject,
+        out: new MarkerScanner(markers[0], true), err: new MarkerScanner(markers[0], false),
+      };
       if (timeoutMs && timeoutMs > 0) {
         p.timer = setTimeout(() => {
           if (this.current !== p) return;
           this.current = null;
-          resolve({ code: 124, stdout: p.out.partial(), stderr: p.err.partial(), timedOut: true });
+          resolve(markers.map((_, i) => {
+            const done = i < p.outIdx && i < p.errIdx;
+            if (done) return { code: parseInt(p.outs[i].trailer.trim(), 10), stdout: p.outs[i].body, stderr: p.errs[i] };
+            const stdout = i < p.outIdx ? p.outs[i].body : i === p.outIdx ? p.out.partial() : Buffer.alloc(0);
+            const stderr = i < p.errIdx ? p.errs[i] : i === p.errIdx ? p.err.partial() : Buffer.alloc(0);
+            return { code: 124, stdout, stderr, timedOut: true };
+          }));
           this.discard();
         }, timeoutMs);
       }
@@ -92,10 +112,10 @@ export class RemoteShell {
     });
   }
 
-  /** Convenience for internal commands (no stdin, no timeout). */
-  run(cmd: string): Promise<RawResult> {
+  /** Internal commands (no stdin, no timeout). */
+  async run(cmd: string): Promise<RawResult> {
     const marker = newMarker();
-    return this.runScript(commandScript(cmd, marker), marker);
+    return (await this.runBatch(commandScript(cmd, marker), [marker]))[0];
   }
 
   /** Kill the shell by closing its channel (sshd then drops the session). */
@@ -107,7 +127,7 @@ export class RemoteShell {
     try { this.ch.close(); } catch { /* already closed */ }
   }
 
-  /** Connection lost: fail the running command. */
+  /** Connection lost: fail the running batch. */
   fail(err: Error): void {
     this.dead = true;
     const p = this.current;
@@ -117,14 +137,30 @@ export class RemoteShell {
 
   private feed(d: Buffer, isErr: boolean): void {
     const p = this.current;
-    if (!p) return; // stray output between commands (e.g. a background job): dropped
-    (isErr ? p.err : p.out).push(d);
-    const out = p.out.result();
-    const err = out && p.err.result();
-    if (!out || !err) return;
+    if (!p) return; // stray output between batches (e.g. a background job): dropped
+    const n = p.markers.length;
+    let chunk: Buffer = d;
+    // One chunk may finish one command and start the next: hand the rest on.
+    while (chunk.length) {
+      const idx = isErr ? p.errIdx : p.outIdx;
+      if (idx >= n) break; // trailing stray bytes
+      const sc = isErr ? p.err : p.out;
+      sc.push(chunk);
+      const r = sc.result();
+      if (!r) break;
+      chunk = r.rest;
+      if (isErr) {
+        p.errs.push(r.body);
+        if (++p.errIdx < n) p.err = new MarkerScanner(p.markers[p.errIdx], false);
+      } else {
+        p.outs.push(r);
+        if (++p.outIdx < n) p.out = new MarkerScanner(p.markers[p.outIdx], true);
+      }
+    }
+    if (p.outIdx < n || p.errIdx < n) return;
     this.current = null;
     if (p.timer) clearTimeout(p.timer);
-    p.resolve({ code: parseInt(out.trailer.trim(), 10), stdout: out.body, stderr: err.body });
+    p.resolve(p.outs.map((o, i) => ({ code: parseInt(o.trailer.trim(), 10), stdout: o.body, stderr: p.errs[i] })));
   }
 }
 

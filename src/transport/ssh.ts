@@ -14,8 +14,8 @@ import type { Duplex } from 'node:stream';
 import ssh2 from 'ssh2';
 import type { AuthenticationType, ClientChannel, ConnectConfig } from 'ssh2';
 import { UnreachableError } from '../util/errors.js';
-import { commandScript, execManyBody, newMarker, parseExecMany } from './framing.js';
-import { appendKnownHost, checkHostKey, hostLookupName, keyTypeOfBlob, knownKeyTypes, readKnownHostsFiles } from './knownhosts.js';
+import { commandScript, newMarker } from './framing.js';
+import { hostLookupName, knownKeyTypes, readKnownHostsFiles, verifyHostKey } from './knownhosts.js';
 import { wrapCommand } from './local.js';
 import { BecomeFailure, RemoteShell, awaitSudoReady, newSudoTokens, sudoShellCommand, type RawResult } from './shell.js';
 import type { Become, ExecOptions, ExecResult, Transport } from './types.js';
@@ -53,10 +53,6 @@ function preferredHostKeyAlgos(known: string[]): string[] {
   return [...new Set([...first, ...HOST_KEY_ALGOS])];
 }
 
-function fingerprint(keyB64: string): string {
-  return 'SHA256:' + createHash('sha256').update(Buffer.from(keyB64, 'base64')).digest('base64').replace(/=+$/, '');
-}
-
 function toResult(r: RawResult): ExecResult {
   return { code: r.code, stdout: r.stdout.toString('utf8'), stderr: r.stderr.toString('utf8'), ...(r.timedOut ? { timedOut: true } : {}) };
 }
@@ -73,11 +69,18 @@ export class SshTransport implements Transport {
   /** Live shells by key ('' = login user, else become user) and their command lanes. */
   private shells = new Map<string, RemoteShell>();
   private lanes = new Map<string, Promise<unknown>>();
+  /** sudo rejected this user+password: do not retry it (each try costs seconds and may lock the account). */
+  private badBecome = new Map<string, BecomeFailure>();
   private readonly timeoutMs: number;
 
-  constructor(private readonly o: SshOptions) {
-    this.name = o.name;
-    this.timeoutMs = o.connectTimeoutMs ?? 10_000;
+  /** The options as given (createTransport tests inspect them). */
+  constructor(readonly options: SshOptions) {
+    this.name = options.name;
+    this.timeoutMs = options.connectTimeoutMs ?? 10_000;
+  }
+
+  private get o(): SshOptions {
+    return this.options;
   }
 
   private get where(): string {
@@ -95,6 +98,20 @@ export class SshTransport implements Transport {
   }
 
   private async doConnect(): Promise<void> {
+    try {
+      await this.openConnection();
+      if (this.closed) { // close() was called while we were connecting
+        this.client?.end();
+        throw new UnreachableError(`${this.where}: transport closed while connecting`);
+      }
+    } catch (e) {
+      this.jumpClient?.end(); // no half-open tunnel left behind
+      this.jumpClient = undefined;
+      throw e;
+    }
+  }
+
+  private async openConnection(): Promise<void> {
     const deadline = Date.now() + this.timeoutMs;
     let sock: Duplex;
     if (this.o.jump) {
@@ -173,45 +190,13 @@ export class SshTransport implements Transport {
     const entries = readKnownHostsFiles(this.o.knownHostsFiles);
     const recordFile = this.o.recordFile ?? this.o.knownHostsFiles[0];
     const who = `${this.where}${role ? ` via ${role}${user}@${hostLookupName(host, port)}` : ''}`;
-    const hostName = hostLookupName(host, port);
     let hostKeyError: UnreachableError | undefined;
     const { methods, tried } = this.authMethods(user);
 
     const hostVerifier = (key: Buffer): boolean => {
-      const type = keyTypeOfBlob(key);
-      const b64 = key.toString('base64');
-      const v = checkHostKey(entries, host, port, type, b64);
-      const fp = `${type} ${fingerprint(b64)}`;
-      switch (v.status) {
-        case 'ok':
-          return true;
-        case 'revoked':
-          hostKeyError = new UnreachableError(`${who}: host key ${fp} is REVOKED (${v.entry.file}:${v.entry.line})`, 'the server must get a new host key');
-          return false;
-        case 'changed':
-          hostKeyError = new UnreachableError(
-            `${who}: host key for ${hostName} has CHANGED: offered ${fp}, but ${v.entry.file}:${v.entry.line} has ${v.entry.keyType} ${fingerprint(v.entry.key)}. Possible man-in-the-middle attack; refusing to connect`,
-            `if the change is legitimate (host reinstalled), remove the old entry: ssh-keygen -R '${hostName}' -f ${v.entry.file}`);
-          return false;
-        case 'other-type':
-          hostKeyError = new UnreachableError(
-            `${who}: host ${hostName} is known with key type(s) ${v.knownTypes.join(', ')} but offered ${fp}; refusing (possible man-in-the-middle)`,
-            `if legitimate, remove the old entries: ssh-keygen -R '${hostName}' -f ${v.entries[0].file}`);
-          return false;
-        case 'unknown':
-          if (this.o.acceptNewHostKeys) {
-            try { appendKnownHost(recordFile, host, port, type, b64); } catch (e) {
-              hostKeyError = new UnreachableError(`${who}: cannot record host key in ${recordFile}: ${(e as Error).message}`);
-              return false;
-            }
-            entries.push({ hosts: hostName, keyType: type, key: b64 }); // later checks in this process agree
-            return true;
-          }
-          hostKeyError = new UnreachableError(
-            `${who}: host key ${fp} for ${hostName} is not known (checked ${this.o.knownHostsFiles.join(', ') || 'no known_hosts files'})`,
-            `verify it, then run with --accept-new-host-keys, or add it: ssh-keyscan -p ${port} ${host} >> ${recordFile}`);
-          return false;
-      }
+      const r = verifyHostKey({ entries, host, port, who, key, acceptNew: this.o.acceptNewHostKeys, recordFile, checkedFiles: this.o.knownHostsFiles });
+      if (r) hostKeyError = new UnreachableError(r.message, r.hint);
+      return !r;
     };
 
     return new Promise((resolve, reject) => {
@@ -279,12 +264,12 @@ export class SshTransport implements Transport {
   }
 
   /** What a command gets when its shell's channel closes by itself. */
-  private shellClosed = (resolve: (r: RawResult) => void, reject: (e: Error) => void): void => {
+  private shellClosed = (resolve: (r: RawResult[]) => void, reject: (e: Error) => void, count: number): void => {
     // A crash closes channels and the connection together: give the connection's close a moment.
     setTimeout(() => {
       if (this.lost) reject(this.lost);
       else if (this.closed) reject(new UnreachableError(`${this.where}: transport closed while a command was running`));
-      else resolve({ code: 255, stdout: Buffer.alloc(0), stderr: Buffer.from(`kvplay: the remote shell on ${this.o.name} exited unexpectedly\n`) });
+      else resolve(Array.from({ length: count }, () => ({ code: 255, stdout: Buffer.alloc(0), stderr: Buffer.from(`kvplay: the remote shell on ${this.o.name} exited unexpectedly\n`) })));
     }, 100);
   };
 
@@ -296,9 +281,17 @@ export class SshTransport implements Transport {
     if (!become) {
       shell = new RemoteShell(await this.openExec('exec sh'), this.shellClosed);
     } else {
+      const failKey = `${become.user}\0${createHash('sha256').update(become.password ?? '').digest('hex')}`;
+      const known = this.badBecome.get(failKey);
+      if (known) throw known;
       const { prompt, ready } = newSudoTokens();
       const ch = await this.openExec(sudoShellCommand(become.user, prompt, ready));
-      await awaitSudoReady(ch, { host: this.o.name, user: become.user, password: become.password, prompt, ready, timeoutMs: this.timeoutMs });
+      try {
+        await awaitSudoReady(ch, { host: this.o.name, user: become.user, password: become.password, prompt, ready, timeoutMs: this.timeoutMs });
+      } catch (e) {
+        if (e instanceof BecomeFailure && /incorrect become password/.test(e.message)) this.badBecome.set(failKey, e);
+        throw e;
+      }
       shell = new RemoteShell(ch, this.shellClosed);
     }
     await shell.init();
@@ -326,47 +319,48 @@ export class SshTransport implements Transport {
     this.execRaw(cmd).catch(() => undefined);
   }
 
-  private async runFramed(key: string, become: Become | null, body: string, stdin?: string | Buffer, timeoutMs?: number): Promise<RawResult> {
+  /**
+   * Run commands on the shell for `key` in ONE write (one round trip), in order. Each entry is
+   * an already-wrapped command line with optional stdin.
+   */
+  private async runFramed(key: string, become: Become | null, cmds: { body: string; stdin?: string | Buffer }[], timeoutMs?: number): Promise<RawResult[]> {
     await this.connect();
     return this.lane(key, async () => {
       if (this.lost) throw this.lost;
       if (this.closed) throw new UnreachableError(`${this.where}: transport closed`);
       const shell = await this.shellFor(key, become);
-      const marker = newMarker();
-      const r = await shell.runScript(commandScript(body, marker, stdin), marker, timeoutMs);
-      if (r.timedOut) {
+      const markers = cmds.map(() => newMarker());
+      const script = cmds.map((c, i) => commandScript(c.body, markers[i], c.stdin)).join('');
+      const rs = await shell.runBatch(script, markers, timeoutMs);
+      if (rs.some((r) => r.timedOut)) {
         this.shells.delete(key);
         this.killTree(shell);
       }
-      return r;
+      return rs;
     });
   }
 
   async exec(cmd: string, opts: ExecOptions = {}): Promise<ExecResult> {
     const { key, become } = this.becomeKey(opts.become);
+    const body = wrapCommand(cmd, opts);
     try {
-      return toResult(await this.runFramed(key, become, wrapCommand(cmd, opts), opts.stdin, opts.timeoutMs));
+      return toResult((await this.runFramed(key, become, [{ body, stdin: opts.stdin }], opts.timeoutMs))[0]);
     } catch (e) {
       if (e instanceof BecomeFailure) return { code: 1, stdout: '', stderr: e.message + '\n' };
       throw e;
     }
   }
 
+  /** All commands written to the shell at once: one round trip, each with its own result. */
   async execMany(cmds: string[], opts: { become?: Become | null } = {}): Promise<ExecResult[]> {
     if (cmds.length === 0) return [];
     const { key, become } = this.becomeKey(opts.become);
-    let r: RawResult;
     try {
-      r = await this.runFramed(key, become, execManyBody(cmds));
+      return (await this.runFramed(key, become, cmds.map((body) => ({ body })))).map(toResult);
     } catch (e) {
       if (e instanceof BecomeFailure) return cmds.map(() => ({ code: 1, stdout: '', stderr: (e as Error).message + '\n' }));
       throw e;
     }
-    const parsed = parseExecMany(r.stdout, cmds.length);
-    if (parsed) return parsed;
-    // The wrapper itself failed (e.g. mktemp): every command reports that failure.
-    const whole = toResult(r);
-    return cmds.map(() => ({ code: whole.code || 1, stdout: '', stderr: whole.stderr || 'kvplay: execMany output was malformed\n' }));
   }
 
   /**

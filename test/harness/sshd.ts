@@ -113,6 +113,20 @@ async function waitGone(pids: number[], ms: number): Promise<void> {
   while (pids.some(alive) && Date.now() < deadline) await new Promise((r) => setTimeout(r, 20));
 }
 
+/** Daemons not yet stopped: killed (with their trees) when the test process exits, even on a crash. */
+const live = new Map<number, string>();
+let exitHookInstalled = false;
+function installExitHook(): void {
+  if (exitHookInstalled) return;
+  exitHookInstalled = true;
+  process.on('exit', () => {
+    for (const [pid, dir] of live) {
+      for (const p of [pid, ...descendants(pid)]) { try { process.kill(p, 'SIGKILL'); } catch { /* gone */ } }
+      try { rmSync(dir, { recursive: true, force: true }); } catch { /* ignore */ }
+    }
+  });
+}
+
 export async function startSshd(opts: SshdOptions = {}): Promise<Sshd> {
   if (!existsSync(SSHD)) throw new Error(`${SSHD} not found: apt-get install -y openssh-server`);
   mkdirSync('/run/sshd', { recursive: true, mode: 0o755 }); // privilege separation dir
@@ -166,6 +180,8 @@ export async function startSshd(opts: SshdOptions = {}): Promise<Sshd> {
       continue; // port taken in between: try another
     }
     const pid = child.pid!;
+    installExitHook();
+    live.set(pid, dir);
     const knownHostsFile = join(dir, 'known_hosts');
     writeFileSync(knownHostsFile, `[127.0.0.1]:${port} ${hostPubKey}\n`);
     const sshd: Sshd = {
@@ -189,12 +205,14 @@ export async function startSshd(opts: SshdOptions = {}): Promise<Sshd> {
         await waitGone(all, 3000);
         for (const p of all) { try { process.kill(p, 'SIGKILL'); } catch { /* gone */ } }
         await waitGone(all, 2000);
+        live.delete(pid);
         rmSync(dir, { recursive: true, force: true });
       },
       kill: async () => {
         const all = [pid, ...descendants(pid)];
         for (const p of all) { try { process.kill(p, 'SIGKILL'); } catch { /* gone */ } }
         await waitGone(all, 3000);
+        // the dir stays until stop() (logs); the exit hook removes it if stop() is never called
       },
     };
     return sshd;

@@ -1,0 +1,113 @@
+/** blockinfile: a marked block of lines in a text file (insert, replace, remove). Ansible semantics and markers. */
+import type { Module } from './types.js';
+import { editFacts, editResult, planEdit, splitLinesKeep, stripEol, type EditOutcome, type EditParams } from './util/edit.js';
+import type { FileState } from './util/fileops.js';
+import { pyRegExp } from './util/pyre.js';
+import { attrProps, backupProp, bool, exclusive, object, str, strEnum, validateProp } from './util/schema.js';
+
+export interface BlockinfileParams extends EditParams {
+  dest?: string;
+  destfile?: string;
+  name?: string;
+  block?: string;
+  content?: string;
+  marker?: string;
+  marker_begin?: string;
+  marker_end?: string;
+  state?: 'present' | 'absent';
+  insertafter?: string;
+  insertbefore?: string;
+  append_newline?: boolean;
+  prepend_newline?: boolean;
+}
+
+export const DEFAULT_MARKER = '# {mark} ANSIBLE MANAGED BLOCK';
+
+/** Pure: the new text for `old` (null: file missing). */
+export function blockinfileEdit(p: BlockinfileParams, old: string | null): EditOutcome {
+  const nl = '\n';
+  const marker = p.marker ?? DEFAULT_MARKER;
+  const m0 = marker.replace(/\{mark\}/g, p.marker_begin ?? 'BEGIN');
+  const m1 = marker.replace(/\{mark\}/g, p.marker_end ?? 'END');
+  const block = p.block ?? p.content ?? '';
+  const present = (p.state ?? 'present') === 'present';
+  if (old === null && !present) return { text: null, msg: '' };
+  const lines = splitLinesKeep(old ?? '');
+  let blockLines: string[] = [];
+  if (present && block !== '') {
+    blockLines = [m0 + nl, ...block.replace(/\n$/, '').split('\n').map((l) => l + nl), m1 + nl];
+  }
+  let n0: number | null = null;
+  let n1: number | null = null;
+  lines.forEach((l, i) => {
+    const s = stripEol(l);
+    if (s === m0) n0 = i;
+    if (s === m1) n1 = i;
+  });
+  const hadBlock = n0 !== null && n1 !== null;
+  let at: number;
+  if (n0 === null || n1 === null) {
+    if (!blockLines.length) return { text: old, msg: 'block not present' };
+    const ia = p.insertafter;
+    const ib = p.insertbefore;
+    if (ib === 'BOF' || ia === 'BOF') at = 0;
+    else if (ib !== undefined || (ia !== undefined && ia !== 'EOF')) {
+      const re = pyRegExp((ib ?? ia)!, ib !== undefined ? 'insertbefore' : 'insertafter');
+      let found: number | null = null;
+      lines.forEach((l, i) => { if (re.test(stripEol(l))) found = i; });
+      if (found === null) at = lines.length;
+      else at = ib !== undefined ? found : (found as number) + 1;
+    } else at = lines.length;
+  } else if (n0 < n1) {
+    lines.splice(n0, n1 - n0 + 1);
+    at = n0;
+  } else {
+    lines.splice(n1, n0 - n1 + 1);
+    at = n1;
+  }
+  if (blockLines.length) {
+    if (p.prepend_newline && at > 0 && stripEol(lines[at - 1]) !== '') blockLines.unshift(nl);
+    if (p.append_newline && at < lines.length && stripEol(lines[at]) !== '') blockLines.push(nl);
+  }
+  if (at > 0 && !/[\r\n]$/.test(lines[at - 1])) lines[at - 1] += nl;
+  lines.splice(at, 0, ...blockLines);
+  const text = lines.join('');
+  if (text === (old ?? '') && old !== null) return { text: old, msg: hadBlock ? 'block unchanged' : 'block not present' };
+  const msg = !blockLines.length ? 'block removed' : hadBlock ? 'block replaced' : 'block inserted';
+  return { text, msg };
+}
+
+export const blockinfile: Module<BlockinfileParams, { file: FileState }> = {
+  name: 'blockinfile',
+  doc: 'Insert, replace or remove a block of lines between marker lines in a text file.',
+  schema: object(
+    {
+      path: str('The file to edit (aliases: dest, destfile, name). Symlinks are followed.'),
+      dest: str('Alias of path.'),
+      destfile: str('Alias of path.'),
+      name: str('Alias of path.'),
+      block: str('The text between the markers (alias: content). Empty removes the block.'),
+      content: str('Alias of block.'),
+      marker: str("Marker line template; {mark} becomes marker_begin / marker_end. Default '# {mark} ANSIBLE MANAGED BLOCK' (compatible with Ansible-managed files). Use a distinct marker per block in one file."),
+      marker_begin: str("Replaces {mark} in the first marker. Default 'BEGIN'."),
+      marker_end: str("Replaces {mark} in the last marker. Default 'END'."),
+      state: strEnum(['present', 'absent'], 'present (default) or absent.'),
+      insertafter: str('For a new block: after the last line matching this regexp, or EOF (default).'),
+      insertbefore: str('For a new block: before the last line matching this regexp, or BOF.'),
+      append_newline: bool('Add an empty line after the block when the next line is not empty.', false),
+      prepend_newline: bool('Add an empty line before the block when the previous line is not empty.', false),
+      create: bool('Create the file (and its directory) when missing.', false),
+      backup: backupProp,
+      validate: validateProp,
+      ...attrProps,
+    },
+    {
+      anyOf: [{ required: ['path'] }, { required: ['dest'] }, { required: ['destfile'] }, { required: ['name'] }],
+      allOf: [exclusive('insertafter', 'insertbefore'), exclusive('block', 'content')],
+    },
+  ),
+  prepare: (p) => ({ ...p, path: p.path ?? p.dest ?? p.destfile ?? p.name }),
+  facts: (p) => editFacts(p.path!),
+  plan: (p, facts, ctx) => planEdit(p, facts.file, (old) => blockinfileEdit(p, old), ctx),
+  result: (_p, _f, results) => editResult(results),
+};

@@ -1,0 +1,129 @@
+/** Controller-side action modules: debug, set_fact, assert, fail, ping. */
+import type { Module } from './types.js';
+import { any, bool, int, object, str } from './util/schema.js';
+
+/** Jinja/Python truthiness: None, false, 0, '', [] and {} are false. */
+export function truthy(v: unknown): boolean {
+  if (v === null || v === undefined || v === false || v === 0 || v === '') return false;
+  if (Array.isArray(v)) return v.length > 0;
+  if (typeof v === 'object') return Object.keys(v as object).length > 0;
+  return true;
+}
+
+function show(v: unknown): string {
+  return typeof v === 'string' ? v : JSON.stringify(v, null, 2) ?? String(v);
+}
+
+export interface DebugParams { msg?: unknown; var?: string; verbosity?: number }
+
+export const debug: Module<DebugParams> = {
+  name: 'debug',
+  doc: 'Print a message (msg) or the value of an expression (var). Never changes anything.',
+  schema: object(
+    {
+      msg: any("The message (any value). Default 'Hello world!'."),
+      var: str('A variable name or bare expression (no {{ }}) whose value is printed.'),
+      verbosity: int('Print only when kvplay runs with at least this many -v.', { minimum: 0, default: 0 }),
+    },
+    { not: { required: ['msg', 'var'] } },
+  ),
+  async action(p, ctx) {
+    const level = Number(ctx.vars.ansible_verbosity ?? 0);
+    if ((p.verbosity ?? 0) > level) return { changed: false, skipped: true, msg: 'verbosity threshold not met' };
+    if (p.var !== undefined) {
+      let v: unknown;
+      try {
+        v = ctx.evalExpr(p.var);
+      } catch (e: any) {
+        if (/undefined/i.test(e?.message ?? '')) v = 'VARIABLE IS NOT DEFINED!';
+        else throw e;
+      }
+      if (v === undefined) v = 'VARIABLE IS NOT DEFINED!';
+      return { changed: false, msg: `${p.var}: ${show(v)}`, data: { [p.var]: v } };
+    }
+    const msg = p.msg === undefined ? 'Hello world!' : p.msg;
+    return { changed: false, msg: show(msg), data: { msg } };
+  },
+};
+
+export const set_fact: Module<Record<string, unknown>> = {
+  name: 'set_fact',
+  doc: 'Set host variables from the given keys (values are templated first). cacheable is accepted and ignored.',
+  schema: {
+    type: 'object',
+    description: 'Any variable names (letters, digits, _) with their values.',
+    propertyNames: { pattern: '^[A-Za-z_][A-Za-z0-9_]*$' },
+    properties: { cacheable: { type: 'boolean', description: 'Ignored (no fact cache).' } },
+    additionalProperties: true,
+    minProperties: 1,
+  },
+  async action(p) {
+    const vars: Record<string, unknown> = {};
+    for (const [k, v] of Object.entries(p)) if (k !== 'cacheable') vars[k] = v;
+    return { changed: false, msg: `set ${Object.keys(vars).join(', ')}`, setVars: vars, data: { ansible_facts: vars } };
+  },
+};
+
+export interface AssertParams {
+  that: string | boolean | (string | boolean)[];
+  fail_msg?: unknown;
+  msg?: unknown;
+  success_msg?: unknown;
+  quiet?: boolean;
+}
+
+export const assert: Module<AssertParams> = {
+  name: 'assert',
+  doc: 'Fail unless every expression in `that` is true.',
+  schema: object(
+    {
+      that: {
+        type: ['string', 'boolean', 'array'],
+        items: { type: ['string', 'boolean'] },
+        description: 'Bare expressions (no {{ }}), all of which must be true.',
+      },
+      fail_msg: any("Message on failure (alias: msg). Default 'Assertion failed'."),
+      msg: any('Alias of fail_msg.'),
+      success_msg: any("Message on success. Default 'All assertions passed'."),
+      quiet: bool('Less output on success.', false),
+    },
+    { required: ['that'] },
+  ),
+  async action(p, ctx) {
+    const list = Array.isArray(p.that) ? p.that : [p.that];
+    for (const expr of list) {
+      const v = typeof expr === 'boolean' ? expr : ctx.evalExpr(expr);
+      if (!truthy(v)) {
+        const msg = p.fail_msg ?? p.msg ?? 'Assertion failed';
+        return { changed: false, failed: true, msg: `${show(msg)} (${String(expr)} is false)`, data: { msg, assertion: expr, evaluated_to: false } };
+      }
+    }
+    const msg = p.success_msg ?? 'All assertions passed';
+    return { changed: false, msg: p.quiet ? 'ok' : show(msg), data: { msg } };
+  },
+};
+
+export const fail: Module<{ msg?: unknown }> = {
+  name: 'fail',
+  doc: 'Fail the host with a message.',
+  schema: object({ msg: any("The message. Default 'Failed as requested from task'.") }),
+  async action(p) {
+    const msg = p.msg ?? 'Failed as requested from task';
+    return { changed: false, failed: true, msg: show(msg), data: { msg } };
+  },
+};
+
+export const ping: Module<{ data?: string }> = {
+  name: 'ping',
+  doc: 'Check that the host runs commands (with become when set). Registers ping: pong.',
+  schema: object({ data: str("Value returned in `ping` (default 'pong'); 'crash' makes the module fail.") }),
+  async action(p, ctx) {
+    const data = p.data ?? 'pong';
+    if (data === 'crash') return { changed: false, failed: true, msg: 'boom (data: crash)' };
+    const r = await ctx.transport.exec('echo pong', { become: ctx.become });
+    if (r.code !== 0 || r.stdout.trim() !== 'pong') {
+      return { changed: false, failed: true, msg: `ping failed: rc=${r.code} ${r.stderr.trim()}`.trim() };
+    }
+    return { changed: false, msg: data, data: { ping: data } };
+  },
+};

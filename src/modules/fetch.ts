@@ -1,0 +1,78 @@
+/** fetch: copy a remote file to the controller (atomic local write, only when it differs). */
+import { existsSync, mkdirSync, readFileSync, renameSync, rmSync, writeFileSync } from 'node:fs';
+import { randomBytes } from 'node:crypto';
+import { basename, dirname, join, resolve } from 'node:path';
+import { q } from '../transport/quote.js';
+import type { Module } from './types.js';
+import { sha256 } from './util/fileops.js';
+import { bool, object, str } from './util/schema.js';
+
+export interface FetchParams {
+  src: string;
+  dest: string;
+  flat?: boolean;
+  fail_on_missing?: boolean;
+  validate_checksum?: boolean;
+}
+
+/** Where the file lands on the controller. */
+export function fetchDest(p: FetchParams, host: string): string {
+  if (p.flat) return resolve(p.dest.endsWith('/') ? join(p.dest, basename(p.src)) : p.dest);
+  return resolve(join(p.dest, host, p.src));
+}
+
+/** Write a local file atomically: temp file in the same directory, then rename. */
+export function writeLocalAtomic(path: string, data: Buffer): void {
+  mkdirSync(dirname(path), { recursive: true });
+  const tmp = `${path}.kvplay-${randomBytes(4).toString('hex')}`;
+  try {
+    writeFileSync(tmp, data, { flag: 'wx', mode: 0o644 });
+    renameSync(tmp, path);
+  } catch (e) {
+    rmSync(tmp, { force: true });
+    throw e;
+  }
+}
+
+export const fetch: Module<FetchParams> = {
+  name: 'fetch',
+  doc: 'Copy a file from the host to the controller: DEST/HOSTNAME/SRC, or DEST itself with flat. Written atomically, only when the content differs.',
+  schema: object(
+    {
+      src: str('The remote file (a file, not a directory).'),
+      dest: str('Controller directory (or file with flat). Relative paths are relative to the working directory of kvplay.'),
+      flat: bool('Write to dest itself (dest ending with / gets the basename of src) instead of DEST/HOSTNAME/SRC.', false),
+      fail_on_missing: bool('Fail when the remote file is missing (false: ok with a message).', true),
+      validate_checksum: bool('Check the transferred content against the remote checksum.', true),
+    },
+    { required: ['src', 'dest'] },
+  ),
+  async action(p, ctx) {
+    const dest = fetchDest(p, ctx.host);
+    const s = q(p.src);
+    const r = await ctx.transport.exec(
+      `if [ -f ${s} ]; then h=$(sha256sum < ${s}) || exit 4; echo "\${h%% *}"; elif [ -e ${s} ]; then exit 3; else exit 2; fi`,
+      { become: ctx.become },
+    );
+    if (r.code === 2) {
+      const msg = `the remote file does not exist: ${p.src}`;
+      if (p.fail_on_missing === false) return { changed: false, msg, data: { file: p.src } };
+      return { changed: false, failed: true, msg, data: { file: p.src } };
+    }
+    if (r.code === 3) return { changed: false, failed: true, msg: `remote file is not a regular file: ${p.src}` };
+    if (r.code !== 0) return { changed: false, failed: true, msg: `cannot read ${p.src}: ${r.stderr.trim()}` };
+    const remoteSum = r.stdout.trim();
+    const localSum = existsSync(dest) ? sha256(readFileSync(dest)) : null;
+    const data = { src: p.src, dest, checksum: remoteSum, remote_checksum: remoteSum };
+    if (localSum === remoteSum) return { changed: false, msg: `${dest}: up to date`, data };
+    if (ctx.check) return { changed: true, msg: `${dest}: would be ${localSum ? 'updated' : 'created'}`, data };
+    const c = await ctx.transport.exec(`base64 < ${s}`, { become: ctx.become });
+    if (c.code !== 0) return { changed: false, failed: true, msg: `cannot read ${p.src}: ${c.stderr.trim()}` };
+    const bytes = Buffer.from(c.stdout.replace(/\s+/g, ''), 'base64');
+    if (p.validate_checksum !== false && sha256(bytes) !== remoteSum) {
+      return { changed: false, failed: true, msg: `checksum mismatch after transfer of ${p.src} (the file changed meanwhile?)`, data };
+    }
+    writeLocalAtomic(dest, bytes);
+    return { changed: true, msg: `${dest}: ${localSum ? 'updated' : 'created'} (${bytes.length} bytes)`, data };
+  },
+};

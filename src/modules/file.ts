@@ -1,0 +1,264 @@
+/** file: the state of a path (file, directory, link, hard, absent, touch) and its mode/owner/group. */
+import { posix } from 'node:path';
+import { q } from '../transport/quote.js';
+import type { Diff, Fact, Module, ModuleCtx, Plan, Step } from './types.js';
+import { attrSteps, fileFact, idMatches, parseStatLine, type Attrs, type FileState, type StatInfo } from './util/fileops.js';
+import { applyMode, fmtMode, type ModeSpec } from './util/mode.js';
+import { attrProps, bool, object, str, strEnum } from './util/schema.js';
+
+export type FileStateName = 'file' | 'directory' | 'link' | 'hard' | 'absent' | 'touch';
+
+export interface FileParams {
+  path?: string;
+  dest?: string;
+  name?: string;
+  state?: FileStateName;
+  src?: string;
+  mode?: ModeSpec;
+  owner?: string | number;
+  group?: string | number;
+  recurse?: boolean;
+  force?: boolean;
+  follow?: boolean;
+  modification_time?: 'now' | 'preserve';
+  access_time?: 'now' | 'preserve';
+}
+
+export interface TreeEntry { path: string; st: StatInfo }
+export interface FileFacts { path: FileState; src?: FileState; ancestors?: boolean[]; tree?: TreeEntry[] }
+
+/** ancestors of an absolute or relative path, outermost first, without the path itself */
+export function ancestorsOf(path: string): string[] {
+  const out: string[] = [];
+  let d = posix.dirname(path);
+  while (d !== '/' && d !== '.' && !out.includes(d)) {
+    out.unshift(d);
+    d = posix.dirname(d);
+  }
+  return out;
+}
+
+export function treeFact(path: string): Fact<TreeEntry[]> {
+  return {
+    cmd: `find ${q(path)} -mindepth 1 ! -type l -exec stat -c '%f:%u:%g:%s:%Y:%i:%d:%h:%U:%G:%n' {} +`,
+    parse(r) {
+      if (r.code !== 0) throw new Error(`cannot list ${path}: ${r.stderr.trim()}`);
+      return r.stdout.split('\n').filter(Boolean).map((l) => {
+        const f = l.split(':');
+        return { st: parseStatLine(f.slice(0, 10).join(':')), path: f.slice(10).join(':') };
+      });
+    },
+  };
+}
+
+function srcPath(p: FileParams): string {
+  const path = p.path!;
+  return p.src!.startsWith('/') ? p.src! : posix.join(posix.dirname(path), p.src!);
+}
+
+function prevState(st: FileState): FileStateName {
+  if (!st.exists) return 'absent';
+  if (st.l!.type === 'link') return 'link';
+  if (st.l!.type === 'directory') return 'directory';
+  return st.l!.type === 'file' && st.l!.nlink > 1 ? 'hard' : 'file';
+}
+
+function chunks<T>(a: T[], n: number): T[][] {
+  const out: T[][] = [];
+  for (let i = 0; i < a.length; i += n) out.push(a.slice(i, i + n));
+  return out;
+}
+
+/** Steps applying mode/owner/group to every entry of a tree (recurse: true), grouped by target. */
+export function treeSteps(tree: TreeEntry[], want: Attrs): { steps: Step[]; count: number } {
+  const byMode = new Map<number, string[]>();
+  const chownList: string[] = [];
+  const touched = new Set<string>();
+  for (const e of tree) {
+    if (want.mode !== undefined) {
+      const m = applyMode(want.mode, e.st.mode, e.st.type === 'directory');
+      if (m !== e.st.mode) {
+        byMode.set(m, [...(byMode.get(m) ?? []), e.path]);
+        touched.add(e.path);
+      }
+    }
+    const own = want.owner !== undefined && !idMatches(want.owner, e.st.uid, e.st.owner);
+    const grp = want.group !== undefined && !idMatches(want.group, e.st.gid, e.st.group);
+    if (own || grp) { chownList.push(e.path); touched.add(e.path); }
+  }
+  const steps: Step[] = [];
+  if (chownList.length) {
+    const spec = (want.owner !== undefined ? String(want.owner) : '') + (want.group !== undefined ? ':' + String(want.group) : '');
+    for (const c of chunks(chownList, 200)) steps.push({ desc: `chown ${spec} (${c.length} entries)`, cmd: `chown -h ${q(spec)} -- ${c.map(q).join(' ')}` });
+  }
+  for (const [m, paths] of byMode) {
+    for (const c of chunks(paths, 200)) steps.push({ desc: `chmod ${fmtMode(m)} (${c.length} entries)`, cmd: `chmod ${fmtMode(m)} -- ${c.map(q).join(' ')}` });
+  }
+  return { steps, count: touched.size };
+}
+
+function stateDiff(ctx: ModuleCtx, path: string, before: string, after: string): Diff[] | undefined {
+  return ctx.diff ? [{ path, before: `path: ${path}\nstate: ${before}\n`, after: `path: ${path}\nstate: ${after}\n` }] : undefined;
+}
+
+function done(path: string, state: string, cur: StatInfo | undefined, a: { steps: Step[]; changes: string[] }, pre: Step[] = [], preReason = '', diff?: Diff[], extra: Record<string, unknown> = {}): Plan {
+  const steps = [...pre, ...a.steps];
+  const result = { path, state, ...extra };
+  const why = [preReason, ...a.changes].filter(Boolean).join(', ');
+  if (!steps.length) return { kind: 'ok', reason: `${path}: ${state}${cur ? `, mode ${fmtMode(cur.mode)}, ${cur.owner}:${cur.group}` : ''}`, result };
+  return { kind: 'change', reason: `${path}: ${why}`, steps, diff, result };
+}
+
+export function planFile(p: FileParams, facts: FileFacts, ctx: ModuleCtx): Plan {
+  const path = p.path!;
+  const st = facts.path;
+  const prev = prevState(st);
+  const state: FileStateName = p.state ?? (p.recurse ? 'directory' : prev === 'absent' || prev === 'hard' ? 'file' : prev);
+  const follow = p.follow !== false;
+  const want: Attrs = { mode: p.mode, owner: p.owner, group: p.group };
+  switch (state) {
+    case 'absent': {
+      if (!st.exists) return { kind: 'ok', reason: `${path}: absent`, result: { path, state: 'absent' } };
+      const dir = st.l!.type === 'directory';
+      return {
+        kind: 'change', reason: `${path}: removed${dir ? ' (directory, recursively)' : ''}`,
+        steps: [{ desc: `remove ${path}`, cmd: `rm ${dir ? '-rf' : '-f'} -- ${q(path)}` }],
+        diff: stateDiff(ctx, path, prev, 'absent'), result: { path, state: 'absent' },
+      };
+    }
+    case 'file': {
+      if (!st.exists) throw new Error(`file ${path} does not exist (use state: touch to create an empty file, or copy/template)`);
+      const cur = follow ? st.f : st.l;
+      if (!cur) throw new Error(`${path} is a broken symlink`);
+      if (cur.type === 'directory') throw new Error(`${path} is a directory, not a file`);
+      return done(path, 'file', cur, attrSteps(path, cur, want, !follow && st.l!.type === 'link'));
+    }
+    case 'directory': {
+      if (st.exists) {
+        const cur = follow && st.l!.type === 'link' ? st.f : st.l;
+        if (cur?.type !== 'directory') throw new Error(`${path} exists and is a ${st.l!.type === 'link' ? 'symlink' : st.l!.type}, not a directory`);
+        const a = attrSteps(path, cur, want);
+        if (p.recurse && facts.tree) {
+          const t = treeSteps(facts.tree, want);
+          if (t.steps.length) a.changes.push(`attributes of ${t.count} entries below`);
+          a.steps.push(...t.steps);
+        }
+        return done(path, 'directory', cur, a);
+      }
+      const anc = ancestorsOf(path);
+      const created = [...anc.filter((_, i) => facts.ancestors && !facts.ancestors[i]), path];
+      const steps: Step[] = [{ desc: `mkdir -p ${path}`, cmd: `mkdir -p -- ${q(path)}` }];
+      if (p.mode !== undefined) {
+        const m = applyMode(p.mode, 0o777 & ~st.umask, true);
+        steps.push({ desc: `chmod ${fmtMode(m)} new directories`, cmd: `chmod ${fmtMode(m)} -- ${created.map(q).join(' ')}` });
+      }
+      if (p.owner !== undefined || p.group !== undefined) {
+        const spec = (p.owner !== undefined ? String(p.owner) : '') + (p.group !== undefined ? ':' + String(p.group) : '');
+        steps.push({ desc: `chown ${spec} new directories`, cmd: `chown ${q(spec)} -- ${created.map(q).join(' ')}` });
+      }
+      return {
+        kind: 'change', reason: `${path}: directory created${created.length > 1 ? ` (with ${created.length - 1} parent(s))` : ''}`,
+        steps, diff: stateDiff(ctx, path, 'absent', 'directory'), result: { path, state: 'directory' },
+      };
+    }
+    case 'link':
+    case 'hard':
+      return planLink(p, state, st, facts.src, prev, ctx);
+    case 'touch': {
+      const pre: Step[] = [];
+      let cur = follow ? st.f : st.l;
+      if (!st.exists) {
+        pre.push({ desc: `touch ${path}`, cmd: `touch -- ${q(path)}` });
+        cur = { ...emptyStat(), mode: 0o666 & ~st.umask, owner: '\0', group: '\0', uid: -1, gid: -1 };
+        const a = attrSteps(path, cur, want);
+        return { kind: 'change', reason: `${path}: created`, steps: [...pre, ...a.steps], diff: stateDiff(ctx, path, 'absent', 'file'), result: { path, state: 'file' } };
+      }
+      const m = p.modification_time ?? 'now';
+      const at = p.access_time ?? 'now';
+      if (m === 'now' || at === 'now') {
+        const flag = m === 'now' && at === 'now' ? '' : m === 'now' ? '-m ' : '-a ';
+        pre.push({ desc: `touch ${path}`, cmd: `touch ${flag}${follow ? '' : '-h '}-- ${q(path)}` });
+      }
+      if (!cur) throw new Error(`${path} is a broken symlink`);
+      return done(path, prev === 'directory' ? 'directory' : 'file', cur, attrSteps(path, cur, want, !follow && st.l!.type === 'link'), pre, pre.length ? 'times updated' : '');
+    }
+  }
+}
+
+function emptyStat(): StatInfo {
+  return { type: 'file', mode: 0, uid: 0, gid: 0, owner: '', group: '', size: 0, mtime: 0, inode: 0, dev: 0, nlink: 1 };
+}
+
+function planLink(p: FileParams, state: 'link' | 'hard', st: FileState, src: FileState | undefined, prev: FileStateName, ctx: ModuleCtx): Plan {
+  const path = p.path!;
+  const want: Attrs = { owner: p.owner, group: p.group };
+  const force = p.force === true;
+  const extra = { src: p.src };
+  if (state === 'link') {
+    if (prev === 'link' && st.linkTarget === p.src) return done(path, 'link', st.l, attrSteps(path, st.l!, want, true), [], '', undefined, extra);
+    if (!force && !src?.exists) throw new Error(`src ${p.src} does not exist (use force: true to create a dangling link)`);
+    const pre: Step[] = [];
+    if (prev === 'directory') {
+      if (!force) throw new Error(`refusing to convert directory ${path} to a symlink (force: true removes it when empty)`);
+      pre.push({ desc: `rmdir ${path}`, cmd: `rmdir -- ${q(path)}` });
+    } else if ((prev === 'file' || prev === 'hard') && !force) {
+      throw new Error(`refusing to convert file ${path} to a symlink (use force: true)`);
+    }
+    pre.push({ desc: `ln -s ${p.src} ${path}`, cmd: `ln -sfn -- ${q(p.src!)} ${q(path)}` });
+    const spec = (p.owner !== undefined ? String(p.owner) : '') + (p.group !== undefined ? ':' + String(p.group) : '');
+    if (spec) pre.push({ desc: `chown -h ${spec} ${path}`, cmd: `chown -h ${q(spec)} -- ${q(path)}` });
+    const before = prev === 'link' ? `link -> ${st.linkTarget}` : prev;
+    return {
+      kind: 'change', reason: `${path}: ${prev === 'link' ? `link target ${st.linkTarget} -> ${p.src}` : `symlink to ${p.src} created`}`,
+      steps: pre, diff: stateDiff(ctx, path, before, `link -> ${p.src}`), result: { path, state: 'link', ...extra },
+    };
+  }
+  // hard link
+  if (!src?.exists || !src.l) throw new Error(`src ${p.src} does not exist`);
+  if (src.l.type === 'directory') throw new Error(`src ${p.src} is a directory: cannot hard link`);
+  if (st.exists && st.l && st.l.inode === src.l.inode && st.l.dev === src.l.dev) {
+    return done(path, 'hard', st.l, attrSteps(path, st.l, { ...want, mode: p.mode }), [], '', undefined, extra);
+  }
+  if (prev === 'directory') throw new Error(`${path} is a directory: cannot replace it with a hard link`);
+  if (st.exists && !force) throw new Error(`cannot hard link: ${path} exists and is not a link to ${p.src} (use force: true)`);
+  const steps: Step[] = [{ desc: `ln ${p.src} ${path}`, cmd: `ln -f -- ${q(p.src!.startsWith('/') ? p.src! : srcPath(p))} ${q(path)}` }];
+  const a = attrSteps(path, src.l, { ...want, mode: p.mode });
+  return { kind: 'change', reason: `${path}: hard link to ${p.src} created`, steps: [...steps, ...a.steps], diff: stateDiff(ctx, path, prev, 'hard'), result: { path, state: 'hard', ...extra } };
+}
+
+export const file: Module<FileParams, FileFacts> = {
+  name: 'file',
+  doc: 'Set the state of a path (file, directory, link, hard, absent, touch) and its mode, owner and group.',
+  schema: object(
+    {
+      path: str('Path on the host (aliases: dest, name).'),
+      dest: str('Alias of path.'),
+      name: str('Alias of path.'),
+      state: strEnum(['file', 'directory', 'link', 'hard', 'absent', 'touch'], "file: must exist (attributes only); directory: created with parents (mkdir -p, attributes applied to every created directory); link/hard: symlink/hard link to src; absent: removed (directories recursively); touch: created or times updated. Default: the path's current state, else file."),
+      src: str('Link target for state link (relative targets are kept as written and checked relative to the link) or hard.'),
+      ...attrProps,
+      recurse: bool('With state directory: apply mode/owner/group to everything below (symlinks not followed).', false),
+      force: bool('link: replace an existing file (or empty directory), or create a dangling link; hard: replace an existing file.', false),
+      follow: bool('Follow a symlink at path when setting attributes (false: chown the link itself; mode is never set on links).', true),
+      modification_time: strEnum(['now', 'preserve'], "state touch: 'now' (default) updates it, 'preserve' keeps it."),
+      access_time: strEnum(['now', 'preserve'], "state touch: 'now' (default) updates it, 'preserve' keeps it."),
+    },
+    {
+      anyOf: [{ required: ['path'] }, { required: ['dest'] }, { required: ['name'] }],
+      if: { properties: { state: { enum: ['link', 'hard'] } }, required: ['state'] },
+      then: { required: ['src'] },
+    },
+  ),
+  prepare: (p) => ({ ...p, path: p.path ?? p.dest ?? p.name }),
+  facts(p) {
+    const f: Record<string, Fact<unknown>> = { path: fileFact(p.path!, { checksum: false }) };
+    if ((p.state === 'link' || p.state === 'hard') && p.src) f.src = fileFact(srcPath(p), { checksum: false });
+    if (p.state === 'directory' || (p.state === undefined && p.recurse)) {
+      const anc = ancestorsOf(p.path!);
+      f.ancestors = { cmd: anc.map((d) => `if [ -d ${q(d)} ]; then echo y; else echo n; fi`).join('\n') || ':', parse: (r) => r.stdout.split('\n').filter(Boolean).map((l) => l === 'y') };
+      if (p.recurse) f.tree = { cmd: `if [ -d ${q(p.path!)} ]; then ${treeFact(p.path!).cmd}; fi`, parse: (r) => (r.stdout ? treeFact(p.path!).parse(r) : []) };
+    }
+    return f;
+  },
+  plan: planFile,
+};

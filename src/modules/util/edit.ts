@@ -1,0 +1,91 @@
+/** Planning of in-place text edits (lineinfile, blockinfile): read content, compute new text, write atomically. */
+import { posix } from 'node:path';
+import { q } from '../../transport/quote.js';
+import type { ExecResult } from '../../transport/types.js';
+import type { Fact, ModuleCtx, Plan, Step } from '../types.js';
+import { attrSteps, backupFileFrom, contentDiff, fileFact, mustBackup, targetMode, writeStep, type FileState } from './fileops.js';
+import type { ModeSpec } from './mode.js';
+
+export interface EditParams {
+  path?: string;
+  create?: boolean;
+  backup?: boolean;
+  mode?: ModeSpec;
+  owner?: string | number;
+  group?: string | number;
+  validate?: string;
+}
+
+/** What an edit wants: the new text (null: leave the file alone) and a message. */
+export interface EditOutcome {
+  text: string | null;
+  msg: string;
+}
+
+export function editFacts(path: string): Record<string, Fact<unknown>> {
+  return { file: fileFact(path, { checksum: false, content: 'always' }) };
+}
+
+/** Split like Python's str.splitlines(keepends=True) on \n, \r\n and \r. */
+export function splitLinesKeep(s: string): string[] {
+  const out: string[] = [];
+  const re = /\r\n|\n|\r/g;
+  let last = 0;
+  let m: RegExpExecArray | null;
+  while ((m = re.exec(s))) {
+    out.push(s.slice(last, m.index + m[0].length));
+    last = m.index + m[0].length;
+  }
+  if (last < s.length) out.push(s.slice(last));
+  return out;
+}
+
+export function stripEol(l: string): string {
+  return l.replace(/[\r\n]+$/, '');
+}
+
+/**
+ * compute(old) gets the current text (null: no file) and returns the wanted text.
+ * A missing file without create is an error unless compute returns text null.
+ */
+export function planEdit(p: EditParams, st: FileState, compute: (old: string | null) => EditOutcome, ctx: ModuleCtx): Plan {
+  const path = p.path!;
+  let old: string | null = null;
+  if (st.exists) {
+    if (!st.f) throw new Error(`${path} is a broken symlink`);
+    if (st.f.type !== 'file') throw new Error(`${path} is a ${st.f.type}, not a regular file`);
+    const buf = st.content ?? Buffer.alloc(0);
+    old = buf.toString('utf8');
+    if (!Buffer.from(old, 'utf8').equals(buf)) throw new Error(`${path} is not valid UTF-8 text`);
+  }
+  const out = compute(old);
+  if (old === null) {
+    if (out.text === null) return { kind: 'ok', reason: `${path}: file not present`, result: { msg: '' } };
+    if (!p.create) throw new Error(`${path} does not exist (use create: true to create it)`);
+  }
+  const writePath = st.l?.type === 'link' && st.realpath ? st.realpath : path;
+  if (out.text !== null && out.text !== old) {
+    const steps: Step[] = [];
+    if (old === null && !st.parentDir) {
+      steps.push({ desc: `mkdir -p ${posix.dirname(path)}`, cmd: `mkdir -p -- ${q(posix.dirname(path))}` });
+    }
+    steps.push(
+      writeStep({
+        path: writePath, content: out.text, cur: st.f, mode: targetMode(p.mode, st.f, st.umask), owner: p.owner, group: p.group,
+        validate: p.validate, backup: mustBackup(writePath, old !== null, p.backup),
+      }),
+    );
+    const msg = old === null ? `${out.msg} (file created)` : out.msg;
+    return { kind: 'change', reason: `${path}: ${msg}`, steps, diff: ctx.diff ? [contentDiff(path, st, out.text)] : undefined, result: { msg } };
+  }
+  const a = st.f ? attrSteps(writePath, st.f, { mode: p.mode, owner: p.owner, group: p.group }) : { steps: [], changes: [] };
+  if (a.steps.length) {
+    return { kind: 'change', reason: `${path}: ${a.changes.join(', ')}`, steps: a.steps, result: { msg: 'ownership, perms or SE linux context changed' } };
+  }
+  return { kind: 'ok', reason: `${path}: ${out.msg || 'unchanged'}`, result: { msg: '' } };
+}
+
+export function editResult(results: ExecResult[]): Record<string, unknown> {
+  const b = backupFileFrom(results);
+  return b ? { backup_file: b, backup: b } : {};
+}

@@ -1,0 +1,213 @@
+/**
+ * Parameter validation against each module's JSON Schema (the only importer of ajv).
+ * Schemas are compiled once per module (allErrors, strict). Errors become InputErrors at the
+ * position of the offending key/value in the YAML (hidden positions from yaml/load.ts).
+ */
+import { Ajv, type ErrorObject, type ValidateFunction } from 'ajv';
+import { InputError, type Loc } from '../util/errors.js';
+import { copyLoc, itemLocOf, keyLocOf, locOf, valueLocOf } from '../yaml/load.js';
+import type { Module } from './types.js';
+import { MODE_PATTERN } from './util/mode.js';
+
+const ajv = new Ajv({ allErrors: true, strict: true, allowUnionTypes: true, verbose: true });
+const compiled = new WeakMap<object, ValidateFunction>();
+
+function validatorFor(mod: Module): ValidateFunction {
+  let v = compiled.get(mod.schema);
+  if (!v) {
+    try {
+      v = ajv.compile(mod.schema);
+    } catch (e: any) {
+      throw new Error(`schema of module ${mod.name} is invalid: ${e.message}`);
+    }
+    compiled.set(mod.schema, v);
+  }
+  return v;
+}
+
+/** Compile every schema now (a test/startup check). */
+export function compileAll(mods: Module[]): void {
+  for (const m of mods) validatorFor(m);
+}
+
+export function isTemplated(v: unknown): boolean {
+  return typeof v === 'string' && (v.includes('{{') || v.includes('{%'));
+}
+
+const TRUE = new Set(['yes', 'true', 'on', 'y', '1']);
+const FALSE = new Set(['no', 'false', 'off', 'n', '0']);
+
+function typesOf(s: any): string[] {
+  if (!s || s.type === undefined) return [];
+  return Array.isArray(s.type) ? s.type : [s.type];
+}
+
+/**
+ * Ansible-ish scalar coercion of top-level params (a new object, positions kept):
+ * 'yes'/'no'/'true'/'false'/'on'/'off' for booleans, numeric strings for integer/number params,
+ * numbers/booleans for string-only params; null means "not given" and is dropped.
+ * mode stays as given.
+ */
+export function coerceParams(mod: Module, params: Record<string, unknown>): Record<string, unknown> {
+  const props: Record<string, any> = (mod.schema as any).properties ?? {};
+  const out: Record<string, unknown> = {};
+  for (const [k, v] of Object.entries(params ?? {})) {
+    if (v === null || v === undefined) continue;
+    const t = typesOf(props[k]);
+    let nv: unknown = v;
+    if (t.length === 1 && t[0] === 'boolean' && typeof v === 'string') {
+      const l = v.trim().toLowerCase();
+      if (TRUE.has(l)) nv = true;
+      else if (FALSE.has(l)) nv = false;
+    } else if (t.length === 1 && t[0] === 'boolean' && (v === 0 || v === 1)) {
+      nv = v === 1;
+    } else if ((t.includes('integer') || t.includes('number')) && !t.includes('string') && typeof v === 'string') {
+      const s = v.trim();
+      if (t.includes('integer') ? /^[-+]?\d+$/.test(s) : /^[-+]?(\d+\.?\d*|\.\d+)([eE][-+]?\d+)?$/.test(s)) nv = Number(s);
+    } else if (t.length === 1 && t[0] === 'string' && (typeof v === 'number' || typeof v === 'boolean')) {
+      nv = String(v);
+    } else if (t.length === 1 && t[0] === 'array' && typeof v === 'string') {
+      nv = [v];
+    }
+    out[k] = nv;
+  }
+  return copyLoc(params, out);
+}
+
+function levenshtein(a: string, b: string): number {
+  const d = Array.from({ length: a.length + 1 }, (_, i) => [i, ...Array(b.length).fill(0)]);
+  for (let j = 1; j <= b.length; j++) d[0][j] = j;
+  for (let i = 1; i <= a.length; i++) {
+    for (let j = 1; j <= b.length; j++) {
+      d[i][j] = Math.min(d[i - 1][j] + 1, d[i][j - 1] + 1, d[i - 1][j - 1] + (a[i - 1] === b[j - 1] ? 0 : 1));
+    }
+  }
+  return d[a.length][b.length];
+}
+
+/** The closest candidate to `word`, when close enough to be a typo. */
+export function closest(word: string, candidates: string[]): string | undefined {
+  let best: string | undefined;
+  let bestD = Infinity;
+  for (const c of candidates) {
+    const dist = levenshtein(word.toLowerCase(), c.toLowerCase());
+    if (dist < bestD) { bestD = dist; best = c; }
+  }
+  return best !== undefined && bestD <= Math.max(2, Math.floor(word.length / 3)) ? best : undefined;
+}
+
+function segments(instancePath: string): string[] {
+  return instancePath === '' ? [] : instancePath.slice(1).split('/').map((s) => s.replace(/~1/g, '/').replace(/~0/g, '~'));
+}
+
+function at(root: unknown, segs: string[]): unknown {
+  let cur: any = root;
+  for (const s of segs) cur = cur == null ? undefined : cur[s];
+  return cur;
+}
+
+function valueLoc(root: unknown, segs: string[]): Loc | undefined {
+  if (!segs.length) return locOf(root);
+  const parent = at(root, segs.slice(0, -1));
+  const last = segs[segs.length - 1];
+  return Array.isArray(parent) ? itemLocOf(parent, Number(last)) : valueLocOf(parent, last);
+}
+
+function show(v: unknown): string {
+  const s = JSON.stringify(v);
+  return s === undefined ? String(v) : s.length > 60 ? s.slice(0, 57) + '...' : s;
+}
+
+function kindOf(v: unknown): string {
+  return v === null ? 'null' : Array.isArray(v) ? 'list' : typeof v === 'object' ? 'mapping' : typeof v;
+}
+
+export interface ValidateOpts {
+  /** where the module's parameters are (task line): used when no better position is known */
+  loc?: Loc;
+  /** load-time check before templating: values containing {{ or {% are not checked */
+  static: boolean;
+}
+
+/** Validate a module's params; [] when valid. */
+export function validateParams(mod: Module, params: Record<string, unknown>, opts: ValidateOpts): InputError[] {
+  const v = validatorFor(mod);
+  const data = coerceParams(mod, params);
+  if (v(data)) return [];
+  const errs = (v.errors ?? []).filter((e) => e.keyword !== 'if');
+  const props = Object.keys((mod.schema as any).properties ?? {});
+  const out: InputError[] = [];
+  const seen = new Set<string>();
+  const push = (msg: string, loc: Loc | undefined, hint?: string) => {
+    if (seen.has(msg)) return;
+    seen.add(msg);
+    out.push(new InputError(`${mod.name}: ${msg}`, loc ?? opts.loc, hint));
+  };
+  // anyOf of pure "required" branches: "one of a, b is required"
+  const consumed = new Set<ErrorObject>();
+  for (const e of errs) {
+    if (e.keyword !== 'anyOf') continue;
+    const branches = errs.filter((b) => b !== e && b.schemaPath.startsWith(e.schemaPath + '/'));
+    branches.forEach((b) => consumed.add(b));
+    consumed.add(e);
+    const keys = ((e.schema as any[]) ?? []).map((s) => (s.required?.length === 1 ? s.required[0] : undefined));
+    if (keys.every(Boolean)) {
+      const target = at(data, segments(e.instancePath));
+      if (keys.some((k) => target && typeof target === 'object' && k in (target as object))) continue;
+      push(`one of the parameters ${keys.map((k) => `'${k}'`).join(', ')} is required`, opts.loc ?? locOf(params));
+    } else if (!(opts.static && isTemplated(at(data, segments(e.instancePath))))) {
+      push(`parameter '${segments(e.instancePath).join('.')}' ${e.message}`, valueLoc(params, segments(e.instancePath)));
+    }
+  }
+  for (const e of errs) {
+    if (consumed.has(e)) continue;
+    const segs = segments(e.instancePath);
+    const value = at(data, segs);
+    const name = segs.join('.');
+    if (opts.static && segs.length && isTemplated(value) && e.keyword !== 'additionalProperties') continue;
+    const p: any = e.params;
+    switch (e.keyword) {
+      case 'additionalProperties': {
+        const target = at(params, segs);
+        const key = p.additionalProperty as string;
+        const cands = segs.length ? Object.keys((e.parentSchema as any)?.properties ?? {}) : props;
+        const near = closest(key, cands);
+        push(`unknown parameter '${key}'`, keyLocOf(target, key), near ? `did you mean '${near}'?` : `valid parameters: ${cands.join(', ')}`);
+        break;
+      }
+      case 'required':
+        push(`missing required parameter '${[...segs, p.missingProperty].join('.')}'`, segs.length ? valueLoc(params, segs) : opts.loc ?? locOf(params));
+        break;
+      case 'type':
+        push(`parameter '${name}' must be ${String(p.type).replace(/,/g, ' or ')}, got ${kindOf(value)} ${show(value)}`, valueLoc(params, segs));
+        break;
+      case 'enum': {
+        const allowed = p.allowedValues as unknown[];
+        const near = typeof value === 'string' ? closest(value, allowed.map(String)) : undefined;
+        push(`parameter '${name}' must be one of: ${allowed.join(', ')} (got ${show(value)})`, valueLoc(params, segs), near ? `did you mean '${near}'?` : undefined);
+        break;
+      }
+      case 'not': {
+        const req = (e.schema as any)?.required as string[] | undefined;
+        if (req) push(`parameters ${req.map((k) => `'${k}'`).join(' and ')} are mutually exclusive`, keyLocOf(params, req[1]), 'give only one of them');
+        else push(`parameter '${name}' ${e.message}`, valueLoc(params, segs));
+        break;
+      }
+      case 'pattern':
+        if (e.propertyName !== undefined) break; // reported by propertyNames
+        if (p.pattern === MODE_PATTERN) push(`parameter '${name}' is not a valid mode: ${show(value)}`, valueLoc(params, segs), "use octal ('0644') or symbolic ('u=rw,g=r,o=r') modes");
+        else if (p.pattern === '%s') push(`parameter '${name}' must contain %s (the temporary file to check)`, valueLoc(params, segs), "e.g. validate: 'visudo -cf %s'");
+        else push(`parameter '${name}' must match ${p.pattern} (got ${show(value)})`, valueLoc(params, segs));
+        break;
+      case 'propertyNames':
+        push(`invalid variable name '${p.propertyName}'`, keyLocOf(params, p.propertyName), 'names use letters, digits and _, and do not start with a digit');
+        break;
+      case 'minProperties':
+        push('needs at least one parameter', opts.loc ?? locOf(params));
+        break;
+      default:
+        push(`parameter '${name || '(all)'}' ${e.message}`, valueLoc(params, segs));
+    }
+  }
+  return out;
+}
