@@ -5,6 +5,7 @@ import { existsSync } from 'node:fs';
 import { parseCli, USAGE, type CliOptions } from './args.js';
 import { InputError, InputErrors } from '../util/errors.js';
 import { loadPlaybook } from '../playbook/load.js';
+import { checkUndefined } from '../playbook/undefined.js';
 import { loadInventory, type Inventory } from '../inventory/index.js';
 import { createReporter } from '../report/index.js';
 import { newRunState, runPlaybook } from '../engine/run.js';
@@ -106,6 +107,9 @@ async function runCli(opts: CliOptions, reporter: Reporter, secrets: Set<string>
     }
   }
   if (opts.limit) inv.match(opts.limit, { file: '<--limit>', line: 1, col: 1 });
+  const invNames = new Set<string>();
+  for (const h of inv.hosts) for (const k of Object.keys(inv.hostVars(h))) invNames.add(k);
+  errs.push(...checkUndefined(pb, invNames, Object.keys(opts.extraVars)));
   if (errs.length) throw new InputErrors(errs);
   if (opts.syntaxCheck) {
     process.stdout.write(`\nplaybook: ${pb.file}\n`);

@@ -6,7 +6,7 @@
 import { resolve } from 'node:path';
 import { InputError, UnreachableError } from '../util/errors.js';
 import { loadYamlFile } from '../yaml/load.js';
-import { render } from '../template/index.js';
+import { render, markUnsafe } from '../template/index.js';
 import { gatherFacts } from '../facts/host.js';
 import { loadTaskFile, roleTasks, type LoadCtx } from '../playbook/tasks.js';
 import type { Inventory } from '../inventory/index.js';
@@ -144,7 +144,7 @@ async function gather(run: RunState, pr: PlayRun): Promise<void> {
     const s = Date.now();
     try {
       const tr = await hostTransport(run, h, { ...h.invVars, ...run.opts.extraVars });
-      h.facts = await gatherFacts(tr);
+      h.facts = markUnsafe(await gatherFacts(tr));
       h.factsGathered = true;
       count(h, 'ok');
       run.reporter.emit({ kind: 'host_result', task: name, host: h.name, status: 'ok', reason: 'facts gathered', durationMs: Date.now() - s });

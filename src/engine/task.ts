@@ -5,7 +5,7 @@
 import { resolve, isAbsolute } from 'node:path';
 import { existsSync } from 'node:fs';
 import { InputError, InputErrors, UnreachableError, fmtLoc, type Loc } from '../util/errors.js';
-import { render, renderDeep, evalExpr, truthy } from '../template/index.js';
+import { render, renderDeep, evalExpr, truthy, markUnsafe } from '../template/index.js';
 import { getModule } from '../modules/index.js';
 import { applyModule, type ModuleOutcome } from './apply.js';
 import type { ModuleCtx, Diff } from '../modules/types.js';
@@ -127,7 +127,7 @@ function finish(run: RunState, task: ModuleTask, host: HostState, results: ItemR
     if (failed && ec.ignoreErrors) agg.ignored = true;
     if (results.some((r) => r.status === 'failed') && !failed) agg.status = 'failed', agg.ignored = true;
   }
-  if (task.register) host.hostFacts[task.register] = ec.noLog ? { ...agg.data, censored: NO_LOG_MSG } : agg.data;
+  if (task.register) host.hostFacts[task.register] = markUnsafe(ec.noLog ? { ...agg.data, censored: NO_LOG_MSG } : agg.data);
   if (agg.setVars && agg.status !== 'failed' && agg.status !== 'skipped') Object.assign(host.hostFacts, agg.setVars);
   return agg;
 }
@@ -155,8 +155,9 @@ async function runOnce(run: RunState, play: Play, task: ModuleTask, host: HostSt
   let attempt = 0;
   for (;;) {
     const out: ModuleOutcome = await applyModule(mod, params, ctx);
-    const r = judge(task, out, vars);
-    if (!task.until) return r;
+    const predicted = ec.check && out.status === 'changed';
+    const r = judge(task, out, vars, predicted);
+    if (!task.until || predicted) return r; // a predicted change has no output to test `until` on
     const uvars = task.register ? { ...vars, [task.register]: r.data } : vars;
     if (r.status !== 'failed' && truthy(evalExpr(task.until.expr as string, uvars, task.until.loc))) return { ...r, data: { ...r.data, attempts: attempt + 1 } };
     if (attempt >= retries) return { ...r, status: 'failed', reason: `retries exhausted (${retries + 1} attempts): until '${task.until.expr}' never held at ${fmtLoc(task.until.loc)}`, data: { ...r.data, failed: true, attempts: attempt + 1 } };
@@ -167,19 +168,33 @@ async function runOnce(run: RunState, play: Play, task: ModuleTask, host: HostSt
 }
 
 /** Apply changed_when / failed_when to a module outcome. */
-function judge(task: ModuleTask, out: ModuleOutcome, vars: Vars): ItemResult {
+/**
+ * Apply changed_when / failed_when to a module outcome. `predicted`: check mode, the change was
+ * predicted and not run, so its output (rc, stdout) does not exist: a condition that needs it
+ * cannot be evaluated; then changed_when keeps the prediction (unless it is the constant false)
+ * and failed_when does not fail the task.
+ */
+function judge(task: ModuleTask, out: ModuleOutcome, vars: Vars, predicted: boolean): ItemResult {
   let status: HostStatus = out.status;
   let reason = out.reason;
   const data: Vars = { ...out.data, changed: out.status === 'changed', failed: out.status === 'failed' };
   const rvars = task.register ? { ...vars, [task.register]: data } : vars;
+  const tryConds = (conds: Cond[], fallback: boolean): boolean => {
+    if (!predicted) return condsHold(conds, rvars);
+    try {
+      return condsHold(conds, rvars);
+    } catch {
+      return fallback;
+    }
+  };
   if (task.changedWhen && status !== 'failed') {
-    const c = condsHold(task.changedWhen, rvars);
+    const c = tryConds(task.changedWhen, true);
     status = c ? 'changed' : 'ok';
     data.changed = c;
     if (!c) reason = `${reason} (changed_when false)`;
   }
   if (task.failedWhen) {
-    const f = condsHold(task.failedWhen, rvars);
+    const f = tryConds(task.failedWhen, false);
     if (f) {
       status = 'failed';
       reason = `failed_when held: ${task.failedWhen.map((c) => c.expr).join(' or ')}`;

@@ -4,6 +4,8 @@ import { randomBytes } from 'node:crypto';
 import { existsSync, lstatSync, mkdirSync, readdirSync, readFileSync, renameSync, rmSync, unlinkSync, writeFileSync } from 'node:fs';
 import { dirname, join } from 'node:path';
 import { BRIDGE, HOSTS, HostDef, REPO_MOUNT, labDir, machineName, paths } from './config.js';
+import { prepareCgroups, removeCgroups } from './cgroup.js';
+import { linkExists } from './net.js';
 import { LabError, pidAlive, run, runOk, sleep } from './sys.js';
 
 export const hostPaths = (h: HostDef) => {
@@ -32,6 +34,9 @@ const SUPERVISOR = `#!/bin/sh
 # kvplay lab supervisor: sh supervisor.sh HOSTDIR VETH BRIDGE NSPAWN-ARGS...
 hd=$1; veth=$2; br=$3; shift 3
 echo $$ > "$hd/supervisor.pid"
+for f in $KVPLAY_CGROUP_PROCS; do
+  echo $$ > "$f" || { echo "$(date '+%F %T') cannot enter cgroup $f" >> "$hd/supervisor.log"; exit 1; }
+done
 while :; do
   systemd-nspawn "$@" >>"$hd/console.log" 2>&1 </dev/null &
   pid=$!
@@ -91,10 +96,20 @@ export interface HostRuntime {
   running: boolean;
 }
 
+/** Processes whose command line starts with `prefix` (fallback when PID files are lost). */
+function findProcs(prefix: string): number[] {
+  const out: number[] = [];
+  for (const e of readdirSync('/proc')) {
+    if (!/^\d+$/.test(e)) continue;
+    if (cmdline(Number(e)).startsWith(prefix) && pidAlive(Number(e))) out.push(Number(e));
+  }
+  return out;
+}
+
 export function hostRuntime(h: HostDef): HostRuntime {
   const p = hostPaths(h);
-  const supervisorPid = ourPid(p.supervisorPid, p.dir);
-  const nspawnPid = ourPid(p.nspawnPid, p.root);
+  const supervisorPid = ourPid(p.supervisorPid, p.dir) ?? findProcs(`sh ${supervisorScript()} ${p.dir} `)[0];
+  const nspawnPid = ourPid(p.nspawnPid, p.root) ?? findProcs(`systemd-nspawn --directory=${p.root} `)[0];
   const leaderPid = nspawnPid ? children(nspawnPid)[0] : undefined;
   return { supervisorPid, nspawnPid, leaderPid, running: !!nspawnPid };
 }
@@ -247,15 +262,18 @@ function nspawnArgs(h: HostDef): string[] {
 }
 
 /** Start the host's supervisor (detached) unless its container is already running. */
-export function startHost(h: HostDef): number | undefined {
+export async function startHost(h: HostDef): Promise<number | undefined> {
   const rt = hostRuntime(h);
-  if (rt.running) return rt.supervisorPid;
+  // a supervisor without a container is between two boots (or about to exit): leave it be
+  if (rt.running || rt.supervisorPid) return rt.supervisorPid;
   const p = hostPaths(h);
-  if (rt.supervisorPid) {
-    // a supervisor without a container: it is between two boots or about to exit; leave it be
-    return rt.supervisorPid;
-  }
   rmSync(p.stop, { force: true });
+  for (const f of ['/dev/fuse', '/dev/net/tun'])
+    if (!existsSync(f)) throw new LabError(`${f} is missing on this machine (the lab hosts need FUSE and TUN)`);
+  // leftovers of a crashed container: its veth lives until the kernel has torn its netns down
+  for (let i = 0; i < 50 && (await linkExists(h.veth)); i++) await sleep(100);
+  if (await linkExists(h.veth)) await run('ip', ['link', 'del', h.veth]);
+  rmSync(`/run/systemd/nspawn/propagate/${machineName(h)}`, { recursive: true, force: true });
   // never rewrite a script that running supervisors are reading (sh reads it as it goes)
   let cur = '';
   try {
@@ -265,11 +283,11 @@ export function startHost(h: HostDef): number | undefined {
     writeFileSync(supervisorScript() + '.tmp', SUPERVISOR, { mode: 0o755 });
     renameSync(supervisorScript() + '.tmp', supervisorScript());
   }
-  for (const f of ['/dev/fuse', '/dev/net/tun'])
-    if (!existsSync(f)) throw new LabError(`${f} is missing on this machine (the lab hosts need FUSE and TUN)`);
+  const procs = prepareCgroups(h, p.dir);
   const child = spawn('sh', [supervisorScript(), p.dir, h.veth, BRIDGE, ...nspawnArgs(h)], {
     detached: true,
     stdio: 'ignore',
+    env: { ...process.env, KVPLAY_CGROUP_PROCS: procs.join(' ') },
   });
   child.unref();
   if (child.pid) writeFileSync(p.supervisorPid, `${child.pid}\n`);
@@ -310,6 +328,7 @@ export async function stopHosts(hosts: HostDef[], timeoutMs = 20_000): Promise<v
   const t1 = Date.now();
   while ([...seen].some(pidAlive) && Date.now() - t1 < 5000) await sleep(50);
   for (const h of hosts) {
+    removeCgroups(h, hostPaths(h).dir);
     rmSync(hostPaths(h).nspawnPid, { force: true });
     rmSync(`/run/systemd/nspawn/propagate/${machineName(h)}`, { recursive: true, force: true });
   }

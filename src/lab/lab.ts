@@ -2,6 +2,7 @@
 import { randomBytes } from 'node:crypto';
 import { existsSync, mkdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { connect } from 'node:net';
+import { trackingCgroups } from './cgroup.js';
 import { BRIDGE, HOSTS, HostDef, Role, cacheDir, labDir, paths } from './config.js';
 import { hostAddress, hostPaths, hostRuntime, mountsUnder, prepareHost, startHost, stopHosts, unmountAll } from './host.js';
 import { buildImage, unpackImage } from './image.js';
@@ -203,11 +204,16 @@ export async function labUp(log: Log): Promise<LabInfo> {
   writeLabFiles(st, storage, password);
   log(`hosts prepared in ${secs(t)}`);
   t = Date.now();
-  for (const h of HOSTS) startHost(h);
+  for (const h of HOSTS) await startHost(h);
   await Promise.all(
     HOSTS.map(async (h) => {
       await waitSsh(hostAddress(st!, h)).catch((e) => {
-        throw new LabError(`${h.name}: ${e.message}`, `see ${hostPaths(h).console} and ${hostPaths(h).log}`);
+        const tail = (f: string) => (existsSync(f) ? readFileSync(f, 'utf8').trim().split('\n').slice(-8).join('\n') : '');
+        const p = hostPaths(h);
+        throw new LabError(
+          `${h.name}: ${e.message}\n--- ${p.log}\n${tail(p.log)}\n--- ${p.console}\n${tail(p.console)}`,
+          `see ${p.console} and ${p.log}`,
+        );
       });
       log(`  ${h.name} reachable (${secs(t)})`);
     }),
@@ -249,5 +255,7 @@ export async function labRemnants(): Promise<string[]> {
   const links = JSON.parse((await runOk('ip', ['-j', 'link'])) || '[]') as any[];
   const names = new Set([BRIDGE, ...HOSTS.map((h: HostDef) => h.veth)]);
   for (const l of links) if (names.has(l.ifname)) out.push(`link ${l.ifname}`);
+  for (const d of trackingCgroups())
+    for (const h of HOSTS) if (existsSync(`${d}/kvplay-lab-${h.name}`)) out.push(`cgroup ${d}/kvplay-lab-${h.name}`);
   return out;
 }

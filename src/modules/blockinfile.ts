@@ -1,7 +1,6 @@
 /** blockinfile: a marked block of lines in a text file (insert, replace, remove). Ansible semantics and markers. */
 import type { Module } from './types.js';
-import { editFacts, editResult, planEdit, splitLinesKeep, stripEol, type EditOutcome, type EditParams } from './util/edit.js';
-import type { FileState } from './util/fileops.js';
+import { editFacts, editResult, planEdit, splitLinesKeep, stripEol, type EditFacts, type EditOutcome, type EditParams } from './util/edit.js';
 import { pyRegExp } from './util/pyre.js';
 import { attrProps, backupProp, bool, exclusive, object, str, strEnum, validateProp } from './util/schema.js';
 
@@ -77,7 +76,7 @@ export function blockinfileEdit(p: BlockinfileParams, old: string | null): EditO
   return { text, msg };
 }
 
-export const blockinfile: Module<BlockinfileParams, { file: FileState }> = {
+export const blockinfile: Module<BlockinfileParams, EditFacts> = {
   name: 'blockinfile',
   doc: 'Insert, replace or remove a block of lines between marker lines in a text file.',
   schema: object(
@@ -107,7 +106,7 @@ export const blockinfile: Module<BlockinfileParams, { file: FileState }> = {
     },
   ),
   prepare: (p) => ({ ...p, path: p.path ?? p.dest ?? p.destfile ?? p.name }),
-  facts: (p) => editFacts(p.path!),
-  plan: (p, facts, ctx) => planEdit(p, facts.file, (old) => blockinfileEdit(p, old), ctx),
+  facts: (p) => editFacts(p),
+  plan: (p, facts, ctx) => planEdit(p, facts, (old) => blockinfileEdit(p, old), ctx),
   result: (_p, _f, results) => editResult(results),
 };

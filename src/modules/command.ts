@@ -110,8 +110,13 @@ export function commandWords(p: CommandParams): string[] {
 /** The sh text running argv without a shell's interpretation ($VAR and ~ expanded like Ansible). */
 export function commandLine(words: string[]): string {
   if (words.length === 0) throw new Error('no command given');
-  return words.map(expandWord).join(' ');
+  const [first, ...rest] = words;
+  // the program word must not become an assignment (A=b) or a shell keyword (if, while, !...)
+  const head = /=/.test(first) || SH_KEYWORDS.has(first) ? `'${first.replace(/'/g, `'\\''`)}'` : expandWord(first);
+  return [head, ...rest.map(expandWord)].join(' ');
 }
+
+const SH_KEYWORDS = new Set(['if', 'then', 'else', 'elif', 'fi', 'case', 'esac', 'for', 'while', 'until', 'do', 'done', '!', '{', '}', 'in']);
 
 export const command: Module<CommandParams, CmdFacts> = {
   name: 'command',

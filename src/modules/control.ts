@@ -48,7 +48,7 @@ export const debug: Module<DebugParams> = {
 
 export const set_fact: Module<Record<string, unknown>> = {
   name: 'set_fact',
-  doc: 'Set host variables from the given keys (values are templated first). cacheable is accepted and ignored.',
+  doc: "Set host variables from the given keys (values are templated first; the strings true/false/yes/no become booleans, like Ansible). cacheable is accepted and ignored.",
   schema: {
     type: 'object',
     description: 'Any variable names (letters, digits, _) with their values.',
@@ -59,7 +59,11 @@ export const set_fact: Module<Record<string, unknown>> = {
   },
   async action(p) {
     const vars: Record<string, unknown> = {};
-    for (const [k, v] of Object.entries(p)) if (k !== 'cacheable') vars[k] = v;
+    // like Ansible's set_fact: the strings true/false/yes/no become booleans
+    for (const [k, v] of Object.entries(p)) {
+      if (k === 'cacheable') continue;
+      vars[k] = typeof v === 'string' && /^(true|false|yes|no)$/i.test(v) ? /^(true|yes)$/i.test(v) : v;
+    }
     return { changed: false, msg: `set ${Object.keys(vars).join(', ')}`, setVars: vars, data: { ansible_facts: vars } };
   },
 };

@@ -2,9 +2,9 @@
 import { readFileSync, statSync } from 'node:fs';
 import { posix, basename } from 'node:path';
 import { InputError } from '../util/errors.js';
-import type { Module, ModuleCtx, Plan, Step } from './types.js';
+import type { Fact, Module, ModuleCtx, Plan, Step } from './types.js';
 import {
-  attrSteps, backupFileFrom, contentDiff, fileFact, mustBackup, sha256, targetMode, writeStep, type FileState,
+  assumeInCheck, attrSteps, backupFileFrom, checkOwners, contentDiff, fileFact, mustBackup, ownerFacts, sha256, targetMode, writeStep, type FileState,
 } from './util/fileops.js';
 import { fmtMode, type ModeSpec } from './util/mode.js';
 import { any, attrProps, backupProp, bool, object, requireOne, exclusive, str, validateProp } from './util/schema.js';
@@ -26,7 +26,7 @@ export interface CopyParams {
   _srcMode?: number;
 }
 
-type CopyFacts = { dest: FileState; inDir?: FileState };
+type CopyFacts = { dest: FileState; inDir?: FileState; _owner?: boolean; _group?: boolean };
 
 const fileOpts = {
   dest: str('Remote path to write. When it is an existing directory (or ends with /) and src is given, the file goes inside it under the basename of src.'),
@@ -43,6 +43,7 @@ function factOpts(ctx: ModuleCtx) {
 
 /** Shared planning for copy and template: `data` is the wanted content. */
 export function planContent(p: CopyParams, facts: CopyFacts, data: Buffer, srcName: string | undefined, ctx: ModuleCtx): Plan {
+  checkOwners(p, facts, ctx);
   let dest = p.dest;
   let st = facts.dest;
   const destIsDir = st.f?.type === 'directory' || dest.endsWith('/');
@@ -52,7 +53,10 @@ export function planContent(p: CopyParams, facts: CopyFacts, data: Buffer, srcNa
     st = facts.inDir;
     if (st.f?.type === 'directory') throw new Error(`dest ${dest} is a directory`);
   }
-  if (!st.exists && !st.parentDir) throw new Error(`destination directory ${posix.dirname(dest)} does not exist`);
+  if (!st.exists && !st.parentDir) {
+    const dir = posix.dirname(dest);
+    return assumeInCheck(ctx, dir, `${dest}: created`, `destination directory ${dir} does not exist`);
+  }
   if (st.exists && st.f && st.f.type !== 'file') throw new Error(`dest ${dest} exists and is a ${st.f.type}, not a regular file`);
   // follow: write through a symlink to its target
   let writePath = dest;
@@ -84,7 +88,7 @@ export function planContent(p: CopyParams, facts: CopyFacts, data: Buffer, srcNa
 }
 
 function copyFacts(p: CopyParams, ctx: ModuleCtx, srcName: string | undefined) {
-  const f: Record<string, ReturnType<typeof fileFact>> = { dest: fileFact(p.dest, factOpts(ctx)) };
+  const f: Record<string, Fact<unknown>> = { dest: fileFact(p.dest, factOpts(ctx)), ...ownerFacts(p) };
   if (srcName) f.inDir = fileFact(posix.join(p.dest, srcName), factOpts(ctx));
   return f;
 }

@@ -2,7 +2,7 @@
 import { posix } from 'node:path';
 import { q } from '../transport/quote.js';
 import type { Diff, Fact, Module, ModuleCtx, Plan, Step } from './types.js';
-import { attrSteps, fileFact, idMatches, parseStatLine, type Attrs, type FileState, type StatInfo } from './util/fileops.js';
+import { assumeInCheck, attrSteps, checkOwners, fileFact, idMatches, ownerFacts, parseStatLine, type Attrs, type FileState, type StatInfo } from './util/fileops.js';
 import { applyMode, fmtMode, type ModeSpec } from './util/mode.js';
 import { attrProps, bool, object, str, strEnum } from './util/schema.js';
 
@@ -25,7 +25,7 @@ export interface FileParams {
 }
 
 export interface TreeEntry { path: string; st: StatInfo }
-export interface FileFacts { path: FileState; src?: FileState; ancestors?: boolean[]; tree?: TreeEntry[] }
+export interface FileFacts { path: FileState; src?: FileState; ancestors?: boolean[]; tree?: TreeEntry[]; _owner?: boolean; _group?: boolean }
 
 /** ancestors of an absolute or relative path, outermost first, without the path itself */
 export function ancestorsOf(path: string): string[] {
@@ -112,6 +112,7 @@ function done(path: string, state: string, cur: StatInfo | undefined, a: { steps
 export function planFile(p: FileParams, facts: FileFacts, ctx: ModuleCtx): Plan {
   const path = p.path!;
   const st = facts.path;
+  checkOwners(p, facts, ctx);
   const prev = prevState(st);
   const state: FileStateName = p.state ?? (p.recurse ? 'directory' : prev === 'absent' || prev === 'hard' ? 'file' : prev);
   const follow = p.follow !== false;
@@ -127,7 +128,7 @@ export function planFile(p: FileParams, facts: FileFacts, ctx: ModuleCtx): Plan 
       };
     }
     case 'file': {
-      if (!st.exists) throw new Error(`file ${path} does not exist (use state: touch to create an empty file, or copy/template)`);
+      if (!st.exists) return assumeInCheck(ctx, path, `${path}: attributes`, `file ${path} does not exist (use state: touch to create an empty file, or copy/template)`);
       const cur = follow ? st.f : st.l;
       if (!cur) throw new Error(`${path} is a broken symlink`);
       if (cur.type === 'directory') throw new Error(`${path} is a directory, not a file`);
@@ -196,7 +197,7 @@ function planLink(p: FileParams, state: 'link' | 'hard', st: FileState, src: Fil
   const extra = { src: p.src };
   if (state === 'link') {
     if (prev === 'link' && st.linkTarget === p.src) return done(path, 'link', st.l, attrSteps(path, st.l!, want, true), [], '', undefined, extra);
-    if (!force && !src?.exists) throw new Error(`src ${p.src} does not exist (use force: true to create a dangling link)`);
+    if (!force && !src?.exists) return assumeInCheck(ctx, p.src!, `${path}: symlink to ${p.src} created`, `src ${p.src} does not exist (use force: true to create a dangling link)`);
     const pre: Step[] = [];
     if (prev === 'directory') {
       if (!force) throw new Error(`refusing to convert directory ${path} to a symlink (force: true removes it when empty)`);
@@ -214,7 +215,7 @@ function planLink(p: FileParams, state: 'link' | 'hard', st: FileState, src: Fil
     };
   }
   // hard link
-  if (!src?.exists || !src.l) throw new Error(`src ${p.src} does not exist`);
+  if (!src?.exists || !src.l) return assumeInCheck(ctx, p.src!, `${path}: hard link to ${p.src} created`, `src ${p.src} does not exist`);
   if (src.l.type === 'directory') throw new Error(`src ${p.src} is a directory: cannot hard link`);
   if (st.exists && st.l && st.l.inode === src.l.inode && st.l.dev === src.l.dev) {
     return done(path, 'hard', st.l, attrSteps(path, st.l, { ...want, mode: p.mode }), [], '', undefined, extra);
@@ -251,7 +252,7 @@ export const file: Module<FileParams, FileFacts> = {
   ),
   prepare: (p) => ({ ...p, path: p.path ?? p.dest ?? p.name }),
   facts(p) {
-    const f: Record<string, Fact<unknown>> = { path: fileFact(p.path!, { checksum: false }) };
+    const f: Record<string, Fact<unknown>> = { path: fileFact(p.path!, { checksum: false }), ...(p.state !== 'absent' ? ownerFacts(p) : {}) };
     if ((p.state === 'link' || p.state === 'hard') && p.src) f.src = fileFact(srcPath(p), { checksum: false });
     if (p.state === 'directory' || (p.state === undefined && p.recurse)) {
       const anc = ancestorsOf(p.path!);

@@ -1,7 +1,6 @@
 /** lineinfile: ensure one line is present (or lines absent) in a text file. Ansible semantics. */
 import type { Module } from './types.js';
-import { editFacts, editResult, planEdit, splitLinesKeep, stripEol, type EditOutcome, type EditParams } from './util/edit.js';
-import type { FileState } from './util/fileops.js';
+import { editFacts, editResult, planEdit, splitLinesKeep, stripEol, type EditFacts, type EditOutcome, type EditParams } from './util/edit.js';
 import { expandMatch, pyRegExp } from './util/pyre.js';
 import { attrProps, backupProp, bool, exclusive, object, str, strEnum, validateProp } from './util/schema.js';
 
@@ -113,7 +112,7 @@ function present(p: LineinfileParams, old: string): EditOutcome {
   return { text: lines.join(''), msg: 'line added' };
 }
 
-export const lineinfile: Module<LineinfileParams, { file: FileState }> = {
+export const lineinfile: Module<LineinfileParams, EditFacts> = {
   name: 'lineinfile',
   doc: 'Ensure a line is in a text file (replacing the line a regexp matches), or that matching lines are absent.',
   schema: object(
@@ -146,12 +145,12 @@ export const lineinfile: Module<LineinfileParams, { file: FileState }> = {
     },
   ),
   prepare: (p) => ({ ...p, path: p.path ?? p.dest ?? p.destfile ?? p.name }),
-  facts: (p) => editFacts(p.path!),
+  facts: (p) => editFacts(p),
   plan: (p, facts, ctx) => {
     if (p.state === 'absent' && p.regexp === undefined && p.search_string === undefined && p.line === undefined) {
       throw new Error('state absent needs line, regexp or search_string');
     }
-    return planEdit(p, facts.file, (old) => lineinfileEdit(p, old), ctx);
+    return planEdit(p, facts, (old) => lineinfileEdit(p, old), ctx);
   },
   result: (_p, _f, results) => editResult(results),
 };

@@ -9,7 +9,7 @@ import { copyLoc, itemLocOf, keyLocOf, locOf, valueLocOf } from '../yaml/load.js
 import type { Module } from './types.js';
 import { MODE_PATTERN } from './util/mode.js';
 
-const ajv = new Ajv({ allErrors: true, strict: true, allowUnionTypes: true, verbose: true });
+const ajv = new Ajv({ allErrors: true, strict: true, strictRequired: false, allowUnionTypes: true, verbose: true });
 const compiled = new WeakMap<object, ValidateFunction>();
 
 function validatorFor(mod: Module): ValidateFunction {
@@ -130,8 +130,12 @@ export interface ValidateOpts {
 }
 
 /** Validate a module's params; [] when valid. */
-export function validateParams(mod: Module, params: Record<string, unknown>, opts: ValidateOpts): InputError[] {
+export function validateParams(mod: Module, rawParams: unknown, opts: ValidateOpts): InputError[] {
   const v = validatorFor(mod);
+  if (!rawParams || typeof rawParams !== 'object' || Array.isArray(rawParams)) {
+    return [new InputError(`${mod.name}: parameters must be a mapping, got ${kindOf(rawParams)}`, opts.loc, 'write the parameters as key: value lines under the module name')];
+  }
+  const params = rawParams as Record<string, unknown>;
   const data = coerceParams(mod, params);
   if (v(data)) return [];
   const errs = (v.errors ?? []).filter((e) => e.keyword !== 'if');
@@ -141,7 +145,7 @@ export function validateParams(mod: Module, params: Record<string, unknown>, opt
   const push = (msg: string, loc: Loc | undefined, hint?: string) => {
     if (seen.has(msg)) return;
     seen.add(msg);
-    out.push(new InputError(`${mod.name}: ${msg}`, loc ?? opts.loc, hint));
+    out.push(new InputError(`${mod.name}: ${msg}`, loc ?? opts.loc, hint ?? `${mod.name} takes: ${props.join(', ')}`));
   };
   // anyOf of pure "required" branches: "one of a, b is required"
   const consumed = new Set<ErrorObject>();

@@ -27,8 +27,8 @@ const sleepMs = (ms: number) => new Promise<void>((r) => setTimeout(r, ms));
 export function tcpCheckCmd(host: string, port: number, connectTimeout: number, readRegex = false): string {
   const read = readRegex ? ' && head -c 65536 <&3' : '';
   const lines = [
-    `h=${q(host)}; p=${q(port)}; ct=${q(connectTimeout)}`,
-    `if command -v bash >/dev/null 2>&1; then timeout "$ct" bash -c 'exec 3<>"/dev/tcp/$0/$1"${read}' "$h" "$p" 2>/dev/null`,
+    `h=${q(host)}; p=${q(port)}; ct=${q(connectTimeout)}; T=; command -v timeout >/dev/null 2>&1 && T="timeout $ct"`,
+    `if command -v bash >/dev/null 2>&1; then $T bash -c 'exec 3<>"/dev/tcp/$0/$1"${read}' "$h" "$p" 2>/dev/null`,
     ...(readRegex ? [`  r=$?; [ $r -eq 124 ] && exit 0; exit $r`] : []),
     `elif command -v nc >/dev/null 2>&1; then nc -z -w "$ct" "$h" "$p" 2>/dev/null`,
     `elif command -v python3 >/dev/null 2>&1; then python3 -c 'import socket,sys; socket.create_connection((sys.argv[1], int(sys.argv[2])), float(sys.argv[3]))' "$h" "$p" "$ct" 2>/dev/null`,
@@ -67,7 +67,7 @@ async function check(p: WaitForParams, t: Transport, become: Become | null, re: 
     }
     const r = await t.exec(tcpCheckCmd(p.host ?? '127.0.0.1', p.port, ct, !!re && state === 'started'), { become });
     if (r.code === 127 && /cannot test TCP/.test(r.stderr)) return { done: false, fatal: r.stderr.trim() };
-    if (state === 'stopped') return { done: r.code !== 0 };
+    if (state === 'stopped' || state === 'absent') return { done: r.code !== 0 };
     if (r.code !== 0) return { done: false };
     return re ? matched(r.stdout) : { done: true };
   }

@@ -115,7 +115,7 @@ export function loadPlaybook(file: string, opts: LoadOptions = {}): Playbook {
   };
   loadFile(path, undefined, []);
   if (errors.length) throw new InputErrors(dedupe(errors));
-  return { file: path, dir, plays };
+  return { file: path, dir, plays, defined: [...ctx.defined] };
 }
 
 function dedupe(errs: InputError[]): InputError[] {

@@ -138,4 +138,6 @@ export interface Playbook {
   file: string;
   dir: string;
   plays: Play[];
+  /** names defined by register, set_fact and loop variables anywhere in the playbook */
+  defined: string[];
 }

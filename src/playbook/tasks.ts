@@ -91,8 +91,8 @@ function parseTask(t: Record<string, unknown>, scope: Scope, ctx: LoadCtx, loc: 
       hint || (isBlock ? `a block allows: ${[...BLOCK_KEYS].join(', ')}` : "run 'kvplay --list-modules' to see the modules kvplay has"),
     ));
   }
-  if (!isBlock && actions.length === 0 && ctx.errors.length === errsBefore) {
-    ctx.errors.push(new InputError('task has no module', loc, 'add one module key, e.g. "command: uptime"'));
+  if (!isBlock && actions.length === 0) {
+    if (ctx.errors.length === errsBefore) ctx.errors.push(new InputError('task has no module', loc, 'add one module key, e.g. "command: uptime"'));
     return undefined;
   }
   if (actions.length > 1) {
@@ -190,7 +190,7 @@ function parseModuleTask(t: Record<string, unknown>, action: string, common: any
     else throw e;
     return undefined;
   }
-  if (!isTemplated(params)) ctx.errors.push(...validateParams(mod, params, { loc: aloc, static: true }));
+  if (!isTemplated(params)) ctx.errors.push(...validateParams(mod, params, { loc: keyLocOf(t, action) ?? aloc, static: true }));
   if (t.register !== undefined) {
     if (typeof t.register !== 'string' || !/^[A-Za-z_][A-Za-z0-9_]*$/.test(t.register)) ctx.errors.push(new InputError(`invalid register name ${JSON.stringify(t.register)}`, valueLocOf(t, 'register'), 'a variable name: letters, digits and _'));
     else ctx.defined.add(t.register);

@@ -74,7 +74,7 @@ function splitext(s: string): [string, string] {
   return [s.slice(0, cut), s.slice(cut)];
 }
 
-const yamlOpts = (indentN: number) => ({ indent: indentN, indentSeq: false, lineWidth: 0 });
+const yamlOpts = (indentN: number) => ({ indent: indentN, indentSeq: indentN !== 2, lineWidth: 0 });
 
 function hashOf(v: unknown, type: string): string {
   const t = type.toLowerCase();

@@ -5,21 +5,33 @@
  * itself is reported as a recursive loop. Objects passed to markUnsafe (registered results, facts)
  * are never templated.
  */
-import type { Loc } from '../util/errors.js';
+import { InputError, type Loc } from '../util/errors.js';
 import { copyLoc, itemLocOf, valueLocOf } from '../yaml/load.js';
-import { TplError, Undef, type Vars } from './core.js';
+import { Opaque, TplError, Undef, type Vars } from './core.js';
 import { isMapping } from './py.js';
 
+/** A string containing `{{` or `{%`. */
 export function isTemplate(s: unknown): s is string {
   return typeof s === 'string' && (s.includes('{{') || s.includes('{%'));
+}
+
+/** What render() templates: isTemplate, plus `{#` comments (stripped, as in Ansible). */
+export function hasJinja(s: unknown): s is string {
+  return typeof s === 'string' && (s.includes('{{') || s.includes('{%') || s.includes('{#'));
 }
 
 const UNSAFE = new WeakSet<object>();
 const VIEWS = new WeakSet<object>();
 
-/** Never template strings inside `v` (for data coming from hosts: registered results, facts, stdout). */
-export function markUnsafe<T>(v: T): T {
-  if (v && typeof v === 'object') UNSAFE.add(v);
+/**
+ * Never template strings inside `v` (for data coming from hosts: registered results, facts, stdout).
+ * Marks every nested object; copies made by render() of marked data stay marked.
+ */
+export function markUnsafe<T>(v: T, depth = 0): T {
+  if (v && typeof v === 'object' && !UNSAFE.has(v) && depth < 100) {
+    UNSAFE.add(v);
+    for (const x of Array.isArray(v) ? v : Object.values(v)) markUnsafe(x, depth + 1);
+  }
   return v;
 }
 
@@ -44,21 +56,24 @@ export function newCtx(vars: Vars, loc: Loc | undefined, render: RenderFn): Ctx 
 
 export const NOT_FOUND = Symbol('not found');
 
-/** Is `name` a variable (own or inherited, but nothing from Object.prototype, no functions)? */
-export function hasVar(vars: Vars, name: string): boolean {
-  if (Object.prototype.hasOwnProperty.call(vars, name)) return typeof vars[name] !== 'function';
-  return name in vars && !(name in Object.prototype) && typeof vars[name] !== 'function';
+/** The value of variable `name` (own or inherited; nothing from Object.prototype, no functions, no JS undefined), or NOT_FOUND. */
+export function readVar(vars: Vars, name: string): unknown {
+  if (!Object.prototype.hasOwnProperty.call(vars, name) && (!(name in vars) || name in Object.prototype)) return NOT_FOUND;
+  const v = vars[name];
+  return typeof v === 'function' || v === undefined ? NOT_FOUND : v;
 }
 
 /** Resolve a top-level variable, rendering it lazily. */
 export function lookupVar(ctx: Ctx, name: string): unknown {
   if (ctx.top.has(name)) return ctx.top.get(name);
-  if (!hasVar(ctx.vars, name)) return NOT_FOUND;
-  const v = lazy(ctx, ctx.vars[name], name, valueLocOf(ctx.vars, name));
+  const raw = readVar(ctx.vars, name);
+  if (raw === NOT_FOUND) return NOT_FOUND;
+  const v = lazy(ctx, raw, name, valueLocOf(ctx.vars, name) ?? ctx.loc);
   ctx.top.set(name, v);
   return v;
 }
 
+const TAGGED = new WeakSet<object>();
 const loopHint = 'a variable refers to itself through its template; give one of them a plain value';
 
 function renderVar(ctx: Ctx, s: string, path: string, loc: Loc | undefined): unknown {
@@ -68,13 +83,19 @@ function renderVar(ctx: Ctx, s: string, path: string, loc: Loc | undefined): unk
   try {
     const v = ctx.render(ctx, s, loc);
     return v instanceof Undef ? new Undef(`${v.msg} (in the value of '${path}')`, v.line, v.hint) : v;
+  } catch (err) {
+    if (err instanceof InputError && !TAGGED.has(err) && !err.message.startsWith('recursive loop')) {
+      err.message += ` (in the value of '${path}')`;
+      TAGGED.add(err);
+    }
+    throw err;
   } finally {
     ctx.stack.pop();
   }
 }
 
 function lazy(ctx: Ctx, v: unknown, path: string, loc: Loc | undefined): unknown {
-  if (isTemplate(v)) return renderVar(ctx, v, path, loc);
+  if (hasJinja(v)) return renderVar(ctx, v, path, loc);
   if (v && typeof v === 'object') return view(ctx, v, path);
   return v;
 }
@@ -89,7 +110,7 @@ function view(ctx: Ctx, obj: object, path: string): object {
     get(t, k) {
       const v = Reflect.get(t, k);
       if (typeof k === 'symbol' || !Object.prototype.hasOwnProperty.call(t, k)) return v;
-      if (!(v && typeof v === 'object') && !isTemplate(v)) return v;
+      if (!(v && typeof v === 'object') && !hasJinja(v)) return v;
       let memo = ctx.memo.get(t);
       if (!memo) ctx.memo.set(t, (memo = new Map()));
       if (memo.has(k)) return memo.get(k);
@@ -114,12 +135,14 @@ function view(ctx: Ctx, obj: object, path: string): object {
  */
 export function materialize(v: unknown, depth = 0): unknown {
   if (v instanceof Undef) v.fail();
+  if (v instanceof Opaque) throw new TplError(`${v.describe()} is a function, not a value`, 'call it, e.g. range(3), or remove it', -1);
   if (depth > 200) throw new TplError('value is nested too deeply (circular reference?)', undefined, -1);
-  if (Array.isArray(v)) return copyLoc(v, Array.from(v, (x) => materialize(x, depth + 1)));
-  if (isMapping(v)) {
-    const out: Record<string, unknown> = {};
+  let out: unknown[] | Record<string, unknown>;
+  if (Array.isArray(v)) out = Array.from(v, (x) => materialize(x, depth + 1));
+  else if (isMapping(v)) {
+    out = {};
     for (const k of Object.keys(v)) Object.defineProperty(out, k, { value: materialize(v[k], depth + 1), enumerable: true, writable: true, configurable: true });
-    return copyLoc(v, out);
-  }
-  return v;
+  } else return v;
+  if (UNSAFE.has(v)) UNSAFE.add(out);
+  return copyLoc(v, out);
 }

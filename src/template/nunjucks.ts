@@ -99,7 +99,17 @@ function parsePostfix(this: any, node: any): any {
       node = new nodes.LookupVal(tok.lineno, tok.colno, node, parseSubscript.call(this, tok));
     } else if (tok.type === L.TOKEN_OPERATOR && tok.value === '.') {
       this.nextToken();
-      const val = this.nextToken();
+      let val = this.nextToken();
+      // `x.0.name` lexes as x . "0." name; `x.0.1` as x . "0.1"
+      while (val && val.type === L.TOKEN_FLOAT && /^\d+\.\d*$/.test(val.value)) {
+        const [i, j] = val.value.split('.');
+        node = new nodes.LookupVal(tok.lineno, tok.colno, node, new nodes.Literal(val.lineno, val.colno, parseInt(i, 10)));
+        if (j) {
+          val = { ...val, type: L.TOKEN_INT, value: j };
+          break;
+        }
+        val = this.nextToken();
+      }
       if (!val || (val.type !== L.TOKEN_SYMBOL && val.type !== L.TOKEN_INT)) this.fail('expected an attribute name after "."', val?.lineno ?? tok.lineno, val?.colno ?? tok.colno);
       const key = val.type === L.TOKEN_INT ? parseInt(val.value, 10) : val.value;
       node = new nodes.LookupVal(tok.lineno, tok.colno, node, new nodes.Literal(val.lineno, val.colno, key));
@@ -111,11 +121,76 @@ function parsePostfix(this: any, node: any): any {
   return node;
 }
 
+const ESCAPES: Record<string, string> = { n: '\n', t: '\t', r: '\r', a: '\x07', b: '\b', f: '\f', v: '\v', '\\': '\\', "'": "'", '"': '"', '\n': '' };
+const HEX: Record<string, number> = { x: 2, u: 4, U: 8 };
+
+/**
+ * String literals with Python escapes: unknown escapes keep their backslash, so regexes such as
+ * '\d+' work as in Jinja ('\d' is not 'd'); \xhh, \uXXXX, \UXXXXXXXX and octal escapes are decoded.
+ */
+function parseString(this: any, delim: string): string {
+  const [line, col] = [this.lineno, this.colno];
+  this.forward();
+  let str = '';
+  while (!this.isFinished() && this.current() !== delim) {
+    const c = this.current();
+    this.forward();
+    if (c !== '\\') {
+      str += c;
+      continue;
+    }
+    const n = this.current();
+    const hex = HEX[n] ? this.str.substr(this.index + 1, HEX[n]) : '';
+    const oct = /^[0-7]{1,3}/.exec(this.str.substr(this.index, 3))?.[0];
+    if (ESCAPES[n] !== undefined) {
+      str += ESCAPES[n];
+      this.forward();
+    } else if (hex && new RegExp(`^[0-9a-fA-F]{${HEX[n]}}$`).test(hex)) {
+      str += String.fromCodePoint(parseInt(hex, 16));
+      this.forwardN(hex.length + 1);
+    } else if (oct) {
+      str += String.fromCharCode(parseInt(oct, 8));
+      this.forwardN(oct.length);
+    } else {
+      str += '\\' + n;
+      if (n) this.forward();
+    }
+  }
+  if (this.isFinished()) throw new TemplateSyntaxError(`unterminated string starting with ${delim}`, line, col);
+  this.forward();
+  return str;
+}
+
+/**
+ * The nunjucks tokenizer, except that `}}` closing a dict literal inside an expression is two `}`
+ * (Jinja balances braces: `{{ a | combine({'b': {'c': 1}}) }}`).
+ */
+function lex(src: string): any {
+  const tk = L.lex(src, { trimBlocks: true, lstripBlocks: false });
+  tk._parseString = parseString;
+  const next = tk.nextToken.bind(tk);
+  let depth = 0;
+  tk.nextToken = () => {
+    if (tk.in_code && depth > 0 && tk.str.startsWith('}}', tk.index)) {
+      const tok = { type: L.TOKEN_RIGHT_CURLY, value: '}', lineno: tk.lineno, colno: tk.colno };
+      tk.forward();
+      depth--;
+      return tok;
+    }
+    const tok = next();
+    if (tok?.type === L.TOKEN_LEFT_CURLY) depth++;
+    else if (tok?.type === L.TOKEN_RIGHT_CURLY) depth = Math.max(0, depth - 1);
+    else if (tok && tok.type !== L.TOKEN_WHITESPACE && !tk.in_code) depth = 0;
+    return tok;
+  };
+  return tk;
+}
+
 /** Parse template text into our AST. Throws TemplateSyntaxError. */
 export function parseTemplate(src: string): Stmt[] {
   let root: any;
   try {
-    const p = new Parser(L.lex(src, { trimBlocks: true, lstripBlocks: false }));
+    const p = new Parser(lex(src));
     p.parseIs = parseIs;
     p.parsePostfix = parsePostfix;
     root = p.parseAsRoot();

@@ -25,7 +25,7 @@ function ownData(obj: object, key: string): { v: unknown } | undefined {
   const o = obj as Record<string, unknown>;
   if (!Object.prototype.hasOwnProperty.call(o, key) && !(key in o && !(key in Object.prototype) && !Array.isArray(o))) return undefined;
   const v = o[key];
-  return typeof v === 'function' ? undefined : { v };
+  return typeof v === 'function' || v === undefined ? undefined : { v };
 }
 
 /**

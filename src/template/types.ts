@@ -14,8 +14,9 @@ export type TestFn = (env: FEnv, v: unknown, args: unknown[], kw: Kw) => boolean
 export type GlobalFn = (env: FEnv, args: unknown[], kw: Kw) => unknown;
 
 /** Positional argument i or keyword `name`, else `dflt`. */
-export function arg<T = unknown>(args: unknown[], kw: Kw, i: number, name: string, dflt?: T): T {
-  if (i < args.length) return args[i] as T;
-  if (Object.prototype.hasOwnProperty.call(kw, name)) return kw[name] as T;
-  return dflt as T;
+// eslint-disable-next-line @typescript-eslint/no-explicit-any
+export function arg(args: unknown[], kw: Kw, i: number, name: string, dflt?: unknown): any {
+  if (i < args.length) return args[i];
+  if (Object.prototype.hasOwnProperty.call(kw, name)) return kw[name];
+  return dflt;
 }

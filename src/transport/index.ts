@@ -140,7 +140,7 @@ export function createTransport(name: string, hostVars: HostVars, opts: Transpor
   const ssh = parseSshArgs([str(hostVars.ansible_ssh_common_args), str(hostVars.ansible_ssh_extra_args)].filter(Boolean).join(' '));
 
   // UserKnownHostsFile replaces the default list (like ssh); kvplay_known_hosts_file adds to it.
-  const files = [...(ssh.knownHostsFiles ?? opts.knownHostsFiles ?? [join(homedir(), '.ssh', 'known_hosts')])];
+  const files = [...(ssh.knownHostsFiles ?? (opts.knownHostsFiles?.length ? opts.knownHostsFiles : [join(homedir(), '.ssh', 'known_hosts')]))];
   const extra = hostVars.kvplay_known_hosts_file;
   for (const f of Array.isArray(extra) ? extra : extra !== undefined ? [extra] : []) {
     const p = str(f);

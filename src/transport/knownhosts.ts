@@ -120,6 +120,15 @@ export function knownHostsLine(host: string, port: number, keyType: string, keyB
   return `${hostLookupName(host, port)} ${keyType} ${keyB64}\n`;
 }
 
+/** ssh2's default host key algorithms (ssh2 1.17, ed25519 available on Node 20). */
+const HOST_KEY_ALGOS = ['ssh-ed25519', 'ecdsa-sha2-nistp256', 'ecdsa-sha2-nistp384', 'ecdsa-sha2-nistp521', 'rsa-sha2-512', 'rsa-sha2-256', 'ssh-rsa'];
+
+/** Put algorithms for already-known key types first, so a known host presents a known key. */
+export function preferredHostKeyAlgos(known: string[]): string[] {
+  const first = known.flatMap((t) => (t === 'ssh-rsa' ? ['rsa-sha2-512', 'rsa-sha2-256', 'ssh-rsa'] : [t])).filter((a) => HOST_KEY_ALGOS.includes(a));
+  return [...new Set([...first, ...HOST_KEY_ALGOS])];
+}
+
 /** Read and parse all files (missing files are simply empty). */
 export function readKnownHostsFiles(files: string[]): KnownHostEntry[] {
   const out: KnownHostEntry[] = [];

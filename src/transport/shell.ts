@@ -72,12 +72,15 @@ export class RemoteShell {
     });
   }
 
-  /** Learn pid/pgid: the first command on every new shell. */
+  /**
+   * Learn pid/pgid: the first command on every new shell. Its output also absorbs anything a
+   * login rc file printed before the shell started reading (hence the KVPID tag).
+   */
   async init(): Promise<void> {
-    const r = await this.run(`echo $$ "$(ps -o pgid= -p $$ 2>/dev/null || cut -d' ' -f5 /proc/$$/stat 2>/dev/null)"`);
-    const [pid, pgid] = r.stdout.toString().trim().split(/\s+/).map(Number);
-    this.pid = pid || 0;
-    this.pgid = pgid || 0;
+    const r = await this.run(`echo "KVPID $$ $(ps -o pgid= -p $$ 2>/dev/null || cut -d' ' -f5 /proc/$$/stat 2>/dev/null)"`);
+    const m = /KVPID (\d+) *(\d*)\s*$/.exec(r.stdout.toString('latin1'));
+    this.pid = m ? Number(m[1]) : 0;
+    this.pgid = m && m[2] ? Number(m[2]) : 0;
   }
 
   /**

@@ -15,7 +15,7 @@ import ssh2 from 'ssh2';
 import type { AuthenticationType, ClientChannel, ConnectConfig } from 'ssh2';
 import { UnreachableError } from '../util/errors.js';
 import { commandScript, newMarker } from './framing.js';
-import { hostLookupName, knownKeyTypes, readKnownHostsFiles, verifyHostKey } from './knownhosts.js';
+import { hostLookupName, knownKeyTypes, preferredHostKeyAlgos, readKnownHostsFiles, verifyHostKey } from './knownhosts.js';
 import { wrapCommand } from './local.js';
 import { BecomeFailure, RemoteShell, awaitSudoReady, newSudoTokens, sudoShellCommand, type RawResult } from './shell.js';
 import type { Become, ExecOptions, ExecResult, Transport } from './types.js';
@@ -42,15 +42,6 @@ export interface SshOptions {
   jump?: { host: string; port: number; user: string };
   /** Whole connect (TCP + handshake + auth), and sudo's answer; default 10000. */
   connectTimeoutMs?: number;
-}
-
-/** ssh2's default host key algorithms (ssh2 1.17, ed25519 available on Node 20). */
-const HOST_KEY_ALGOS = ['ssh-ed25519', 'ecdsa-sha2-nistp256', 'ecdsa-sha2-nistp384', 'ecdsa-sha2-nistp521', 'rsa-sha2-512', 'rsa-sha2-256', 'ssh-rsa'];
-
-/** Put algorithms for already-known key types first, so a known host presents a known key. */
-function preferredHostKeyAlgos(known: string[]): string[] {
-  const first = known.flatMap((t) => (t === 'ssh-rsa' ? ['rsa-sha2-512', 'rsa-sha2-256', 'ssh-rsa'] : [t])).filter((a) => HOST_KEY_ALGOS.includes(a));
-  return [...new Set([...first, ...HOST_KEY_ALGOS])];
 }
 
 function toResult(r: RawResult): ExecResult {
@@ -188,7 +179,7 @@ export class SshTransport implements Transport {
   /** SSH handshake + host key check + auth on an open stream. */
   private handshake(sock: Duplex, host: string, port: number, user: string, deadline: number, role: string): Promise<SshClient> {
     const entries = readKnownHostsFiles(this.o.knownHostsFiles);
-    const recordFile = this.o.recordFile ?? this.o.knownHostsFiles[0];
+    const recordFile = this.o.recordFile ?? this.o.knownHostsFiles[0] ?? join(homedir(), '.ssh', 'known_hosts');
     const who = `${this.where}${role ? ` via ${role}${user}@${hostLookupName(host, port)}` : ''}`;
     let hostKeyError: UnreachableError | undefined;
     const { methods, tried } = this.authMethods(user);
@@ -254,7 +245,11 @@ export class SshTransport implements Transport {
       if (this.lost) throw this.lost;
       if (!this.client) throw new UnreachableError(`${this.where}: not connected`);
       try {
-        return await new Promise<ClientChannel>((resolve, reject) => this.client!.exec(cmd, (err, ch) => (err ? reject(err) : resolve(ch))));
+        const ch = await new Promise<ClientChannel>((resolve, reject) => this.client!.exec(cmd, (err, c) => (err ? reject(err) : resolve(c))));
+        // e.g. a write racing the channel's close: never an unhandled 'error' event
+        ch.on('error', () => undefined);
+        ch.stderr.on('error', () => undefined);
+        return ch;
       } catch (e) {
         if (this.lost) throw this.lost;
         if (attempt >= 5 || !/open failed|channel/i.test((e as Error).message)) throw new UnreachableError(`${this.where}: cannot open a session channel: ${(e as Error).message}`);
@@ -394,7 +389,10 @@ export class SshTransport implements Transport {
     const waits: Promise<void>[] = [];
     for (const c of [this.client, this.jumpClient]) {
       if (!c) continue;
-      waits.push(new Promise<void>((r) => { c.once('close', () => r()); setTimeout(r, 1000); }));
+      waits.push(new Promise<void>((r) => {
+        const timer = setTimeout(r, 1000); // do not hang on a dead peer
+        c.once('close', () => { clearTimeout(timer); r(); });
+      }));
       c.end();
     }
     await Promise.all(waits);

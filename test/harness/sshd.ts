@@ -39,6 +39,8 @@ export interface SshdOptions {
   password?: boolean;
   /** Lines appended to sshd_config. */
   extraConfig?: string;
+  /** Let bash read ~/.bashrc for commands (default false: SetEnv SHLVL=1 skips it). */
+  readBashrc?: boolean;
 }
 
 const SSHD = '/usr/sbin/sshd';
@@ -164,7 +166,7 @@ export async function startSshd(opts: SshdOptions = {}): Promise<Sshd> {
       'PrintLastLog no',
       // bash run by sshd for a command reads ~/.bashrc (root's is heavy here: ~2 s) unless
       // SHLVL says it is nested; this keeps every command of every test fast.
-      'SetEnv SHLVL=1',
+      opts.readBashrc ? '' : 'SetEnv SHLVL=1',
       'LogLevel ERROR',
       opts.extraConfig ?? '',
     ].join('\n') + '\n');

@@ -20,6 +20,10 @@ test('defaults: ssh to the inventory name, port 22, current user, ~/.ssh/known_h
   });
 });
 
+test('an empty knownHostsFiles option falls back to ~/.ssh/known_hosts', () => {
+  assert.equal(opts(createTransport('w', {}, { knownHostsFiles: [] })).knownHostsFiles, [join(homedir(), '.ssh', 'known_hosts')]);
+});
+
 test('ansible_connection: local', () => {
   assert.instance(createTransport('l', { ansible_connection: 'local' }), LocalTransport);
   assert.throws(() => createTransport('w', { ansible_connection: 'winrm' }), /not supported/);

@@ -7,6 +7,8 @@ import * as assert from 'uvu/assert';
 import { createTestUser, startSshd, sshOptionsFor, type Sshd, type TestUser } from '../harness/sshd.js';
 import { SshTransport } from '../../src/transport/ssh.js';
 import type { ExecResult } from '../../src/transport/types.js';
+import { execFileSync } from 'node:child_process';
+import { writeFileSync } from 'node:fs';
 
 const PASSWORD = 'Kv-pl@y pass $1 \'"`';
 let s: Sshd;
@@ -99,6 +101,25 @@ test('password login (no key) works', async () => {
     assert.match((e as Error).message, /authentication failed \(tried: password\)/);
   }
   await bad.close();
+});
+
+test('a login shell whose ~/.bashrc prints noise does not disturb the framing', async () => {
+  const noisy = createTestUser('kvplaynoisy', PASSWORD);
+  const s2 = await startSshd({ readBashrc: true });
+  try {
+    execFileSync('usermod', ['-s', '/bin/bash', noisy.name]);
+    writeFileSync(`/home/${noisy.name}/.bashrc`, 'echo NOISE-OUT; echo NOISE-ERR >&2; printf partial\n');
+    const t4 = new SshTransport(sshOptionsFor(s2, noisy.name));
+    assert.equal(await t4.exec('echo hi'), { code: 0, stdout: 'hi\n', stderr: '' });
+    assert.match((await t4.execRaw('true')).stdout, /NOISE-OUT/, 'the rc file really runs');
+    const b = { user: 'root', password: PASSWORD };
+    assert.equal(look(await t4.exec('whoami', { become: b })), { code: 0, stdout: 'root\n', stderr: '' });
+    assert.equal(await t4.execMany(['echo a', 'echo b >&2']), [{ code: 0, stdout: 'a\n', stderr: '' }, { code: 0, stdout: '', stderr: 'b\n' }]);
+    await t4.close();
+  } finally {
+    noisy.cleanup();
+    await s2.stop();
+  }
 });
 
 test('the password never appears in any output or error', () => {

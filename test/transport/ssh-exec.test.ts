@@ -54,6 +54,11 @@ test('exit codes, exit/syntax errors do not kill the persistent shell', async ()
   assert.is(syn.code, 2);
   assert.match(syn.stderr, /syntax error/i);
   assert.is((await t.exec('echo alive')).stdout, 'alive\n');
+  // heredocs inside the command, and background jobs that keep stdout open, do not hang
+  assert.is((await t.exec('cat <<EOF\nhome=$HOME\nEOF')).stdout, 'home=/root\n');
+  const t0 = Date.now();
+  assert.is((await t.exec('sleep 3 & echo bg')).stdout, 'bg\n');
+  assert.ok(Date.now() - t0 < 1500, 'did not wait for the background job');
   // No stdin given: a command reading stdin gets EOF at once instead of eating the script.
   assert.equal(await t.exec('cat; echo done'), { code: 0, stdout: 'done\n', stderr: '' });
 });

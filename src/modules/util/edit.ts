@@ -3,7 +3,7 @@ import { posix } from 'node:path';
 import { q } from '../../transport/quote.js';
 import type { ExecResult } from '../../transport/types.js';
 import type { Fact, ModuleCtx, Plan, Step } from '../types.js';
-import { attrSteps, backupFileFrom, contentDiff, fileFact, mustBackup, targetMode, writeStep, type FileState } from './fileops.js';
+import { assumeInCheck, attrSteps, backupFileFrom, checkOwners, contentDiff, fileFact, mustBackup, ownerFacts, targetMode, writeStep, type FileState } from './fileops.js';
 import type { ModeSpec } from './mode.js';
 
 export interface EditParams {
@@ -22,9 +22,12 @@ export interface EditOutcome {
   msg: string;
 }
 
-export function editFacts(path: string): Record<string, Fact<unknown>> {
-  return { file: fileFact(path, { checksum: false, content: 'always' }) };
+export function editFacts(p: EditParams): Record<string, Fact<unknown>> {
+  return { file: fileFact(p.path!, { checksum: false, content: 'always' }), ...ownerFacts(p) };
 }
+
+/** facts as read by editFacts */
+export interface EditFacts { file: FileState; _owner?: boolean; _group?: boolean }
 
 /** Split like Python's str.splitlines(keepends=True) on \n, \r\n and \r. */
 export function splitLinesKeep(s: string): string[] {
@@ -48,8 +51,10 @@ export function stripEol(l: string): string {
  * compute(old) gets the current text (null: no file) and returns the wanted text.
  * A missing file without create is an error unless compute returns text null.
  */
-export function planEdit(p: EditParams, st: FileState, compute: (old: string | null) => EditOutcome, ctx: ModuleCtx): Plan {
+export function planEdit(p: EditParams, facts: EditFacts, compute: (old: string | null) => EditOutcome, ctx: ModuleCtx): Plan {
   const path = p.path!;
+  const st = facts.file;
+  checkOwners(p, facts, ctx);
   let old: string | null = null;
   if (st.exists) {
     if (!st.f) throw new Error(`${path} is a broken symlink`);
@@ -61,7 +66,7 @@ export function planEdit(p: EditParams, st: FileState, compute: (old: string | n
   const out = compute(old);
   if (old === null) {
     if (out.text === null) return { kind: 'ok', reason: `${path}: file not present`, result: { msg: '' } };
-    if (!p.create) throw new Error(`${path} does not exist (use create: true to create it)`);
+    if (!p.create) return assumeInCheck(ctx, path, `${path}: ${out.msg}`, `${path} does not exist (use create: true to create it)`);
   }
   const writePath = st.l?.type === 'link' && st.realpath ? st.realpath : path;
   if (out.text !== null && out.text !== old) {

@@ -14,7 +14,7 @@ import { createHash } from 'node:crypto';
 import { posix } from 'node:path';
 import type { ExecResult } from '../../transport/types.js';
 import { q } from '../../transport/quote.js';
-import type { Diff, Fact, Step } from '../types.js';
+import type { Diff, Fact, ModuleCtx, Plan, Step } from '../types.js';
 import { applyMode, fmtMode, S_IFMT, type ModeSpec } from './mode.js';
 
 export const DIFF_CAP = 1024 * 1024;
@@ -86,11 +86,11 @@ export function fileFactCmd(path: string, o: FileFactOpts = {}): string {
     `    printf 'R %s\\n' "$(readlink -f -- "$p")"`,
   ];
   if (o.access) lines.push(`    a=; [ -r "$p" ] && a=r; [ -w "$p" ] && a="\${a}w"; [ -x "$p" ] && a="\${a}x"; printf 'A %s\\n' "$a"`);
-  lines.push(`    if [ -f "$p" ]; then`);
+  lines.push(`    if [ -f "$p" ]; then :`);
   if (algo) lines.push(`      h=$(${algo}sum < "$p") && printf 'H %s\\n' "\${h%% *}"`);
   if (content === 'always') lines.push(`      echo C; base64 < "$p" && echo .`);
   if (content === 'diff') lines.push(`      if [ "$(stat -L -c %s -- "$p")" -le ${DIFF_CAP} ]; then echo C; base64 < "$p" && echo .; else echo O; fi`);
-  lines.push('    fi', '  fi', 'fi', 'exit 0');
+  lines.push('    fi', '  fi', 'fi', 'echo E', 'exit 0');
   return lines.join('\n');
 }
 
@@ -132,6 +132,7 @@ export function parseFileState(path: string, r: ExecResult, o: FileFactOpts = {}
   const st: FileState = { path, exists: false, parentDir: false, umask: 0o022 };
   const lines = r.stdout.split('\n');
   let i = 0;
+  let ended = false;
   for (; i < lines.length; i++) {
     const line = lines[i];
     const tag = line[0];
@@ -145,15 +146,18 @@ export function parseFileState(path: string, r: ExecResult, o: FileFactOpts = {}
     else if (tag === 'A') st.access = { r: val.includes('r'), w: val.includes('w'), x: val.includes('x') };
     else if (tag === 'H') st.checksum = val.trim();
     else if (tag === 'O') st.contentOmitted = true;
+    else if (tag === 'E') ended = true;
     else if (tag === 'C') break;
   }
   if (i < lines.length) {
     const end = lines.indexOf('.', i + 1);
     if (end < 0) throw new Error(`cannot read ${path}: ${r.stderr.trim() || 'read failed'}`);
     st.content = Buffer.from(lines.slice(i + 1, end).join(''), 'base64');
+    ended = lines.slice(end + 1).includes('E');
   } else if (o.content === 'always' && st.f?.type === 'file') {
     throw new Error(`cannot read ${path}: ${r.stderr.trim() || 'read failed'}`);
   }
+  if (!ended) throw new Error(`cannot inspect ${path}: ${r.stderr.trim() || `incomplete output (rc=${r.code})`}`);
   if (st.exists && !st.l) throw new Error(`cannot stat ${path}: ${r.stderr.trim()}`);
   if (st.f?.type === 'file' && o.checksum !== false && st.checksum === undefined) {
     throw new Error(`cannot read ${path}: ${r.stderr.trim() || 'checksum failed'}`);
@@ -221,6 +225,16 @@ export interface WriteOpts {
   desc?: string;
 }
 
+/**
+ * A missing prerequisite (parent directory, file to edit, link source). In check mode an
+ * earlier task of the same run may create it, so the plan predicts a change (steps are not run
+ * in check mode); in a real run it is an error.
+ */
+export function assumeInCheck(ctx: ModuleCtx, missing: string, reason: string, error: string): Plan {
+  if (!ctx.check) throw new Error(error);
+  return { kind: 'change', reason: `${reason} (check mode: ${missing} does not exist yet, assuming an earlier task creates it)`, steps: [] };
+}
+
 /** The permission bits a written file gets: the requested mode applied to the current (or new-file default) bits. */
 export function targetMode(mode: ModeSpec | undefined, cur: StatInfo | undefined, umask: number): number {
   const base = cur ? cur.mode : 0o666 & ~umask;
@@ -277,7 +291,7 @@ export function contentDiff(path: string, before: FileState | undefined, after: 
   const a = typeof after === 'string' ? Buffer.from(after) : after;
   let b: string;
   if (!before || !before.exists || before.f?.type !== 'file') b = '';
-  else if (before.content === undefined) b = `(content not shown: ${before.f.size} bytes)\n`;
+  else if (before.content === undefined || before.content.length > DIFF_CAP) b = `(content not shown: ${before.f.size} bytes)\n`;
   else if (isBinary(before.content)) b = `(binary: ${before.content.length} bytes)\n`;
   else b = before.content.toString('utf8');
   let s: string;
@@ -289,4 +303,29 @@ export function contentDiff(path: string, before: FileState | undefined, after: 
 
 export function sha256(b: Buffer | string): string {
   return createHash('sha256').update(b).digest('hex');
+}
+
+/** Facts checking that owner/group NAMES exist on the host (numeric ids always do). */
+export function ownerFacts(p: { owner?: string | number; group?: string | number }): Record<string, Fact<boolean>> {
+  const f: Record<string, Fact<boolean>> = {};
+  const named = (v: unknown): v is string => v !== undefined && !/^\d+$/.test(String(v));
+  if (named(p.owner)) {
+    const n = q(p.owner);
+    f._owner = { cmd: `if command -v getent >/dev/null 2>&1; then getent passwd ${n} >/dev/null; else id -u ${n} >/dev/null 2>&1; fi`, parse: (r) => r.code === 0 };
+  }
+  if (named(p.group)) {
+    const n = q(p.group);
+    f._group = { cmd: `if command -v getent >/dev/null 2>&1; then getent group ${n} >/dev/null; else awk -F: -v g=${n} '$1==g{f=1} END{exit !f}' /etc/group; fi`, parse: (r) => r.code === 0 };
+  }
+  return f;
+}
+
+/**
+ * Throws when ownerFacts found a missing user or group — except in check mode, where an
+ * earlier task of the same run may create it (the plan then simply shows the change).
+ */
+export function checkOwners(p: { owner?: string | number; group?: string | number }, facts: { _owner?: boolean; _group?: boolean }, ctx: ModuleCtx): void {
+  if (ctx.check) return;
+  if (facts._owner === false) throw new Error(`user '${p.owner}' does not exist on the host`);
+  if (facts._group === false) throw new Error(`group '${p.group}' does not exist on the host`);
 }

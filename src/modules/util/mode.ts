@@ -61,7 +61,7 @@ export function applySymbolic(mode: string, current: number, isDir: boolean): nu
     if (who === '') who = 'ugo';
     const cls = classBits(who);
     const mask = cls.rwx | cls.s | cls.t;
-    const opRe = /([-+=])([rwxXst]*|[ugo])/g;
+    const opRe = /([-+=])([ugo]|[rwxXst]*)/g;
     let op: RegExpExecArray | null;
     while ((op = opRe.exec(m[2]))) {
       const [, sign, perms] = op;

@@ -1,0 +1,109 @@
+/**
+ * Apply one module to one host:
+ *   runtime validation -> prepare -> facts (ALL in ONE transport.execMany, with become) -> plan
+ *   -> ok | changed (check mode: predicted, steps not run) | run steps in order, stop at the first failing one
+ *   -> result().
+ * Action modules: validation -> prepare -> action().
+ * InputError/InputErrors/UnreachableError propagate (the caller reports them); any other exception -> failed.
+ */
+import type { ExecResult } from '../transport/types.js';
+import { InputError, InputErrors, UnreachableError } from '../util/errors.js';
+import type { ActionResult, Diff, Module, ModuleCtx, Plan } from '../modules/types.js';
+import { coerceParams, validateParams } from '../modules/validate.js';
+
+export interface ModuleOutcome {
+  status: 'ok' | 'changed' | 'failed';
+  /** the plan's reason ("/etc/exports: line added") or the error message */
+  reason: string;
+  diff?: Diff[];
+  /** the register value: changed, failed, msg, rc/stdout/..., backup_file, diff, ... */
+  data: Record<string, unknown>;
+  setVars?: Record<string, unknown>;
+  /** the module decided to skip itself (debug verbosity) */
+  skipped?: boolean;
+}
+
+function firstLines(s: string, n = 5): string {
+  const lines = s.trim().split('\n');
+  return lines.slice(0, n).join('\n') + (lines.length > n ? `\n... (${lines.length - n} more lines)` : '');
+}
+
+function fromAction(r: ActionResult): ModuleOutcome {
+  const status = r.failed ? 'failed' : r.changed ? 'changed' : 'ok';
+  const data: Record<string, unknown> = { changed: !!r.changed, ...(r.failed ? { failed: true } : {}), ...(r.msg !== undefined ? { msg: r.msg } : {}), ...(r.data ?? {}) };
+  if (r.skipped) data.skipped = true;
+  if (r.diff) data.diff = r.diff;
+  return { status, reason: r.msg ?? (r.skipped ? 'skipped' : status), diff: r.diff, data, ...(r.setVars ? { setVars: r.setVars } : {}), ...(r.skipped ? { skipped: true } : {}) };
+}
+
+function failed(reason: string, data: Record<string, unknown> = {}): ModuleOutcome {
+  return { status: 'failed', reason, data: { changed: false, ...data, failed: true, msg: data.msg ?? reason } };
+}
+
+function isPassThrough(e: unknown): boolean {
+  return e instanceof InputError || e instanceof InputErrors || e instanceof UnreachableError;
+}
+
+/** Run a module's facts in one round trip and parse them. */
+export async function readFacts(mod: Module, params: unknown, ctx: ModuleCtx): Promise<Record<string, unknown>> {
+  const defs = mod.facts ? mod.facts(params, ctx) : {};
+  const names = Object.keys(defs);
+  if (!names.length) return {};
+  const results = await ctx.transport.execMany(names.map((n) => defs[n].cmd), { become: ctx.become });
+  const out: Record<string, unknown> = {};
+  names.forEach((n, i) => {
+    out[n] = defs[n].parse(results[i]);
+  });
+  return out;
+}
+
+function safeResult(mod: Module, params: unknown, facts: unknown, results: ExecResult[], ctx: ModuleCtx): Record<string, unknown> {
+  if (!mod.result) return {};
+  try {
+    return mod.result(params, facts, results, ctx) ?? {};
+  } catch (e) {
+    if (isPassThrough(e)) throw e;
+    return { result_error: (e as Error).message };
+  }
+}
+
+export async function applyModule(mod: Module, rawParams: unknown, ctx: ModuleCtx): Promise<ModuleOutcome> {
+  const errors = validateParams(mod, rawParams, { static: false });
+  if (errors.length) {
+    return failed(errors.map((e) => e.message + (e.hint ? ` (${e.hint})` : '')).join('; '), { invalid_parameters: true });
+  }
+  let params: any = coerceParams(mod, rawParams as Record<string, unknown>);
+  try {
+    if (mod.prepare) params = await mod.prepare(params, ctx);
+    if (mod.action) return fromAction(await mod.action(params, ctx));
+    if (!mod.plan) throw new Error(`module ${mod.name} has neither plan nor action`);
+    const facts = await readFacts(mod, params, ctx);
+    const plan: Plan = mod.plan(params, facts, ctx);
+    const diff = plan.kind === 'change' && plan.diff?.length ? plan.diff : undefined;
+    if (plan.kind === 'ok') {
+      const data = { changed: false, msg: plan.reason, ...(plan.result ?? {}), ...safeResult(mod, params, facts, [], ctx) };
+      return { status: 'ok', reason: plan.reason, data };
+    }
+    const base = { changed: true, msg: plan.reason, ...(plan.result ?? {}), ...(diff ? { diff } : {}) };
+    if (ctx.check) {
+      return { status: 'changed', reason: plan.reason, diff, data: { ...base, ...safeResult(mod, params, facts, [], ctx) } };
+    }
+    const results: ExecResult[] = [];
+    for (const step of plan.steps) {
+      ctx.log(`${mod.name}: ${step.desc}`);
+      const r = await ctx.transport.exec(step.cmd, { stdin: step.stdin, become: ctx.become });
+      results.push(r);
+      if (!(step.okCodes ?? [0]).includes(r.code)) {
+        const err = firstLines(r.stderr) || firstLines(r.stdout);
+        const reason = `${step.desc}: rc=${r.code}${r.timedOut ? ' (timed out)' : ''}${err ? `: ${err}` : ''}`;
+        const extra = safeResult(mod, params, facts, results, ctx);
+        return { status: 'failed', reason, diff, data: { ...base, ...extra, changed: results.length > 1, failed: true, msg: extra.msg ?? reason, rc: r.code } };
+      }
+    }
+    const extra = safeResult(mod, params, facts, results, ctx);
+    return { status: 'changed', reason: plan.reason, diff, data: { ...base, ...extra } };
+  } catch (e) {
+    if (isPassThrough(e)) throw e;
+    return failed((e as Error)?.message ?? String(e));
+  }
+}

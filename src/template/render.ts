@@ -1,0 +1,120 @@
+/** Parsing (cached), native single-expression results, and conversion of errors to located InputErrors. */
+import { InputError, type Loc } from '../util/errors.js';
+import type { Expr, Stmt } from './ast.js';
+import { SYNTAX_HINT, TplError } from './core.js';
+import { FILTER_NAMES, Interp, Scope, TEST_NAMES } from './interp.js';
+import { materialize, type Ctx } from './lazy.js';
+import { TemplateSyntaxError, parseTemplate } from './nunjucks.js';
+
+const cache = new Map<string, Stmt[]>();
+const FILTER_SET = new Set(FILTER_NAMES);
+const TEST_SET = new Set(TEST_NAMES);
+
+/** Parse (cached); unknown filter and test names are syntax errors. */
+export function parse(src: string): Stmt[] {
+  const hit = cache.get(src);
+  if (hit) return hit;
+  const body = parseTemplate(src);
+  checkNames(body);
+  if (cache.size >= 5000) cache.clear();
+  cache.set(src, body);
+  return body;
+}
+
+function checkNames(node: unknown): void {
+  if (Array.isArray(node)) return node.forEach(checkNames);
+  if (!node || typeof node !== 'object') return;
+  const n = node as Record<string, unknown> & { k?: string; name?: string; line: number; col: number };
+  if (n.k === 'filter' && !FILTER_SET.has(n.name!)) throw new TemplateSyntaxError(`no filter named '${n.name}'`, n.line, n.col);
+  if (n.k === 'test' && !TEST_SET.has(n.name!)) throw new TemplateSyntaxError(`no test named '${n.name}'`, n.line, n.col);
+  for (const [k, v] of Object.entries(n)) if (k !== 'v' && v && typeof v === 'object') checkNames(v);
+}
+
+/** The expression of a template that is exactly one {{ expr }} (whitespace around allowed), else null. */
+export function single(body: Stmt[]): Expr | null {
+  let found: Expr | null = null;
+  for (const s of body) {
+    if (s.k === 'text' && !s.text.trim()) continue;
+    if (s.k === 'out' && !found) found = s.e;
+    else return null;
+  }
+  return found;
+}
+
+/** Where line `line` (0-based) of a template starting at `loc` is. */
+export function locAt(loc: Loc | undefined, line: number, col: number): Loc {
+  const l = Math.max(0, line);
+  return loc ? { file: loc.file, line: loc.line + l, col: loc.col } : { file: '<template>', line: l + 1, col: Math.max(0, col) + 1 };
+}
+
+const NAME_HINT = /^no (filter|test) named/;
+
+/** Turn any error from parsing or evaluating a template into a located InputError. */
+const EXPR_HINT = "write a bare Jinja expression, e.g. 'result.rc != 0 and x is defined' (no {{ }} needed)";
+
+/** Messages about the {{ }} that wraps a bare expression, reworded. */
+function exprMessage(m: string): string {
+  if (/unexpected token: -?}}|expected expression, got end of file/.test(m)) return 'the expression ends too early';
+  if (/expected variable end/.test(m)) return 'unexpected text after the expression (missing operator or quotes?)';
+  return m;
+}
+
+export function toInputError(err: unknown, loc: Loc | undefined, what = 'template'): InputError {
+  if (err instanceof InputError) return err;
+  if (err instanceof TemplateSyntaxError) {
+    const named = NAME_HINT.test(err.message);
+    const hint = named ? 'check the spelling; kvplay implements the common Jinja2/Ansible filters and tests' : what === 'expression' ? EXPR_HINT : SYNTAX_HINT;
+    const msg = what === 'expression' ? exprMessage(err.message) : err.message.replace(/^expected variable end$/, 'expected }} after the expression (missing operator, comma or quotes?)');
+    return new InputError(`${what} syntax error: ${msg}`, locAt(loc, err.line, err.col), hint);
+  }
+  if (err instanceof TplError) return new InputError(err.message, locAt(loc, err.line, 0), err.hint);
+  return new InputError(`${what} error: ${(err as Error)?.message ?? String(err)}`, locAt(loc, 0, 0));
+}
+
+/**
+ * Render `src` in `ctx` (also used for lazily rendered variables). A single {{ expr }} yields its
+ * native value (possibly an Undef for the caller to report), anything else a string.
+ */
+export function renderIn(ctx: Ctx, src: string, loc: Loc | undefined): unknown {
+  try {
+    const body = parse(src);
+    const interp = new Interp(ctx);
+    const one = single(body);
+    if (!one) return interp.run(body, new Scope());
+    const v = interp.eval(one, new Scope());
+    // "{{ x }}\n": a string keeps the whitespace around it, as Ansible does;
+    // a list or dict stays native
+    if (typeof v === 'string' && body.length > 1) return interp.run(body, new Scope());
+    return v;
+  } catch (err) {
+    throw toInputError(err, loc);
+  }
+}
+
+/** Render at top level: the result is plain data (no views, no undefined values). */
+export function renderTop(ctx: Ctx, src: string, loc: Loc | undefined): unknown {
+  const v = renderIn(ctx, src, loc);
+  try {
+    return materialize(v);
+  } catch (err) {
+    throw toInputError(err, loc);
+  }
+}
+
+/** Evaluate a bare expression (when:, until:...) at top level. */
+export function evalTop(ctx: Ctx, expr: string, loc: Loc | undefined): unknown {
+  let body: Stmt[];
+  try {
+    body = parse(`{{ ${expr} }}`);
+  } catch (err) {
+    if (err instanceof TemplateSyntaxError && err.line === 0) err.col = Math.max(0, err.col - 3);
+    throw toInputError(err, loc, 'expression');
+  }
+  const one = single(body);
+  if (!one) throw new InputError(`expression syntax error: '${expr}' is not a single expression`, locAt(loc, 0, 0), "write a bare expression such as 'x == 1 and y is defined'");
+  try {
+    return materialize(new Interp(ctx).eval(one, new Scope()));
+  } catch (err) {
+    throw toInputError(err, loc);
+  }
+}
