@@ -12,7 +12,7 @@ import { loadTaskFile, roleTasks, type LoadCtx } from '../playbook/tasks.js';
 import type { Inventory } from '../inventory/index.js';
 import type { Play, Playbook, Task, Vars, ModuleTask, IncludeTask, MetaTask, BlockTask } from '../playbook/model.js';
 import type { HostStatus, Reporter } from '../report/events.js';
-import { newHostState, mapLimit, type HostState, type RunOptions, type RunState } from './state.js';
+import { newHostState, mapLimit, collectSecrets, type HostState, type RunOptions, type RunState } from './state.js';
 import { taskVars } from './vars.js';
 import { execContext, hostTransport, pushInh, ROOT_INH, type Inh } from './context.js';
 import { runModuleTask, condsHold, errText, loopItems } from './task.js';
@@ -48,6 +48,8 @@ export function newRunState(inv: Inventory, opts: RunOptions, reporter: Reporter
 
 export async function runPlaybook(run: RunState, pb: Playbook, inv: Inventory): Promise<number> {
   const t0 = Date.now();
+  for (const h of run.hosts.values()) collectSecrets(h.invVars, run.secrets);
+  collectSecrets(run.opts.extraVars, run.secrets);
   try {
     for (const play of pb.plays) {
       if (run.aborted) break;
@@ -94,6 +96,12 @@ async function runPlay(run: RunState, play: PlayX, inv: Inventory): Promise<void
     const data = loadYamlFile(p, vf.loc);
     if (data && typeof data === 'object' && !Array.isArray(data)) Object.assign(play.varsFilesData, data);
     else if (data != null) throw new InputError('a vars file must hold a mapping', vf.loc, 'write "name: value" lines');
+  }
+  collectSecrets(play.vars, run.secrets);
+  collectSecrets(play.varsFilesData, run.secrets);
+  for (const r of play.roles) {
+    collectSecrets(r.defaults, run.secrets);
+    collectSecrets(r.vars, run.secrets);
   }
   const batches = serialBatches(names, play.serial);
   for (const batch of batches) {

@@ -84,3 +84,12 @@ export async function mapLimit<T>(items: T[], limit: number, fn: (t: T) => Promi
 
 /** Variable names whose values are secrets (never printed). */
 export const SECRET_VAR = /(^|_)(password|passwd|pass|secret|token|api_key|private_key_passphrase)$/i;
+
+/** Add the values of secret-named variables (recursively) to the run's secrets. */
+export function collectSecrets(vars: Vars | undefined, into: Set<string>, depth = 0): void {
+  if (!vars || typeof vars !== 'object' || depth > 10) return;
+  for (const [k, v] of Object.entries(vars)) {
+    if (SECRET_VAR.test(k) && (typeof v === 'string' || typeof v === 'number') && String(v).length >= 3 && !String(v).includes('{{')) into.add(String(v));
+    else if (v && typeof v === 'object') collectSecrets(v as Vars, into, depth + 1);
+  }
+}

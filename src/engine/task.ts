@@ -10,7 +10,7 @@ import { getModule } from '../modules/index.js';
 import { applyModule, type ModuleOutcome } from './apply.js';
 import type { ModuleCtx, Diff } from '../modules/types.js';
 import type { Cond, ModuleTask, Vars, Play } from '../playbook/model.js';
-import type { HostState, RunState } from './state.js';
+import { collectSecrets, type HostState, type RunState } from './state.js';
 import type { HostStatus } from '../report/events.js';
 import type { ExecContext } from './context.js';
 
@@ -128,7 +128,10 @@ function finish(run: RunState, task: ModuleTask, host: HostState, results: ItemR
     if (results.some((r) => r.status === 'failed') && !failed) agg.status = 'failed', agg.ignored = true;
   }
   if (task.register) host.hostFacts[task.register] = markUnsafe(ec.noLog ? { ...agg.data, censored: NO_LOG_MSG } : agg.data);
-  if (agg.setVars && agg.status !== 'failed' && agg.status !== 'skipped') Object.assign(host.hostFacts, agg.setVars);
+  if (agg.setVars && agg.status !== 'failed' && agg.status !== 'skipped') {
+    collectSecrets(agg.setVars, run.secrets);
+    Object.assign(host.hostFacts, agg.setVars);
+  }
   return agg;
 }
 
@@ -147,7 +150,9 @@ async function runOnce(run: RunState, play: Play, task: ModuleTask, host: HostSt
     findFile: (kind, p) => findFile(play, task, kind, p),
     render: (text, file) => String(render(text, vars, { file, line: 1, col: 1 })),
     evalExpr: (expr) => evalExpr(expr, vars, task.loc),
-    log: (msg) => run.reporter.emit({ kind: 'log', level: 2, msg, host: host.name }),
+    log: (msg) => {
+      if (!ec.noLog) run.reporter.emit({ kind: 'log', level: 2, msg, host: host.name });
+    },
     progress: (text, fraction) => run.reporter.emit({ kind: 'progress', host: host.name, task: task.name, text, ...(fraction !== undefined ? { fraction } : {}) }),
   };
   const retries = task.until ? Number(renderDeep(task.retries ?? 3, vars, task.loc)) : 0;

@@ -180,6 +180,7 @@ export async function prepareHost(h: HostDef, ctx: PrepareCtx): Promise<void> {
   const fresh = !existsSync(p.prepared);
   if (fresh) {
     await unmountAll(p.root);
+    if (mountsUnder(p.dir).length) throw new LabError(`cannot unmount ${p.root}: ${mountsUnder(p.dir).join(', ')}`);
     rmSync(p.dir, { recursive: true, force: true }); // a half-prepared overlay from a crash: start over
   }
   for (const d of [p.upper, p.work, p.root]) mkdirSync(d, { recursive: true });

@@ -49,7 +49,8 @@ function printStatus(s: LabStatus): void {
   out(`lab ${s.up ? 'up' : 'down'}  (state ${s.stateDir}, bridge ${s.bridge}${s.subnet ? `, ${s.subnet}` : ''})`);
   for (const h of s.hosts) {
     const pid = h.running ? `pid ${h.nspawnPid} (container init ${h.leaderPid ?? '?'}, supervisor ${h.supervisorPid ?? '?'})` : '';
-    out(`  ${h.name.padEnd(5)} ${(h.address || '-').padEnd(15)} ${(h.running ? 'running' : 'stopped').padEnd(8)} ${pid}`);
+    const state = h.running ? 'running' : h.supervisorPid ? 'booting' : 'stopped';
+    out(`  ${h.name.padEnd(5)} ${(h.address || '-').padEnd(15)} ${state.padEnd(8)} ${pid}`);
   }
   if (s.up) out(`inventory: ${paths.inventory()}`);
 }

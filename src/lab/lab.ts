@@ -2,6 +2,7 @@
 import { randomBytes } from 'node:crypto';
 import { existsSync, mkdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { connect } from 'node:net';
+import { resolve } from 'node:path';
 import { trackingCgroups } from './cgroup.js';
 import { BRIDGE, HOSTS, HostDef, Role, cacheDir, labDir, paths } from './config.js';
 import { hostAddress, hostPaths, hostRuntime, mountsUnder, prepareHost, startHost, stopHosts, unmountAll } from './host.js';
@@ -43,7 +44,7 @@ export interface LabHostInfo {
 }
 
 export interface LabStatus {
-  /** state exists and every host's container runs */
+  /** the lab was brought up completely and every host runs (or is rebooting under its supervisor) */
   up: boolean;
   stateDir: string;
   cacheDir: string;
@@ -67,7 +68,8 @@ export function labStatus(): LabStatus {
     };
   });
   return {
-    up: !!st && st.complete && hosts.every((h) => h.running),
+    // a host between two boots (supervisor alive, nspawn restarting) still counts as up
+    up: !!st && st.complete && hosts.every((h) => h.running || !!h.supervisorPid),
     stateDir: labDir(),
     cacheDir: cacheDir(),
     bridge: BRIDGE,
@@ -237,6 +239,9 @@ function printInfo(log: Log): LabInfo {
 /** Stop everything the lab started and remove links, mounts and state; keep the cache. */
 export async function labDown(log: Log): Promise<void> {
   const T = Date.now();
+  const dir = resolve(labDir());
+  if (dir.split('/').filter(Boolean).length < 2 || dir === resolve(cacheDir()) || resolve(cacheDir()).startsWith(dir + '/'))
+    throw new LabError(`refusing to remove the lab state dir ${dir} (KVPLAY_LAB_DIR): too short a path or holds the cache`);
   await stopHosts(HOSTS);
   log(`hosts stopped in ${secs(T)}`);
   await unmountAll(labDir());

@@ -4,7 +4,7 @@
  * with dpkg-scanpackages, served read-only to the hosts as their only apt source.
  */
 import { createHash } from 'node:crypto';
-import { copyFileSync, existsSync, mkdirSync, readdirSync, readFileSync, renameSync, rmSync, statSync, writeFileSync } from 'node:fs';
+import { copyFileSync, existsSync, linkSync, mkdirSync, readdirSync, readFileSync, renameSync, rmSync, statSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { REPO_PACKAGES, SUITE, cacheDir, hashOf, paths } from './config.js';
 import { machineSources } from './image.js';
@@ -73,7 +73,11 @@ export async function buildRepo(log: (s: string) => void = () => {}): Promise<bo
   let n = 0;
   for (const f of readdirSync(join(work, 'archives'))) {
     if (!f.endsWith('.deb')) continue;
-    copyFileSync(join(work, 'archives', f), join(tmp, f));
+    try {
+      linkSync(join(work, 'archives', f), join(tmp, f)); // same file system: no second copy
+    } catch {
+      copyFileSync(join(work, 'archives', f), join(tmp, f));
+    }
     n++;
   }
   if (!n) throw new LabError('the local repository would be empty (apt-get downloaded nothing)');

@@ -10,6 +10,7 @@ import { machineSources, parseListFile, parseSourcesFile } from '../../src/lab/i
 import { chooseSubnet, overlaps } from '../../src/lab/net.js';
 import { detectStorage, inventoryObject } from '../../src/lab/inventory.js';
 import { LabError, preflight } from '../../src/lab/sys.js';
+import { trackingCgroups } from '../../src/lab/cgroup.js';
 import { labMain } from '../../src/lab/index.js';
 
 test('deb822 .sources: enabled deb stanzas, signed-by paths, continuation lines', () => {
@@ -111,6 +112,13 @@ test('inventory: groups, per-host vars, storage vars, student variant', () => {
   const stu: any = inventoryObject({ subnet: '10.9.8' }, st, 'student', 'pw');
   assert.is(stu.all.vars.ansible_user, 'student');
   assert.is(stu.all.vars.ansible_become_password, 'pw');
+});
+
+test('per-host cgroups go below the caller\'s own cgroup, tracking hierarchies only', () => {
+  const dirs = trackingCgroups('9:name=systemd:/a\n4:memory:/process_api/x\n1:cpu:/\n0::/b/c\n');
+  // only hierarchies mounted here are returned; memory/cpu (controllers) never are
+  for (const d of dirs) assert.ok(d === '/sys/fs/cgroup/systemd/a' || d === '/sys/fs/cgroup/unified/b/c' || d === '/sys/fs/cgroup/b/c', d);
+  assert.not.ok(dirs.some((d) => d.includes('memory') || d.includes('process_api')));
 });
 
 test('preflight names the Debian package of a missing tool', () => {
