@@ -29,6 +29,8 @@ export interface Fleet {
   inventory: string;
   knownHosts: string;
   work(host: string): string;
+  /** An inventory of the first n hosts only. */
+  inventoryFor(n: number): string;
   stop(): Promise<void>;
 }
 
@@ -57,18 +59,25 @@ export async function startFleet(dir: string, daemons: number, hosts: number, ex
     mkdirSync(work(h), { recursive: true });
     hv[h] = { ansible_host: '127.0.0.1', ansible_port: d.port, ansible_ssh_private_key_file: d.clientKey, work: work(h) };
   });
-  const inventory = join(dir, 'inventory.yaml');
-  const inv = {
-    all: {
-      vars: {
-        ansible_user: 'root',
-        ansible_ssh_common_args: `-o UserKnownHostsFile=${knownHosts} -o StrictHostKeyChecking=yes`,
+  const writeInventory = (n: number, file: string): string => {
+    const inv = {
+      all: {
+        vars: {
+          ansible_user: 'root',
+          ansible_ssh_common_args: `-o UserKnownHostsFile=${knownHosts} -o StrictHostKeyChecking=yes`,
+        },
+        hosts: Object.fromEntries(names.slice(0, n).map((h) => [h, hv[h]])),
       },
-      hosts: hv,
-    },
+    };
+    writeFileSync(file, JSON.stringify(inv, null, 2) + '\n');
+    return file;
   };
-  writeFileSync(inventory, JSON.stringify(inv, null, 2) + '\n');
-  return { daemons: ds, hosts: names, inventory, knownHosts, work, stop: async () => { await Promise.all(ds.map((d) => d.stop())); } };
+  const inventory = writeInventory(hosts, join(dir, 'inventory.yaml'));
+  return {
+    daemons: ds, hosts: names, inventory, knownHosts, work,
+    inventoryFor: (n) => writeInventory(n, join(dir, `inventory-${n}.yaml`)),
+    stop: async () => { await Promise.all(ds.map((d) => d.stop())); },
+  };
 }
 
 /** Fresh, empty work dirs (so a converge run starts from nothing). */

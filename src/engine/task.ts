@@ -102,12 +102,21 @@ function emitResult(run: RunState, task: ModuleTask, host: HostState, r: ItemRes
     status: r.status,
     reason: hide && r.status !== 'skipped' ? NO_LOG_MSG : r.reason,
     ...(item !== undefined ? { item } : {}),
+    ...(task.module === 'debug' && !hide && r.status === 'ok' ? { output: debugOutput(r.data) } : {}),
     ...(r.diff && !hide && (run.opts.diff || ec.diff) ? { diff: r.diff } : {}),
     durationMs: ms,
     data: hide ? { censored: NO_LOG_MSG } : r.data,
     ...(r.ignored ? { ignored: true } : {}),
     ...(ec.check ? { check: true } : {}),
   });
+}
+
+/** What a debug task shows: its msg, or `var: value`. */
+function debugOutput(data: Vars): string {
+  const show = (v: unknown) => (typeof v === 'string' ? v : JSON.stringify(v, null, 2));
+  if ('msg' in data && data.msg !== undefined) return show(data.msg);
+  const keys = Object.keys(data).filter((k) => !['changed', 'failed', 'skipped', 'item', 'ansible_loop_var'].includes(k));
+  return keys.map((k) => `${k}: ${show(data[k])}`).join(', ');
 }
 
 /** Aggregate item results, register, set facts. */

@@ -33,6 +33,8 @@ export type RunEvent =
       durationMs: number;
       /** registered data (redacted), only at -v and in JSON/report */
       data?: Record<string, unknown>;
+      /** text shown at every verbosity (the debug module's message) */
+      output?: string;
       /** set when the host continues although failed (ignore_errors) */
       ignored?: boolean;
       check?: boolean;

@@ -85,7 +85,7 @@ export function hostResultLines(ev: HostResult, f: FormatOpts): string[] {
   const out: string[] = [];
   switch (ev.status) {
     case 'ok':
-      out.push(p.ok(`ok: ${host}${item}${why(f.verbosity >= 1)}`));
+      out.push(p.ok(`ok: ${host}${item}${ev.output !== undefined ? ` => ${ev.output}` : why(f.verbosity >= 1)}`));
       break;
     case 'changed':
       out.push(p.changed(`changed: ${host}${item}${ev.check ? ' (check mode)' : ''}${why(true)}`));

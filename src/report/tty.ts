@@ -141,7 +141,8 @@ class TaskView {
     const items = hv.items.length > 0 ? ` (${hv.items.length} items)` : '';
     const dur = fmtDuration(ms);
     const budget = reasonBudget(hv.name.length + statusWord(ev).length + items.length + dur.length + 5);
-    const reason = showReason && ev.reason ? `: ${short(typeof ev.reason === 'string' ? ev.reason : compactJson(ev.reason), budget)}` : '';
+    const text = ev.output !== undefined ? ev.output : showReason ? (typeof ev.reason === 'string' ? ev.reason : compactJson(ev.reason)) : '';
+    const reason = text ? `: ${short(text, budget)}` : '';
     const title = `${hv.name} ${paint(statusWord(ev) + reason)}${p.dim(items)} ${p.dim(dur)}`;
     const kind = ev.status === 'skipped' ? 'skip' : (ev.status === 'failed' && !ev.ignored) || (ev.status === 'unreachable' && !ev.ignored) ? 'fail' : 'ok';
     return { kind, title };
