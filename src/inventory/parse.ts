@@ -7,7 +7,7 @@ import { readFileSync } from 'node:fs';
 import { parseYaml, keyLocOf, valueLocOf, locOf } from '../yaml/load.js';
 import { InputError, InputErrors, type Loc } from '../util/errors.js';
 import { splitHostPort, expandHostRange } from './ranges.js';
-import { suggest } from './suggest.js';
+import { closest as suggest } from '../util/suggest.js';
 import type { VarLayer } from './varsdirs.js';
 
 export interface RawGroup {

@@ -7,7 +7,7 @@ import { readFileSync, readdirSync, statSync } from 'node:fs';
 import { join, extname } from 'node:path';
 import { parseYaml, keyLocOf, locOf } from '../yaml/load.js';
 import { InputError, InputErrors, type Loc } from '../util/errors.js';
-import { suggest } from './suggest.js';
+import { closest as suggest } from '../util/suggest.js';
 
 export type VarKind = 'group_vars' | 'host_vars';
 

@@ -3,6 +3,7 @@
  * Schemas are compiled once per module (allErrors, strict). Errors become InputErrors at the
  * position of the offending key/value in the YAML (hidden positions from yaml/load.ts).
  */
+import { closest } from '../util/suggest.js';
 import { Ajv, type ErrorObject, type ValidateFunction } from 'ajv';
 import { InputError, type Loc } from '../util/errors.js';
 import { copyLoc, itemLocOf, keyLocOf, locOf, valueLocOf } from '../yaml/load.js';
@@ -72,28 +73,6 @@ export function coerceParams(mod: Module, params: Record<string, unknown>): Reco
     out[k] = nv;
   }
   return copyLoc(params, out);
-}
-
-function levenshtein(a: string, b: string): number {
-  const d = Array.from({ length: a.length + 1 }, (_, i) => [i, ...Array(b.length).fill(0)]);
-  for (let j = 1; j <= b.length; j++) d[0][j] = j;
-  for (let i = 1; i <= a.length; i++) {
-    for (let j = 1; j <= b.length; j++) {
-      d[i][j] = Math.min(d[i - 1][j] + 1, d[i][j - 1] + 1, d[i - 1][j - 1] + (a[i - 1] === b[j - 1] ? 0 : 1));
-    }
-  }
-  return d[a.length][b.length];
-}
-
-/** The closest candidate to `word`, when close enough to be a typo. */
-export function closest(word: string, candidates: string[]): string | undefined {
-  let best: string | undefined;
-  let bestD = Infinity;
-  for (const c of candidates) {
-    const dist = levenshtein(word.toLowerCase(), c.toLowerCase());
-    if (dist < bestD) { bestD = dist; best = c; }
-  }
-  return best !== undefined && bestD <= Math.max(2, Math.floor(word.length / 3)) ? best : undefined;
 }
 
 function segments(instancePath: string): string[] {

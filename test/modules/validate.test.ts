@@ -3,7 +3,8 @@ import * as assert from 'uvu/assert';
 import { parseYaml, valueLocOf } from '../../src/yaml/load.js';
 import { InputError } from '../../src/util/errors.js';
 import { getModule, moduleNames, allModuleNames } from '../../src/modules/index.js';
-import { closest, coerceParams, compileAll, validateParams } from '../../src/modules/validate.js';
+import { coerceParams, compileAll, validateParams } from '../../src/modules/validate.js';
+import { closest } from '../../src/util/suggest.js';
 import { normalizeArgs } from '../../src/modules/args.js';
 
 const mod = (n: string) => getModule(n)!;
