@@ -29,6 +29,7 @@ export interface CliOptions {
   help: boolean;
   version: boolean;
   listModules: boolean;
+  doc?: string;
 }
 
 export const USAGE = `usage: kvplay PLAYBOOK [options]
@@ -49,6 +50,7 @@ options:
       --list-tasks         list the tasks of each play and exit
       --list-tags          list the tags of each play and exit
       --list-modules       list the modules kvplay has and exit
+      --doc MODULE         show a module's parameters (from its schema) and exit
       --syntax-check       check the playbook and exit
   -f, --forks N            hosts handled at once (default 50)
   -v, -vv, -vvv            more output
@@ -121,6 +123,7 @@ export function parseCli(argv: string[]): CliOptions {
       'list-tasks': { type: 'boolean' },
       'list-tags': { type: 'boolean' },
       'list-modules': { type: 'boolean' },
+      doc: { type: 'string' },
       'syntax-check': { type: 'boolean' },
       forks: { type: 'string', short: 'f' },
       verbose: { type: 'boolean', short: 'v', multiple: true },
@@ -152,6 +155,7 @@ export function parseCli(argv: string[]): CliOptions {
     listTasks: !!values['list-tasks'],
     listTags: !!values['list-tags'],
     listModules: !!values['list-modules'],
+    doc: values.doc,
     syntaxCheck: !!values['syntax-check'],
     forks,
     verbosity: Math.min(3, values.verbose?.length ?? 0),

@@ -13,6 +13,7 @@ import { listPlaybook } from './list.js';
 import { moduleNames, getModule } from '../modules/index.js';
 import type { Reporter } from '../report/events.js';
 import { askHidden } from './prompt.js';
+import { docOrHint } from './doc.js';
 
 export async function main(argv: string[]): Promise<number> {
   if (argv[0] === 'lab') {
@@ -37,6 +38,11 @@ export async function main(argv: string[]): Promise<number> {
   if (opts.listModules) {
     for (const n of moduleNames()) process.stdout.write(`${n.padEnd(14)} ${getModule(n)?.doc ?? ''}\n`);
     return 0;
+  }
+  if (opts.doc) {
+    const d = docOrHint(opts.doc);
+    (d.ok ? process.stdout : process.stderr).write(d.text + '\n');
+    return d.ok ? 0 : 1;
   }
   if (!opts.playbook) {
     process.stderr.write(`ERROR! no playbook given\n${USAGE}\n`);

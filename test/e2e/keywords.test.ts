@@ -165,6 +165,12 @@ test('exit codes: 1 for usage errors, 0 for --help', async () => {
   assert.match(h.stdout, '--check');
   const m = await kvplay(['--list-modules']);
   assert.match(m.stdout, 'lineinfile');
+  const d = await kvplay(['--doc', 'copy']);
+  assert.is(d.code, 0);
+  assert.match(d.stdout, /dest \(string/);
+  const bad = await kvplay(['--doc', 'copyy']);
+  assert.is(bad.code, 1);
+  assert.match(bad.stderr, "did you mean 'copy'");
 });
 
 test('-v shows reasons of ok results; recap counts per host', async () => {
