@@ -7,5 +7,7 @@ if (!existsSync(fileURLToPath(main))) {
   process.stderr.write('kvplay is not built: run `npm run build` in ' + fileURLToPath(new URL('..', import.meta.url)) + '\n');
   process.exit(1);
 }
+// `kvplay ... | head`: a closed pipe ends the output quietly
+for (const s of [process.stdout, process.stderr]) s.on('error', (e) => { if (e.code === 'EPIPE') process.exit(process.exitCode ?? 0); throw e; });
 const { main: run } = await import(main.href);
 process.exitCode = await run(process.argv.slice(2));
