@@ -121,7 +121,7 @@ export function execContext(run: RunState, play: Play, h: HostState, t: Task, in
   return {
     when: inh.when,
     check,
-    diff: false,
+    diff: t.diff ?? run.opts.diff,
     noLog: boolish(t.noLog ?? inh.noLog ?? play.noLog, vars),
     ignoreErrors: boolish(t.ignoreErrors ?? inh.ignoreErrors ?? play.ignoreErrors, vars),
     become,

@@ -60,6 +60,8 @@ interface TaskBase {
   delegateTo?: string;
   runOnce?: boolean;
   anyErrorsFatal?: boolean;
+  /** task-level `diff:` (overrides --diff for this task) */
+  diff?: boolean;
 }
 
 export interface ModuleTask extends TaskBase {

@@ -114,6 +114,7 @@ function parseTask(t: Record<string, unknown>, scope: Scope, ctx: LoadCtx, loc: 
     delegateTo: t.delegate_to as string | undefined,
     runOnce: boolKey(t, 'run_once', ctx),
     anyErrorsFatal: boolKey(t, 'any_errors_fatal', ctx),
+    diff: boolKey(t, 'diff', ctx),
   };
   if (t.vars !== undefined && !isObj(t.vars)) ctx.errors.push(new InputError("'vars' must be a mapping", valueLocOf(t, 'vars'), 'write vars as "key: value" lines'));
   if (t.become_method !== undefined && t.become_method !== 'sudo') ctx.errors.push(new InputError(`become_method '${t.become_method}' is not supported`, valueLocOf(t, 'become_method'), 'kvplay becomes with sudo only'));

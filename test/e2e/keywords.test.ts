@@ -173,6 +173,24 @@ test('exit codes: 1 for usage errors, 0 for --help', async () => {
   assert.match(bad.stderr, "did you mean 'copy'");
 });
 
+test('task-level diff: false hides the diff of a secret file even with --diff; diff: true shows it without --diff', async () => {
+  const pb = writePlaybook(lab.dir, 'd.yaml', `- hosts: host1
+  gather_facts: false
+  tasks:
+    - copy: { content: "token=Hidden-Diff-123\\n", dest: "{{ work }}/tok" }
+      diff: false
+    - copy: { content: "visible-line\\n", dest: "{{ work }}/vis" }
+      diff: true
+`);
+  const r = await kvplay([pb, '-i', lab.inventory, '--diff']);
+  assert.is(r.code, 0, r.stdout);
+  assert.not.match(r.stdout, '+token=Hidden-Diff-123');
+  assert.match(r.stdout, '+visible-line');
+  rmSync(join(lab.work('host1'), 'vis'));
+  const r2 = await kvplay([pb, '-i', lab.inventory]);
+  assert.match(r2.stdout, '+visible-line');
+});
+
 test('-v shows reasons of ok results; recap counts per host', async () => {
   const r = await kvplay([writePlaybook(lab.dir, 'v.yaml', '- hosts: all\n  gather_facts: false\n  tasks:\n    - stat: { path: / }\n'), '-i', lab.inventory, '-v']);
   assert.is(r.code, 0);
