@@ -74,23 +74,27 @@ const FMT = '%f:%u:%g:%s:%Y:%i:%d:%h:%U:%G';
 export function fileFactCmd(path: string, o: FileFactOpts = {}): string {
   const algo = o.checksum === undefined ? 'sha256' : o.checksum;
   const content = o.content ?? 'none';
+  // few processes: builtins print directly (no $(...) subshells); the followed stat and
+  // readlink -f only for symlinks (for anything else the lstat is the stat)
   const lines = [
     `p=${q(path)}; F=${q(FMT)}`,
-    `printf 'M %s\\n' "$(umask)"`,
+    `printf 'M '; umask`,
     `[ -d ${q(posix.dirname(path))} ] && echo P`,
-    `if [ -e "$p" ] || [ -L "$p" ]; then`,
-    `  printf 'L %s\\n' "$(stat -c "$F" -- "$p")"`,
-    `  [ -L "$p" ] && printf 'T %s\\n' "$(readlink -- "$p")"`,
-    `  if [ -e "$p" ]; then`,
-    `    printf 'S %s\\n' "$(stat -L -c "$F" -- "$p")"`,
-    `    printf 'R %s\\n' "$(readlink -f -- "$p")"`,
+    `if [ -L "$p" ]; then`,
+    `  printf 'L '; stat -c "$F" -- "$p"`,
+    `  printf 'T '; readlink -- "$p"`,
+    `  if [ -e "$p" ]; then printf 'S '; stat -L -c "$F" -- "$p"; printf 'R '; readlink -f -- "$p"; fi`,
+    `elif [ -e "$p" ]; then`,
+    `  printf 'L '; stat -c "$F" -- "$p"`,
+    `fi`,
+    `if [ -e "$p" ]; then`,
   ];
-  if (o.access) lines.push(`    a=; [ -r "$p" ] && a=r; [ -w "$p" ] && a="\${a}w"; [ -x "$p" ] && a="\${a}x"; printf 'A %s\\n' "$a"`);
-  lines.push(`    if [ -f "$p" ]; then :`);
-  if (algo) lines.push(`      h=$(${algo}sum < "$p") && printf 'H %s\\n' "\${h%% *}"`);
-  if (content === 'always') lines.push(`      echo C; base64 < "$p" && echo .`);
-  if (content === 'diff') lines.push(`      if [ "$(stat -L -c %s -- "$p")" -le ${DIFF_CAP} ]; then echo C; base64 < "$p" && echo .; else echo O; fi`);
-  lines.push('    fi', '  fi', 'fi', 'echo E', 'exit 0');
+  if (o.access) lines.push(`  a=; [ -r "$p" ] && a=r; [ -w "$p" ] && a="\${a}w"; [ -x "$p" ] && a="\${a}x"; printf 'A %s\\n' "$a"`);
+  lines.push(`  if [ -f "$p" ]; then :`);
+  if (algo) lines.push(`    printf 'H '; ${algo}sum < "$p"`);
+  if (content === 'always') lines.push(`    echo C; base64 < "$p" && echo .`);
+  if (content === 'diff') lines.push(`    if [ "$(stat -L -c %s -- "$p")" -le ${DIFF_CAP} ]; then echo C; base64 < "$p" && echo .; else echo O; fi`);
+  lines.push('  fi', 'fi', 'echo E', 'exit 0');
   return lines.join('\n');
 }
 
@@ -144,11 +148,13 @@ export function parseFileState(path: string, r: ExecResult, o: FileFactOpts = {}
     else if (tag === 'S') st.f = parseStatLine(val);
     else if (tag === 'R') st.realpath = val;
     else if (tag === 'A') st.access = { r: val.includes('r'), w: val.includes('w'), x: val.includes('x') };
-    else if (tag === 'H') st.checksum = val.trim();
+    else if (tag === 'H') st.checksum = val.trim().split(/\s+/)[0];
     else if (tag === 'O') st.contentOmitted = true;
     else if (tag === 'E') ended = true;
     else if (tag === 'C') break;
   }
+  // not a symlink: the lstat is the stat
+  if (st.l && st.l.type !== 'link' && !st.f) st.f = st.l;
   if (i < lines.length) {
     const end = lines.indexOf('.', i + 1);
     if (end < 0) throw new Error(`cannot read ${path}: ${r.stderr.trim() || 'read failed'}`);
