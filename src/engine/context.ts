@@ -71,7 +71,16 @@ export async function hostTransport(run: RunState, h: HostState, vars: Vars): Pr
     for (const [k, v] of Object.entries(cv)) if (SECRET_VAR.test(k) && typeof v === 'string' && v) run.secrets.add(v);
     h.transport = createTransport(h.name, cv, { knownHostsFiles: run.opts.knownHostsFiles, acceptNewHostKeys: run.opts.acceptNewHostKeys });
   }
-  await h.transport.connect();
+  if (!h.connected) {
+    // the handshake's deadline starts when it gets a slot, not while it waits for one
+    await run.connectSlots.acquire();
+    try {
+      await h.transport.connect();
+      h.connected = true;
+    } finally {
+      run.connectSlots.release();
+    }
+  }
   return h.transport;
 }
 

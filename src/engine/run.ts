@@ -12,7 +12,7 @@ import { loadTaskFile, roleTasks, type LoadCtx } from '../playbook/tasks.js';
 import type { Inventory } from '../inventory/index.js';
 import type { Play, Playbook, Task, Vars, ModuleTask, IncludeTask, MetaTask, BlockTask } from '../playbook/model.js';
 import type { HostStatus, Reporter } from '../report/events.js';
-import { newHostState, mapLimit, collectSecrets, type HostState, type RunOptions, type RunState } from './state.js';
+import { newHostState, mapLimit, collectSecrets, Semaphore, CONNECT_PARALLEL, type HostState, type RunOptions, type RunState } from './state.js';
 import { taskVars } from './vars.js';
 import { execContext, hostTransport, pushInh, ROOT_INH, type Inh } from './context.js';
 import { runModuleTask, condsHold, errText, loopItems } from './task.js';
@@ -43,6 +43,7 @@ export function newRunState(inv: Inventory, opts: RunOptions, reporter: Reporter
     playbookDir,
     inventoryFile: inv.file ?? "",
     aborted: false,
+    connectSlots: new Semaphore(CONNECT_PARALLEL),
   };
 }
 
@@ -325,6 +326,7 @@ async function runMeta(run: RunState, pr: PlayRun, t: MetaTask, inh: Inh, hosts:
       await Promise.all(applies.map(async (h) => {
         await h.transport?.close();
         h.transport = undefined;
+        h.connected = false;
       }));
       return;
     case 'clear_facts':

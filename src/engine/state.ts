@@ -32,6 +32,8 @@ export interface HostState {
   /** set_fact / register results: host-level vars that outlive a play */
   hostFacts: Vars;
   transport?: Transport;
+  /** the transport's handshake is done */
+  connected?: boolean;
   failed: boolean;
   unreachable: boolean;
   /** meta: end_host, or removed from the play */
@@ -53,7 +55,30 @@ export interface RunState {
   inventoryFile: string;
   /** set by any_errors_fatal or end of run */
   aborted: boolean;
+  /** SSH handshakes in flight at once (hundreds at once on 2 cores time out) */
+  connectSlots: Semaphore;
 }
+
+/** A counting semaphore. */
+export class Semaphore {
+  private waiting: (() => void)[] = [];
+  constructor(private free: number) {}
+  async acquire(): Promise<void> {
+    if (this.free > 0) {
+      this.free--;
+      return;
+    }
+    await new Promise<void>((res) => this.waiting.push(res));
+  }
+  release(): void {
+    const next = this.waiting.shift();
+    if (next) next();
+    else this.free++;
+  }
+}
+
+/** How many SSH handshakes kvplay runs at once (KVPLAY_CONNECT_PARALLEL overrides). */
+export const CONNECT_PARALLEL = Number(process.env.KVPLAY_CONNECT_PARALLEL) || 24;
 
 export function newHostState(name: string, invVars: Vars): HostState {
   return {

@@ -1,9 +1,14 @@
 /**
  * --diff rendering (the only importer of `diff`): a unified diff per Diff, never trimmed.
  */
-import { structuredPatch } from 'diff';
+import { createRequire } from 'node:module';
+import type * as DiffLib from 'diff';
 import type { Diff } from '../modules/types.js';
 import type { Palette } from './color.js';
+
+// loaded on the first diff only (start-up time of runs without --diff)
+let lib: typeof DiffLib | undefined;
+const diffLib = (): typeof DiffLib => (lib ??= createRequire(import.meta.url)('diff') as typeof DiffLib);
 
 /** Lines of a unified diff (3 lines of context): `--- before: path`, `+++ after: path`, hunks. */
 export function renderDiff(d: Diff, p: Palette, context = 3): string[] {
@@ -15,7 +20,7 @@ export function renderDiff(d: Diff, p: Palette, context = 3): string[] {
     out.push(p.dim('(no textual changes)'));
     return out;
   }
-  const patch = structuredPatch(path, path, before, after, undefined, undefined, { context });
+  const patch = diffLib().structuredPatch(path, path, before, after, undefined, undefined, { context });
   for (const h of patch.hunks) {
     out.push(p.diffHunk(`@@ -${range(h.oldStart, h.oldLines)} +${range(h.newStart, h.newLines)} @@`));
     for (const line of h.lines) {

@@ -8,7 +8,6 @@ import type { FormatOpts } from './format.js';
 import { PlainReporter } from './plain.js';
 import { JsonReporter, safeJson } from './json.js';
 import { ReportFileWriter } from './file.js';
-import { TtyReporter } from './tty.js';
 import { dynamicRedactor } from './redact.js';
 
 export { createRedactor, NO_LOG_RESULT, REDACTED } from './redact.js';
@@ -56,12 +55,42 @@ export function createReporter(opts: ReporterOptions): Reporter {
     diff: !!opts.diff,
     width: mode === 'tty' && typeof columns === 'number' && columns > 20 ? Math.min(columns, 160) : 80,
   };
+  // listr2 is loaded only when a terminal needs it (it costs start-up time otherwise)
   const main: Reporter =
-    mode === 'json' ? new JsonReporter(out) : mode === 'tty' ? new TtyReporter({ out, err }, f) : new PlainReporter({ out, err }, f);
+    mode === 'json'
+      ? new JsonReporter(out)
+      : mode === 'tty'
+        ? new Deferred(import('./tty.js').then(({ TtyReporter }) => new TtyReporter({ out, err }, f)))
+        : new PlainReporter({ out, err }, f);
   const sinks: Reporter[] = [main];
   if (opts.reportFile) sinks.push(new ReportFileWriter(opts.reportFile));
   const redact = opts.secrets ? dynamicRedactor(opts.secrets) : (v: unknown) => v;
   return new FanOut(sinks, redact, err);
+}
+
+/** A reporter whose implementation is still loading: events wait in order, then replay. */
+class Deferred implements Reporter {
+  private target: Reporter | null = null;
+  private queue: RunEvent[] = [];
+  private readonly ready: Promise<void>;
+
+  constructor(load: Promise<Reporter>) {
+    this.ready = load.then((r) => {
+      this.target = r;
+      for (const ev of this.queue) r.emit(ev);
+      this.queue = [];
+    });
+  }
+
+  emit(ev: RunEvent): void {
+    if (this.target) this.target.emit(ev);
+    else this.queue.push(ev);
+  }
+
+  async close(): Promise<void> {
+    await this.ready;
+    await this.target!.close();
+  }
 }
 
 /** redact once, deliver to every sink; a failing sink never breaks the run */
