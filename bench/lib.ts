@@ -40,10 +40,10 @@ export interface Fleet {
  * kvplay and by Ansible's yaml plugin); host keys come from one known_hosts file named in
  * ansible_ssh_common_args (-o UserKnownHostsFile), which both tools honour.
  */
-export async function startFleet(dir: string, daemons: number, hosts: number, extraConfig = ''): Promise<Fleet> {
+export async function startFleet(dir: string, daemons: number, hosts: number, extraConfig = '', readBashrc = false): Promise<Fleet> {
   const ds: Sshd[] = [];
   try {
-    for (let i = 0; i < daemons; i++) ds.push(await startSshd({ extraConfig }));
+    for (let i = 0; i < daemons; i++) ds.push(await startSshd({ extraConfig, readBashrc }));
   } catch (e) {
     await Promise.all(ds.map((d) => d.stop()));
     throw e;

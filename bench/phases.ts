@@ -5,7 +5,9 @@
  * (engine work outside a task), the end (recap, closing connections, process exit). Plus the
  * median host duration per module, which shows how many round trips a module costs.
  */
-import { spawn } from 'node:child_process';
+import { execFileSync, spawn } from 'node:child_process';
+import { existsSync } from 'node:fs';
+import { join } from 'node:path';
 import { BIN, ROOT, fmtMs, median, table } from './lib.js';
 
 interface Ev { kind: string; ts: string; task?: string; module?: string; host?: string; durationMs?: number; status?: string }
@@ -73,4 +75,47 @@ export function printPhases(p: Phases, rttShellMs?: number): void {
   console.log('\nmedian host time per module (tasks 2..N, each host):');
   const head = ['module', 'results', 'median', 'max', ...(rttShellMs ? ['x shell RTT'] : [])];
   console.log(table([head, ...p.modules.map((m) => [m.module, String(m.n), fmtMs(m.medianMs), fmtMs(m.maxMs), ...(rttShellMs ? [(m.medianMs / rttShellMs).toFixed(1)] : [])])]));
+}
+
+/** Time of one snippet in a fresh `node --input-type=module -e` (ms, measured inside), median of `n`. */
+function inNode(code: string, n: number): number {
+  const xs: number[] = [];
+  for (let i = 0; i < n; i++) {
+    const out = execFileSync(process.execPath, ['--input-type=module', '-e', `const t0 = performance.now(); ${code}; console.log(performance.now() - t0)`], { cwd: ROOT, encoding: 'utf8' });
+    xs.push(Number(out.trim().split('\n').pop()));
+  }
+  return median(xs);
+}
+
+function wallOf(args: string[], n: number): number {
+  const xs: number[] = [];
+  for (let i = 0; i < n; i++) {
+    const t0 = process.hrtime.bigint();
+    execFileSync(process.execPath, args, { cwd: ROOT, stdio: 'ignore' });
+    xs.push(Number(process.hrtime.bigint() - t0) / 1e6);
+  }
+  return median(xs);
+}
+
+const has = (m: string) => existsSync(join(ROOT, 'node_modules', m));
+
+/** Start-up cost by piece, each in fresh node processes (median of n). */
+export function startupBreakdown(n = 3): { what: string; ms: number }[] {
+  const dep = (m: string) => ({ what: `import '${m}' alone`, ms: inNode(`await import('${m}')`, n) });
+  return [
+    { what: 'node -e 0 (process start + exit, wall)', ms: wallOf(['-e', '0'], n) },
+    { what: 'kvplay --version (wall: start + import everything + exit)', ms: wallOf([BIN, '--version'], n) },
+    { what: 'import dist/src/cli/main.js (inside the process)', ms: inNode(`await import('./dist/src/cli/main.js')`, n) },
+    ...['./dist/src/modules/index.js', './dist/src/transport/ssh.js', './dist/src/template/index.js', './dist/src/report/index.js'].map(dep),
+    ...['ssh2', 'ajv', 'listr2', 'nunjucks', 'yaml', 'diff', 'chalk', '@xmldom/xmldom', 'xpath'].filter(has).map(dep),
+    {
+      what: 'ajv compile of every module schema (after import)',
+      ms: inNode(`0; const v = await import('./dist/src/modules/validate.js'); const m = await import('./dist/src/modules/index.js'); const t1 = performance.now(); v.compileAll(m.moduleNames().map((x) => m.getModule(x))); console.log(performance.now() - t1); process.exit(0)`, n),
+    },
+  ];
+}
+
+export function printStartup(rows: { what: string; ms: number }[]): void {
+  console.log('\nStart-up pieces (fresh node processes, median of 3; imports overlap, so they do not add up):');
+  console.log(table([['piece', 'ms'], ...rows.map((r) => [r.what, r.ms.toFixed(0)])]));
 }

@@ -19,6 +19,8 @@ export interface Rtt {
   shell: Dist;
   /** five commands in one write to the persistent shell */
   many5: Dist;
+  /** extra commands, each timed alone over the persistent shell */
+  probes: { label: string; d: Dist }[];
 }
 
 async function timeIt(n: number, f: () => Promise<unknown>): Promise<Dist> {
@@ -33,7 +35,7 @@ async function timeIt(n: number, f: () => Promise<unknown>): Promise<Dist> {
 }
 
 /** Measure on a fresh connection to `sshd` (which this does not stop). */
-export async function measureRtt(sshd: Sshd, n = 200): Promise<Rtt> {
+export async function measureRtt(sshd: Sshd, n = 200, probes: { label: string; cmd: string }[] = []): Promise<Rtt> {
   const t = new SshTransport(sshOptionsFor(sshd));
   try {
     const c0 = process.hrtime.bigint();
@@ -44,7 +46,13 @@ export async function measureRtt(sshd: Sshd, n = 200): Promise<Rtt> {
     const channel = await timeIt(n, () => t.execRaw('true'));
     const shell = await timeIt(n, () => t.exec('true'));
     const many5 = await timeIt(n, () => t.execMany(['true', 'echo x', 'false', 'id -u', 'pwd']));
-    return { iterations: n, connectMs, channel, shell, many5 };
+    const ps: Rtt['probes'] = [];
+    for (const p of probes) {
+      const r = await t.exec(p.cmd);
+      if (r.code !== 0) throw new Error(`probe ${p.label} failed: rc=${r.code} ${r.stderr}`);
+      ps.push({ label: p.label, d: await timeIt(Math.max(20, Math.floor(n / 4)), () => t.exec(p.cmd)) });
+    }
+    return { iterations: n, connectMs, channel, shell, many5, probes: ps };
   } finally {
     await t.close();
   }
@@ -58,6 +66,7 @@ export function rttLines(r: Rtt): string[] {
     `persistent shell:     ${f(r.shell)}`,
     `execMany of 5:        ${f(r.many5)}`,
     `speed-up shell vs channel: ${(r.channel.median / r.shell.median).toFixed(1)}x`,
+    ...r.probes.map((p) => `${p.label}: ${f(p.d)}  = ${(p.d.median / r.shell.median).toFixed(1)}x shell RTT`),
   ];
 }
 
