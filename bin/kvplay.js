@@ -2,7 +2,9 @@
 // kvplay entry point: runs the compiled CLI (npm run build compiles src/ into dist/).
 import { existsSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
-const main = new URL('../dist/src/cli/main.js', import.meta.url);
+// the esbuild bundle starts fastest; the plain tsc output is the fallback
+const bundle = new URL('../dist/kvplay.mjs', import.meta.url);
+const main = existsSync(fileURLToPath(bundle)) ? bundle : new URL('../dist/src/cli/main.js', import.meta.url);
 if (!existsSync(fileURLToPath(main))) {
   process.stderr.write('kvplay is not built: run `npm run build` in ' + fileURLToPath(new URL('..', import.meta.url)) + '\n');
   process.exit(1);

@@ -21,4 +21,4 @@ if [ ${#missing[@]} -gt 0 ]; then
 fi
 mkdir -p /run/sshd
 if [ ! -d node_modules ] || [ package-lock.json -nt node_modules ]; then npm ci --no-audit --no-fund; fi
-npx tsc -p .
+npm run build
