@@ -4,22 +4,57 @@
  * position of the offending key/value in the YAML (hidden positions from yaml/load.ts).
  */
 import { closest } from '../util/suggest.js';
-import { Ajv, type ErrorObject, type ValidateFunction } from 'ajv';
+import { createRequire } from 'node:module';
+import type { Ajv as AjvT, ErrorObject, ValidateFunction } from 'ajv';
 import { InputError, type Loc } from '../util/errors.js';
 import { copyLoc, itemLocOf, keyLocOf, locOf, valueLocOf } from '../yaml/load.js';
 import type { Module } from './types.js';
 import { MODE_PATTERN } from './util/mode.js';
 
-const ajv = new Ajv({ allErrors: true, strict: true, strictRequired: false, allowUnionTypes: true, verbose: true });
+/** The options every validator is compiled with (also by scripts/gen-validators.mjs at build time). */
+export const AJV_OPTIONS = { allErrors: true, strict: true, strictRequired: false, allowUnionTypes: true, verbose: true } as const;
+
+const req = createRequire(import.meta.url);
+let ajv: AjvT | undefined;
 const compiled = new WeakMap<object, ValidateFunction>();
+
+/** A short hash of a schema: a precompiled validator is used only for the exact schema it was built from. */
+export function schemaHash(schema: object): string {
+  const s = JSON.stringify(schema);
+  let h = 0x811c9dc5;
+  for (let i = 0; i < s.length; i++) h = Math.imul(h ^ s.charCodeAt(i), 0x01000193) >>> 0;
+  return h.toString(16);
+}
+
+type Precompiled = Record<string, ValidateFunction> & { hashes?: Record<string, string> };
+let pre: Precompiled | null | undefined;
+/** dist/validators.cjs, written at build time (ajv standalone code): compiling at every start costs ~10 ms a module. */
+function precompiled(): Precompiled | null {
+  if (pre !== undefined) return pre;
+  pre = null;
+  for (const p of ['../../validators.cjs', './validators.cjs']) {
+    try {
+      pre = req(p) as Precompiled;
+      break;
+    } catch {
+      /* not built: compile at run time */
+    }
+  }
+  return pre;
+}
 
 function validatorFor(mod: Module): ValidateFunction {
   let v = compiled.get(mod.schema);
   if (!v) {
-    try {
-      v = ajv.compile(mod.schema);
-    } catch (e: any) {
-      throw new Error(`schema of module ${mod.name} is invalid: ${e.message}`);
+    const p = precompiled();
+    if (p && p[mod.name] && p.hashes?.[mod.name] === schemaHash(mod.schema)) v = p[mod.name];
+    else {
+      try {
+        ajv ??= new (req('ajv').Ajv as typeof AjvT)(AJV_OPTIONS);
+        v = ajv.compile(mod.schema);
+      } catch (e: any) {
+        throw new Error(`schema of module ${mod.name} is invalid: ${e.message}`);
+      }
     }
     compiled.set(mod.schema, v);
   }
