@@ -15,10 +15,14 @@ import { assert, debug, fail, ping, set_fact } from './control.js';
 import { wait_for } from './wait_for.js';
 import { pause } from './pause.js';
 import { setup } from './setup.js';
+import { SYS_MODULES } from './sys/index.js';
+import { VIRT_MODULES } from './virt/index.js';
 
 const ALL: Module[] = [
   command, shell, raw, copy, template, file, lineinfile, blockinfile, stat, slurp, fetch,
   debug, set_fact, assert, fail, ping, wait_for, pause, setup,
+  ...SYS_MODULES,
+  ...VIRT_MODULES,
 ];
 
 const PREFIXES = ['ansible.builtin.', 'ansible.legacy.'];

@@ -1,0 +1,105 @@
+/**
+ * bridge: br0 over the uplink NIC, its addresses and default route moved to the bridge,
+ * WITHOUT cutting the SSH session: one detached remote script does the switch with the
+ * backend that manages the NIC (NetworkManager, ifupdown, systemd-networkd, else iproute2 +
+ * a kvplay unit) and rolls back unless the controller confirms over the new path in time.
+ * Idempotent: br0 up with the NIC as port and the address (and the persistent config) -> ok.
+ */
+import type { Module, ModuleCtx, Plan, Step } from './types.js';
+import { bool, int, object, str, strEnum } from './util/schema.js';
+import { contentDiff, sha256, writeStep } from './util/fileops.js';
+import { q } from '../transport/quote.js';
+import {
+  addrsOf, bridgeFactCmd, chooseBackend, chooseUplink, ifupdownConvert, ifupdownDone, parseBridgeFacts, runtimeProblems, PERSIST_SCRIPT, PERSIST_UNIT, type BridgeFacts,
+} from './sys/bridge.js';
+import { persistScript, persistUnit, switchSteps, type SwitchSpec } from './sys/bridge_script.js';
+
+export interface BridgeParams {
+  name?: string;
+  interface?: string;
+  backend?: 'auto' | 'nm' | 'ifupdown' | 'networkd' | 'iproute2';
+  stp?: boolean;
+  forward_delay?: number;
+  rollback_timeout?: number;
+}
+
+export function planBridge(p: BridgeParams, f: BridgeFacts, ctx: Pick<ModuleCtx, 'check' | 'diff' | 'vars'>): Plan {
+  const br = p.name ?? 'br0';
+  if (!/^[A-Za-z0-9_.-]{1,15}$/.test(br)) throw new Error(`invalid bridge name '${br}'`);
+  const address = typeof ctx.vars?.ansible_host === 'string' ? ctx.vars.ansible_host : undefined;
+  const nic = chooseUplink(f, br, p.interface?.trim() || undefined, address);
+  if (!f.ifs[nic]) throw new Error(`interface ${nic} not found (interfaces: ${Object.keys(f.ifs).join(', ')})`);
+  if (nic === br) throw new Error(`the uplink ${nic} is the bridge itself: give interface`);
+  const backend = chooseBackend(f, nic, br, p.backend);
+  const problems = runtimeProblems(f, br, nic);
+  const nicAddrs = addrsOf(f.ifs[nic]);
+  const spec: SwitchSpec = {
+    br, nic, mac: f.ifs[nic].macaddress, addrs: nicAddrs.length ? nicAddrs : addrsOf(f.ifs[br]),
+    gateway: f.defIf === nic ? f.gateway : undefined, stp: p.stp ?? false, fd: p.forward_delay ?? 0,
+    backend, timeout: p.rollback_timeout ?? 20, systemd: f.systemd,
+  };
+  let newInterfaces: string | undefined;
+  if (backend === 'ifupdown') {
+    const text = f.interfaces ?? '';
+    try {
+      newInterfaces = ifupdownConvert(text, br, nic, spec.mac, { stp: spec.stp, fd: spec.fd });
+    } catch (e) {
+      const elsewhere = f.interfacesD.length ? ` (stanzas in ${f.interfacesD.join(', ')} are not edited: move ${nic}'s stanza into /etc/network/interfaces)` : '';
+      throw new Error(`${(e as Error).message}${elsewhere}`);
+    }
+    spec.interfaces = newInterfaces;
+  }
+  let persistOk: boolean;
+  switch (backend) {
+    case 'ifupdown': persistOk = ifupdownDone(f.interfaces ?? '', br, nic); break;
+    case 'nm': persistOk = f.nmActive[br] === 'bridge' || problems.length === 0; break;
+    case 'networkd': persistOk = f.netdevFile; break;
+    default: persistOk = f.persistHash === sha256(persistScript(spec)) && (!f.systemd || f.unitEnabled);
+  }
+  const result = { bridge: br, interface: nic, backend, addresses: spec.addrs.map((a) => a.cidr) };
+  if (!problems.length && persistOk) {
+    return { kind: 'ok', reason: `${br}: bridge over ${nic} with ${addrsOf(f.ifs[br]).map((a) => a.cidr).join(', ')} (${backend})`, result };
+  }
+  const diff = [];
+  if (newInterfaces !== undefined && newInterfaces !== f.interfaces && ctx.diff) {
+    diff.push(contentDiff('/etc/network/interfaces', { path: '/etc/network/interfaces', exists: true, parentDir: true, umask: 0o022, content: Buffer.from(f.interfaces ?? ''), f: { type: 'file', mode: 0o644, uid: 0, gid: 0, owner: 'root', group: 'root', size: 0, mtime: 0, inode: 0, dev: 0, nlink: 1 } }, newInterfaces));
+  }
+  if (problems.length) {
+    if (!spec.addrs.some((a) => a.family === 'inet')) throw new Error(`${nic} has no IPv4 address to move to ${br} (${problems.join('; ')})`);
+    return {
+      kind: 'change',
+      reason: `${br}: created over ${nic} (${backend}), ${spec.addrs.map((a) => a.cidr).join(', ')}${spec.gateway ? ` and default route via ${spec.gateway}` : ''} moved [${problems.join('; ')}]`,
+      steps: switchSteps(spec),
+      ...(diff.length ? { diff } : {}),
+      result,
+    };
+  }
+  // runtime as wanted, only the persistent configuration is missing
+  const steps: Step[] = [];
+  if (backend === 'ifupdown') {
+    steps.push(writeStep({ path: '/etc/network/interfaces', content: newInterfaces!, mode: 0o644, backup: true, cur: { type: 'file', mode: 0o644, uid: 0, gid: 0, owner: 'root', group: 'root', size: 0, mtime: 0, inode: 0, dev: 0, nlink: 1 } }));
+  } else if (backend === 'iproute2') {
+    steps.push({ desc: `write ${PERSIST_SCRIPT(br)}`, cmd: `mkdir -p /etc/kvplay && cat > ${q(PERSIST_SCRIPT(br))}`, stdin: persistScript(spec) });
+    if (f.systemd) {
+      steps.push({ desc: `enable ${PERSIST_UNIT(br)}`, cmd: `cat > /etc/systemd/system/${PERSIST_UNIT(br)} && systemctl daemon-reload && systemctl enable ${PERSIST_UNIT(br)}`, stdin: persistUnit(spec) });
+    }
+  } else {
+    return { kind: 'ok', reason: `${br}: bridge over ${nic} at runtime; its ${backend} configuration was not made by kvplay and is left alone`, result };
+  }
+  return { kind: 'change', reason: `${br}: runtime as wanted; persistent ${backend} configuration written`, steps, ...(diff.length ? { diff } : {}), result };
+}
+
+export const bridge: Module<BridgeParams, { br: BridgeFacts }> = {
+  name: 'bridge',
+  doc: 'Bridge br0 over the uplink NIC, moving its addresses and default route, with a detached switch that rolls back unless the controller confirms.',
+  schema: object({
+    name: str('Bridge name (default br0).'),
+    interface: str('Uplink NIC to enslave (default, also when empty: the default route\'s interface, else the one holding ansible_host).'),
+    backend: strEnum(['auto', 'nm', 'ifupdown', 'networkd', 'iproute2'], 'Who configures it: auto (default) chooses from facts: NetworkManager where it manages the NIC, ifupdown where /etc/network/interfaces has its stanza, systemd-networkd where it configures it, else iproute2 + a kvplay systemd unit.'),
+    stp: bool('Spanning tree on the bridge.', false),
+    forward_delay: int('Forward delay in seconds (default 0: the port forwards at once).', { minimum: 0, maximum: 30 }),
+    rollback_timeout: int('Seconds the remote switch waits for the controller\'s confirmation before it rolls back (default 20).', { minimum: 3, maximum: 600 }),
+  }),
+  facts: (p) => ({ br: { cmd: bridgeFactCmd(p.name ?? 'br0'), parse: (r) => parseBridgeFacts(r.stdout) } }),
+  plan: (p, f, ctx) => planBridge(p, f.br, ctx),
+};

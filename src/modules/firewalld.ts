@@ -1,0 +1,167 @@
+/**
+ * firewalld: allow/deny one service, port, source, interface or rich rule in a zone.
+ * The runtime and the permanent configuration are queried and planned separately (no
+ * ALREADY_ENABLED errors); with the daemon stopped the permanent part goes through
+ * firewall-offline-cmd. Only the one item asked for is ever added.
+ */
+import { q } from '../transport/quote.js';
+import type { Module, ModuleCtx, Plan, Step } from './types.js';
+import { bool, int, object, str, strEnum } from './util/schema.js';
+import { tagged } from './sys/osfacts.js';
+
+export interface FirewalldParams {
+  service?: string;
+  port?: string;
+  source?: string;
+  interface?: string;
+  rich_rule?: string;
+  zone?: string;
+  permanent?: boolean;
+  immediate?: boolean;
+  state: 'enabled' | 'disabled' | 'present' | 'absent';
+  offline?: boolean;
+  timeout?: number;
+}
+
+export interface FwFacts {
+  installed: boolean;
+  offlineCmd: boolean;
+  running: boolean;
+  zone: string;
+  zoneExists: boolean;
+  /** undefined: not queried (daemon stopped) */
+  runtime?: boolean;
+  permanent?: boolean;
+}
+
+const KINDS = ['service', 'port', 'source', 'interface', 'rich_rule'] as const;
+type Kind = (typeof KINDS)[number];
+
+export function itemOf(p: FirewalldParams): { kind: Kind; flag: string; value: string } {
+  const given = KINDS.filter((k) => p[k] !== undefined);
+  if (given.length !== 1) throw new Error(`give exactly one of ${KINDS.join(', ')} (got ${given.length ? given.join(', ') : 'none'})`);
+  const kind = given[0];
+  const value = String(p[kind]).trim();
+  if (kind === 'port' && !/^\d{1,5}(-\d{1,5})?\/(tcp|udp|sctp|dccp)$/.test(value)) throw new Error(`port '${value}' must look like 2049/tcp or 6000-6010/udp`);
+  if (kind === 'service' && !/^[A-Za-z0-9_.+-]+$/.test(value)) throw new Error(`invalid firewalld service name '${value}'`);
+  const flag = kind === 'rich_rule' ? 'rich-rule' : kind;
+  return { kind, flag, value };
+}
+
+/** One script: installed? running? zone, runtime query, permanent query. */
+export function fwFactCmd(p: FirewalldParams): string {
+  const { flag, value } = itemOf(p);
+  const z = p.zone ? q(p.zone) : '';
+  const query = `--query-${flag}=${q(value)}`;
+  return [
+    'LC_ALL=C; export LC_ALL',
+    'echo "@@ installed"; command -v firewall-cmd >/dev/null 2>&1 && echo yes',
+    'echo "@@ offline"; command -v firewall-offline-cmd >/dev/null 2>&1 && echo yes',
+    'r=no; command -v firewall-cmd >/dev/null 2>&1 && firewall-cmd --state >/dev/null 2>&1 && r=yes',
+    'echo "@@ running"; echo $r',
+    'if [ $r = yes ]; then c="firewall-cmd --permanent"; dz="firewall-cmd --get-default-zone"; else c=firewall-offline-cmd; dz="firewall-offline-cmd --get-default-zone"; fi',
+    'if command -v firewall-cmd >/dev/null 2>&1 || command -v firewall-offline-cmd >/dev/null 2>&1; then',
+    `  z=${z || '$($dz 2>/dev/null)'}`,
+    '  echo "@@ zone"; echo "$z"',
+    '  echo "@@ zones"; $c --get-zones 2>/dev/null',
+    `  echo "@@ perm"; $c --zone="$z" ${query} >/dev/null 2>&1 && echo yes || echo no`,
+    `  if [ $r = yes ]; then echo "@@ rt"; firewall-cmd --zone="$z" ${query} >/dev/null 2>&1 && echo yes || echo no; fi`,
+    'fi',
+    'echo "@@ end"',
+    'exit 0',
+  ].join('\n');
+}
+
+export function parseFwFacts(out: string): FwFacts {
+  const s = tagged(out);
+  const yes = (k: string) => (s[k] ?? '').trim() === 'yes';
+  const zone = (s.zone ?? '').trim();
+  const zones = (s.zones ?? '').split(/\s+/).filter(Boolean);
+  return {
+    installed: yes('installed') || yes('offline'),
+    offlineCmd: yes('offline'),
+    running: yes('running'),
+    zone,
+    zoneExists: zones.includes(zone),
+    ...(s.perm !== undefined ? { permanent: yes('perm') } : {}),
+    ...(s.rt !== undefined ? { runtime: yes('rt') } : {}),
+  };
+}
+
+/** Pure planning. */
+export function planFirewalld(p: FirewalldParams, f: FwFacts, ctx: Pick<ModuleCtx, 'check'>): Plan {
+  const { kind, flag, value } = itemOf(p);
+  const enable = p.state === 'enabled' || p.state === 'present';
+  const wantPerm = p.permanent === true;
+  const wantRt = p.permanent !== true || p.immediate === true;
+  const what = `${kind.replace('_', ' ')} ${value}`;
+  const assume = (why: string): Plan => {
+    if (!ctx.check) throw new Error(why);
+    return { kind: 'change', reason: `${what}: ${enable ? 'enabled' : 'disabled'} (check mode: ${why}; assuming an earlier task takes care of it)`, steps: [] };
+  };
+  if (!f.installed) return assume('firewalld is not installed (no firewall-cmd)');
+  if (!f.zone) return assume('cannot read the default zone');
+  if (!f.zoneExists) return assume(`zone '${f.zone}' does not exist`);
+  const zone = q(f.zone);
+  const verb = enable ? 'add' : 'remove';
+  const arg = `--${verb}-${flag}=${q(value)}`;
+  const timeout = p.timeout ? ` --timeout=${Math.floor(p.timeout)}` : '';
+  const steps: Step[] = [];
+  const done: string[] = [];
+  const notes: string[] = [];
+  if (wantPerm) {
+    if (f.permanent !== enable) {
+      const cmd = f.running ? `firewall-cmd --permanent --zone=${zone} ${arg}` : `firewall-offline-cmd --zone=${zone} ${arg}`;
+      if (!f.running && !f.offlineCmd) throw new Error('firewalld is not running and firewall-offline-cmd is missing: cannot change the permanent configuration');
+      steps.push({ desc: `${verb} ${what} (permanent, zone ${f.zone})`, cmd });
+      done.push('permanent');
+    }
+  }
+  if (wantRt) {
+    if (!f.running) {
+      if (!wantPerm) return assume('firewalld is not running: the runtime configuration cannot be changed');
+      notes.push('runtime: firewalld not running, the permanent setting applies when it starts');
+    } else if (f.runtime !== enable) {
+      steps.push({ desc: `${verb} ${what} (runtime, zone ${f.zone})`, cmd: `firewall-cmd --zone=${zone} ${arg}${timeout}` });
+      done.push('runtime');
+    }
+  }
+  const result = { zone: f.zone, running: f.running };
+  const noteText = notes.length ? ` (${notes.join('; ')})` : '';
+  if (!steps.length) return { kind: 'ok', reason: `${what}: already ${enable ? 'enabled' : 'disabled'} in zone ${f.zone}${noteText}`, result };
+  const state = (b: boolean | undefined) => (b === undefined ? 'n/a' : b ? 'enabled' : 'disabled');
+  return {
+    kind: 'change',
+    reason: `${what}: ${enable ? 'enabled' : 'disabled'} in zone ${f.zone} (${done.join(' + ')})${noteText}`,
+    steps,
+    diff: [{ path: `firewalld zone ${f.zone}: ${what}`, before: `permanent: ${state(f.permanent)}\nruntime: ${state(f.runtime)}\n`, after: `permanent: ${wantPerm ? state(enable) : state(f.permanent)}\nruntime: ${wantRt && f.running ? state(enable) : state(f.runtime)}\n` }],
+    result,
+  };
+}
+
+export const firewalld: Module<FirewalldParams, { fw: FwFacts }> = {
+  name: 'firewalld',
+  aliases: ['ansible.posix.firewalld'],
+  doc: 'Enable or disable one firewalld service, port, source, interface or rich rule in a zone, permanent and/or runtime.',
+  schema: object(
+    {
+      service: str('A firewalld service name (firewall-cmd --get-services), e.g. nfs, mountd, rpc-bind.'),
+      port: str('A port or range with protocol: 2049/tcp, 6000-6010/udp.'),
+      source: str('A source address or network (CIDR) bound to the zone.'),
+      interface: str('An interface bound to the zone.'),
+      rich_rule: str('A rich rule, e.g. rule family=ipv4 source address=10.0.0.0/24 service name=nfs accept.'),
+      zone: str('Zone to change (default: the default zone).'),
+      permanent: bool('Change the permanent configuration (firewall-offline-cmd when the daemon is stopped). Without it only the runtime changes.'),
+      immediate: bool('With permanent: true, change the running firewall too.', false),
+      state: strEnum(['enabled', 'disabled', 'present', 'absent'], 'enabled (present) or disabled (absent).'),
+      offline: bool('Accepted for compatibility: the permanent part works offline automatically.'),
+      timeout: int('Runtime only: remove the runtime setting after this many seconds.', { minimum: 0 }),
+    },
+    {
+      required: ['state'],
+      anyOf: KINDS.map((k) => ({ required: [k] })),
+    },
+  ),
+  facts: (p) => ({ fw: { cmd: fwFactCmd(p), parse: (r) => parseFwFacts(r.stdout) } }),
+  plan: (p, f, ctx) => planFirewalld(p, f.fw, ctx),
+};

@@ -1,0 +1,133 @@
+/**
+ * mount (ansible.posix.mount): an fstab entry (edited atomically with a backup) and the live
+ * mount, compared with what is wanted (source, type, visible options) and remounted when they
+ * differ. systemctl daemon-reload after an fstab edit where systemd is PID 1.
+ */
+import { q } from '../transport/quote.js';
+import type { Diff, Fact, Module, ModuleCtx, Plan, Step } from './types.js';
+import { editFacts, editResult, planEdit, type EditFacts } from './util/edit.js';
+import { backupProp, bool, object, str, strEnum } from './util/schema.js';
+import { editFstab, mountDiffs, normMountPath, parseMountinfo, type LiveMount } from './sys/fstab.js';
+
+export interface MountParams {
+  path: string;
+  src?: string;
+  fstype?: string;
+  opts?: string;
+  dump?: string;
+  passno?: string;
+  state: 'mounted' | 'present' | 'unmounted' | 'absent' | 'remounted';
+  fstab?: string;
+  backup?: boolean;
+  boot?: boolean;
+}
+
+type Facts = EditFacts & { live: LiveMount | undefined; dir: boolean; systemd: boolean };
+
+const NEEDS_REMOUNT_BY_UMOUNT = /^(fuse|nfs|cifs|smb|sshfs|9p)/;
+
+function optsOf(p: MountParams): string {
+  let o = (p.opts ?? 'defaults').trim() || 'defaults';
+  if (p.boot === false && !o.split(',').includes('noauto')) o = o === 'defaults' ? 'noauto' : `${o},noauto`;
+  return o;
+}
+
+export function planMount(p: MountParams, f: Facts, ctx: ModuleCtx): Plan {
+  const path = normMountPath(p.path);
+  if (!path.startsWith('/')) throw new Error(`path '${p.path}' must be absolute`);
+  const fstab = p.fstab ?? '/etc/fstab';
+  const qp = q(path);
+  const live = f.live;
+  const steps: Step[] = [];
+  const what: string[] = [];
+  let diff: Diff[] | undefined;
+  const umount: Step = { desc: `umount ${path}`, cmd: `umount ${qp}` };
+  const reloadSd: Step = { desc: 'systemctl daemon-reload', cmd: 'if [ -d /run/systemd/system ]; then systemctl daemon-reload; fi' };
+  if (p.state === 'mounted' || p.state === 'present') {
+    if (!p.src || !p.fstype) throw new Error(`state ${p.state} needs src and fstype`);
+    const want = { src: p.src, path, fstype: p.fstype, opts: optsOf(p), dump: p.dump ?? '0', passno: p.passno ?? '0' };
+    const e = planEdit({ path: fstab, create: true, backup: p.backup }, f, (old) => editFstab(old, want, 'present'), ctx);
+    if (e.kind === 'change') {
+      steps.push(...e.steps, ...(f.systemd ? [reloadSd] : []));
+      what.push(e.reason.replace(`${fstab}: `, ''));
+      diff = e.diff;
+    }
+    if (p.state === 'mounted') {
+      if (!live) {
+        if (!f.dir) { steps.push({ desc: `mkdir ${path}`, cmd: `mkdir -p -- ${qp}` }); what.push(`created ${path}`); }
+        steps.push({ desc: `mount ${path}`, cmd: `mount ${qp}` });
+        what.push('mounted');
+      } else {
+        const d = mountDiffs(live, p.src, p.fstype, want.opts);
+        if (d.length) {
+          const byUmount = d.some((x) => x.startsWith('source') || x.startsWith('type')) || NEEDS_REMOUNT_BY_UMOUNT.test(live.fstype) || NEEDS_REMOUNT_BY_UMOUNT.test(p.fstype);
+          steps.push(...(byUmount ? [umount, { desc: `mount ${path}`, cmd: `mount ${qp}` }] : [{ desc: `remount ${path}`, cmd: `mount -o ${q(`remount,${want.opts}`)} ${qp}` }]));
+          what.push(`remounted (${d.join(', ')})`);
+        }
+      }
+    }
+  } else if (p.state === 'unmounted') {
+    if (live) { steps.push(umount); what.push('unmounted'); }
+  } else if (p.state === 'absent') {
+    if (live) { steps.push(umount); what.push('unmounted'); }
+    const e = planEdit({ path: fstab, create: false, backup: p.backup }, f, (old) => editFstab(old, { src: '', path, fstype: '', opts: '', dump: '', passno: '' }, 'absent'), ctx);
+    if (e.kind === 'change') {
+      steps.push(...e.steps, ...(f.systemd ? [reloadSd] : []));
+      what.push(e.reason.replace(`${fstab}: `, ''));
+      diff = e.diff;
+    }
+  } else if (p.state === 'remounted') {
+    if (!live) {
+      steps.push({ desc: `mount ${path}`, cmd: `mount ${qp}` });
+      what.push('mounted (was not mounted)');
+    } else if (NEEDS_REMOUNT_BY_UMOUNT.test(live.fstype)) {
+      steps.push(umount, { desc: `mount ${path}`, cmd: `mount ${qp}` });
+      what.push('remounted');
+    } else {
+      steps.push({ desc: `remount ${path}`, cmd: `mount -o ${q(p.opts ? `remount,${p.opts}` : 'remount')} ${qp}` });
+      what.push('remounted');
+    }
+  }
+  const result = { name: path, src: p.src, fstype: p.fstype, opts: p.opts, live: live ? { src: live.src, fstype: live.fstype } : null };
+  if (!steps.length) return { kind: 'ok', reason: `${path}: ${live ? `mounted from ${live.src}` : 'not mounted'}, fstab as wanted`, result };
+  return { kind: 'change', reason: `${path}: ${what.join('; ')}`, steps, ...(diff ? { diff } : {}), result };
+}
+
+export const mount: Module<MountParams, Facts> = {
+  name: 'mount',
+  aliases: ['ansible.posix.mount', 'ansible.builtin.mount'],
+  doc: 'Mount a file system and keep it in /etc/fstab (nfs, fuse.sshfs, local): fstab edited atomically, live mount compared and remounted when it differs.',
+  schema: object(
+    {
+      path: str('Mount point (absolute), e.g. /kvm/disk. Alias: name.'),
+      name: str('Alias of path.'),
+      src: str('Device or remote source: nfs:/nfsshare, root@nfs:/nfsshare (sshfs), /dev/sdb1, UUID=...'),
+      fstype: str('File system type: nfs, nfs4, fuse.sshfs, ext4, ...'),
+      opts: str('Mount options, comma separated (default: defaults), e.g. allow_other,reconnect,IdentityFile=/root/.ssh/id_ed25519,_netdev.'),
+      dump: str('fstab dump field (default 0).'),
+      passno: str('fstab pass field (default 0).'),
+      state: strEnum(['mounted', 'present', 'unmounted', 'absent', 'remounted'], 'mounted: in fstab and mounted (mount point created); present: fstab only; unmounted: unmount only; absent: unmount and remove from fstab (the directory is kept); remounted: always remount.'),
+      fstab: str('fstab file (default /etc/fstab).'),
+      backup: backupProp,
+      boot: bool('false adds noauto (not mounted at boot).', true),
+    },
+    { required: ['state'], anyOf: [{ required: ['path'] }, { required: ['name'] }] },
+  ),
+  prepare: (p) => {
+    const x = { ...p, path: p.path ?? (p as any).name } as MountParams & { name?: string };
+    delete x.name;
+    return x;
+  },
+  facts: (p) => {
+    const path = normMountPath(p.path);
+    const f: Record<string, Fact<unknown>> = {
+      ...editFacts({ path: p.fstab ?? '/etc/fstab' }),
+      live: { cmd: 'cat /proc/self/mountinfo', parse: (r) => parseMountinfo(r.stdout, path) },
+      dir: { cmd: `[ -d ${q(path)} ]`, parse: (r) => r.code === 0 },
+      systemd: { cmd: '[ -d /run/systemd/system ]', parse: (r) => r.code === 0 },
+    };
+    return f;
+  },
+  plan: planMount,
+  result: (_p, _f, results) => editResult(results),
+};

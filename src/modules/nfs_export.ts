@@ -1,0 +1,105 @@
+/**
+ * nfs_export: one NFS export as data. Kernel backend: an entry of /etc/exports (parsed
+ * structurally, other lines kept); ganesha backend: an EXPORT block of a ganesha config file.
+ * Options are validated against exports(5) BEFORE anything is written; the file is rewritten
+ * atomically with a backup (util/edit.ts + fileops.ts). reload: true re-exports after a change.
+ */
+import type { Module, ModuleCtx, Plan } from './types.js';
+import { editFacts, editResult, planEdit, type EditFacts } from './util/edit.js';
+import { backupProp, bool, int, object, str, strEnum } from './util/schema.js';
+import { editExports, normPath, validateEntry, type ExportEntry } from './sys/exports.js';
+import { editGanesha } from './sys/ganesha.js';
+
+export interface NfsExportParams {
+  path: string;
+  clients?: (string | { host: string; options?: string[] | string })[];
+  options?: string[] | string;
+  state?: 'present' | 'absent';
+  backend?: 'kernel' | 'ganesha';
+  exports_file?: string;
+  reload?: boolean;
+  export_id?: number;
+  pseudo?: string;
+  backup?: boolean;
+}
+
+export function entryOf(p: NfsExportParams): ExportEntry {
+  const opts = (o: string[] | string | undefined) => (Array.isArray(o) ? o : String(o ?? '').split(',')).map((x) => String(x).trim()).filter(Boolean);
+  const clients = (p.clients ?? []).map((c) =>
+    typeof c === 'string' ? { host: c.trim(), options: opts(p.options) } : { host: String(c.host).trim(), options: opts(c.options ?? p.options) },
+  );
+  return { path: normPath(String(p.path).trim()), clients };
+}
+
+export function exportsFile(p: NfsExportParams): string {
+  return p.exports_file ?? (p.backend === 'ganesha' ? '/etc/ganesha/ganesha.conf' : '/etc/exports');
+}
+
+export function planNfsExport(p: NfsExportParams, facts: EditFacts, ctx: ModuleCtx): Plan {
+  const state = p.state ?? 'present';
+  const entry = entryOf(p);
+  if (state === 'present') validateEntry(entry);
+  else if (!entry.path.startsWith('/')) throw new Error(`export path '${entry.path}' must be absolute`);
+  const file = exportsFile(p);
+  let ignored: string[] = [];
+  const plan = planEdit({ path: file, create: true, backup: p.backup }, facts, (old) => {
+    if (p.backend === 'ganesha') {
+      const r = editGanesha(old, entry, state, { exportId: p.export_id, pseudo: p.pseudo });
+      ignored = r.ignored;
+      return r;
+    }
+    return editExports(old, entry, state);
+  }, ctx);
+  const result = { path: entry.path, exports_file: file, backend: p.backend ?? 'kernel', ...(ignored.length ? { ignored_options: ignored } : {}) };
+  if (plan.kind === 'ok') return { ...plan, result: { ...plan.result, ...result } };
+  if (p.reload) {
+    plan.steps.push(
+      p.backend === 'ganesha'
+        ? { desc: 'reload nfs-ganesha', cmd: 'if systemctl is-active -q nfs-ganesha; then systemctl reload nfs-ganesha; fi' }
+        : { desc: 'exportfs -ra', cmd: 'exportfs -ra' },
+    );
+  }
+  return { ...plan, result: { ...plan.result, ...result } };
+}
+
+export const nfs_export: Module<NfsExportParams, EditFacts> = {
+  name: 'nfs_export',
+  doc: 'One NFS export as data: an /etc/exports entry (kernel) or a ganesha EXPORT block; options validated before any write.',
+  schema: object(
+    {
+      path: str('The exported directory (absolute).'),
+      clients: {
+        type: 'array',
+        description: 'Who may mount it: a list of hosts, or of {host, options}; a host is a name, address, network (10.0.0.0/24), @netgroup or *; options a list (or comma string) of exports(5) options, e.g. [rw, sync, no_root_squash]. Plain hosts get `options`.',
+        items: {
+          anyOf: [
+            { type: 'string' },
+            object(
+              {
+                host: str('Client host, address, network or *.'),
+                options: { type: ['array', 'string'], items: { type: 'string' }, description: 'exports(5) options.' },
+              },
+              { required: ['host'] },
+            ),
+          ],
+        },
+      },
+      options: { type: ['array', 'string'], items: { type: 'string' }, description: 'Options for clients given without their own (list or comma string), e.g. [rw, sync, no_root_squash].' },
+      state: strEnum(['present', 'absent'], 'present (default): the entry is exactly as given; absent: every entry of the path is removed.'),
+      backend: strEnum(['kernel', 'ganesha'], 'kernel (default): /etc/exports; ganesha: an EXPORT block (options mapped to Access_Type, Squash, SecType...).'),
+      exports_file: str('File to edit (default /etc/exports, or /etc/ganesha/ganesha.conf for ganesha).'),
+      reload: bool('After a change: exportfs -ra (kernel) or reload nfs-ganesha if running. Roles usually notify a handler instead.', false),
+      export_id: int('ganesha: Export_Id (default: the existing block\'s, else the next free one).', { minimum: 1, maximum: 65535 }),
+      pseudo: str('ganesha: NFSv4 pseudo path (default: the path).'),
+      backup: backupProp,
+    },
+    {
+      required: ['path'],
+      if: { not: { properties: { state: { const: 'absent' } }, required: ['state'] } },
+      then: { required: ['clients'] },
+    },
+  ),
+  facts: (p) => editFacts({ path: exportsFile(p) }),
+  plan: planNfsExport,
+  result: (_p, _f, results) => editResult(results),
+};

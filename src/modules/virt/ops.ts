@@ -1,0 +1,55 @@
+/**
+ * Shell snippets for domain life-cycle operations (pure strings, every value quoted):
+ * graceful shutdown with a forced fallback, start, and "run this on another KVM host over
+ * the root SSH trust" (the same trust qemu+ssh migration uses).
+ */
+import { q } from '../../transport/quote.js';
+import { virsh } from './virsh.js';
+
+/**
+ * Graceful shutdown (ACPI power button via `virsh shutdown`), polled every second; after
+ * `timeout` seconds `virsh destroy` forces it off. Prints `graceful after Ns` or `forced after Ns`.
+ */
+export function shutdownScript(name: string, timeout: number, uri?: string): string {
+  const v = virsh(uri);
+  const n = q(name);
+  return [
+    `s=$(${v} domstate ${n} 2>&1) || { echo "$s" >&2; exit 1; }`,
+    `[ "$s" = "shut off" ] && { echo "already shut off"; exit 0; }`,
+    `${v} shutdown ${n} >/dev/null || echo "virsh shutdown failed: forcing" >&2`,
+    `i=0`,
+    `while [ "$i" -lt ${Math.max(0, Math.floor(timeout))} ]; do`,
+    `  [ "$(${v} domstate ${n} 2>/dev/null)" = "shut off" ] && { echo "graceful after \${i}s"; exit 0; }`,
+    `  sleep 1; i=$((i+1))`,
+    `done`,
+    `[ "$(${v} domstate ${n} 2>/dev/null)" = "shut off" ] && { echo "graceful after \${i}s"; exit 0; }`,
+    `${v} destroy ${n} >/dev/null && echo "forced after \${i}s (no graceful shutdown within ${timeout}s: virsh destroy)"`,
+  ].join('\n');
+}
+
+/** Destroy (if not shut off) then start: the "restart" of the manual procedure. */
+export function restartScript(name: string, mode: 'destroy' | 'shutdown', timeout: number): string {
+  const n = q(name);
+  const stop = mode === 'shutdown' ? shutdownScript(name, timeout) : `[ "$(virsh domstate ${n})" = "shut off" ] || virsh destroy ${n}`;
+  return `set -e\n( ${stop}\n)\nvirsh start ${n}`;
+}
+
+export interface SshOpts {
+  /** seconds for the TCP connect; default 10 */
+  connectTimeout?: number;
+}
+
+/** `ssh ... TARGET` prefix: root's key only (BatchMode: never a password prompt). */
+export function sshTo(target: string, o: SshOpts = {}): string {
+  return `ssh -o BatchMode=yes -o ConnectTimeout=${o.connectTimeout ?? 10} -o ServerAliveInterval=5 -o ServerAliveCountMax=3 -- ${q(target)}`;
+}
+
+/** Run a sh script on TARGET through SSH: `ssh TARGET sh -s` with the script on stdin. */
+export function remoteScript(target: string, o: SshOpts = {}): string {
+  return `${sshTo(target, o)} sh -s`;
+}
+
+/** The default libvirt URI of a KVM host reached over SSH. */
+export function qemuSshUri(target: string): string {
+  return `qemu+ssh://${target}/system`;
+}

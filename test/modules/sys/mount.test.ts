@@ -1,0 +1,94 @@
+import { test } from 'uvu';
+import * as assert from 'uvu/assert';
+import { readFileSync, writeFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { editFstab, escapeMnt, findFstab, mountDiffs, parseMountinfo } from '../../../src/modules/sys/fstab.js';
+import { planMount } from '../../../src/modules/mount.js';
+import { getModule } from '../../../src/modules/index.js';
+import { fileState } from '../helpers.js';
+import { converge, rmDir, run, tempDir } from '../helpers.js';
+import { fx, pctx } from './helpers.js';
+
+const SSHFS_OPTS = 'allow_other,reconnect,ServerAliveInterval=15,ServerAliveCountMax=3,IdentityFile=/root/.ssh/id_ed25519,StrictHostKeyChecking=yes,_netdev';
+const sshfs = { path: '/kvm/disk', src: 'root@nfs:/nfsshare', fstype: 'fuse.sshfs', opts: SSHFS_OPTS, state: 'mounted' as const };
+const LIVE = () => parseMountinfo(fx('mountinfo-kvm1.txt'), '/kvm/disk');
+const facts = (fstab: string, live: ReturnType<typeof LIVE>, dir = true) => ({ file: fileState('/etc/fstab', { content: fstab }), live, dir, systemd: true });
+const descs = (p: ReturnType<typeof planMount>) => (p.kind === 'change' ? p.steps.map((s) => s.desc) : []);
+
+test('recorded mountinfo (kvm1): the sshfs mount, its visible options', () => {
+  const m = parseMountinfo(fx('mountinfo-kvm1.txt'), '/kvm/disk/')!;
+  assert.equal(m, { path: '/kvm/disk', src: 'root@nfs:/nfsshare', fstype: 'fuse.sshfs', opts: ['rw', 'nosuid', 'nodev', 'relatime', 'rw', 'user_id=0', 'group_id=0', 'allow_other'] });
+  assert.is(parseMountinfo(fx('mountinfo-kvm1.txt'), '/nope'), undefined);
+  assert.is(parseMountinfo('36 35 98:0 / /a\\040b rw - ext4 /dev/x rw\n', '/a b')!.src, '/dev/x');
+});
+
+test('mounted and in fstab as wanted: ok', () => {
+  const p = planMount(sshfs, facts(fx('fstab-kvm1.txt'), LIVE()), pctx());
+  assert.is(p.kind, 'ok');
+  assert.match(p.reason, 'mounted from root@nfs:/nfsshare');
+});
+
+test('fresh host: fstab line added (atomic write, daemon-reload), mount point created, mounted', () => {
+  const p = planMount(sshfs, facts('# UNCONFIGURED FSTAB FOR BASE SYSTEM\n', undefined, false), pctx());
+  assert.equal(descs(p), ['write /etc/fstab', 'systemctl daemon-reload', 'mkdir /kvm/disk', 'mount /kvm/disk']);
+  assert.ok(p.kind === 'change' && p.diff![0].after.endsWith(`root@nfs:/nfsshare /kvm/disk fuse.sshfs ${SSHFS_OPTS} 0 0\n`));
+  assert.ok(p.kind === 'change' && /kvplay~/.test(p.steps[0].cmd), 'an /etc file is backed up');
+});
+
+test('unmounted by hand (drift): only the mount is redone', () => {
+  assert.equal(descs(planMount(sshfs, facts(fx('fstab-kvm1.txt'), undefined), pctx())), ['mount /kvm/disk']);
+});
+
+test('live options or source differ: unmount and mount again (fuse/nfs cannot remount)', () => {
+  const live = parseMountinfo(fx('mountinfo-kvm1.txt'), '/kvm/disk')!;
+  const noAllow = { ...live, opts: live.opts.filter((o) => o !== 'allow_other') };
+  const p = planMount(sshfs, facts(fx('fstab-kvm1.txt'), noAllow), pctx());
+  assert.equal(descs(p), ['umount /kvm/disk', 'mount /kvm/disk']);
+  assert.match(p.reason, 'remounted (+allow_other)');
+  assert.equal(mountDiffs({ ...live, src: 'root@other:/x' }, 'root@nfs:/nfsshare', 'fuse.sshfs', SSHFS_OPTS), ['source root@other:/x -> root@nfs:/nfsshare']);
+  assert.equal(mountDiffs(live, 'root@nfs:/nfsshare/', 'fuse.sshfs', 'ro'), ['rw -> ro']);
+  const nfs = { path: '/m', src: 'nfs:/nfsshare', fstype: 'nfs4', opts: ['rw', 'relatime', 'vers=4.2', 'hard', 'proto=tcp', 'sec=sys'] };
+  assert.equal(mountDiffs(nfs, 'nfs:/nfsshare', 'nfs', 'defaults,_netdev,vers=4,hard'), []);
+  assert.equal(mountDiffs(nfs, 'nfs:/nfsshare', 'nfs', 'vers=3,soft'), ['vers=4.2 -> 3', '+soft']);
+  const ext = { path: '/d', src: '/dev/sdb1', fstype: 'ext4', opts: ['rw', 'relatime'] };
+  const pl = planMount({ path: '/d', src: '/dev/sdb1', fstype: 'ext4', opts: 'noatime', state: 'mounted' }, facts('/dev/sdb1 /d ext4 noatime 0 0\n', ext), pctx());
+  assert.ok(pl.kind === 'change' && pl.steps[0].cmd === 'mount -o remount,noatime /d');
+});
+
+test('absent unmounts even without an fstab line; unmounted keeps fstab; remounted always changes', () => {
+  const live = parseMountinfo(fx('mountinfo-kvm1.txt'), '/kvm/disk');
+  assert.equal(descs(planMount({ path: '/kvm/disk', state: 'absent' }, facts('# empty\n', live), pctx())), ['umount /kvm/disk']);
+  assert.equal(descs(planMount({ path: '/kvm/disk', state: 'absent' }, facts(fx('fstab-kvm1.txt'), live), pctx())), ['umount /kvm/disk', 'write /etc/fstab', 'systemctl daemon-reload']);
+  assert.equal(descs(planMount({ path: '/kvm/disk', state: 'unmounted' }, facts(fx('fstab-kvm1.txt'), live), pctx())), ['umount /kvm/disk']);
+  assert.is(planMount({ path: '/kvm/disk', state: 'unmounted' }, facts(fx('fstab-kvm1.txt'), undefined), pctx()).kind, 'ok');
+  assert.equal(descs(planMount({ path: '/kvm/disk', state: 'remounted' }, facts(fx('fstab-kvm1.txt'), live), pctx())), ['umount /kvm/disk', 'mount /kvm/disk']);
+});
+
+test('fstab edit: only the mount point line changes; escapes', () => {
+  const old = '# c\nUUID=1 / ext4 defaults 0 1\nold:/x /kvm/disk/ nfs defaults 0 0\n';
+  const r = editFstab(old, { src: 'nfs:/nfsshare', path: '/kvm/disk', fstype: 'nfs', opts: 'defaults,_netdev', dump: '0', passno: '0' }, 'present');
+  assert.is(r.text, '# c\nUUID=1 / ext4 defaults 0 1\nnfs:/nfsshare /kvm/disk nfs defaults,_netdev 0 0\n');
+  assert.is(editFstab(r.text, { src: 'nfs:/nfsshare', path: '/kvm/disk', fstype: 'nfs', opts: 'defaults,_netdev', dump: '0', passno: '0' }, 'present').text, r.text);
+  assert.is(escapeMnt('/a b'), '/a\\040b');
+  assert.is(findFstab('/dev/x /a\\040b ext4 defaults 0 0\n', '/a b')!.src, '/dev/x');
+});
+
+test('module on a real fstab file (state present: no mount): converge and aliases', async () => {
+  const dir = tempDir();
+  try {
+    const fstab = join(dir, 'fstab');
+    writeFileSync(fstab, '# fstab\n');
+    await converge('mount', { path: join(dir, 'mnt'), src: 'nfs:/nfsshare', fstype: 'nfs', opts: 'defaults,_netdev', state: 'present', fstab }, dir);
+    assert.is(readFileSync(fstab, 'utf8'), `# fstab\nnfs:/nfsshare ${join(dir, 'mnt')} nfs defaults,_netdev 0 0\n`);
+    const r = await run('ansible.posix.mount', { name: join(dir, 'mnt'), state: 'absent', fstab });
+    assert.is(r.status, 'changed');
+    assert.is(readFileSync(fstab, 'utf8'), '# fstab\n');
+    assert.is(getModule('ansible.posix.mount')?.name, 'mount');
+    const bad = await run('mount', { path: '/x', state: 'mounted' });
+    assert.match(bad.reason, 'needs src and fstype');
+  } finally {
+    rmDir(dir);
+  }
+});
+
+test.run();
