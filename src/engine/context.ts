@@ -109,7 +109,8 @@ const boolish = (v: unknown, vars: Vars): boolean => {
 export function execContext(run: RunState, play: Play, h: HostState, t: Task, inh: Inh, vars: Vars): ExecContext {
   const checkMode = t.checkMode ?? inh.checkMode ?? play.checkMode;
   const check = checkMode === undefined ? run.opts.check : checkMode;
-  const becomeOn = t.become ?? inh.become ?? play.become ?? run.opts.become;
+  const becomeRaw = t.become ?? inh.become ?? play.become ?? run.opts.become;
+  const becomeOn = becomeRaw === undefined ? undefined : boolish(becomeRaw, vars);
   const becomeUser = t.becomeUser ?? inh.becomeUser ?? play.becomeUser;
   const hv = { ...vars };
   if (run.opts.becomePassword && hv.ansible_become_password === undefined) hv.ansible_become_password = run.opts.becomePassword;

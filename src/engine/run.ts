@@ -197,8 +197,19 @@ async function runTask(run: RunState, pr: PlayRun, t: Task, inh: Inh, hosts: Hos
   }
 }
 
-async function runModuleOnHosts(run: RunState, pr: PlayRun, t: ModuleTask, inh: Inh, hosts: HostState[], handler: boolean): Promise<void> {
+/** A task name with templates is shown rendered with the first host's variables (as Ansible does); on error, as written. */
+function displayTask(run: RunState, pr: PlayRun, t: ModuleTask, inh: Inh, first: HostState): ModuleTask {
+  if (!t.name.includes('{{')) return t;
+  try {
+    return { ...t, name: String(render(t.name, taskVars(run, pr.play, first, t, { blockVars: inh.vars }, pr.names), t.loc)) };
+  } catch {
+    return t;
+  }
+}
+
+async function runModuleOnHosts(run: RunState, pr: PlayRun, task: ModuleTask, inh: Inh, hosts: HostState[], handler: boolean): Promise<void> {
   const t0 = Date.now();
+  const t = displayTask(run, pr, task, inh, hosts[0]);
   run.reporter.emit({ kind: 'task_start', play: pr.play.name, task: t.name, module: t.module, loc: `${t.loc.file}:${t.loc.line}:${t.loc.col}`, hosts: hosts.map((h) => h.name), ...(handler ? { handler: true } : {}) });
   const targets = t.runOnce ? hosts.slice(0, 1) : hosts;
   let fatal = false;

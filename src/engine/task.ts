@@ -13,6 +13,7 @@ import type { Cond, ModuleTask, Vars, Play } from '../playbook/model.js';
 import { collectSecrets, type HostState, type RunState } from './state.js';
 import type { HostStatus } from '../report/events.js';
 import type { ExecContext } from './context.js';
+import { stripOmit } from './vars.js';
 
 export const NO_LOG_MSG = "the output has been hidden due to the fact that 'no_log: true' was specified for this result";
 
@@ -146,7 +147,7 @@ function finish(run: RunState, task: ModuleTask, host: HostState, results: ItemR
 
 async function runOnce(run: RunState, play: Play, task: ModuleTask, host: HostState, ec: ExecContext, vars: Vars): Promise<ItemResult> {
   const mod = getModule(task.module)!;
-  const params = renderDeep(task.params, vars, task.loc);
+  const params = stripOmit(renderDeep(task.params, vars, task.loc));
   const transport = await ec.transport();
   const ctx: ModuleCtx = {
     host: host.name,

@@ -9,6 +9,20 @@
 import type { Play, Task, Vars } from '../playbook/model.js';
 import type { HostState, RunState } from './state.js';
 
+/** Ansible's `omit`: a parameter whose value renders to this is left out of the module's parameters. */
+export const OMIT = '__omit_place_holder__kvplay';
+
+/** Remove omitted parameters (top level and nested mappings). */
+export function stripOmit(v: unknown): unknown {
+  if (Array.isArray(v)) return v.filter((x) => x !== OMIT).map(stripOmit);
+  if (v && typeof v === 'object') {
+    const out: Vars = {};
+    for (const [k, x] of Object.entries(v as Vars)) if (x !== OMIT) out[k] = stripOmit(x);
+    return out;
+  }
+  return v;
+}
+
 /** Facts exposed as ansible_facts.X and ansible_X. */
 export function factVars(facts: Vars): Vars {
   const out: Vars = { ansible_facts: facts };
@@ -92,6 +106,7 @@ export function taskVars(run: RunState, play: Play & { varsFilesData?: Vars }, h
       ansible_verbosity: run.opts.verbosity,
       ansible_version: { full: '2.14.0', major: 2, minor: 14, string: 'kvplay' },
       kvplay: true,
+      omit: OMIT,
     },
     layers.loopVars ?? {},
   );

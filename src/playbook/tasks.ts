@@ -104,7 +104,7 @@ function parseTask(t: Record<string, unknown>, scope: Scope, ctx: LoadCtx, loc: 
     scope,
     when: parseConds(t.when, t, 'when'),
     tags: parseTags(t.tags),
-    become: boolKey(t, 'become', ctx),
+    become: boolKey(t, 'become', ctx, true),
     becomeUser: t.become_user as string | undefined,
     environment: t.environment,
     vars: t.vars as Vars | undefined,

@@ -191,6 +191,25 @@ test('task-level diff: false hides the diff of a secret file even with --diff; d
   assert.match(r2.stdout, '+visible-line');
 });
 
+test('templated task names, omit, templated become', async () => {
+  const r = await run('t.yaml', `- hosts: host1
+  gather_facts: false
+  vars: { x: 42, m: "" }
+  tasks:
+    - name: "value {{ x }}"
+      copy: { content: "a\\n", dest: "{{ work }}/omit", mode: "{{ m if m else omit }}" }
+    - name: become from an expression
+      command: whoami
+      become: "{{ 'a' != 'b' }}"
+      register: w
+      changed_when: false
+    - assert: { that: "w.stdout == 'root'" }
+`);
+  assert.is(r.code, 0, r.stdout);
+  assert.ok(r.events.some((e) => e.kind === 'task_start' && e.task === 'value 42'));
+  assert.ok(existsSync(join(lab.work('host1'), 'omit')));
+});
+
 test('-v shows reasons of ok results; recap counts per host', async () => {
   const r = await kvplay([writePlaybook(lab.dir, 'v.yaml', '- hosts: all\n  gather_facts: false\n  tasks:\n    - stat: { path: / }\n'), '-i', lab.inventory, '-v']);
   assert.is(r.code, 0);
