@@ -33,7 +33,11 @@ async function copyDisk(c: RunCtx, ctx: ModuleCtx, path: string, target: string,
   const size = Number((await run(c, `stat -c %s ${q(path)}`)).stdout.trim());
   const part = `${path}.kvplay-part`;
   const remote = `cat > ${q(part)} && mv -f ${q(part)} ${q(path)}`;
-  const st = await run(c, `d=$(mktemp -d /tmp/kvplay-copy-XXXXXX) && echo "$d" && setsid sh -c ${q(`dd if=${q(path)} bs=4M status=none | ${sshTo(target)} ${q(remote)}; echo $? > "$1/rc"`)} sh "$d" > /dev/null 2>&1 < /dev/null &`);
+  const st = await run(c, [
+    'd=$(mktemp -d /tmp/kvplay-copy-XXXXXX) || exit 1',
+    `setsid sh -c ${q(`dd if=${q(path)} bs=4M status=none | ${sshTo(target)} ${q(remote)}; echo $? > "$1/rc"`)} sh "$d" > /dev/null 2>&1 < /dev/null &`,
+    'echo "$d"',
+  ].join('\n'));
   const dir = st.stdout.trim().split('\n')[0];
   if (st.code !== 0 || !dir) return `could not start copying ${path}: ${st.stderr.trim()}`;
   try {
@@ -67,7 +71,15 @@ async function coldAction(p: ColdParams, ctx: ModuleCtx): Promise<ActionResult> 
   const start = p.start !== false;
   const t0 = Date.now();
   const secs = (ms: number) => Math.round(ms / 100) / 10;
-  const loc = await locate(c, p.name, T, { inactiveXml: true });
+  const guess = (why: string): ActionResult => ({ changed: true, msg: `would move ${p.name} cold ${src} -> ${T} (check mode: ${why}; assuming earlier tasks of this run set it up)` });
+  let loc;
+  try {
+    loc = await locate(c, p.name, T, { inactiveXml: true });
+  } catch (e) {
+    if (ctx.check) return guess((e as Error).message);
+    throw e;
+  }
+  if (ctx.check && loc.sshError !== undefined) return guess(`no SSH trust to ${T} yet`);
   if (loc.sshError !== undefined) return fail(`preflight failed, nothing was moved: ${sshTrustError(src, T, loc.sshError)}`, { step: 'preflight' });
   if (loc.here === null) {
     if (loc.there === undefined || loc.there === null) return fail(`domain ${p.name} is defined neither on ${src} nor on ${T}`, { step: 'locate' });

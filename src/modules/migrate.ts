@@ -19,9 +19,9 @@
 import { q } from '../transport/quote.js';
 import type { ActionResult, Module, ModuleCtx } from './types.js';
 import { bool, num, object, str, strEnum } from './util/schema.js';
-import { parseDomain, type DomainInfo } from './virt/domxml.js';
+import { parseDomain } from './virt/domxml.js';
 import { diagnose, startScript, type MigrateOptions } from './virt/migcmd.js';
-import { qemuSshUri } from './virt/ops.js';
+import { qemuSshUri, sshTo } from './virt/ops.js';
 import { locate, ON, run, runPreflight, sleep, sshTrustError, type RunCtx } from './virt/remote.js';
 import { probeReport, probeStartCmd, probeText, type ProbeReport } from './virt/probe.js';
 import { fmtBytes, jobFraction, jobText, parseJobInfo, sectionScript, sectionsOf, virsh, virshError } from './virt/virsh.js';
@@ -84,7 +84,15 @@ async function migrateAction(p: MigrateParams, ctx: ModuleCtx): Promise<ActionRe
   const src = ctx.host;
   const where = `${src} -> ${p.target}`;
   // 1. where is the guest
-  const st = await locate(c, p.name, p.target);
+  const guess = (why: string): ActionResult => ({ changed: true, msg: `would migrate ${p.name} live ${where} (check mode: ${why}; assuming earlier tasks of this run set it up)` });
+  let st;
+  try {
+    st = await locate(c, p.name, p.target);
+  } catch (e) {
+    if (ctx.check) return guess((e as Error).message);
+    throw e;
+  }
+  if (ctx.check && st.there !== 'running' && (st.sshError !== undefined || st.here === null)) return guess(st.sshError !== undefined ? `no SSH trust to ${p.target} yet` : `${p.name} is not defined on ${src} yet`);
   if (st.sshError !== undefined) return fail(`preflight failed, nothing was moved: ${sshTrustError(src, p.target, st.sshError)}`, { step: 'preflight' });
   if (st.there === 'running' && (st.here === null || !ON.includes(st.here))) {
     return { changed: false, msg: `${p.name} already runs on ${p.target}${st.here ? ` (${st.here} on ${src})` : ''}`, data: { name: p.name, source: src, target: p.target, migrated: false } };
@@ -110,6 +118,10 @@ async function migrateAction(p: MigrateParams, ctx: ModuleCtx): Promise<ActionRe
     if (p.max_downtime !== undefined) {
       const r = await run(c, `virsh migrate-setmaxdowntime ${q(p.name)} ${q(p.max_downtime)}`);
       if (r.code !== 0) return fail(`setting max_downtime failed: ${virshError(r.stdout + r.stderr)}`, { step: 'prepare' });
+    }
+    if (o.copyStorage) {
+      // libvirt creates the disk copies in the target's pools from its cached volume lists: refresh them
+      await run(c, `${sshTo(p.target)} ${q('for p in $(virsh pool-list --name); do virsh pool-refresh "$p" >/dev/null; done; exit 0')}`);
     }
     let probePid: string | undefined;
     if (p.probe_address) {

@@ -71,6 +71,9 @@ export function diagnose(log: string, o: { timedOut: boolean; target: string; so
       hint: `the guest dirties memory faster than the link carries it: try ${o.autoConverge ? '' : 'auto_converge: true, '}a larger max_downtime (ms), postcopy: true, more bandwidth, a longer timeout, or a cold migration`,
     };
   }
+  if (/Postcopy is not supported|postcopy.*not supported/i.test(t)) {
+    return { step: 'post-copy setup', hint: `QEMU/the kernel on ${o.source} or ${o.target} cannot do post-copy (it needs userfaultfd): drop postcopy and use auto_converge or a larger max_downtime` };
+  }
   if (/Cannot get interface MTU|No such device/i.test(t)) return { step: 'network setup on the target', hint: `create the bridge the guest uses on ${o.target}` };
   if (/unsafe/i.test(t)) return { step: 'libvirt safety check', hint: 'the disk is not on storage libvirt knows is shared: use cache none on NFS, copy_storage, or unsafe: true where the storage is shared' };
   if (/Permission denied \(publickey|Host key verification failed|Could not resolve hostname|ssh: connect/i.test(t)) {

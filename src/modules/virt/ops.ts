@@ -7,7 +7,8 @@ import { q } from '../../transport/quote.js';
 import { virsh } from './virsh.js';
 
 /**
- * Graceful shutdown (ACPI power button via `virsh shutdown`), polled every second; after
+ * Graceful shutdown (ACPI power button via `virsh shutdown`, pressed again every 5 s for a
+ * guest that was still booting), polled every second; after
  * `timeout` seconds `virsh destroy` forces it off. Prints `graceful after Ns` or `forced after Ns`.
  */
 export function shutdownScript(name: string, timeout: number, uri?: string): string {
@@ -21,6 +22,8 @@ export function shutdownScript(name: string, timeout: number, uri?: string): str
     `while [ "$i" -lt ${Math.max(0, Math.floor(timeout))} ]; do`,
     `  [ "$(${v} domstate ${n} 2>/dev/null)" = "shut off" ] && { echo "graceful after \${i}s"; exit 0; }`,
     `  sleep 1; i=$((i+1))`,
+    // a guest still booting misses the ACPI event: press the button again every 5 s
+    `  [ $((i % 5)) -eq 0 ] && ${v} shutdown ${n} >/dev/null 2>&1`,
     `done`,
     `[ "$(${v} domstate ${n} 2>/dev/null)" = "shut off" ] && { echo "graceful after \${i}s"; exit 0; }`,
     `${v} destroy ${n} >/dev/null && echo "forced after \${i}s (no graceful shutdown within ${timeout}s: virsh destroy)"`,

@@ -79,7 +79,7 @@ test('refusals, each one clear', () => {
 
 test('the target lacks the pool path: the share is not mounted there', () => {
   const e = errs((_, d) => {
-    for (const [p, v] of Object.entries(d.paths)) if (p.startsWith('/kvm/disk')) d.paths[p] = { exists: false, dirExists: p === DISK, nonce: false, mount: { target: '/', source: 'overlay', fstype: 'overlay' } };
+    for (const p of Object.keys(d.paths)) if (p.startsWith('/kvm/disk')) d.paths[p] = { exists: false, dirExists: p === DISK, nonce: false, mount: { target: '/', source: 'overlay', fstype: 'overlay' } };
   });
   assert.match(e[0], /kvm2 does not see \/kvm\/disk\/kvplay-guest.qcow2: the guest's disk must be on shared storage mounted at the same path/);
   assert.ok(e.some((x) => /kvm2 has no \/kvm\/disk\/kvplay-guest\/vmlinuz \(the guest boots from it\)/.test(x)), e.join('\n'));

@@ -105,6 +105,7 @@ test('diagnosis names the failed step and the remedy', () => {
   assert.match(diagnose('error: operation failed: job: migration out job: Input/output error', o).step, /libvirt on kvm2/);
   assert.match(diagnose('error: internal error: End of file while reading data: Input/output error', o).hint, /libvirtd runs on kvm2/);
   assert.match(diagnose('Host key verification failed.', o).step, /SSH/);
+  assert.match(diagnose("error: internal error: unable to execute QEMU command 'migrate-set-capabilities': Postcopy is not supported", o).hint, /drop postcopy/);
   // recorded on the lab: libvirtd on the target stopped in the middle of the memory copy
   const mid = "Migration: [  1 %]Migration: [ 16 %]error: operation failed: job 'migration out' failed: Unable to write to socket: Bad file descriptor";
   assert.is(virshError(mid), "operation failed: job 'migration out' failed: Unable to write to socket: Bad file descriptor");
