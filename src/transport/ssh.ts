@@ -5,6 +5,7 @@
  * Speed: a command on the persistent shell costs one channel-data round trip; a fresh exec
  * channel costs open + exec request + exit-status + close (see bench/transport-rtt.ts).
  */
+import { SftpUploader, SFTP_THRESHOLD, withStdinFile, type SftpClientLike } from './sftp.js';
 import { createHash } from 'node:crypto';
 import { existsSync, readFileSync } from 'node:fs';
 import { connect as netConnect, type Socket } from 'node:net';
@@ -54,6 +55,8 @@ export class SshTransport implements Transport {
   connects = 0;
   private client?: SshClient;
   private jumpClient?: SshClient;
+  /** large stdin payloads over SFTP (src/transport/sftp.ts) */
+  readonly sftp = new SftpUploader(() => this.client as unknown as SftpClientLike);
   private connecting?: Promise<void>;
   private lost?: UnreachableError;
   private closed = false;
@@ -337,9 +340,19 @@ export class SshTransport implements Transport {
 
   async exec(cmd: string, opts: ExecOptions = {}): Promise<ExecResult> {
     const { key, become } = this.becomeKey(opts.become);
-    const body = wrapCommand(cmd, opts);
+    let body = wrapCommand(cmd, opts);
+    let stdin = opts.stdin;
+    // a large payload goes over SFTP (as the login user, read by it or by root)
+    if (stdin !== undefined && Buffer.byteLength(stdin) >= SFTP_THRESHOLD && (!become || become.user === 'root')) {
+      await this.connect();
+      const path = await this.sftp.upload(Buffer.isBuffer(stdin) ? stdin : Buffer.from(stdin, 'utf8')).catch(() => undefined);
+      if (path) {
+        body = withStdinFile(body, path);
+        stdin = undefined;
+      } // no SFTP subsystem on the host: the payload goes inline, base64 through the shell
+    }
     try {
-      return toResult((await this.runFramed(key, become, [{ body, stdin: opts.stdin }], opts.timeoutMs))[0]);
+      return toResult((await this.runFramed(key, become, [{ body, stdin }], opts.timeoutMs))[0]);
     } catch (e) {
       if (e instanceof BecomeFailure) return { code: 1, stdout: '', stderr: e.message + '\n' };
       throw e;
@@ -383,6 +396,7 @@ export class SshTransport implements Transport {
   async close(): Promise<void> {
     if (this.closed) return;
     this.closed = true;
+    this.sftp.close();
     const closedErr = new UnreachableError(`${this.where}: transport closed`);
     for (const sh of this.shells.values()) { sh.fail(closedErr); sh.discard(); }
     this.shells.clear();
