@@ -5,7 +5,6 @@
  * Speed: a command on the persistent shell costs one channel-data round trip; a fresh exec
  * channel costs open + exec request + exit-status + close (see bench/transport-rtt.ts).
  */
-import { SftpUploader, SFTP_THRESHOLD, withStdinFile, type SftpClientLike } from './sftp.js';
 import { createHash } from 'node:crypto';
 import { existsSync, readFileSync } from 'node:fs';
 import { connect as netConnect, type Socket } from 'node:net';
@@ -18,32 +17,15 @@ import { UnreachableError } from '../util/errors.js';
 import { commandScript, newMarker } from './framing.js';
 import { hostLookupName, knownKeyTypes, preferredHostKeyAlgos, readKnownHostsFiles, verifyHostKey } from './knownhosts.js';
 import { wrapCommand } from './local.js';
+import { SftpUploader, SFTP_THRESHOLD, withStdinFile, type SftpClientLike } from './sftp.js';
 import { BecomeFailure, RemoteShell, awaitSudoReady, newSudoTokens, sudoShellCommand, type RawResult } from './shell.js';
 import type { Become, ExecOptions, ExecResult, Transport } from './types.js';
+import type { SshOptions } from './ssh-options.js';
+
+export type { SshOptions } from './ssh-options.js';
 
 const { Client, utils: sshUtils } = ssh2;
 type SshClient = InstanceType<typeof Client>;
-
-export interface SshOptions {
-  name: string;
-  host: string;
-  port: number;
-  user: string;
-  privateKeyPath?: string;
-  password?: string;
-  /** ssh-agent socket; default process.env.SSH_AUTH_SOCK. */
-  agentSocket?: string;
-  /** Host keys are verified against all of these. */
-  knownHostsFiles: string[];
-  /** Record unknown host keys (never changed ones). */
-  acceptNewHostKeys: boolean;
-  /** Where accept-new appends; default knownHostsFiles[0]. */
-  recordFile?: string;
-  /** ProxyJump: connect here first (same auth), then tunnel to host:port. */
-  jump?: { host: string; port: number; user: string };
-  /** Whole connect (TCP + handshake + auth), and sudo's answer; default 10000. */
-  connectTimeoutMs?: number;
-}
 
 function toResult(r: RawResult): ExecResult {
   return { code: r.code, stdout: r.stdout.toString('utf8'), stderr: r.stderr.toString('utf8'), ...(r.timedOut ? { timedOut: true } : {}) };
