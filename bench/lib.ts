@@ -4,7 +4,7 @@
  * (wall, user+sys of the child tree, max RSS) plus a sampled RSS sum of the process tree,
  * statistics, and the top self-time functions of a `node --cpu-prof` profile.
  */
-import { spawn, execFileSync } from 'node:child_process';
+import { spawn, execFileSync, execSync } from 'node:child_process';
 import { existsSync, mkdirSync, mkdtempSync, readFileSync, readdirSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
@@ -249,4 +249,26 @@ export function printProfile(file: string, n = 15): void {
 export function newestProfile(dir: string): string | undefined {
   const fs = readdirSync(dir).filter((f) => f.endsWith('.cpuprofile')).sort();
   return fs.length ? join(dir, fs[fs.length - 1]) : undefined;
+}
+
+export function ansibleVersion(): string | null {
+  try {
+    return execFileSync('ansible-playbook', ['--version'], { encoding: 'utf8' }).split('\n')[0].trim();
+  } catch {
+    return null;
+  }
+}
+
+/** ansible-playbook, installing Debian's `ansible` package when missing. */
+export function ensureAnsible(): string | null {
+  let v = ansibleVersion();
+  if (v) return v;
+  console.log('ansible-playbook not found: installing Debian package `ansible` (apt-get) ...');
+  try {
+    execSync('DEBIAN_FRONTEND=noninteractive apt-get install -y -qq ansible >/dev/null 2>&1 || (apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq ansible >/dev/null)', { stdio: 'inherit' });
+  } catch (e) {
+    console.log(`could not install ansible: ${(e as Error).message.split('\n')[0]}`);
+  }
+  v = ansibleVersion();
+  return v;
 }

@@ -13,7 +13,7 @@ import { existsSync, mkdirSync, readFileSync, readdirSync, rmSync, writeFileSync
 import { join } from 'node:path';
 import { parseArgs } from 'node:util';
 import { pathToFileURL } from 'node:url';
-import { BIN, ROOT, benchDir, fmtMiB, fmtMs, kvplayRun, max, measure, median, min, recapTotals, table, type Measured } from './lib.js';
+import { BIN, ROOT, benchDir, ensureAnsible, fmtMiB, fmtMs, kvplayRun, max, measure, median, min, recapTotals, table, type Measured } from './lib.js';
 import { schedule } from './run.js';
 
 const TAGS = 'nfs,storage,bridge,ssh_trust';
@@ -26,21 +26,6 @@ const AN_PLAYBOOK = join(AN_DIR, 'site.yaml');
 const load = () => readFileSync('/proc/loadavg', 'utf8').split(' ').slice(0, 3).join(' ');
 const lab = (args: string[]) => execFileSync(process.execPath, [BIN, 'lab', ...args], { encoding: 'utf8', stdio: ['ignore', 'pipe', 'pipe'] });
 
-function ansibleVersion(): string | null {
-  try {
-    return execFileSync('ansible-playbook', ['--version'], { encoding: 'utf8' }).split('\n')[0].trim();
-  } catch {
-    return null;
-  }
-}
-
-/** ansible-playbook, installing Debian's `ansible` package when missing (as bench/run.ts). */
-function ensureAnsible(): string | null {
-  if (ansibleVersion()) return ansibleVersion();
-  console.log('ansible-playbook not found: installing Debian package `ansible` (apt-get) ...');
-  spawnSync('sh', ['-c', 'DEBIAN_FRONTEND=noninteractive apt-get install -y -qq ansible >/dev/null 2>&1 || (apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq ansible >/dev/null)'], { stdio: 'inherit' });
-  return ansibleVersion();
-}
 
 /**
  * Ansible needs python3 in the hosts (the lab image has it: firewalld depends on it). If one

@@ -4,13 +4,12 @@
  * where kvplay's time goes. `npm run bench -- --scale` runs bench/scale.ts instead.
  * See bench/README.md for the methodology.
  */
-import { execFileSync, execSync } from 'node:child_process';
 import { cpus } from 'node:os';
 import { mkdirSync, readFileSync, rmSync, writeFileSync, existsSync } from 'node:fs';
 import { join } from 'node:path';
 import { parseArgs } from 'node:util';
 import { pathToFileURL } from 'node:url';
-import { benchDir, fmtMiB, fmtMs, kvplayRun, max, measure, median, min, newestProfile, printProfile, recapTotals, startFleet, table, WORKLOADS, type Fleet, type Measured } from './lib.js';
+import { benchDir, ensureAnsible, fmtMiB, fmtMs, kvplayRun, max, measure, median, min, newestProfile, printProfile, recapTotals, startFleet, table, WORKLOADS, type Fleet, type Measured } from './lib.js';
 import { measureRtt, rttLines, type Rtt } from './transport-rtt.js';
 import { phasesOf, printPhases, printStartup, startupBreakdown } from './phases.js';
 import { fileFactCmd } from '../src/modules/util/fileops.js';
@@ -22,27 +21,6 @@ const RATIO_TARGET = 30;
 /** Real hosts have an sftp subsystem; without it Ansible's copy/template fall back after 2 failed tries. */
 export const SFTP = 'Subsystem sftp /usr/lib/openssh/sftp-server';
 
-function ansibleVersion(): string | null {
-  try {
-    return execFileSync('ansible-playbook', ['--version'], { encoding: 'utf8' }).split('\n')[0].trim();
-  } catch {
-    return null;
-  }
-}
-
-/** ansible-playbook, installing Debian's `ansible` package when missing. */
-function ensureAnsible(): string | null {
-  let v = ansibleVersion();
-  if (v) return v;
-  console.log('ansible-playbook not found: installing Debian package `ansible` (apt-get) ...');
-  try {
-    execSync('DEBIAN_FRONTEND=noninteractive apt-get install -y -qq ansible >/dev/null 2>&1 || (apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq ansible >/dev/null)', { stdio: 'inherit' });
-  } catch (e) {
-    console.log(`could not install ansible: ${(e as Error).message.split('\n')[0]}`);
-  }
-  v = ansibleVersion();
-  return v;
-}
 
 /** ansible.cfg with Ansible's fastest stock settings for this run. */
 function ansibleConfig(dir: string, forks: number): { env: Record<string, string>; text: string } {

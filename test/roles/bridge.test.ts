@@ -10,7 +10,7 @@ import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { ensureLab } from '../../src/lab/index.js';
-import { preflight } from '../../src/lab/sys.js';
+import { labSkipReason, labTest } from '../harness/labgate.js';
 import { switchSteps } from '../../src/modules/sys/bridge_script.js';
 import { kvplay, writePlaybook } from '../e2e/helpers.js';
 
@@ -37,13 +37,7 @@ const CLEAN = [
 const SETUP = 'ip link add kvp9a type veth peer name kvp9b && ip link set kvp9b up && ip addr add 192.0.2.9/24 dev kvp9a && ip link set kvp9a up';
 
 /** Lab tests need root and the lab's tools: without them every test is reported as skipped. */
-let skip = '';
-try {
-  preflight();
-} catch (e) {
-  skip = (e as Error).message;
-}
-const labTest = (name: string, fn: () => Promise<void>) => (skip ? test(`${name} (skipped: ${skip})`, () => {}) : test(name, fn));
+const skip = labSkipReason;
 
 test.before(async () => {
   if (skip) return;

@@ -12,7 +12,7 @@ import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { ensureLab } from '../../src/lab/index.js';
-import { preflight } from '../../src/lab/sys.js';
+import { labSkipReason, labTest } from '../harness/labgate.js';
 import { BIN, ROOT, kvplay, writePlaybook } from '../e2e/helpers.js';
 
 const SITE = join(ROOT, 'playbooks', 'site.yaml');
@@ -52,13 +52,7 @@ async function site(args: string[] = []) {
 }
 
 /** Lab tests need root and the lab's tools: without them every test is reported as skipped. */
-let skip = '';
-try {
-  preflight();
-} catch (e) {
-  skip = (e as Error).message;
-}
-const labTest = (name: string, fn: () => Promise<void>) => (skip ? test(`${name} (skipped: ${skip})`, () => {}) : test(name, fn));
+const skip = labSkipReason;
 
 test.before(async () => {
   if (skip) return;
