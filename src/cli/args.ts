@@ -1,8 +1,8 @@
 /** Command-line parsing for `kvplay PLAYBOOK [options]` (ansible-playbook's flags). */
 import { parseArgs } from 'node:util';
-import { readFileSync } from 'node:fs';
-import { parseYaml } from '../yaml/load.js';
+import { parseYaml, readYamlText } from '../yaml/load.js';
 import { InputError } from '../util/errors.js';
+import type { AnsibleSettings } from './ansiblecfg.js';
 
 export interface CliOptions {
   playbook?: string;
@@ -26,6 +26,21 @@ export interface CliOptions {
   askBecomePass: boolean;
   become?: boolean;
   user?: string;
+  /** --become-user, else ansible.cfg become_user (ansible_become_user and become_user: win) */
+  becomeUser?: string;
+  /** --private-key, else ansible.cfg private_key_file (ansible_ssh_private_key_file wins) */
+  privateKey?: string;
+  /** -T/--timeout, else ansible.cfg timeout: seconds to connect */
+  timeout?: number;
+  /** ansible.cfg roles_path */
+  rolesPath: string[];
+  /** --vault-id values ([LABEL@]SOURCE), in order */
+  vaultIds: string[];
+  /** --vault-password-file values, then ansible.cfg vault_password_file */
+  vaultPasswordFiles: string[];
+  askVaultPass: boolean;
+  /** -e values as given (parsed into extraVars, unless parseCli was told to defer them) */
+  extraVarsRaw: string[];
   help: boolean;
   version: boolean;
   listModules: boolean;
@@ -61,19 +76,29 @@ options:
   -K, --ask-become-pass    ask for the sudo password (or set KVPLAY_BECOME_PASSWORD)
   -b, --become             run tasks with become
   -u, --user USER          connect as USER by default
+      --become-user USER   become USER (default root)
+      --private-key FILE   SSH private key by default
+  -T, --timeout SECONDS    SSH connection timeout
+      --vault-password-file FILE  vault password file (or executable script); may be repeated
+      --vault-id [LABEL@]SOURCE   vault password source (FILE, script or prompt); may be repeated
+  -J, --ask-vault-pass     ask for the vault password
+ansible.cfg (ANSIBLE_CONFIG, ./ansible.cfg, ~/.ansible.cfg, /etc/ansible/ansible.cfg) gives defaults:
+  inventory, roles_path, forks, remote_user, host_key_checking, private_key_file, vault_password_file,
+  timeout, become, become_user, become_method (sudo), become_ask_pass; the command line wins.
   -h, --help               this help
 exit codes: 0 ok, 1 usage or input error, 2 a host failed, 4 a host unreachable`;
 
 /** Parse `-e` values: k=v pairs (quotes allowed), JSON/YAML mapping, or @file. */
 export function parseExtraVars(values: string[]): Record<string, unknown> {
-  const out: Record<string, unknown> = {};
+  const out: Record<string, unknown> = Object.create(null);
   for (const v of values) {
     if (v.startsWith('@')) {
       const file = v.slice(1);
       let text: string;
       try {
-        text = readFileSync(file, 'utf8');
+        text = readYamlText(file);
       } catch (e: any) {
+        if (e instanceof InputError) throw e;
         throw new InputError(`cannot read extra vars file ${file}: ${e.code ?? e.message}`, { file: '<command line>', line: 1, col: 1 }, 'use -e @PATH with an existing YAML or JSON file');
       }
       const data = parseYaml(text, file);
@@ -92,7 +117,7 @@ export function parseExtraVars(values: string[]): Record<string, unknown> {
 
 /** `a=1 b="x y" c='z'` -> {a: "1", b: "x y", c: "z"} (values stay strings, as Ansible does). */
 export function parseKv(s: string): Record<string, string> {
-  const out: Record<string, string> = {};
+  const out: Record<string, string> = Object.create(null);
   const re = /\s*([A-Za-z_][A-Za-z0-9_]*)=("((?:[^"\\]|\\.)*)"|'([^']*)'|(\S*))/y;
   let pos = 0;
   while (pos < s.length) {
@@ -106,7 +131,12 @@ export function parseKv(s: string): Record<string, string> {
   return out;
 }
 
-export function parseCli(argv: string[]): CliOptions {
+/**
+ * `cfg`: defaults from ansible.cfg / ANSIBLE_* (src/cli/ansiblecfg.ts); flags win. With
+ * `deferExtraVars`, -e values are only kept in extraVarsRaw (the caller parses them once the vault
+ * passwords are known, since -e @FILE may be vault-encrypted).
+ */
+export function parseCli(argv: string[], cfg: AnsibleSettings = {}, o: { deferExtraVars?: boolean } = {}): CliOptions {
   const { values, positionals } = parseArgs({
     args: argv,
     allowPositionals: true,
@@ -134,23 +164,35 @@ export function parseCli(argv: string[]): CliOptions {
       'ask-become-pass': { type: 'boolean', short: 'K' },
       become: { type: 'boolean', short: 'b' },
       user: { type: 'string', short: 'u' },
+      'become-user': { type: 'string' },
+      'private-key': { type: 'string' },
+      'key-file': { type: 'string' },
+      timeout: { type: 'string', short: 'T' },
+      'vault-password-file': { type: 'string', multiple: true },
+      'vault-pass-file': { type: 'string', multiple: true },
+      'vault-id': { type: 'string', multiple: true },
+      'ask-vault-pass': { type: 'boolean', short: 'J' },
+      'ask-vault-password': { type: 'boolean' },
       help: { type: 'boolean', short: 'h' },
       version: { type: 'boolean' },
     },
   });
   const split = (l?: string[]) => (l ?? []).flatMap((x) => x.split(',')).map((x) => x.trim()).filter(Boolean);
-  const forks = values.forks === undefined ? 50 : Number(values.forks);
+  const forks = values.forks === undefined ? (cfg.forks ?? 50) : Number(values.forks);
   if (!Number.isInteger(forks) || forks < 1) throw new Error(`--forks must be a positive whole number, got '${values.forks}'`);
+  const timeout = values.timeout === undefined ? cfg.timeout : Number(values.timeout);
+  if (timeout !== undefined && (!Number.isInteger(timeout) || timeout < 1)) throw new Error(`--timeout must be a positive whole number of seconds, got '${values.timeout ?? timeout}'`);
   if (positionals.length > 1) throw new Error(`one playbook at a time, got: ${positionals.join(' ')}`);
   return {
     playbook: positionals[0],
-    inventory: values.inventory ?? [],
+    inventory: values.inventory ?? cfg.inventory ?? [],
     check: !!values.check,
     diff: !!values.diff,
     limit: values.limit,
     tags: split(values.tags),
     skipTags: split(values['skip-tags']),
-    extraVars: parseExtraVars(values['extra-vars'] ?? []),
+    extraVars: o.deferExtraVars ? Object.create(null) : parseExtraVars(values['extra-vars'] ?? []),
+    extraVarsRaw: values['extra-vars'] ?? [],
     listHosts: !!values['list-hosts'],
     listTasks: !!values['list-tasks'],
     listTags: !!values['list-tags'],
@@ -161,11 +203,18 @@ export function parseCli(argv: string[]): CliOptions {
     verbosity: Math.min(3, values.verbose?.length ?? 0),
     json: !!values.json,
     report: values.report,
-    acceptNewHostKeys: !!values['accept-new-host-keys'],
+    acceptNewHostKeys: !!values['accept-new-host-keys'] || cfg.hostKeyChecking === false,
     knownHosts: values['known-hosts'] ?? [],
-    askBecomePass: !!values['ask-become-pass'],
-    become: values.become ? true : undefined,
-    user: values.user,
+    askBecomePass: !!values['ask-become-pass'] || !!cfg.becomeAskPass,
+    become: values.become || cfg.become ? true : undefined,
+    user: values.user ?? cfg.remoteUser,
+    becomeUser: values['become-user'] ?? cfg.becomeUser,
+    privateKey: values['private-key'] ?? values['key-file'] ?? cfg.privateKeyFile,
+    timeout,
+    rolesPath: cfg.rolesPath ?? [],
+    vaultIds: values['vault-id'] ?? [],
+    vaultPasswordFiles: [...(values['vault-password-file'] ?? []), ...(values['vault-pass-file'] ?? []), ...(cfg.vaultPasswordFile ? [cfg.vaultPasswordFile] : [])],
+    askVaultPass: !!values['ask-vault-pass'] || !!values['ask-vault-password'],
     help: !!values.help,
     version: !!values.version,
   };

@@ -2,10 +2,14 @@
 import { resolve } from 'node:path';
 import { homedir } from 'node:os';
 import { existsSync } from 'node:fs';
-import { parseCli, USAGE, type CliOptions } from './args.js';
+import { parseCli, parseExtraVars, USAGE, type CliOptions } from './args.js';
+import { loadAnsibleCfg, type AnsibleCfg } from './ansiblecfg.js';
+import { loadVaultSecrets, VaultKeyring, VaultSourceError } from '../vault/secrets.js';
+import { setYamlVault } from '../yaml/load.js';
 import { InputError, InputErrors } from '../util/errors.js';
 import { loadPlaybook } from '../playbook/load.js';
-import { checkUndefined } from '../playbook/undefined.js';
+import { checkUndefined, knownNames } from '../playbook/undefined.js';
+import { undefinedInConnVars } from '../inventory/check.js';
 import { loadInventory, type Inventory } from '../inventory/index.js';
 import { createReporter } from '../report/index.js';
 import { newRunState, runPlaybook } from '../engine/run.js';
@@ -14,6 +18,7 @@ import { moduleNames, getModule } from '../modules/index.js';
 import type { Reporter } from '../report/events.js';
 import { askHidden } from './prompt.js';
 import { docOrHint } from './doc.js';
+import { onInterrupt } from './interrupt.js';
 
 export async function main(argv: string[]): Promise<number> {
   if (argv[0] === 'lab') {
@@ -21,8 +26,15 @@ export async function main(argv: string[]): Promise<number> {
     return labMain(argv.slice(1));
   }
   let opts: CliOptions;
+  let cfg: AnsibleCfg;
   try {
-    opts = parseCli(argv);
+    cfg = loadAnsibleCfg({ env: process.env, cwd: process.cwd(), home: homedir() });
+  } catch (e: any) {
+    process.stderr.write(`ERROR! ${e instanceof InputError ? e.format() : e.message}\n`);
+    return 1;
+  }
+  try {
+    opts = parseCli(argv, cfg.settings, { deferExtraVars: true });
   } catch (e: any) {
     process.stderr.write(`ERROR! ${e instanceof InputError ? e.format() : e.message}\n${USAGE}\n`);
     return 1;
@@ -48,6 +60,8 @@ export async function main(argv: string[]): Promise<number> {
     process.stderr.write(`ERROR! no playbook given\n${USAGE}\n`);
     return 1;
   }
+  for (const w of cfg.warnings) process.stderr.write(`[WARNING]: ${w}\n`);
+  if (cfg.ignored.length) process.stderr.write(`kvplay ignores these ansible.cfg keys: ${cfg.ignored.join(', ')} (${cfg.file})\n`);
   const secrets = new Set<string>();
   const reporter = createReporter({
     mode: opts.json ? 'json' : 'auto',
@@ -97,8 +111,33 @@ async function pickInventory(opts: CliOptions, playbookDir: string, reporter: Re
   return loadInventory(undefined, { extraVarDirs: [playbookDir] });
 }
 
+/**
+ * The vault passwords (--vault-id, --vault-password-file, ansible.cfg, --ask-vault-pass) given to
+ * the YAML loader before anything is loaded; decrypted values join the run's secrets.
+ */
+async function setupVault(opts: CliOptions, reporter: Reporter, secrets: Set<string>): Promise<void> {
+  let list;
+  try {
+    list = await loadVaultSecrets(
+      { vaultIds: opts.vaultIds, passwordFiles: opts.vaultPasswordFiles, askVaultPass: opts.askVaultPass },
+      (prompt) =>
+        askHidden(prompt, 'asking for the vault password needs a terminal').catch((e: Error) => {
+          throw new VaultSourceError(e.message, 'give the password in a file instead: --vault-password-file FILE');
+        }),
+      (msg) => reporter.emit({ kind: 'warning', msg }),
+    );
+  } catch (e) {
+    if (e instanceof VaultSourceError) throw new InputError(e.message, { file: '<command line>', line: 1, col: 1 }, e.hint ?? 'check --vault-password-file / --vault-id (and vault_password_file in ansible.cfg)');
+    throw e;
+  }
+  for (const s of list) secrets.add(s.password.toString('utf8'));
+  setYamlVault(list.length ? new VaultKeyring(list, (v) => secrets.add(v)) : undefined);
+}
+
 async function runCli(opts: CliOptions, reporter: Reporter, secrets: Set<string>): Promise<number> {
-  const pb = loadPlaybook(opts.playbook!);
+  await setupVault(opts, reporter, secrets);
+  opts.extraVars = parseExtraVars(opts.extraVarsRaw);
+  const pb = loadPlaybook(opts.playbook!, { rolesPath: opts.rolesPath.map((p) => resolve(p)) });
   const inv = await pickInventory(opts, pb.dir, reporter);
   for (const w of inv.warnings) reporter.emit({ kind: 'warning', msg: w.message + (w.hint ? ` (${w.hint})` : ''), loc: w.loc ? `${w.loc.file}:${w.loc.line}:${w.loc.col}` : undefined });
   // host patterns are checked before any host is contacted
@@ -112,10 +151,18 @@ async function runCli(opts: CliOptions, reporter: Reporter, secrets: Set<string>
       else throw e;
     }
   }
-  if (opts.limit) inv.match(opts.limit, { file: '<--limit>', line: 1, col: 1 });
+  if (opts.limit !== undefined) {
+    // as ansible-playbook: a --limit that leaves no host of the inventory is an error (exit 1), not an empty run
+    const where = { file: '<--limit>', line: 1, col: 1 };
+    if (!inv.match(opts.limit, where).length && inv.hosts.length) {
+      throw new InputError(`Specified hosts and/or --limit does not match any hosts (--limit ${JSON.stringify(opts.limit)})`, where, `hosts of the inventory: ${inv.hosts.slice(0, 8).join(', ')}${inv.hosts.length > 8 ? ', ...' : ''}`);
+    }
+  }
   const invNames = new Set<string>();
   for (const h of inv.hosts) for (const k of Object.keys(inv.hostVars(h))) invNames.add(k);
   errs.push(...checkUndefined(pb, invNames, Object.keys(opts.extraVars)));
+  const known = knownNames(pb, invNames, Object.keys(opts.extraVars));
+  if (known) errs.push(...undefinedInConnVars(inv, known));
   if (errs.length) throw new InputErrors(errs);
   if (opts.syntaxCheck) {
     process.stdout.write(`\nplaybook: ${pb.file}\n`);
@@ -142,8 +189,16 @@ async function runCli(opts: CliOptions, reporter: Reporter, secrets: Set<string>
     becomePassword,
     become: opts.become,
     user: opts.user,
+    becomeUser: opts.becomeUser,
+    privateKeyFile: opts.privateKey,
+    connectTimeoutMs: opts.timeout !== undefined ? opts.timeout * 1000 : undefined,
   }, reporter, pb.dir);
   run.secrets = secrets;
   reporter.emit({ kind: 'run_start', playbook: pb.file, inventory: inv.file ?? '(implicit localhost)', check: opts.check, diff: opts.diff, time: new Date().toISOString() });
-  return runPlaybook(run, pb, inv);
+  const stopInterrupts = onInterrupt(run, reporter);
+  try {
+    return await runPlaybook(run, pb, inv);
+  } finally {
+    stopInterrupts();
+  }
 }

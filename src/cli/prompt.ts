@@ -1,7 +1,7 @@
 /** Read a secret from the terminal without echoing it. */
-export async function askHidden(prompt: string): Promise<string> {
+export async function askHidden(prompt: string, noTerminal = '-K needs a terminal; set KVPLAY_BECOME_PASSWORD instead'): Promise<string> {
   const { stdin, stderr } = process;
-  if (!stdin.isTTY) throw new Error('-K needs a terminal; set KVPLAY_BECOME_PASSWORD instead');
+  if (!stdin.isTTY) throw new Error(noTerminal);
   stderr.write(prompt);
   stdin.setRawMode(true);
   stdin.resume();

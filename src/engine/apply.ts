@@ -49,11 +49,16 @@ export async function readFacts(mod: Module, params: unknown, ctx: ModuleCtx): P
   const defs = mod.facts ? mod.facts(params, ctx) : {};
   const names = Object.keys(defs);
   if (!names.length) return {};
-  const results = await ctx.transport.execMany(names.map((n) => defs[n].cmd), { become: ctx.become });
-  const out: Record<string, unknown> = {};
-  names.forEach((n, i) => {
-    out[n] = defs[n].parse(results[i]);
+  const cache = ctx.factCache;
+  const keyOf = (n: string) => `${ctx.transport.name}\0${ctx.become?.user ?? ''}\0${defs[n].cmd}`;
+  const cached = (n: string) => (defs[n].cache && cache ? cache.get(keyOf(n)) : undefined);
+  const toRun = names.filter((n) => !cached(n));
+  const fresh = toRun.length ? await ctx.transport.execMany(toRun.map((n) => defs[n].cmd), { become: ctx.become }) : [];
+  toRun.forEach((n, i) => {
+    if (defs[n].cache && cache && fresh[i].code === 0) cache.set(keyOf(n), fresh[i]);
   });
+  const out: Record<string, unknown> = {};
+  for (const n of names) out[n] = defs[n].parse(cached(n) ?? fresh[toRun.indexOf(n)]);
   return out;
 }
 
@@ -75,7 +80,13 @@ export async function applyModule(mod: Module, rawParams: unknown, ctx: ModuleCt
   let params: any = coerceParams(mod, rawParams as Record<string, unknown>);
   try {
     if (mod.prepare) params = await mod.prepare(params, ctx);
-    if (mod.action) return fromAction(await mod.action(params, ctx));
+    if (mod.action) {
+      // an action may change any host: cached facts are no longer trusted
+      if (!mod.readOnly) ctx.factCache?.clear();
+      const r = await mod.action(params, ctx);
+      if (!mod.readOnly) ctx.factCache?.clear(); // also what other hosts cached while it ran
+      return fromAction(r);
+    }
     if (!mod.plan) throw new Error(`module ${mod.name} has neither plan nor action`);
     const facts = await readFacts(mod, params, ctx);
     const plan: Plan = mod.plan(params, facts, ctx);
@@ -89,17 +100,20 @@ export async function applyModule(mod: Module, rawParams: unknown, ctx: ModuleCt
       return { status: 'changed', reason: plan.reason, diff, data: { ...base, ...safeResult(mod, params, facts, [], ctx) } };
     }
     const results: ExecResult[] = [];
+    ctx.factCache?.clear(); // steps change the host: cached facts are no longer trusted
     for (const step of plan.steps) {
       ctx.log(`${mod.name}: ${step.desc}`);
       const r = await ctx.transport.exec(step.cmd, { stdin: step.stdin, become: ctx.become });
       results.push(r);
       if (!(step.okCodes ?? [0]).includes(r.code)) {
+        ctx.factCache?.clear();
         const err = firstLines(r.stderr) || firstLines(r.stdout);
         const reason = `${step.desc}: rc=${r.code}${r.timedOut ? ' (timed out)' : ''}${err ? `: ${err}` : ''}`;
         const extra = safeResult(mod, params, facts, results, ctx);
         return { status: 'failed', reason, diff, data: { ...base, ...extra, changed: results.length > 1, failed: true, msg: extra.msg ?? reason, rc: r.code } };
       }
     }
+    ctx.factCache?.clear(); // also what other hosts cached while the steps ran
     const extra = safeResult(mod, params, facts, results, ctx);
     return { status: 'changed', reason: plan.reason, diff, data: { ...base, ...extra } };
   } catch (e) {

@@ -6,7 +6,9 @@
 import { createTransport, becomeFor } from '../transport/index.js';
 import { LocalTransport } from '../transport/local.js';
 import type { Become, ExecOptions, Transport } from '../transport/types.js';
-import { renderDeep, truthy } from '../template/index.js';
+import { isUnsafeKey, renderDeep, varValue, withVar } from '../template/index.js';
+import { boolish } from '../util/truth.js';
+import { q } from '../util/quote.js';
 import { InputError } from '../util/errors.js';
 import type { Cond, Play, Task, Vars } from '../playbook/model.js';
 import type { HostState, RunState } from './state.js';
@@ -19,11 +21,14 @@ export interface Inh {
   vars: Vars[];
   become?: boolean;
   becomeUser?: string;
+  becomeMethod?: string;
   environment?: unknown;
   ignoreErrors?: boolean | string;
   noLog?: boolean | string;
   checkMode?: boolean;
   delegateTo?: string;
+  /** the dynamic includes this task runs under (outermost first): a bound against endless recursion */
+  includes?: string[];
 }
 
 export const ROOT_INH: Inh = { when: [], tags: [], vars: [] };
@@ -36,9 +41,11 @@ export function pushInh(inh: Inh, t: Task): Inh {
     vars: t.vars ? [...inh.vars, t.vars] : inh.vars,
     become: t.become ?? inh.become,
     becomeUser: t.becomeUser ?? inh.becomeUser,
+    becomeMethod: t.becomeMethod ?? inh.becomeMethod,
     environment: t.environment ?? inh.environment,
     ignoreErrors: t.ignoreErrors ?? inh.ignoreErrors,
     noLog: t.noLog ?? inh.noLog,
+    ...(inh.includes ? { includes: inh.includes } : {}),
     checkMode: t.checkMode ?? inh.checkMode,
     delegateTo: t.delegateTo ?? inh.delegateTo,
   };
@@ -52,15 +59,18 @@ export interface ExecContext {
   ignoreErrors: boolean;
   become: Become | null;
   transport(): Promise<Transport>;
+  /** The same context for one loop item: become, environment and delegate_to templated with the item's variables. */
+  forItem(itemVars: Vars): ExecContext;
 }
 
 /** Connection vars of a host, templated (ansible_host may be "{{ ... }}"). */
 function connVars(run: RunState, h: HostState, vars: Vars): Vars {
   const out: Vars = {};
   for (const [k, v] of Object.entries(h.invVars)) {
-    if (k.startsWith('ansible_') || k.startsWith('kvplay_')) out[k] = renderDeep(v, vars);
+    if (k.startsWith('ansible_') || k.startsWith('kvplay_')) out[k] = isUnsafeKey(h.invVars, k) ? v : renderDeep(v, vars);
   }
   if (run.opts.user && out.ansible_user === undefined) out.ansible_user = run.opts.user;
+  if (run.opts.privateKeyFile && out.ansible_ssh_private_key_file === undefined && out.ansible_private_key_file === undefined) out.ansible_ssh_private_key_file = run.opts.privateKeyFile;
   return out;
 }
 
@@ -69,7 +79,7 @@ export async function hostTransport(run: RunState, h: HostState, vars: Vars): Pr
   if (!h.transport) {
     const cv = connVars(run, h, vars);
     for (const [k, v] of Object.entries(cv)) if (SECRET_VAR.test(k) && typeof v === 'string' && v) run.secrets.add(v);
-    h.transport = createTransport(h.name, cv, { knownHostsFiles: run.opts.knownHostsFiles, acceptNewHostKeys: run.opts.acceptNewHostKeys });
+    h.transport = createTransport(h.name, cv, { knownHostsFiles: run.opts.knownHostsFiles, acceptNewHostKeys: run.opts.acceptNewHostKeys, connectTimeoutMs: run.opts.connectTimeoutMs });
   }
   if (!h.connected) {
     // the handshake's deadline starts when it gets a slot, not while it waits for one
@@ -93,49 +103,34 @@ function withEnv(t: Transport, env: Record<string, string>): Transport {
     close: () => t.close(),
     exec: (cmd, o) => t.exec(cmd, merge(o)),
     execMany: (cmds, o) => {
-      const prefix = Object.entries(env).map(([k, v]) => `export ${k}=${shq(v)}; `).join('');
+      const prefix = Object.entries(env).map(([k, v]) => `export ${k}=${q(v)}; `).join('');
       return t.execMany(cmds.map((c) => prefix + c), o);
     },
   };
 }
-const shq = (v: string) => "'" + v.replace(/'/g, `'\\''`) + "'";
 
-const boolish = (v: unknown, vars: Vars): boolean => {
-  if (v === undefined || v === null) return false;
-  if (typeof v === 'boolean') return v;
-  return truthy(renderDeep(v, vars));
-};
+/** A boolean keyword (become, no_log, ignore_errors), templated, then Ansible's boolean(). */
+const boolKw = (v: unknown, vars: Vars): boolean => (v === undefined || v === null ? false : boolish(typeof v === 'boolean' ? v : renderDeep(v, vars)));
 
 export function execContext(run: RunState, play: Play, h: HostState, t: Task, inh: Inh, vars: Vars): ExecContext {
   const checkMode = t.checkMode ?? inh.checkMode ?? play.checkMode;
   const check = checkMode === undefined ? run.opts.check : checkMode;
-  const becomeRaw = t.become ?? inh.become ?? play.become ?? run.opts.become;
-  const becomeOn = becomeRaw === undefined ? undefined : boolish(becomeRaw, vars);
-  const becomeUser = t.becomeUser ?? inh.becomeUser ?? play.becomeUser;
-  const hv = { ...vars };
-  if (run.opts.becomePassword && hv.ansible_become_password === undefined) hv.ansible_become_password = run.opts.becomePassword;
-  const become = becomeFor(renderConn(hv, vars), { become: becomeOn, become_user: becomeUser });
-  if (become?.password) run.secrets.add(become.password);
-  const envRaw = t.environment ?? inh.environment ?? play.environment;
-  let env: Record<string, string> | undefined;
-  if (envRaw !== undefined) {
-    const e = renderDeep(envRaw, vars);
-    if (!e || typeof e !== 'object' || Array.isArray(e)) throw new InputError("'environment' must be a mapping", t.loc, 'e.g. environment: {LANG: C}');
-    env = {};
-    for (const [k, v] of Object.entries(e as Vars)) {
-      if (!/^[A-Za-z_][A-Za-z0-9_]*$/.test(k)) throw new InputError(`invalid environment variable name '${k}'`, t.loc, 'names are letters, digits and _');
-      env[k] = String(v);
-    }
-  }
+  // become and environment are templated when first used, so a loop task gets them per item (forItem), as Ansible does
+  let conn: { become: Become | null; env?: Record<string, string> } | undefined;
+  const connection = () => (conn ??= { become: taskBecome(run, play, t, inh, vars), env: taskEnv(play, t, inh, vars) });
   const delegate = t.delegateTo ?? inh.delegateTo;
   return {
     when: inh.when,
     check,
     diff: t.diff ?? run.opts.diff,
-    noLog: boolish(t.noLog ?? inh.noLog ?? play.noLog, vars),
-    ignoreErrors: boolish(t.ignoreErrors ?? inh.ignoreErrors ?? play.ignoreErrors, vars),
-    become,
+    noLog: boolKw(t.noLog ?? inh.noLog ?? play.noLog, vars),
+    ignoreErrors: boolKw(t.ignoreErrors ?? inh.ignoreErrors ?? play.ignoreErrors, vars),
+    get become() {
+      return connection().become;
+    },
+    forItem: (itemVars) => execContext(run, play, h, t, inh, itemVars),
     transport: async () => {
+      const { env } = connection();
       let tr: Transport;
       if (delegate !== undefined) {
         const name = String(renderDeep(delegate, vars));
@@ -149,10 +144,43 @@ export function execContext(run: RunState, play: Play, h: HostState, t: Task, in
   };
 }
 
-function renderConn(hv: Vars, vars: Vars): Vars {
+/** The task's become: keywords (become, become_user, become_method) and ansible_become_* vars, templated. */
+function taskBecome(run: RunState, play: Play, t: Task, inh: Inh, vars: Vars): Become | null {
+  const becomeRaw = t.become ?? inh.become ?? play.become ?? run.opts.become;
+  const becomeOn = becomeRaw === undefined ? undefined : boolKw(becomeRaw, vars);
+  const userRaw = t.becomeUser ?? inh.becomeUser ?? play.becomeUser;
+  // --become-user / ansible.cfg become_user: below the keyword and ansible_become_user
+  const becomeUser = userRaw === undefined || userRaw === null ? (vars.ansible_become_user === undefined ? run.opts.becomeUser : undefined) : String(renderDeep(userRaw, vars, t.loc));
+  const methodRaw = t.becomeMethod ?? inh.becomeMethod ?? play.becomeMethod;
+  const method = methodRaw === undefined || methodRaw === null ? undefined : String(renderDeep(methodRaw, vars, t.loc));
+  if (method !== undefined && method !== 'sudo') throw new InputError(`become_method '${method}' is not supported`, t.loc, 'kvplay becomes with sudo only');
+  // the -K password is data, never a template
+  const hv = run.opts.becomePassword && vars.ansible_become_password === undefined ? withVar(vars, 'ansible_become_password', run.opts.becomePassword, true) : vars;
+  const become = becomeFor(renderConn(hv), { become: becomeOn, become_user: becomeUser });
+  if (become?.password) run.secrets.add(become.password);
+  return become;
+}
+
+/** The task's environment: keyword, templated (with the loop variables when per item). */
+function taskEnv(play: Play, t: Task, inh: Inh, vars: Vars): Record<string, string> | undefined {
+  const envRaw = t.environment ?? inh.environment ?? play.environment;
+  let env: Record<string, string> | undefined;
+  if (envRaw !== undefined) {
+    const e = renderDeep(envRaw, vars);
+    if (!e || typeof e !== 'object' || Array.isArray(e)) throw new InputError("'environment' must be a mapping", t.loc, 'e.g. environment: {LANG: C}');
+    env = Object.create(null) as Record<string, string>;
+    for (const [k, v] of Object.entries(e as Vars)) {
+      if (!/^[A-Za-z_][A-Za-z0-9_]*$/.test(k)) throw new InputError(`invalid environment variable name '${k}'`, t.loc, 'names are letters, digits and _');
+      env[k] = String(v);
+    }
+  }
+  return env;
+}
+
+function renderConn(hv: Vars): Vars {
   const out: Vars = {};
-  for (const k of ['ansible_become', 'ansible_become_user', 'ansible_become_password', 'ansible_become_pass', 'ansible_user']) {
-    if (hv[k] !== undefined) out[k] = renderDeep(hv[k], vars);
+  for (const k of ['ansible_become', 'ansible_become_user', 'ansible_become_method', 'ansible_become_password', 'ansible_become_pass', 'ansible_user']) {
+    if (hv[k] !== undefined) out[k] = varValue(hv, k);
   }
   return out;
 }

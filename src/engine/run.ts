@@ -4,9 +4,8 @@
  * serial batches, any_errors_fatal, recap and exit code (0 ok, 2 a host failed, 4 unreachable).
  */
 import { resolve } from 'node:path';
-import { InputError, UnreachableError } from '../util/errors.js';
-import { loadYamlFile } from '../yaml/load.js';
-import { render, markUnsafe } from '../template/index.js';
+import { InputError, UnreachableError, type Loc } from '../util/errors.js';
+import { render, renderDeep, markUnsafe, mergeVars, assignVars } from '../template/index.js';
 import { gatherFacts } from '../facts/host.js';
 import { loadTaskFile, roleTasks, type LoadCtx } from '../playbook/tasks.js';
 import type { Inventory } from '../inventory/index.js';
@@ -15,10 +14,11 @@ import type { HostStatus, Reporter } from '../report/events.js';
 import { newHostState, mapLimit, collectSecrets, Semaphore, CONNECT_PARALLEL, type HostState, type RunOptions, type RunState } from './state.js';
 import { taskVars } from './vars.js';
 import { execContext, hostTransport, pushInh, ROOT_INH, type Inh } from './context.js';
-import { runModuleTask, condsHold, errText, loopItems } from './task.js';
+import { runModuleTask, condsHold, errText, loopItems, loopVar } from './task.js';
 import { tagsSelected } from './tags.js';
+import { hostVarsFiles, playVarsFiles, type PlayVarsFiles } from './varsfiles.js';
 
-type PlayX = Play & { varsFilesData?: Vars };
+type PlayX = PlayVarsFiles;
 
 interface PlayRun {
   play: PlayX;
@@ -31,19 +31,21 @@ interface PlayRun {
 export function newRunState(inv: Inventory, opts: RunOptions, reporter: Reporter, playbookDir: string): RunState {
   const hosts = new Map<string, HostState>();
   for (const h of inv.hosts) hosts.set(h, newHostState(h, inv.hostVars(h)));
-  const groups: Record<string, string[]> = {};
+  const groups: Record<string, string[]> = Object.create(null);
   for (const [g, grp] of inv.groups) groups[g] = [...grp.allHosts];
   return {
     opts,
     reporter,
     hosts,
     secrets: new Set(opts.becomePassword ? [opts.becomePassword] : []),
+    factCache: new Map(),
     groups,
     groupsOf: (h) => inv.groupsOf(h),
     playbookDir,
     inventoryFile: inv.file ?? "",
     aborted: false,
     connectSlots: new Semaphore(CONNECT_PARALLEL),
+    running: new Map(),
   };
 }
 
@@ -59,7 +61,7 @@ export async function runPlaybook(run: RunState, pb: Playbook, inv: Inventory): 
   } finally {
     await Promise.all([...run.hosts.values()].map((h) => h.transport?.close().catch(() => undefined)));
   }
-  const recap: Record<string, any> = {};
+  const recap: Record<string, any> = Object.create(null);
   for (const h of run.hosts.values()) if (h.factsGathered || Object.values(h.counts).some((n) => n > 0)) recap[h.name] = h.counts;
   run.reporter.emit({ kind: 'recap', hosts: recap });
   const hs = [...run.hosts.values()];
@@ -69,7 +71,7 @@ export async function runPlaybook(run: RunState, pb: Playbook, inv: Inventory): 
 }
 
 function playHosts(run: RunState, play: Play, inv: Inventory): string[] {
-  const pattern = String(render(play.hosts, { ...play.vars, ...run.opts.extraVars }, play.hostsLoc));
+  const pattern = String(render(play.hosts, mergeVars(play.vars, run.opts.extraVars), play.hostsLoc));
   let names = inv.match(pattern, play.hostsLoc);
   // the implicit localhost (not in `all`, as in Ansible) gets its state on first use
   for (const n of names) if (!run.hosts.has(n)) run.hosts.set(n, newHostState(n, inv.hostVars(n)));
@@ -90,26 +92,31 @@ async function runPlay(run: RunState, play: PlayX, inv: Inventory): Promise<void
     run.reporter.emit({ kind: 'warning', msg: `no hosts matched '${play.hosts}'${run.opts.limit ? ` with --limit ${run.opts.limit}` : ''}; skipping play` });
     return;
   }
-  // vars_files (paths may use extra vars / play vars)
-  play.varsFilesData = {};
-  for (const vf of play.varsFiles) {
-    const p = resolve(play.dir, String(render(vf.path, { ...play.vars, ...run.opts.extraVars }, vf.loc)));
-    const data = loadYamlFile(p, vf.loc);
-    if (data && typeof data === 'object' && !Array.isArray(data)) Object.assign(play.varsFilesData, data);
-    else if (data != null) throw new InputError('a vars file must hold a mapping', vf.loc, 'write "name: value" lines');
-  }
+  // vars_files: read once, or per host when a name is templated (varsfiles.ts)
+  playVarsFiles(run, play);
   collectSecrets(play.vars, run.secrets);
   collectSecrets(play.varsFilesData, run.secrets);
   for (const r of play.roles) {
     collectSecrets(r.defaults, run.secrets);
     collectSecrets(r.vars, run.secrets);
   }
-  const batches = serialBatches(names, play.serial);
+  const serial = play.serial === undefined ? undefined : renderDeep(play.serial, { ...play.vars, ...run.opts.extraVars }, play.loc);
+  const batches = serialBatches(names, serial, play.loc);
   for (const batch of batches) {
     if (run.aborted) break;
     const pr: PlayRun = { play, hosts: batch.map((n) => run.hosts.get(n)!), names: batch, ended: false };
     for (const h of pr.hosts) h.ended = false;
     if (play.gatherFacts) await gather(run, pr);
+    for (const h of active(pr)) {
+      try {
+        hostVarsFiles(run, play, h);
+        collectSecrets(play.varsFilesByHost?.get(h.name), run.secrets);
+      } catch (e) {
+        h.failed = true;
+        count(h, 'failed');
+        run.reporter.emit({ kind: 'host_result', task: 'vars_files', host: h.name, status: 'failed', reason: errText(e), durationMs: 0 });
+      }
+    }
     for (const section of [play.preTasks, play.tasks, play.postTasks]) {
       await runList(run, pr, section, ROOT_INH);
       if (!run.aborted) await flushHandlers(run, pr);
@@ -118,23 +125,38 @@ async function runPlay(run: RunState, play: PlayX, inv: Inventory): Promise<void
   }
 }
 
-function serialBatches(names: string[], serial: unknown): string[][] {
+/** Ansible's serial: a batch size, "N%" of the play's hosts, or a list of those (the last one repeats); 0 = all. */
+function serialBatches(names: string[], serial: unknown, loc: Loc): string[][] {
   if (serial === undefined || serial === null) return [names];
-  const s = String(serial);
-  const n = s.endsWith('%') ? Math.max(1, Math.floor((names.length * parseFloat(s)) / 100)) : Math.max(1, parseInt(s, 10) || names.length);
+  const sizes = (Array.isArray(serial) ? serial : [serial]).map((x) => {
+    const s = typeof x === 'number' ? String(x) : typeof x === 'string' ? x.trim() : '';
+    if (!/^\d+(\.\d+)?%?$/.test(s)) throw new InputError(`'serial' must be an integer, "N%" or a list of those, got ${JSON.stringify(x)}`, loc, 'e.g. serial: 2, serial: "30%" or serial: [1, 5, "50%"]');
+    return s.endsWith('%') ? Math.floor((names.length * parseFloat(s)) / 100) || 1 : Math.floor(Number(s));
+  });
   const out: string[][] = [];
-  for (let i = 0; i < names.length; i += n) out.push(names.slice(i, i + n));
-  return out;
+  let i = 0;
+  for (let b = 0; i < names.length; b = Math.min(b + 1, sizes.length - 1)) {
+    const n = sizes[b] > 0 ? sizes[b] : names.length;
+    out.push(names.slice(i, i + n));
+    i += n;
+  }
+  return out.length ? out : [names];
 }
+
+/** Dynamic includes nested deeper than this fail the include (a file that includes itself forever). */
+const MAX_INCLUDE_DEPTH = 50;
 
 const active = (pr: PlayRun) => pr.hosts.filter((h) => !h.failed && !h.unreachable && !h.ended);
 
+/** PLAY RECAP counts as Ansible's: `ok` counts every successful result, changed and ignored ones included. */
 function count(h: HostState, s: HostStatus, ignored = false): void {
   if (ignored) {
     h.counts.ignored++;
+    h.counts.ok++;
     return;
   }
-  h.counts[s === 'rescued' ? 'rescued' : s]++;
+  h.counts[s]++;
+  if (s === 'changed') h.counts.ok++;
 }
 
 function markUnreachable(run: RunState, h: HostState, task: string, e: UnreachableError): void {
@@ -151,8 +173,9 @@ async function gather(run: RunState, pr: PlayRun): Promise<void> {
   const t0 = Date.now();
   await mapLimit(todo, run.opts.forks, async (h) => {
     const s = Date.now();
+    run.running?.set(h.name, name);
     try {
-      const tr = await hostTransport(run, h, { ...h.invVars, ...run.opts.extraVars });
+      const tr = await hostTransport(run, h, mergeVars(h.invVars, run.opts.extraVars));
       h.facts = markUnsafe(await gatherFacts(tr));
       h.factsGathered = true;
       count(h, 'ok');
@@ -164,6 +187,8 @@ async function gather(run: RunState, pr: PlayRun): Promise<void> {
         count(h, 'failed');
         run.reporter.emit({ kind: 'host_result', task: name, host: h.name, status: 'failed', reason: errText(e), durationMs: Date.now() - s });
       }
+    } finally {
+      run.running?.delete(h.name);
     }
   });
   run.reporter.emit({ kind: 'task_end', task: name, durationMs: Date.now() - t0 });
@@ -215,6 +240,7 @@ async function runModuleOnHosts(run: RunState, pr: PlayRun, task: ModuleTask, in
   let fatal = false;
   await mapLimit(targets, run.opts.forks, async (h) => {
     const started = Date.now();
+    run.running?.set(h.name, t.name);
     try {
       const vars = taskVars(run, pr.play, h, t, { blockVars: inh.vars }, pr.names);
       const ec = execContext(run, pr.play, h, t, inh, vars);
@@ -228,7 +254,7 @@ async function runModuleOnHosts(run: RunState, pr: PlayRun, task: ModuleTask, in
       if (t.runOnce) {
         for (const other of hosts.slice(1)) {
           if (t.register) other.hostFacts[t.register] = h.hostFacts[t.register];
-          if (r.setVars) Object.assign(other.hostFacts, r.setVars);
+          if (r.setVars) assignVars(other.hostFacts, r.setVars);
         }
       }
     } catch (e) {
@@ -238,6 +264,8 @@ async function runModuleOnHosts(run: RunState, pr: PlayRun, task: ModuleTask, in
         count(h, 'failed');
         run.reporter.emit({ kind: 'host_result', task: t.name, host: h.name, status: 'failed', reason: errText(e), durationMs: Date.now() - started });
       }
+    } finally {
+      run.running?.delete(h.name);
     }
   });
   run.reporter.emit({ kind: 'task_end', task: t.name, durationMs: Date.now() - t0 });
@@ -270,29 +298,43 @@ async function runBlock(run: RunState, pr: PlayRun, b: BlockTask, inh: Inh, host
 
 async function runInclude(run: RunState, pr: PlayRun, t: IncludeTask, inh: Inh, hosts: HostState[]): Promise<void> {
   // Resolve per host: when, loop items, target; then run each distinct (target, item) group.
-  const groups = new Map<string, { hosts: HostState[]; tasks: Task[]; item?: { name: string; value: unknown } }>();
+  const groups = new Map<string, { hosts: HostState[]; tasks: Task[]; item?: Vars }>();
   for (const h of hosts) {
     try {
       const vars = taskVars(run, pr.play, h, t, { blockVars: inh.vars }, pr.names);
       const items: (unknown | undefined)[] = t.loop !== undefined ? loopItems(t, vars) : [undefined];
       const lv = t.loopControl?.loopVar ?? 'item';
-      items.forEach((item, i) => {
-        const ivars = t.loop !== undefined ? { ...vars, [lv]: item } : vars;
+      items.forEach((_item, i) => {
+        const item = t.loop !== undefined ? loopVar(items, i, lv) : undefined;
+        const ivars = item ? mergeVars(vars, item) : vars;
         if (!condsHold([...inh.when, ...t.when], ivars)) return;
         const target = String(render(t.target, ivars, t.loc));
+        const chain = [...(inh.includes ?? []), `${t.loc.file}:${t.loc.line} ${t.what === 'role' ? 'include_role' : 'include_tasks'} ${target}`];
+        if (chain.length > MAX_INCLUDE_DEPTH) {
+          const shown = chain.length > 6 ? [...chain.slice(0, 3), '...', ...chain.slice(-2)] : chain;
+          throw new InputError(`includes nested more than ${MAX_INCLUDE_DEPTH} levels deep:\n    ${shown.join('\n -> ')}`, t.loc, 'a file includes itself (directly or through others) without a when: that ends the recursion');
+        }
         const key = `${target}\u0000${t.loop !== undefined ? i : ''}`;
-        if (!groups.has(key)) groups.set(key, { hosts: [], tasks: includeTasks(run, pr, t, target), ...(t.loop !== undefined ? { item: { name: lv, value: item } } : {}) });
+        if (!groups.has(key)) groups.set(key, { hosts: [], tasks: includeTasks(run, pr, t, target), ...(item ? { item } : {}) });
         groups.get(key)!.hosts.push(h);
       });
     } catch (e) {
-      h.failed = true;
-      count(h, 'failed');
-      run.reporter.emit({ kind: 'host_result', task: t.name, host: h.name, status: 'failed', reason: errText(e), durationMs: 0 });
+      let ignored = false;
+      try {
+        ignored = execContext(run, pr.play, h, t, inh, taskVars(run, pr.play, h, t, { blockVars: inh.vars }, pr.names)).ignoreErrors;
+      } catch {
+        /* the error above is what the user needs */
+      }
+      if (!ignored) h.failed = true;
+      count(h, 'failed', ignored);
+      run.reporter.emit({ kind: 'host_result', task: t.name, host: h.name, status: 'failed', reason: errText(e), durationMs: 0, ...(ignored ? { ignored: true } : {}) });
     }
   }
   const inner = pushInh(inh, { ...t, when: [] });
-  for (const g of groups.values()) {
-    const withItem: Inh = g.item ? { ...inner, vars: [...inner.vars, { [g.item.name]: g.item.value }] } : inner;
+  for (const [key, g] of groups) {
+    const here = `${t.loc.file}:${t.loc.line} ${t.what === 'role' ? 'include_role' : 'include_tasks'} ${key.split('\u0000')[0]}`;
+    const under: Inh = { ...inner, includes: [...(inh.includes ?? []), here] };
+    const withItem: Inh = g.item ? { ...under, vars: [...under.vars, g.item] } : under;
     await runList(run, pr, g.tasks, withItem, g.hosts);
   }
 }
@@ -344,7 +386,7 @@ async function runMeta(run: RunState, pr: PlayRun, t: MetaTask, inh: Inh, hosts:
       for (const h of applies) {
         h.facts = {};
         h.factsGathered = false;
-        h.hostFacts = {};
+        h.hostFacts = Object.create(null);
       }
       return;
     default:

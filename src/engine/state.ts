@@ -1,8 +1,9 @@
 /** Run-wide and per-host state of the engine. No globals: one RunState travels everywhere. */
-import type { Transport } from '../transport/types.js';
+import type { ExecResult, Transport } from '../transport/types.js';
 import type { Reporter, Counts } from '../report/events.js';
 import { emptyCounts } from '../report/events.js';
 import type { Vars } from '../playbook/model.js';
+import { SECRET_VAR } from '../util/secrets.js';
 
 export interface RunOptions {
   check: boolean;
@@ -20,6 +21,10 @@ export interface RunOptions {
   /** CLI --become / --user overrides */
   become?: boolean;
   user?: string;
+  /** defaults below the play/task keywords and the host's variables (--become-user, --private-key, -T; or ansible.cfg) */
+  becomeUser?: string;
+  privateKeyFile?: string;
+  connectTimeoutMs?: number;
 }
 
 export interface HostState {
@@ -48,6 +53,8 @@ export interface RunState {
   hosts: Map<string, HostState>;
   /** values never to be printed */
   secrets: Set<string>;
+  /** outputs of cacheable facts (src/modules/types.ts Fact.cache), emptied when anything changes */
+  factCache: Map<string, ExecResult>;
   /** inventory groups (name -> hosts) for the `groups` magic var */
   groups: Record<string, string[]>;
   groupsOf(host: string): string[];
@@ -57,6 +64,8 @@ export interface RunState {
   aborted: boolean;
   /** SSH handshakes in flight at once (hundreds at once on 2 cores time out) */
   connectSlots: Semaphore;
+  /** host -> the task running on it now (what an interrupt stops: src/cli/interrupt.ts) */
+  running?: Map<string, string>;
 }
 
 /** A counting semaphore. */
@@ -86,7 +95,7 @@ export function newHostState(name: string, invVars: Vars): HostState {
     invVars,
     facts: {},
     factsGathered: false,
-    hostFacts: {},
+    hostFacts: Object.create(null),
     failed: false,
     unreachable: false,
     ended: false,
@@ -107,8 +116,8 @@ export async function mapLimit<T>(items: T[], limit: number, fn: (t: T) => Promi
   await Promise.all(Array.from({ length: Math.max(1, Math.min(limit, items.length)) }, worker));
 }
 
-/** Variable names whose values are secrets (never printed). */
-export const SECRET_VAR = /(^|_)(password|passwd|pass|secret|token|api_key|private_key_passphrase)$/i;
+/** Variable names whose values are secrets (never printed): one home, src/util/secrets.ts. */
+export { SECRET_VAR };
 
 /** Add the values of secret-named variables (recursively) to the run's secrets. */
 export function collectSecrets(vars: Vars | undefined, into: Set<string>, depth = 0): void {

@@ -5,15 +5,20 @@
 import { resolve, isAbsolute } from 'node:path';
 import { existsSync } from 'node:fs';
 import { InputError, InputErrors, UnreachableError, fmtLoc, type Loc } from '../util/errors.js';
-import { render, renderDeep, evalExpr, truthy, markUnsafe } from '../template/index.js';
+import { renderDeep, renderTemplateFile, evalExpr, truthy, markUnsafe, isTemplate } from '../template/index.js';
+import { renderDeepTracked, renderTracked, assignVars, carryUnsafe, isUnsafe, isUnsafeKey, mergeVars, setVar, withVar } from '../template/index.js';
 import { getModule } from '../modules/index.js';
 import { applyModule, type ModuleOutcome } from './apply.js';
 import type { ModuleCtx, Diff } from '../modules/types.js';
 import type { Cond, ModuleTask, Vars, Play } from '../playbook/model.js';
-import { collectSecrets, type HostState, type RunState } from './state.js';
+import type { HostState, RunState } from './state.js';
+import { addNamedSecrets, addSecretLeaves } from '../util/secrets.js';
 import type { HostStatus } from '../report/events.js';
 import type { ExecContext } from './context.js';
 import { stripOmit } from './vars.js';
+import { pyStr, isMapping } from '../template/py.js';
+import { runtimeInt } from '../playbook/schema.js';
+import { keyLocOf } from '../yaml/load.js';
 
 export const NO_LOG_MSG = "the output has been hidden due to the fact that 'no_log: true' was specified for this result";
 
@@ -37,17 +42,43 @@ export function errText(e: unknown): string {
   return e instanceof Error ? e.message : String(e);
 }
 
-/** Items of a loop, templated. with_items flattens one level; with_dict gives {key, value}. */
+const unsafeAt = (o: object, k: string | number) => isUnsafeKey(o, k) || isUnsafe((o as Vars)[k]);
+
+/**
+ * Items of a loop, templated. with_items flattens one level; with_dict gives {key, value}.
+ * Items built from untrusted data are marked unsafe by index (see loopVar).
+ */
 export function loopItems(task: { loop?: unknown; loopKind?: string; loc: Loc }, vars: Vars): unknown[] {
-  let v = renderDeep(task.loop, vars, task.loc);
-  if (typeof v === 'string') v = render(v, vars, task.loc);
+  let { value: v, unsafe } = renderDeepTracked(task.loop, vars, task.loc);
+  // a template that rendered to a template is rendered once more, unless that text is untrusted
+  if (typeof v === 'string' && !unsafe) ({ value: v, unsafe } = renderTracked(v, vars, task.loc));
+  const out: unknown[] = [];
+  const push = (x: unknown, bad: boolean) => setVar(out, String(out.length), x, unsafe || bad);
   if (task.loopKind === 'with_dict') {
     if (!v || typeof v !== 'object' || Array.isArray(v)) throw new InputError('with_dict needs a mapping', task.loc, 'use a dict or loop: "{{ d | dict2items }}"');
-    return Object.entries(v as Vars).map(([key, value]) => ({ key, value }));
+    for (const [key, value] of Object.entries(v as Vars)) push({ key, value }, unsafeAt(v, key));
+    return out;
   }
-  if (task.loopKind === 'with_items' && Array.isArray(v)) return v.flatMap((x) => (Array.isArray(x) ? x : [x]));
-  if (!Array.isArray(v)) throw new InputError(`loop needs a list, got ${v === null ? 'null' : typeof v}`, task.loc, 'give a YAML list or a template that yields one, e.g. "{{ names | list }}"');
-  return v;
+  // with_items / with_list take a single value as a one-item list (Ansible's listify); loop does not
+  if (!Array.isArray(v) && v !== null && v !== undefined && task.loopKind !== undefined && task.loopKind !== 'loop') v = [v];
+  if (!Array.isArray(v)) {
+    throw new InputError(
+      `Invalid data passed to 'loop', it requires a list, got this instead: ${pyStr(v)}. Hint: If you passed a list/dict of just one element, try adding wantlist=True to your lookup invocation or use q/query instead of lookup.`,
+      task.loc,
+      isMapping(v) ? 'to loop over a dict use loop: "{{ mydict | dict2items }}" (items have .key and .value)' : 'give a YAML list or a template that yields one, e.g. loop: "{{ range(n) | list }}"',
+    );
+  }
+  v.forEach((x, i) => {
+    const bad = unsafeAt(v as unknown[], i);
+    if (task.loopKind === 'with_items' && Array.isArray(x)) x.forEach((y, j) => push(y, bad || unsafeAt(x, j)));
+    else push(x, bad);
+  });
+  return out;
+}
+
+/** The variable layer `{name: items[i]}` of a loop, unsafe when the item is (from loopItems). */
+export function loopVar(items: unknown[], i: number, name: string): Vars {
+  return setVar(Object.create(null), name, items[i], unsafeAt(items, i));
 }
 
 function labelOf(task: ModuleTask, item: unknown, vars: Vars): string {
@@ -63,7 +94,11 @@ export async function runModuleTask(run: RunState, play: Play, task: ModuleTask,
     try {
       items = loopItems(task, baseVars);
     } catch (e) {
-      return finish(run, task, host, [{ status: 'failed', reason: errText(e), data: { failed: true, msg: errText(e) } }], undefined, ec);
+      if (e instanceof UnreachableError) throw e;
+      // a task failure like any other: reported, and ignore_errors / rescue apply
+      const r: ItemResult = { status: 'failed', reason: errText(e), data: { failed: true, changed: false, msg: errText(e) }, ...(ec.ignoreErrors ? { ignored: true } : {}) };
+      emitResult(run, task, host, r, undefined, 0, ec);
+      return finish(run, task, host, [r], undefined, ec);
     }
   }
   const lv = task.loopControl?.loopVar ?? 'item';
@@ -72,19 +107,20 @@ export async function runModuleTask(run: RunState, play: Play, task: ModuleTask,
   for (let i = 0; i < (items ? items.length : 1); i++) {
     const started = Date.now();
     const vars = items
-      ? { ...baseVars, [lv]: items[i], ...(task.loopControl?.indexVar ? { [task.loopControl.indexVar]: i } : {}), ansible_loop: { index: i + 1, index0: i, first: i === 0, last: i === items.length - 1, length: items.length } }
+      ? mergeVars(baseVars, loopVar(items, i, lv), task.loopControl?.indexVar ? { [task.loopControl.indexVar]: i } : {}, { ansible_loop: { index: i + 1, index0: i, first: i === 0, last: i === items.length - 1, length: items.length } })
       : baseVars;
     let r: ItemResult;
     let label = '';
     try {
       if (items) label = noLog ? '(censored due to no_log)' : labelOf(task, items[i], vars);
       if (!condsHold([...ec.when, ...task.when], vars)) r = { status: 'skipped', reason: 'conditional result was false', data: { skipped: true, changed: false } };
-      else r = await runOnce(run, play, task, host, ec, vars);
+      else r = await runOnce(run, play, task, host, items ? ec.forItem(vars) : ec, vars);
     } catch (e) {
       if (e instanceof UnreachableError) throw e;
       r = { status: 'failed', reason: errText(e), data: { failed: true, changed: false, msg: errText(e) } };
     }
     if (items) r.data = { ...r.data, [lv]: noLog ? '(censored)' : items[i], ansible_loop_var: lv };
+    noteSecrets(run, task, r, noLog);
     if (r.status === 'failed' && ec.ignoreErrors) r.ignored = true;
     results.push(r);
     labels.push(label);
@@ -112,6 +148,27 @@ function emitResult(run: RunState, task: ModuleTask, host: HostState, r: ItemRes
   });
 }
 
+/** kvplay's own words in a result: never secrets, even from a no_log task. */
+const NOT_SECRET = new Set([NO_LOG_MSG, '(censored)', 'All items completed', 'One or more items failed', 'non-zero return code']);
+
+/**
+ * Before a result is shown: the values set for secret-named variables (set_fact) are secrets; a
+ * registered no_log result stays as the module returned it (as in Ansible: conditions use it) but
+ * every string in it (3+ characters) is a secret, masked wherever it shows later (debug: var=...);
+ * so are the facts a no_log set_fact sets.
+ */
+function noteSecrets(run: RunState, task: ModuleTask, r: ItemResult, noLog: boolean): void {
+  const add = (v: string) => {
+    if (!NOT_SECRET.has(v)) run.secrets.add(v);
+  };
+  if (r.setVars) addNamedSecrets(r.setVars, add);
+  if (!noLog) return;
+  // strings only: a no_log rc or size is no secret
+  const strings = (v: string) => void (v.length >= 3 && add(v));
+  if (task.register) for (const [k, v] of Object.entries(r.data)) if (k !== 'ansible_loop_var') addSecretLeaves(v, strings, false);
+  if (r.setVars) addSecretLeaves(r.setVars, strings, false);
+}
+
 /** What a debug task shows: its msg, or `var: value`. */
 function debugOutput(data: Vars): string {
   const show = (v: unknown) => (typeof v === 'string' ? v : JSON.stringify(v, null, 2));
@@ -132,22 +189,35 @@ function finish(run: RunState, task: ModuleTask, host: HostState, results: ItemR
       status: failed ? 'failed' : changed ? 'changed' : allSkipped ? 'skipped' : 'ok',
       reason: failed ? results.find((r) => r.status === 'failed')!.reason : `${results.length} items, ${results.filter((r) => r.status === 'changed').length} changed`,
       data: { results: results.map((r) => r.data), changed, failed, msg: failed ? 'One or more items failed' : 'All items completed', skipped: allSkipped },
-      setVars: Object.assign({}, ...results.map((r) => r.setVars ?? {})),
+      setVars: mergeVars(...results.map((r) => r.setVars)),
     };
     if (failed && ec.ignoreErrors) agg.ignored = true;
     if (results.some((r) => r.status === 'failed') && !failed) agg.status = 'failed', agg.ignored = true;
   }
-  if (task.register) host.hostFacts[task.register] = markUnsafe(ec.noLog ? { ...agg.data, censored: NO_LOG_MSG } : agg.data);
   if (agg.setVars && agg.status !== 'failed' && agg.status !== 'skipped') {
-    collectSecrets(agg.setVars, run.secrets);
-    Object.assign(host.hostFacts, agg.setVars);
+    assignVars(host.hostFacts, agg.setVars); // their secrets were noted per item (noteSecrets)
   }
+  // facts returned by a module (setup) become the host's facts, as in Ansible: host data, unsafe
+  for (const r of results) {
+    const f = r.data.ansible_facts;
+    if (!r.setVars && r.status !== 'failed' && r.status !== 'skipped' && f && typeof f === 'object' && !Array.isArray(f)) host.facts = markUnsafe({ ...host.facts, ...f });
+  }
+  // after the set_fact values are stored: marking the result marks the objects inside it
+  if (task.register) host.hostFacts[task.register] = markUnsafe(ec.noLog ? { ...agg.data, censored: NO_LOG_MSG } : agg.data);
   return agg;
+}
+
+/** set_fact: the parameter names are templates too (as Ansible's set_fact renders them); validated after. */
+function renderKeys(on: boolean | undefined, p: unknown, vars: Vars, loc: Loc): unknown {
+  if (!on || !p || typeof p !== 'object' || Array.isArray(p) || !Object.keys(p).some(isTemplate)) return p;
+  const out: Vars = Object.create(null);
+  for (const [k, v] of Object.entries(p)) setVar(out, isTemplate(k) ? String(renderDeep(k, vars, keyLocOf(p, k) ?? loc)) : k, v, isUnsafeKey(p, k));
+  return out;
 }
 
 async function runOnce(run: RunState, play: Play, task: ModuleTask, host: HostState, ec: ExecContext, vars: Vars): Promise<ItemResult> {
   const mod = getModule(task.module)!;
-  const params = stripOmit(renderDeep(task.params, vars, task.loc));
+  const params = renderKeys(mod.templateKeys, stripOmit(renderDeep(task.params, vars, task.loc)), vars, task.loc);
   const transport = await ec.transport();
   const ctx: ModuleCtx = {
     host: host.name,
@@ -157,23 +227,27 @@ async function runOnce(run: RunState, play: Play, task: ModuleTask, host: HostSt
     diff: ec.diff,
     become: ec.become,
     transport,
+    factCache: run.factCache,
     findFile: (kind, p) => findFile(play, task, kind, p),
-    render: (text, file) => String(render(text, vars, { file, line: 1, col: 1 })),
+    render: (text, file, opts) => renderTemplateFile(text, vars, { file, line: 1, col: 1 }, opts),
     evalExpr: (expr) => evalExpr(expr, vars, task.loc),
     log: (msg) => {
       if (!ec.noLog) run.reporter.emit({ kind: 'log', level: 2, msg, host: host.name });
     },
     progress: (text, fraction) => run.reporter.emit({ kind: 'progress', host: host.name, task: task.name, text, ...(fraction !== undefined ? { fraction } : {}) }),
   };
-  const retries = task.until ? Number(renderDeep(task.retries ?? 3, vars, task.loc)) : 0;
-  const delay = Number(renderDeep(task.delay ?? 5, vars, task.loc));
+  // a non-number (a template that yields text) would retry forever: fail the task instead
+  const retries = task.until ? Math.floor(runtimeInt(renderDeep(task.retries ?? 3, vars, task.loc), 'retries', task.loc)) : 0;
+  const delay = runtimeInt(renderDeep(task.delay ?? 5, vars, task.loc), 'delay', task.loc);
   let attempt = 0;
   for (;;) {
     const out: ModuleOutcome = await applyModule(mod, params, ctx);
+    // set_fact: a value rendered from untrusted data stays unsafe
+    if (out.setVars && params && typeof params === 'object') carryUnsafe(params, out.setVars);
     const predicted = ec.check && out.status === 'changed';
     const r = judge(task, out, vars, predicted);
     if (!task.until || predicted) return r; // a predicted change has no output to test `until` on
-    const uvars = task.register ? { ...vars, [task.register]: r.data } : vars;
+    const uvars = task.register ? withVar(vars, task.register, r.data, true) : vars;
     if (r.status !== 'failed' && truthy(evalExpr(task.until.expr as string, uvars, task.until.loc))) return { ...r, data: { ...r.data, attempts: attempt + 1 } };
     if (attempt >= retries) return { ...r, status: 'failed', reason: `retries exhausted (${retries + 1} attempts): until '${task.until.expr}' never held at ${fmtLoc(task.until.loc)}`, data: { ...r.data, failed: true, attempts: attempt + 1 } };
     attempt++;
@@ -193,7 +267,7 @@ function judge(task: ModuleTask, out: ModuleOutcome, vars: Vars, predicted: bool
   let status: HostStatus = out.status;
   let reason = out.reason;
   const data: Vars = { ...out.data, changed: out.status === 'changed', failed: out.status === 'failed' };
-  const rvars = task.register ? { ...vars, [task.register]: data } : vars;
+  const rvars = task.register ? withVar(vars, task.register, data, true) : vars;
   const tryConds = (conds: Cond[], fallback: boolean): boolean => {
     if (!predicted) return condsHold(conds, rvars);
     try {

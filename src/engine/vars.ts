@@ -4,35 +4,39 @@
  * < role vars (+ role params) < block vars < task vars < set_fact / register < extra vars.
  * Magic variables (inventory_hostname, groups, group_names, hostvars, playbook_dir, role_path,
  * ansible_check_mode, ansible_play_hosts, item...) sit on top. Templates inside values are
- * rendered lazily by src/template when used.
+ * rendered lazily by src/template when used. Layers are merged with mergeVars, which keeps the
+ * unsafe marks of host data (src/template/unsafe.ts): facts and results are never templated.
  */
+import { isUnsafe, isUnsafeKey, mergeVars, assignVars, setVar } from '../template/index.js';
 import type { Play, Task, Vars } from '../playbook/model.js';
 import type { HostState, RunState } from './state.js';
+import { SECRET_SINK } from '../util/secrets.js';
 
 /** Ansible's `omit`: a parameter whose value renders to this is left out of the module's parameters. */
 export const OMIT = '__omit_place_holder__kvplay';
 
-/** Remove omitted parameters (top level and nested mappings). */
+/** Remove omitted parameters (top level and nested mappings); unsafe marks are kept, unsafe data is left as it is. */
 export function stripOmit(v: unknown): unknown {
-  if (Array.isArray(v)) return v.filter((x) => x !== OMIT).map(stripOmit);
-  if (v && typeof v === 'object') {
-    const out: Vars = {};
-    for (const [k, x] of Object.entries(v as Vars)) if (x !== OMIT) out[k] = stripOmit(x);
-    return out;
+  if (!v || typeof v !== 'object' || isUnsafe(v)) return v;
+  const isArr = Array.isArray(v);
+  const out: unknown[] | Vars = isArr ? [] : Object.create(null);
+  for (const [k, x] of Object.entries(v as Vars)) {
+    if (x !== OMIT) setVar(out, isArr ? String((out as unknown[]).length) : k, stripOmit(x), isUnsafeKey(v, k));
   }
-  return v;
+  return out;
 }
 
-/** Facts exposed as ansible_facts.X and ansible_X. */
+/** Facts exposed as ansible_facts.X and ansible_X: host data, all unsafe. */
 export function factVars(facts: Vars): Vars {
-  const out: Vars = { ansible_facts: facts };
-  for (const [k, v] of Object.entries(facts)) out['ansible_' + k] = v;
+  const out: Vars = Object.create(null);
+  setVar(out, 'ansible_facts', facts, true);
+  for (const [k, v] of Object.entries(facts)) setVar(out, 'ansible_' + k, v, true);
   return out;
 }
 
 /** Vars of another host as `hostvars[NAME]` shows them. */
 function hostVarsOf(run: RunState, h: HostState): Vars {
-  return { ...h.invVars, ...factVars(h.facts), ...h.hostFacts, inventory_hostname: h.name, group_names: run.groupsOf(h.name) };
+  return mergeVars(h.invVars, factVars(h.facts), h.hostFacts, { inventory_hostname: h.name, group_names: run.groupsOf(h.name) });
 }
 
 /** A lazy `hostvars` mapping: a host's vars are built only when a template reads them. */
@@ -68,18 +72,17 @@ export interface Layers {
   loopVars?: Vars;
 }
 
-export function taskVars(run: RunState, play: Play & { varsFilesData?: Vars }, host: HostState, task: Task, layers: Layers, playHosts: string[]): Vars {
+export function taskVars(run: RunState, play: Play & { varsFilesData?: Vars; varsFilesByHost?: Map<string, Vars> }, host: HostState, task: Task, layers: Layers, playHosts: string[]): Vars {
   const role = task.scope.role;
-  const roleDefaults: Vars = {};
-  for (const r of play.roles) Object.assign(roleDefaults, r.defaults);
-  if (role) Object.assign(roleDefaults, role.defaults);
-  return Object.assign(
-    {},
+  const roleDefaults: Vars = Object.create(null);
+  for (const r of play.roles) assignVars(roleDefaults, r.defaults);
+  if (role) assignVars(roleDefaults, role.defaults);
+  return mergeVars(
     roleDefaults,
     host.invVars,
     factVars(host.facts),
     play.vars,
-    play.varsFilesData ?? {},
+    play.varsFilesByHost?.get(host.name) ?? play.varsFilesData ?? {},
     role?.vars ?? {},
     task.scope.params ?? {},
     ...layers.blockVars,
@@ -107,6 +110,8 @@ export function taskVars(run: RunState, play: Play & { varsFilesData?: Vars }, h
       ansible_version: { full: '2.14.0', major: 2, minor: 14, string: 'kvplay' },
       kvplay: true,
       omit: OMIT,
+      // a secret-named variable, once rendered, is a secret (src/template/lazy.ts reads this)
+      [SECRET_SINK]: (v: string) => void run.secrets.add(v),
     },
     layers.loopVars ?? {},
   );

@@ -84,7 +84,7 @@ function linkBridges(ifs: Record<string, Iface>): void {
   }
 }
 
-/** Plain `ip addr show` text -> interfaces by name (fallback when ip has no -j). */
+/** Plain `ip addr show` text -> interfaces by name (fallback when ip has no -j). Interface names never hold whitespace (the kernel refuses them). */
 export function parseIpAddrText(text: string): Record<string, Iface> {
   const out: Record<string, Iface> = {};
   let cur: Iface | undefined;

@@ -13,7 +13,9 @@ import { dirname, resolve } from 'node:path';
 import { InputError, InputErrors, type Loc } from '../util/errors.js';
 import type { RawInventory, RawGroup } from './parse.js';
 import type { Group, Inventory, LoadInventoryOptions } from './types.js';
-import { findVarsFiles, loadVarLayer, warnUnmatched, type VarLayer } from './varsdirs.js';
+import { findVarsFiles, loadVarLayer, warnUnmatched, emptyLayer, type VarLayer } from './varsdirs.js';
+import { dict } from '../util/dict.js';
+import { isUnsafeKey, mergeVars, setVar } from '../template/unsafe.js';
 import { matchHostPattern, LOCALHOST_NAMES, type PatternTarget } from './pattern.js';
 
 interface VarDir {
@@ -29,7 +31,7 @@ function emptyRaw(): RawInventory {
 }
 
 function rawGroup(name: string): RawGroup {
-  return { name, vars: { vars: {}, origin: {} }, hosts: [], hostSet: new Set(), children: [], priority: 1 };
+  return { name, vars: emptyLayer(), hosts: [], hostSet: new Set(), children: [], priority: 1 };
 }
 
 /** Report each cycle once, at the child key that closes it. */
@@ -56,6 +58,17 @@ function findCycles(raw: RawInventory, errors: InputError[]): void {
     state.set(g, 'done');
   };
   for (const g of raw.groups.keys()) if (!state.has(g)) visit(g);
+}
+
+const fmtKey = (l: Loc | undefined) => (l ? `${l.file}:${l.line}:${l.col}` : '?');
+
+/** Why a literal port value is not a TCP port ('' when it is one, or a template). */
+function badPort(v: unknown): string {
+  if (v === undefined || v === null) return '';
+  if (typeof v === 'string' && (v.includes('{{') || v.includes('{%'))) return '';
+  const n = typeof v === 'number' ? v : typeof v === 'string' && /^\s*\d+\s*$/.test(v) ? Number(v) : NaN;
+  if (Number.isInteger(n) && n >= 1 && n <= 65535) return '';
+  return `must be a port number from 1 to 65535, got ${JSON.stringify(v) ?? typeof v}`;
 }
 
 /** Errors/warnings grouped by file (in order of first appearance), then by position. */
@@ -155,7 +168,7 @@ export function buildInventory(rawIn: RawInventory | undefined, file: string | u
       allHosts: [],
       children: [...g.children],
       parents: [...parents.get(g.name)!],
-      vars: { ...g.vars.vars },
+      vars: dict(g.vars.vars),
       depth: depthOf(g.name),
       priority: g.priority,
       loc: g.loc,
@@ -183,13 +196,13 @@ export function buildInventory(rawIn: RawInventory | undefined, file: string | u
     const layers: Array<VarLayer | undefined> = [all.vars, ...gs.map((g) => raw.groups.get(g)!.vars)];
     for (const d of dirs) layers.push(d.groups.get('all'));
     for (const d of dirs) for (const g of gs) layers.push(d.groups.get(g));
-    layers.push(implicit ? { vars: { ansible_connection: 'local' }, origin: {} } : raw.hosts.get(h)!.vars);
+    layers.push(implicit ? { vars: dict({ ansible_connection: 'local' }), origin: dict() } : raw.hosts.get(h)!.vars);
     for (const d of dirs) layers.push(d.hosts.get(h));
-    out = { vars: {}, origin: {} };
+    out = emptyLayer();
     for (const l of layers) {
       if (!l) continue;
       for (const [k, v] of Object.entries(l.vars)) {
-        out.vars[k] = v;
+        setVar(out.vars, k, v, isUnsafeKey(l.vars, k));
         out.origin[k] = l.origin[k];
       }
     }
@@ -205,6 +218,18 @@ export function buildInventory(rawIn: RawInventory | undefined, file: string | u
     localhost: (n) => invLocalhost ?? (isImplicit(n) ? n : undefined),
   };
 
+  // connection ports are checked now, at the line that sets them, not when the connection fails
+  const portErrors = new Map<string, InputError>();
+  for (const h of hostList) {
+    const layer = merged(h);
+    for (const k of ['ansible_port', 'ansible_ssh_port']) {
+      const why = badPort(layer.vars[k]);
+      const at = layer.origin[k] ?? raw.hosts.get(h)?.loc;
+      if (why && !portErrors.has(fmtKey(at))) portErrors.set(fmtKey(at), new InputError(`${k} of host \`${h}\` ${why}`, at, `a TCP port: a whole number from 1 to 65535, e.g. ${k}: 2222`));
+    }
+  }
+  if (portErrors.size) throw new InputErrors(byPosition([...portErrors.values()]));
+
   return {
     file,
     hosts: hostList,
@@ -212,11 +237,11 @@ export function buildInventory(rawIn: RawInventory | undefined, file: string | u
     warnings: byPosition(warnings),
     hostVars(h) {
       known(h);
-      const vars: Record<string, unknown> = { ...merged(h).vars };
+      const vars: Record<string, unknown> = mergeVars(merged(h).vars); // keeps `!unsafe` marks
       vars.inventory_hostname = h;
       vars.inventory_hostname_short = IPV4.test(h) || h.includes(':') ? h : h.split('.')[0];
       vars.group_names = groupNames(h);
-      vars.groups = Object.fromEntries([...groups.values()].map((g) => [g.name, [...g.allHosts]]));
+      vars.groups = dict(Object.fromEntries([...groups.values()].map((g) => [g.name, [...g.allHosts]])));
       if (file !== undefined && !isImplicit(h)) {
         vars.inventory_file = resolve(file);
         vars.inventory_dir = dirname(resolve(file));

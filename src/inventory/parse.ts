@@ -3,12 +3,14 @@
  * collected (file:line:col from src/yaml/load.ts). Resolution (depth, ungrouped, precedence)
  * happens in build.ts.
  */
-import { readFileSync } from 'node:fs';
-import { parseYaml, keyLocOf, valueLocOf, locOf } from '../yaml/load.js';
+import { extname } from 'node:path';
+import { parseYaml, readYamlText, keyLocOf, valueLocOf, locOf, decryptVaultText } from '../yaml/load.js';
+import { parseIniInventory } from './ini.js';
 import { InputError, InputErrors, type Loc } from '../util/errors.js';
 import { splitHostPort, expandHostRange } from './ranges.js';
 import { closest as suggest } from '../util/suggest.js';
-import type { VarLayer } from './varsdirs.js';
+import { emptyLayer, type VarLayer } from './varsdirs.js';
+import { isUnsafeKey, setVar } from '../template/unsafe.js';
 
 export interface RawGroup {
   name: string;
@@ -35,36 +37,62 @@ export interface RawInventory {
 
 const GROUP_KEYS = ['hosts', 'children', 'vars'];
 const GOOD_GROUP = /^[A-Za-z_][A-Za-z0-9_]*$/;
-const INI_SECTION = /^\[[^\]\s,=]+(:(children|vars))?\]\s*$/;
+/** Ansible's yaml inventory plugin reads files with these extensions (or none); the ini plugin reads the others. */
+const YAML_EXTS = ['', '.yaml', '.yml', '.json'];
 
 type Obj = Record<string, unknown>;
 const isObj = (v: unknown): v is Obj => !!v && typeof v === 'object' && !Array.isArray(v);
 const kindName = (v: unknown) => (Array.isArray(v) ? 'a list' : v === null ? 'null' : typeof v === 'string' ? `the string ${JSON.stringify(v)}` : `${typeof v} ${JSON.stringify(v)}`);
 
 function notYaml(file: string, loc: Loc, why: string): InputError {
-  return new InputError(`${file} is not a YAML inventory (${why})`, loc, `kvplay reads YAML inventories; convert with \`ansible-inventory -i ${file} --list --yaml\``);
+  return new InputError(`${file} is not a YAML inventory (${why})`, loc, `kvplay reads Ansible's YAML and INI inventories; \`ansible-inventory -i ${file} --list --yaml\` converts other sources`);
 }
 
-/** Read, sniff and parse an inventory file. Throws InputError(s) when it cannot be read or is not YAML. */
+/** A warning for a group name Ansible warns about (TRANSFORM_INVALID_GROUP_CHARS), or undefined. */
+export function groupNameWarning(name: string, loc: Loc | undefined): InputError | undefined {
+  if (GOOD_GROUP.test(name)) return undefined;
+  const fixed = name.replace(/^(?=[0-9])/, '_').replace(/[^A-Za-z0-9_]/g, '_');
+  return new InputError(`group name \`${name}\` has characters Ansible does not allow in group names`, loc, `use letters, digits and _ (not starting with a digit), e.g. \`${fixed}\``);
+}
+
+/** Read, sniff and parse an inventory file. Throws InputError(s) when it cannot be read or is neither YAML nor INI. */
 export function readInventoryFile(file: string): RawInventory {
   let text: string;
   try {
-    text = readFileSync(file, 'utf8');
+    text = readYamlText(file);
   } catch (e: any) {
-    const hint = e?.code === 'EISDIR' ? 'pass the inventory file itself (inventory directories are not supported)' : 'pass an existing YAML inventory file with -i';
+    if (e instanceof InputError) throw e;
+    const hint = e?.code === 'EISDIR' ? 'pass the inventory file itself (inventory directories are not supported)' : 'pass an existing inventory file (YAML or INI) with -i';
     throw new InputError(`cannot read inventory ${file}: ${e?.code ?? e?.message}`, { file, line: 1, col: 1 }, hint);
   }
   return parseInventoryText(text, file);
 }
 
-/** Parse inventory text (`file` is used for positions and messages). */
+/**
+ * Parse inventory text (`file` is used for positions and messages) as Ansible picks the plugin:
+ * a vault-encrypted file is decrypted first; a .yaml/.yml/.json file or one without extension is
+ * tried as YAML, then (when it is not a YAML mapping) as INI; any other file is INI. When neither
+ * reads it, both reasons are given.
+ */
 export function parseInventoryText(text: string, file: string): RawInventory {
-  const lines = text.split(/\r?\n/);
-  const ini = lines.findIndex((l) => INI_SECTION.test(l));
-  if (ini >= 0) throw notYaml(file, { file, line: ini + 1, col: 1 }, `line ${ini + 1} is an INI section header`);
-  if (/\.(ini|cfg)$/i.test(file)) throw notYaml(file, { file, line: 1, col: 1 }, 'INI file extension');
-  const data = parseYaml(text, file);
-  return parseInventoryData(data, file);
+  const plain = decryptVaultText(text, file);
+  if (!YAML_EXTS.includes(extname(file))) return parseIniInventory(plain, file);
+  let data: unknown;
+  let yamlErrors: InputError[] | undefined;
+  try {
+    data = parseYaml(plain, file);
+  } catch (e) {
+    if (!(e instanceof InputErrors)) throw e;
+    yamlErrors = e.errors;
+  }
+  if (!yamlErrors && (data == null || isObj(data))) return parseInventoryData(data, file);
+  try {
+    return parseIniInventory(plain, file);
+  } catch (e) {
+    if (!(e instanceof InputError)) throw e;
+    const whyNotYaml = yamlErrors ?? [notYaml(file, locOf(data) ?? { file, line: 1, col: 1 }, `its top level is ${kindName(data)}, not a mapping of groups`)];
+    throw new InputErrors([...whyNotYaml, new InputError(`${file} is not an INI inventory either: ${e.message}`, e.loc, e.hint)]);
+  }
 }
 
 /** Structure of a parsed YAML inventory. Throws InputErrors with every structural error. */
@@ -80,14 +108,10 @@ export function parseInventoryData(data: unknown, file: string): RawInventory {
   const ensureGroup = (name: string, loc?: Loc): RawGroup => {
     let g = raw.groups.get(name);
     if (!g) {
-      g = { name, loc, vars: { vars: {}, origin: {} }, hosts: [], hostSet: new Set(), children: [], priority: 1 };
+      g = { name, loc, vars: emptyLayer(), hosts: [], hostSet: new Set(), children: [], priority: 1 };
       raw.groups.set(name, g);
-      if (!GOOD_GROUP.test(name)) {
-        const fixed = name.replace(/^(?=[0-9])/, '_').replace(/[^A-Za-z0-9_]/g, '_');
-        raw.warnings.push(
-          new InputError(`group name \`${name}\` has characters Ansible does not allow in group names`, loc, `use letters, digits and _ (not starting with a digit), e.g. \`${fixed}\``),
-        );
-      }
+      const w = groupNameWarning(name, loc);
+      if (w) raw.warnings.push(w);
     }
     if (!g.loc && loc) g.loc = loc;
     return g;
@@ -133,14 +157,14 @@ export function parseInventoryData(data: unknown, file: string): RawInventory {
       }
       for (const hn of names) {
         let host = raw.hosts.get(hn);
-        if (!host) raw.hosts.set(hn, (host = { loc: h.keyLoc, vars: { vars: {}, origin: {} } }));
+        if (!host) raw.hosts.set(hn, (host = { loc: h.keyLoc, vars: emptyLayer() }));
         if (port !== undefined) {
           host.vars.vars.ansible_port = port;
           host.vars.origin.ansible_port = h.keyLoc;
         }
         if (isObj(h.value)) {
           for (const [k, v] of Object.entries(h.value)) {
-            host.vars.vars[k] = v;
+            setVar(host.vars.vars, k, v, isUnsafeKey(h.value, k)); // keeps `!unsafe`
             host.vars.origin[k] = keyLocOf(h.value, k);
           }
         }
@@ -179,7 +203,7 @@ export function parseInventoryData(data: unknown, file: string): RawInventory {
           else err(`ansible_group_priority of group \`${name}\` must be an integer, got ${kindName(v)}`, valueLocOf(body.vars, k), 'e.g. ansible_group_priority: 10 (higher wins among groups of the same depth)');
           continue;
         }
-        g.vars.vars[k] = v;
+        setVar(g.vars.vars, k, v, isUnsafeKey(body.vars, k)); // keeps `!unsafe`
         g.vars.origin[k] = keyLocOf(body.vars, k);
       }
     }

@@ -3,11 +3,13 @@
  * for entity NAME the first existing of `NAME` (a YAML file without extension, or a directory
  * whose files are read recursively in lexical order), `NAME.yml`, `NAME.yaml`, `NAME.json`.
  */
-import { readFileSync, readdirSync, statSync } from 'node:fs';
+import { readdirSync, statSync } from 'node:fs';
 import { join, extname } from 'node:path';
-import { parseYaml, keyLocOf, locOf } from '../yaml/load.js';
+import { parseYaml, readYamlText, keyLocOf, locOf } from '../yaml/load.js';
 import { InputError, InputErrors, type Loc } from '../util/errors.js';
 import { closest as suggest } from '../util/suggest.js';
+import { dict } from '../util/dict.js';
+import { isUnsafeKey, setVar } from '../template/unsafe.js';
 
 export type VarKind = 'group_vars' | 'host_vars';
 
@@ -18,6 +20,11 @@ export interface VarLayer {
 }
 
 export const VAR_EXTS = ['.yml', '.yaml', '.json'];
+
+/** An empty layer (null-prototype tables: variable names are user keys). */
+export function emptyLayer(): VarLayer {
+  return { vars: dict(), origin: dict() };
+}
 
 function kindOf(path: string): 'dir' | 'file' | undefined {
   try {
@@ -72,17 +79,13 @@ function collect(e: unknown, errors: InputError[]): void {
 /** Read and merge `files` (later files win). Problems go to `errors`; undefined when there are no files. */
 export function loadVarLayer(files: string[], kind: VarKind, errors: InputError[]): VarLayer | undefined {
   if (!files.length) return undefined;
-  const layer: VarLayer = { vars: {}, origin: {} };
+  const layer = emptyLayer();
   for (const file of files) {
     const at: Loc = { file, line: 1, col: 1 };
     let data: unknown;
     try {
-      const text = readFileSync(file, 'utf8');
-      if (text.startsWith('$ANSIBLE_VAULT')) {
-        errors.push(new InputError('vault-encrypted vars files are not supported', at, 'decrypt it (ansible-vault decrypt) or pass secrets through the environment'));
-        continue;
-      }
-      data = parseYaml(text, file);
+      const text = readYamlText(file);
+      data = parseYaml(text, file); // vault-encrypted files are decrypted by the loader
     } catch (e: any) {
       if (e?.code) errors.push(new InputError(`cannot read ${file}: ${e.code}`, at, 'check the file permissions'));
       else collect(e, errors);
@@ -96,7 +99,7 @@ export function loadVarLayer(files: string[], kind: VarKind, errors: InputError[
       continue;
     }
     for (const [k, v] of Object.entries(data)) {
-      layer.vars[k] = v;
+      setVar(layer.vars, k, v, isUnsafeKey(data, k)); // keeps `!unsafe`
       layer.origin[k] = keyLocOf(data, k);
     }
   }

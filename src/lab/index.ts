@@ -7,7 +7,7 @@ import { existsSync } from 'node:fs';
 import { HOSTS, labDir, paths } from './config.js';
 import { LabInfo, LabStatus, labBuild, labDown, labInfo, labStatus, labUp, sshArgs, waitSsh } from './lab.js';
 import { LabError, preflight, withLock } from './sys.js';
-import { q } from '../transport/quote.js';
+import { q } from '../util/quote.js';
 
 export type { LabInfo, LabStatus, LabHostInfo } from './lab.js';
 export { labStatus, labRemnants } from './lab.js';

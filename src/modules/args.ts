@@ -8,7 +8,7 @@
 import { InputError, type Loc } from '../util/errors.js';
 import { copyLoc } from '../yaml/load.js';
 import type { Module } from './types.js';
-import { splitArgs, unquote } from './util/shlex.js';
+import { splitArgs, unquote } from '../util/shlex.js';
 
 const KV = /^([A-Za-z_][A-Za-z0-9_]*)=([\s\S]*)$/;
 

@@ -1,7 +1,7 @@
 /** blockinfile: a marked block of lines in a text file (insert, replace, remove). Ansible semantics and markers. */
 import type { Module } from './types.js';
 import { editFacts, editResult, planEdit, splitLinesKeep, stripEol, type EditFacts, type EditOutcome, type EditParams } from './util/edit.js';
-import { pyRegExp } from './util/pyre.js';
+import { paramRegex } from '../util/pyre.js';
 import { attrProps, backupProp, bool, exclusive, object, str, strEnum, validateProp } from './util/schema.js';
 
 export interface BlockinfileParams extends EditParams {
@@ -51,7 +51,7 @@ export function blockinfileEdit(p: BlockinfileParams, old: string | null): EditO
     const ib = p.insertbefore;
     if (ib === 'BOF' || ia === 'BOF') at = 0;
     else if (ib !== undefined || (ia !== undefined && ia !== 'EOF')) {
-      const re = pyRegExp((ib ?? ia)!, ib !== undefined ? 'insertbefore' : 'insertafter');
+      const re = paramRegex((ib ?? ia)!, ib !== undefined ? 'insertbefore' : 'insertafter');
       let found: number | null = null;
       lines.forEach((l, i) => { if (re.test(stripEol(l))) found = i; });
       if (found === null) at = lines.length;

@@ -8,7 +8,7 @@
 import type { Module, ModuleCtx, Plan, Step } from './types.js';
 import { bool, int, object, str, strEnum } from './util/schema.js';
 import { contentDiff, sha256, writeStep } from './util/fileops.js';
-import { q } from '../transport/quote.js';
+import { q } from '../util/quote.js';
 import {
   addrsOf, bridgeFactCmd, chooseBackend, chooseUplink, ifupdownConvert, ifupdownDone, parseBridgeFacts, runtimeProblems, PERSIST_SCRIPT, PERSIST_UNIT, type BridgeFacts,
 } from './sys/bridge.js';

@@ -9,7 +9,7 @@
  *   6. started on the target; `virsh list --all` on both hosts verifies it
  * Runs on the SOURCE host, like migrate.
  */
-import { q } from '../transport/quote.js';
+import { q } from '../util/quote.js';
 import type { ActionResult, Module, ModuleCtx } from './types.js';
 import { bool, num, object, str, strEnum } from './util/schema.js';
 import { parseDomain } from './virt/domxml.js';

@@ -1,9 +1,9 @@
 /** command, shell, raw: run commands. Always `changed` unless creates/removes say there is nothing to do. */
 import { posix } from 'node:path';
 import type { ExecResult } from '../transport/types.js';
-import { q } from '../transport/quote.js';
+import { q, qAlways } from '../util/quote.js';
 import type { Fact, Module, Plan, Step } from './types.js';
-import { expandWord, globWord, shlexSplit } from './util/shlex.js';
+import { expandWord, globWord, shlexSplit } from '../util/shlex.js';
 import { bool, exclusive, object, requireOne, str, strList } from './util/schema.js';
 
 export interface CommandParams {
@@ -112,7 +112,7 @@ export function commandLine(words: string[]): string {
   if (words.length === 0) throw new Error('no command given');
   const [first, ...rest] = words;
   // the program word must not become an assignment (A=b) or a shell keyword (if, while, !...)
-  const head = /=/.test(first) || SH_KEYWORDS.has(first) ? `'${first.replace(/'/g, `'\\''`)}'` : expandWord(first);
+  const head = /=/.test(first) || SH_KEYWORDS.has(first) ? qAlways(first) : expandWord(first);
   return [head, ...rest.map(expandWord)].join(' ');
 }
 

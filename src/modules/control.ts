@@ -1,14 +1,8 @@
 /** Controller-side action modules: debug, set_fact, assert, fail, ping. */
 import type { Module } from './types.js';
+import { truthy } from '../template/truth.js';
+import { boolish } from '../util/truth.js';
 import { any, bool, int, object, str } from './util/schema.js';
-
-/** Jinja/Python truthiness: None, false, 0, '', [] and {} are false. */
-export function truthy(v: unknown): boolean {
-  if (v === null || v === undefined || v === false || v === 0 || v === '') return false;
-  if (Array.isArray(v)) return v.length > 0;
-  if (typeof v === 'object') return Object.keys(v as object).length > 0;
-  return true;
-}
 
 function show(v: unknown): string {
   return typeof v === 'string' ? v : JSON.stringify(v, null, 2) ?? String(v);
@@ -18,6 +12,7 @@ export interface DebugParams { msg?: unknown; var?: string; verbosity?: number }
 
 export const debug: Module<DebugParams> = {
   name: 'debug',
+  readOnly: true,
   doc: 'Print a message (msg) or the value of an expression (var). Never changes anything.',
   schema: object(
     {
@@ -48,6 +43,8 @@ export const debug: Module<DebugParams> = {
 
 export const set_fact: Module<Record<string, unknown>> = {
   name: 'set_fact',
+  readOnly: true,
+  templateKeys: true,
   doc: "Set host variables from the given keys (values are templated first; the strings true/false/yes/no become booleans, like Ansible). cacheable is accepted and ignored.",
   schema: {
     type: 'object',
@@ -62,9 +59,9 @@ export const set_fact: Module<Record<string, unknown>> = {
     // like Ansible's set_fact: the strings true/false/yes/no become booleans
     for (const [k, v] of Object.entries(p)) {
       if (k === 'cacheable') continue;
-      vars[k] = typeof v === 'string' && /^(true|false|yes|no)$/i.test(v) ? /^(true|yes)$/i.test(v) : v;
+      vars[k] = typeof v === 'string' && /^(true|false|yes|no)$/i.test(v) ? boolish(v) : v;
     }
-    return { changed: false, msg: `set ${Object.keys(vars).join(', ')}`, setVars: vars, data: { ansible_facts: vars } };
+    return { changed: false, msg: `set ${Object.keys(vars).join(', ')}`, setVars: vars, data: { ansible_facts: { ...vars } } };
   },
 };
 
@@ -78,6 +75,7 @@ export interface AssertParams {
 
 export const assert: Module<AssertParams> = {
   name: 'assert',
+  readOnly: true,
   doc: 'Fail unless every expression in `that` is true.',
   schema: object(
     {
@@ -109,6 +107,7 @@ export const assert: Module<AssertParams> = {
 
 export const fail: Module<{ msg?: unknown }> = {
   name: 'fail',
+  readOnly: true,
   doc: 'Fail the host with a message.',
   schema: object({ msg: any("The message. Default 'Failed as requested from task'.") }),
   async action(p) {
@@ -119,6 +118,7 @@ export const fail: Module<{ msg?: unknown }> = {
 
 export const ping: Module<{ data?: string }> = {
   name: 'ping',
+  readOnly: true,
   doc: 'Check that the host runs commands (with become when set). Registers ping: pong.',
   schema: object({ data: str("Value returned in `ping` (default 'pong'); 'crash' makes the module fail.") }),
   async action(p, ctx) {

@@ -8,6 +8,7 @@ import {
 } from './util/fileops.js';
 import { fmtMode, type ModeSpec } from './util/mode.js';
 import { any, attrProps, backupProp, bool, object, requireOne, exclusive, str, validateProp } from './util/schema.js';
+import { ANSIBLE_OPTIONS, setOption, type TemplateOptions } from '../template/options.js';
 
 export interface CopyParams {
   content?: unknown;
@@ -141,19 +142,45 @@ export const copy: Module<CopyParams, CopyFacts> = {
   result: (p, _f, results) => ({ ...contentResult(p, results), ...(p.src !== undefined ? { src: p.src } : {}) }),
 };
 
-export const template: Module<CopyParams, CopyFacts> = {
+/** The template module's Jinja2 options (over Ansible's defaults); "\\n" written escaped is accepted, as Ansible does. */
+const ESCAPED_NL: Record<string, string> = { '\\n': '\n', '\\r': '\r', '\\r\\n': '\r\n' };
+const DELIM_KEYS = ['block_start_string', 'block_end_string', 'variable_start_string', 'variable_end_string', 'comment_start_string', 'comment_end_string'] as const;
+type TemplateParams = CopyParams & { trim_blocks?: boolean; lstrip_blocks?: boolean; newline_sequence?: string } & { [K in (typeof DELIM_KEYS)[number]]?: string };
+
+function templateOptions(p: TemplateParams): TemplateOptions {
+  const o: TemplateOptions = { ...ANSIBLE_OPTIONS };
+  if (p.trim_blocks !== undefined) o.trimBlocks = p.trim_blocks;
+  if (p.lstrip_blocks !== undefined) o.lstripBlocks = p.lstrip_blocks;
+  if (p.newline_sequence !== undefined) setOption(o, 'newline_sequence', ESCAPED_NL[p.newline_sequence] ?? p.newline_sequence, undefined, 'template');
+  for (const k of DELIM_KEYS) if (p[k] !== undefined) setOption(o, k, p[k], undefined, 'template');
+  return o;
+}
+
+const delimDoc = (what: string, dflt: string) => str(`The string marking the ${what} (default '${dflt}'); the file's #jinja2: header can also set it.`);
+
+export const template: Module<TemplateParams, CopyFacts> = {
   name: 'template',
-  doc: 'Render a Jinja2 template on the controller and write it to a remote file, atomically, only when it differs.',
+  doc: "Render a Jinja2 template on the controller and write it to a remote file, atomically, only when it differs. As Ansible: the template's line ends are written as newline_sequence, its trailing newlines are kept, and a first line '#jinja2: trim_blocks: False, ...' sets options for that file and is not written.",
   schema: object(
     {
       src: str("Template file on the controller (looked up in the role's templates/ directory, then next to the playbook)."),
       ...fileOpts,
+      trim_blocks: bool('Remove the first newline after a block tag ({% ... %}) or a comment.', true),
+      lstrip_blocks: bool('Remove the spaces and tabs before a block tag or a comment at the start of a line.', false),
+      newline_sequence: str("Line end of the written file: '\\n' (default), '\\r' or '\\r\\n'."),
+      block_start_string: delimDoc('beginning of a block', '{%'),
+      block_end_string: delimDoc('end of a block', '%}'),
+      variable_start_string: delimDoc('beginning of a print statement', '{{'),
+      variable_end_string: delimDoc('end of a print statement', '}}'),
+      comment_start_string: delimDoc('beginning of a comment', '{#'),
+      comment_end_string: delimDoc('end of a comment', '#}'),
     },
     { required: ['src', 'dest'] },
   ),
   prepare(p, ctx) {
+    const opts = templateOptions(p);
     const l = readLocal(ctx, 'templates', p.src!);
-    const text = ctx.render(l.data.toString('utf8'), l.path);
+    const text = ctx.render(l.data.toString('utf8'), l.path, opts);
     return { ...p, _data: Buffer.from(text, 'utf8'), _srcMode: l.mode };
   },
   facts: (p, ctx) => copyFacts(p, ctx, basename(p.src!)),

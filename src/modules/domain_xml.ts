@@ -10,7 +10,7 @@
  * allows it (restart: true; graceful shutdown then start, or destroy then start like the
  * manual procedure); otherwise the result says restart_needed.
  */
-import { q } from '../transport/quote.js';
+import { q } from '../util/quote.js';
 import type { Module, ModuleCtx, Plan, Step } from './types.js';
 import { backupFileFrom } from './util/fileops.js';
 import { bool, num, object, str, strEnum } from './util/schema.js';

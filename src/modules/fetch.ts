@@ -2,7 +2,7 @@
 import { existsSync, mkdirSync, readFileSync, renameSync, rmSync, writeFileSync } from 'node:fs';
 import { randomBytes } from 'node:crypto';
 import { basename, dirname, join, resolve } from 'node:path';
-import { q } from '../transport/quote.js';
+import { q } from '../util/quote.js';
 import type { Module } from './types.js';
 import { sha256 } from './util/fileops.js';
 import { bool, object, str } from './util/schema.js';
@@ -36,6 +36,7 @@ export function writeLocalAtomic(path: string, data: Buffer): void {
 
 export const fetch: Module<FetchParams> = {
   name: 'fetch',
+  readOnly: true,
   doc: 'Copy a file from the host to the controller: DEST/HOSTNAME/SRC, or DEST itself with flat. Written atomically, only when the content differs.',
   schema: object(
     {

@@ -1,8 +1,8 @@
 /** file: the state of a path (file, directory, link, hard, absent, touch) and its mode/owner/group. */
 import { posix } from 'node:path';
-import { q } from '../transport/quote.js';
+import { q } from '../util/quote.js';
 import type { Diff, Fact, Module, ModuleCtx, Plan, Step } from './types.js';
-import { assumeInCheck, attrSteps, checkOwners, fileFact, idMatches, ownerFacts, parseStatLine, type Attrs, type FileState, type StatInfo } from './util/fileops.js';
+import { assumeInCheck, attrSteps, checkOwners, fileFact, idMatches, ownerFacts, parseStatLine, STAT_FMT, type Attrs, type FileState, type StatInfo } from './util/fileops.js';
 import { applyMode, fmtMode, type ModeSpec } from './util/mode.js';
 import { attrProps, bool, object, str, strEnum } from './util/schema.js';
 
@@ -38,17 +38,53 @@ export function ancestorsOf(path: string): string[] {
   return out;
 }
 
+/**
+ * Everything below `path` except symlinks (not followed). A name may hold a newline, so names
+ * are never read as lines: each batch find hands to sh prints `B <count>\n`, then one stat line
+ * per entry (fixed fields, no name), then the names, each ended by NUL.
+ */
 export function treeFact(path: string): Fact<TreeEntry[]> {
+  const batch = `printf 'B %s\\n' "$#"; stat -c "$0" -- "$@" || exit 1; printf '%s\\0' "$@"`;
   return {
-    cmd: `find ${q(path)} -mindepth 1 ! -type l -exec stat -c '%f:%u:%g:%s:%Y:%i:%d:%h:%U:%G:%n' {} +`,
+    cmd: `find ${q(path)} -mindepth 1 ! -type l -exec sh -c ${q(batch)} ${q(STAT_FMT)} {} +`,
     parse(r) {
       if (r.code !== 0) throw new Error(`cannot list ${path}: ${r.stderr.trim()}`);
-      return r.stdout.split('\n').filter(Boolean).map((l) => {
-        const f = l.split(':');
-        return { st: parseStatLine(f.slice(0, 10).join(':')), path: f.slice(10).join(':') };
-      });
+      return parseTree(path, r.stdout);
     },
   };
+}
+
+/** Pure parser of treeFact output; throws on malformed output or an entry that is not below root. */
+export function parseTree(root: string, out: string): TreeEntry[] {
+  const bad = (why: string) => new Error(`cannot list ${root}: ${why}`);
+  const entries: TreeEntry[] = [];
+  let pos = 0;
+  const upTo = (sep: string) => {
+    const e = out.indexOf(sep, pos);
+    if (e < 0) throw bad('incomplete output');
+    const s = out.slice(pos, e);
+    pos = e + 1;
+    return s;
+  };
+  while (pos < out.length) {
+    const head = /^B (\d+)$/.exec(upTo('\n'));
+    if (!head) throw bad('unexpected output');
+    const stats = Array.from({ length: Number(head[1]) }, () => parseStatLine(upTo('\n')));
+    for (const st of stats) entries.push({ path: belowRoot(root, upTo('\0')), st });
+  }
+  return entries;
+}
+
+/** `p` itself when it lies strictly below `root` (after normalisation, no `..` anywhere); else an error. */
+export function belowRoot(root: string, p: string): string {
+  const base = root.replace(/\/+$/, '');
+  const rel = p.startsWith(base + '/') ? p.slice(base.length + 1) : '';
+  const r = posix.normalize(base || '/').replace(/\/+$/, '');
+  const n = posix.normalize(p);
+  if (!rel || rel.split('/').includes('..') || !n.startsWith(r + '/') || n === r + '/') {
+    throw new Error(`refusing to touch ${JSON.stringify(p)}: not below ${root}`);
+  }
+  return p;
 }
 
 function srcPath(p: FileParams): string {
@@ -91,8 +127,10 @@ export function treeSteps(tree: TreeEntry[], want: Attrs): { steps: Step[]; coun
     const spec = (want.owner !== undefined ? String(want.owner) : '') + (want.group !== undefined ? ':' + String(want.group) : '');
     for (const c of chunks(chownList, 200)) steps.push({ desc: `chown ${spec} (${c.length} entries)`, cmd: `chown -h ${q(spec)} -- ${c.map(q).join(' ')}` });
   }
+  // chmod follows a symlink named on its command line: find (never following) skips an entry
+  // that became a symlink since it was listed
   for (const [m, paths] of byMode) {
-    for (const c of chunks(paths, 200)) steps.push({ desc: `chmod ${fmtMode(m)} (${c.length} entries)`, cmd: `chmod ${fmtMode(m)} -- ${c.map(q).join(' ')}` });
+    for (const c of chunks(paths, 200)) steps.push({ desc: `chmod ${fmtMode(m)} (${c.length} entries)`, cmd: `find ${c.map(q).join(' ')} -prune ! -type l -exec chmod ${fmtMode(m)} -- {} +` });
   }
   return { steps, count: touched.size };
 }

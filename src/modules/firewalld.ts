@@ -4,10 +4,11 @@
  * ALREADY_ENABLED errors); with the daemon stopped the permanent part goes through
  * firewall-offline-cmd. Only the one item asked for is ever added.
  */
-import { q } from '../transport/quote.js';
+import { q } from '../util/quote.js';
 import type { Module, ModuleCtx, Plan, Step } from './types.js';
 import { bool, int, object, str, strEnum } from './util/schema.js';
 import { tagged } from './sys/osfacts.js';
+import { FW_DBUS_PROBE, parseZoneFact, zoneFactCmd, zoneHas, type ZoneFact } from '../facts/firewalld.js';
 
 export interface FirewalldParams {
   service?: string;
@@ -55,6 +56,8 @@ export function fwFactCmd(p: FirewalldParams): string {
   const query = `--query-${flag}=${q(value)}`;
   return [
     'LC_ALL=C; export LC_ALL',
+    // the zone fact (src/facts/firewalld.ts) already answers over D-Bus, except for rich rules
+    ...(flag === 'rich-rule' ? [] : [`if ${FW_DBUS_PROBE}; then echo "@@ dbus"; echo yes; exit 0; fi`]),
     'echo "@@ installed"; command -v firewall-cmd >/dev/null 2>&1 && echo yes',
     'echo "@@ offline"; command -v firewall-offline-cmd >/dev/null 2>&1 && echo yes',
     'r=no; command -v firewall-cmd >/dev/null 2>&1 && firewall-cmd --state >/dev/null 2>&1 && r=yes',
@@ -76,6 +79,7 @@ export function parseFwFacts(out: string): FwFacts {
   const s = tagged(out);
   const yes = (k: string) => (s[k] ?? '').trim() === 'yes';
   const zone = (s.zone ?? '').trim();
+  // zone names are names of root-owned files and never hold whitespace: a zone that does is simply not found
   const zones = (s.zones ?? '').split(/\s+/).filter(Boolean);
   return {
     installed: yes('installed') || yes('offline'),
@@ -85,6 +89,21 @@ export function parseFwFacts(out: string): FwFacts {
     zoneExists: zones.includes(zone),
     ...(s.perm !== undefined ? { permanent: yes('perm') } : {}),
     ...(s.rt !== undefined ? { runtime: yes('rt') } : {}),
+  };
+}
+
+/** The item's facts: from the zone's D-Bus settings when firewalld answers there, else from firewall-cmd. */
+export function itemFacts(p: FirewalldParams, z: ZoneFact, cli: FwFacts): FwFacts {
+  const { kind, value } = itemOf(p);
+  if (!z.dbus || kind === 'rich_rule') return cli;
+  return {
+    installed: true,
+    offlineCmd: false,
+    running: true,
+    zone: z.zone,
+    zoneExists: z.zones.includes(z.zone),
+    permanent: !!z.perm && zoneHas(z.perm, kind, value),
+    runtime: !!z.rt && zoneHas(z.rt, kind, value),
   };
 }
 
@@ -139,7 +158,7 @@ export function planFirewalld(p: FirewalldParams, f: FwFacts, ctx: Pick<ModuleCt
   };
 }
 
-export const firewalld: Module<FirewalldParams, { fw: FwFacts }> = {
+export const firewalld: Module<FirewalldParams, { zone: ZoneFact; fw: FwFacts }> = {
   name: 'firewalld',
   aliases: ['ansible.posix.firewalld'],
   doc: 'Enable or disable one firewalld service, port, source, interface or rich rule in a zone, permanent and/or runtime.',
@@ -162,6 +181,9 @@ export const firewalld: Module<FirewalldParams, { fw: FwFacts }> = {
       anyOf: KINDS.map((k) => ({ required: [k] })),
     },
   ),
-  facts: (p) => ({ fw: { cmd: fwFactCmd(p), parse: (r) => parseFwFacts(r.stdout) } }),
-  plan: (p, f, ctx) => planFirewalld(p, f.fw, ctx),
+  facts: (p) => ({
+    zone: { cmd: zoneFactCmd(p.zone), parse: (r) => parseZoneFact(r.stdout), cache: true },
+    fw: { cmd: fwFactCmd(p), parse: (r) => parseFwFacts(r.stdout) },
+  }),
+  plan: (p, f, ctx) => planFirewalld(p, itemFacts(p, f.zone, f.fw), ctx),
 };

@@ -10,7 +10,7 @@
  * start (the result says restart_needed); domain_xml can restart it when allowed.
  */
 import { readFileSync } from 'node:fs';
-import { q } from '../transport/quote.js';
+import { q } from '../util/quote.js';
 import { InputError } from '../util/errors.js';
 import type { Diff, Module, ModuleCtx, Plan, Step } from './types.js';
 import { bool, exclusive, num, object, str, strEnum } from './util/schema.js';

@@ -5,7 +5,7 @@
  * permissions) are not differences. An active pool that needs a new definition is redefined
  * in place (libvirt applies it at the next start): it is never stopped behind running guests.
  */
-import { q } from '../transport/quote.js';
+import { q } from '../util/quote.js';
 import type { Module, Plan, Step } from './types.js';
 import { bool, object, str, strEnum } from './util/schema.js';
 import { subsetDiff } from './virt/domxml.js';

@@ -1,7 +1,7 @@
 /** lineinfile: ensure one line is present (or lines absent) in a text file. Ansible semantics. */
 import type { Module } from './types.js';
-import { editFacts, editResult, planEdit, splitLinesKeep, stripEol, type EditFacts, type EditOutcome, type EditParams } from './util/edit.js';
-import { expandMatch, pyRegExp } from './util/pyre.js';
+import { editFacts, editResult, planEdit, readLines, stripEol, type EditFacts, type EditOutcome, type EditParams } from './util/edit.js';
+import { expandMatch, paramRegex } from '../util/pyre.js';
 import { attrProps, backupProp, bool, exclusive, object, str, strEnum, validateProp } from './util/schema.js';
 
 export interface LineinfileParams extends EditParams {
@@ -26,8 +26,8 @@ export function lineinfileEdit(p: LineinfileParams, old: string | null): EditOut
 
 function absent(p: LineinfileParams, old: string | null): EditOutcome {
   if (old === null) return { text: null, msg: '' };
-  const lines = splitLinesKeep(old);
-  const re = p.regexp !== undefined ? pyRegExp(p.regexp) : null;
+  const lines = readLines(old);
+  const re = p.regexp !== undefined ? paramRegex(p.regexp) : null;
   const keep = lines.filter((l) => {
     const s = stripEol(l);
     if (re) return !re.test(s);
@@ -39,14 +39,14 @@ function absent(p: LineinfileParams, old: string | null): EditOutcome {
 }
 
 function present(p: LineinfileParams, old: string): EditOutcome {
-  const lines = splitLinesKeep(old);
+  const lines = readLines(old);
   const line = p.line ?? '';
-  const re = p.regexp !== undefined ? pyRegExp(p.regexp) : null;
+  const re = p.regexp !== undefined ? paramRegex(p.regexp) : null;
   const ia = p.insertafter;
   const ib = p.insertbefore;
   let ins: RegExp | null = null;
-  if (ia !== undefined && ia !== 'BOF' && ia !== 'EOF') ins = pyRegExp(ia, 'insertafter');
-  else if (ib !== undefined && ib !== 'BOF') ins = pyRegExp(ib, 'insertbefore');
+  if (ia !== undefined && ia !== 'BOF' && ia !== 'EOF') ins = paramRegex(ia, 'insertafter');
+  else if (ib !== undefined && ib !== 'BOF') ins = paramRegex(ib, 'insertbefore');
 
   let matchIdx = -1;
   let insIdx = -1;

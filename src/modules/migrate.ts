@@ -16,7 +16,7 @@
  *      host and the error names the failed step and the remedy.
  * Runs on the SOURCE host; the target is reached through root's SSH trust (as qemu+ssh is).
  */
-import { q } from '../transport/quote.js';
+import { q } from '../util/quote.js';
 import type { ActionResult, Module, ModuleCtx } from './types.js';
 import { bool, num, object, str, strEnum } from './util/schema.js';
 import { parseDomain } from './virt/domxml.js';

@@ -3,7 +3,7 @@
  * mount, compared with what is wanted (source, type, visible options) and remounted when they
  * differ. systemctl daemon-reload after an fstab edit where systemd is PID 1.
  */
-import { q } from '../transport/quote.js';
+import { q } from '../util/quote.js';
 import type { Diff, Fact, Module, ModuleCtx, Plan, Step } from './types.js';
 import { editFacts, editResult, planEdit, type EditFacts } from './util/edit.js';
 import { backupProp, bool, object, str, strEnum } from './util/schema.js';

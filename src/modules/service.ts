@@ -3,7 +3,7 @@
  * with `systemctl show` + `is-enabled`), else the SysV `service` command with update-rc.d /
  * chkconfig. restarted/reloaded always change (as in Ansible): use them from handlers.
  */
-import { q } from '../transport/quote.js';
+import { q } from '../util/quote.js';
 import type { Module, ModuleCtx, Plan, Step } from './types.js';
 import { bool, object, str, strEnum } from './util/schema.js';
 import { tagged } from './sys/osfacts.js';
@@ -64,6 +64,7 @@ export function parseServiceFacts(name: string, out: string): UnitFacts {
     return { mgr, unit: name, load: fileOnDisk ? 'loaded' : 'not-found', active: rc === 0 ? 'active' : 'inactive', enabled: (s.enabled ?? '').trim() || 'disabled', needReload: false, fileOnDisk };
   }
   const kv: Record<string, string> = {};
+  // systemctl show: KEY=VALUE lines for the properties asked (none holds a name with a newline)
   for (const line of (s.show ?? '').split('\n')) {
     const i = line.indexOf('=');
     if (i > 0) kv[line.slice(0, i)] = line.slice(i + 1);

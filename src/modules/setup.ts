@@ -18,6 +18,7 @@ export function filterFacts(facts: Record<string, unknown>, filter: string[] | u
 
 export const setup: Module<SetupParams> = {
   name: 'setup',
+  readOnly: true,
   doc: 'Gather facts about the host (distribution, os_family, pkg_mgr, service_mgr, CPU, memory, interfaces, default_ipv4...).',
   schema: object({
     filter: { ...strList("Only facts whose names match these globs (with or without 'ansible_'), e.g. ['ansible_distribution*']."), type: ['array', 'string'] },

@@ -3,7 +3,7 @@
  * absent; registers public_key. In check mode a missing key gives public_key '' (tasks that use
  * it then predict their change).
  */
-import { q } from '../transport/quote.js';
+import { q } from '../util/quote.js';
 import type { Module, ModuleCtx, Plan, Step } from './types.js';
 import { bool, int, object, str, strEnum } from './util/schema.js';
 import { parsePubKey, userFileFact, type UserFile } from './sys/sshfiles.js';

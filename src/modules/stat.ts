@@ -1,5 +1,5 @@
 /** stat and slurp: read-only information about remote files (always ok). */
-import { q } from '../transport/quote.js';
+import { q } from '../util/quote.js';
 import type { Module } from './types.js';
 import { fileFact, type FileState } from './util/fileops.js';
 import { fmtMode } from './util/mode.js';

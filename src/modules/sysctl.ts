@@ -3,7 +3,7 @@
  * line, edited atomically) and, with reload (default), in the running kernel (sysctl -w of
  * that one key, only when it differs).
  */
-import { q } from '../transport/quote.js';
+import { q } from '../util/quote.js';
 import type { Module, ModuleCtx, Plan } from './types.js';
 import { editFacts, editResult, planEdit, type EditFacts } from './util/edit.js';
 import { backupProp, bool, object, str, strEnum } from './util/schema.js';

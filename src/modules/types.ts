@@ -8,11 +8,18 @@
  * implement `action` instead and talk to the host through ctx.transport themselves.
  */
 import type { ExecResult, Become, Transport } from '../transport/types.js';
+import type { TemplateOptions } from '../template/options.js';
 
 /** A fact: one shell command plus a pure parser of its result. Testable from recorded output. */
 export interface Fact<T> {
   cmd: string;
   parse(r: ExecResult): T;
+  /**
+   * The output may be reused by later tasks of the run (ctx.factCache) until something may have
+   * changed on any host: the engine empties the cache whenever a plan's steps run or an action
+   * module that is not `readOnly` runs. Use it for state that several tasks read (a firewalld zone).
+   */
+  cache?: boolean;
 }
 
 /** One change on the host: a POSIX sh command line (built with quote.ts), optional stdin. */
@@ -48,10 +55,15 @@ export interface ModuleCtx {
   transport: Transport;
   /** Resolve a controller-side file for `src:` (kind 'files') or template (kind 'templates'); absolute path, or throws InputError. */
   findFile(kind: 'files' | 'templates', path: string): string;
-  /** Render a Jinja2 template text with the task's variables (for the template module). `file` is for error messages. */
-  render(text: string, file: string): string;
+  /**
+   * Render the text of a template file with the task's variables, as Ansible's template action does
+   * (`#jinja2:` header, line ends, trailing newlines; Jinja2 options: Ansible's unless `opts`). `file` is for error messages.
+   */
+  render(text: string, file: string, opts?: TemplateOptions): string;
   /** Evaluate a bare Jinja expression (debug var:, assert that:) with the task's variables. */
   evalExpr(expr: string): unknown;
+  /** Outputs of cacheable facts (Fact.cache), shared by the run; see Fact.cache. */
+  factCache?: Map<string, ExecResult>;
   /** Report progress of a long action (progress bar in the reporter). */
   progress(text: string, fraction?: number): void;
   /** Progress/log line for -v output (never pass secrets). */
@@ -81,6 +93,8 @@ export interface Module<P = any, F = any> {
   doc: string;
   /** parameter that receives the free-form string: `command: ls -l` -> {cmd: "ls -l"} */
   freeForm?: string;
+  /** the parameter names are templates too, rendered when the task runs (set_fact: `"{{ name }}": value`) */
+  templateKeys?: boolean;
   /** controller-side preparation (read a src file, render a template). */
   prepare?(params: P, ctx: ModuleCtx): Promise<P> | P;
   /** facts to read right before planning */
@@ -89,6 +103,8 @@ export interface Module<P = any, F = any> {
   plan?(params: P, facts: F, ctx: ModuleCtx): Plan;
   /** build the registered result after steps ran (stepResults empty when ok or check mode) */
   result?(params: P, facts: F, stepResults: ExecResult[], ctx: ModuleCtx): Record<string, unknown>;
+  /** an action module that never changes a host (debug, assert, wait_for...): cached facts stay valid */
+  readOnly?: boolean;
   /** for action modules (no plan/apply) */
   action?(params: P, ctx: ModuleCtx): Promise<ActionResult>;
   /** this module may be run in check mode by the action itself (it must honour ctx.check) */

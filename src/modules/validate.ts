@@ -3,6 +3,7 @@
  * Schemas are compiled once per module (allErrors, strict). Errors become InputErrors at the
  * position of the offending key/value in the YAML (hidden positions from yaml/load.ts).
  */
+import { toBool } from '../util/truth.js';
 import { closest } from '../util/suggest.js';
 import { createRequire } from 'node:module';
 import type { Ajv as AjvT, ErrorObject, ValidateFunction } from 'ajv';
@@ -70,8 +71,6 @@ export function isTemplated(v: unknown): boolean {
   return typeof v === 'string' && (v.includes('{{') || v.includes('{%'));
 }
 
-const TRUE = new Set(['yes', 'true', 'on', 'y', '1']);
-const FALSE = new Set(['no', 'false', 'off', 'n', '0']);
 
 function typesOf(s: any): string[] {
   if (!s || s.type === undefined) return [];
@@ -91,12 +90,8 @@ export function coerceParams(mod: Module, params: Record<string, unknown>): Reco
     if (v === null || v === undefined) continue;
     const t = typesOf(props[k]);
     let nv: unknown = v;
-    if (t.length === 1 && t[0] === 'boolean' && typeof v === 'string') {
-      const l = v.trim().toLowerCase();
-      if (TRUE.has(l)) nv = true;
-      else if (FALSE.has(l)) nv = false;
-    } else if (t.length === 1 && t[0] === 'boolean' && (v === 0 || v === 1)) {
-      nv = v === 1;
+    if (t.length === 1 && t[0] === 'boolean' && (typeof v === 'string' || typeof v === 'number')) {
+      nv = toBool(v) ?? v;
     } else if ((t.includes('integer') || t.includes('number')) && !t.includes('string') && typeof v === 'string') {
       const s = v.trim();
       if (t.includes('integer') ? /^[-+]?\d+$/.test(s) : /^[-+]?(\d+\.?\d*|\.\d+)([eE][-+]?\d+)?$/.test(s)) nv = Number(s);

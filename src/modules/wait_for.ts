@@ -2,10 +2,10 @@
  * wait_for: wait for a TCP port, a file (optionally containing a regex) or a delay — checked
  * ON the host through the transport (one short command per poll, every `sleep` seconds).
  */
-import { q } from '../transport/quote.js';
+import { q } from '../util/quote.js';
 import type { Transport, Become } from '../transport/types.js';
 import type { Module } from './types.js';
-import { pyRegExp } from './util/pyre.js';
+import { paramRegex } from '../util/pyre.js';
 import { int, num, object, str, strEnum, any } from './util/schema.js';
 
 export interface WaitForParams {
@@ -103,7 +103,7 @@ export const wait_for: Module<WaitForParams> = {
     const start = Date.now();
     const state = p.state ?? 'started';
     const timeout = (p.timeout ?? 300) * 1000;
-    const re = p.search_regex !== undefined ? pyRegExp(p.search_regex, 'search_regex', 'm') : null;
+    const re = p.search_regex !== undefined ? paramRegex(p.search_regex, 'search_regex', 'm') : null;
     if (p.delay) await sleepMs(p.delay * 1000);
     const elapsed = () => Math.round((Date.now() - start) / 100) / 10;
     const what = p.port !== undefined ? `port ${p.port} on ${p.host ?? '127.0.0.1'}` : p.path !== undefined ? `file ${p.path}` : undefined;

@@ -1,10 +1,11 @@
 /** Static template checks at load time: every template string of a task must parse. */
 import { InputError, type Loc } from '../util/errors.js';
-import { valueLocOf, itemLocOf } from '../yaml/load.js';
+import { valueLocOf, itemLocOf, unsafeTagged } from '../yaml/load.js';
 import { syntaxError } from '../template/index.js';
 import type { ModuleTask } from './model.js';
 
 function walk(v: unknown, loc: Loc, out: InputError[], owner?: unknown, key?: string | number): void {
+  if (owner !== undefined && key !== undefined && unsafeTagged(owner, key)) return; // `!unsafe`: data, not a template
   const here = owner === undefined ? loc : (typeof key === 'number' ? itemLocOf(owner, key) : valueLocOf(owner, String(key))) ?? loc;
   if (typeof v === 'string') {
     if (v.includes('{{') || v.includes('{%')) {
@@ -25,4 +26,22 @@ export function checkTemplates(t: ModuleTask, raw: Record<string, unknown>, out:
       if (e) out.push(e);
     }
   }
+}
+
+/**
+ * A NUL byte (YAML "\0") cannot be part of a command line, a path or an environment value: the
+ * host would silently cut the text there. A literal one is an error at load time; a templated
+ * one fails the task when it runs (src/util/quote.ts). File content (copy content:) may hold NUL.
+ */
+export function checkNul(t: ModuleTask, raw: Record<string, unknown>, out: InputError[], at: Loc): void {
+  const walk = (v: unknown, here: Loc, path: string): void => {
+    if (typeof v === 'string') {
+      if (v.includes('\0')) out.push(new InputError(`${path} holds a NUL byte ("\\0"): no command line, path or name can hold one`, here, 'remove the \\0 escape (binary data belongs in a file: copy src:)'));
+    } else if (Array.isArray(v)) v.forEach((x, i) => walk(x, itemLocOf(v, i) ?? here, `${path}[${i}]`));
+    else if (v && typeof v === 'object') {
+      for (const [k, x] of Object.entries(v)) if (!(path === t.module && k === 'content')) walk(x, valueLocOf(v, k) ?? here, `${path}.${k}`);
+    }
+  };
+  walk(t.params, at, t.module);
+  if (raw.environment !== undefined) walk(raw.environment, valueLocOf(raw, 'environment') ?? t.loc, 'environment');
 }

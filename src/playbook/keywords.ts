@@ -26,7 +26,7 @@ export const ENGINE_ACTIONS = new Set([
 ]);
 
 /** Ansible keywords kvplay does not support, with what to do instead. */
-export const UNSUPPORTED: Record<string, string> = {
+export const UNSUPPORTED: Record<string, string> = Object.assign(Object.create(null) as Record<string, string>, {
   async: "kvplay has no async tasks; long-running work belongs in a module with progress (e.g. migrate)",
   poll: "kvplay has no async tasks",
   throttle: 'use --forks to limit parallelism',
@@ -41,7 +41,7 @@ export const UNSUPPORTED: Record<string, string> = {
   module_defaults: 'set parameters on each task or use vars',
   vars_prompt: 'pass values with -e or inventory vars (kvplay never prompts during a run)',
   order: 'hosts run in inventory order',
-};
+});
 
 export const META_ACTIONS = new Set([
   'flush_handlers', 'noop', 'end_play', 'end_host', 'clear_host_errors', 'refresh_inventory', 'reset_connection', 'clear_facts',

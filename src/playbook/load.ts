@@ -8,7 +8,10 @@ import { InputError, InputErrors, type Loc } from '../util/errors.js';
 import { keyLocOf, valueLocOf, itemLocOf, loadYamlFile } from '../yaml/load.js';
 import { didYouMean } from '../util/suggest.js';
 import { PLAY_KEYS, UNSUPPORTED } from './keywords.js';
-import { parseTaskList, parseTags, roleTasks, findYaml, toList, loadTaskFile, type LoadCtx } from './tasks.js';
+import { parseTaskList, parseTags, findYaml, toList, loadTaskFile, type LoadCtx } from './tasks.js';
+import { expandRole, parseRoleRef, NO_INH, type RoleRunState } from './roles.js';
+import { dict } from '../util/dict.js';
+import { checkHosts, checkName, checkSerial, checkTags, kindOf, showValue } from './schema.js';
 import type { Play, Playbook, Role, Scope, Task, Vars, ModuleTask } from './model.js';
 
 const isObj = (v: unknown): v is Record<string, unknown> => !!v && typeof v === 'object' && !Array.isArray(v);
@@ -52,18 +55,15 @@ export function loadPlaybook(file: string, opts: LoadOptions = {}): Playbook {
     errors,
     stack: [],
     defined: new Set(),
-    loadRole(name, loc, stack) {
-      const found = search.map((d) => resolve(d, name)).find((d) => existsSync(d));
+    loadRole(name, loc, dirs = []) {
+      const where = [...search, ...dirs.filter((d) => !search.includes(d))];
+      const found = where.map((d) => resolve(d, name)).find((d) => existsSync(d));
       const rpath = isAbsolute(name) || name.startsWith('.') ? resolve(dir, name) : found;
       if (!rpath || !existsSync(rpath)) {
-        errors.push(new InputError(`role '${name}' not found`, loc, `looked in: ${search.join(', ')}`));
+        errors.push(new InputError(`role ${showValue(name)} not found`, loc, `looked in: ${where.join(', ')}`));
         return undefined;
       }
       if (roles.has(rpath)) return roles.get(rpath);
-      if (stack.includes(rpath)) {
-        errors.push(new InputError(`role dependency loop: ${[...stack, rpath].join(' -> ')}`, loc, 'remove the circular dependency in meta/main.yaml'));
-        return undefined;
-      }
       const role: Role = {
         name,
         path: rpath,
@@ -72,6 +72,7 @@ export function loadPlaybook(file: string, opts: LoadOptions = {}): Playbook {
         handlers: [],
       };
       roles.set(rpath, role);
+      loadRoleMeta(role, ctx, loc);
       const hfile = findYaml(resolve(rpath, 'handlers', 'main'));
       if (hfile) {
         const scope: Scope = { role, dir: dirname(hfile), inherited: { when: [], tags: [], vars: [] } };
@@ -79,6 +80,10 @@ export function loadPlaybook(file: string, opts: LoadOptions = {}): Playbook {
         markHandlers(role.handlers, ctx, hfile);
       }
       return role;
+    },
+    roleWithDeps(name, loc, params, tasksFrom) {
+      const ex = expandRole({ name, loc, params: dict(params ?? {}), tags: [], when: [] }, ctx, { seen: new Set() }, NO_INH, [], tasksFrom);
+      return ex.role ? { tasks: ex.tasks, role: ex.role } : undefined;
     },
   };
 
@@ -105,7 +110,11 @@ export function loadPlaybook(file: string, opts: LoadOptions = {}): Playbook {
     data.forEach((p, i) => {
       const loc = itemLocOf(data, i) ?? top;
       if (isObj(p) && 'import_playbook' in p) {
-        const target = resolve(dirname(f), String(p.import_playbook));
+        if (typeof p.import_playbook !== 'string' || !p.import_playbook) {
+          errors.push(new InputError(`import_playbook needs a file name, got ${kindOf(p.import_playbook)}`, valueLocOf(p, 'import_playbook') ?? loc, 'write "- import_playbook: other.yaml"'));
+          return;
+        }
+        const target = resolve(dirname(f), p.import_playbook);
         loadFile(target, valueLocOf(p, 'import_playbook'), [...stack, f]);
         return;
       }
@@ -116,6 +125,21 @@ export function loadPlaybook(file: string, opts: LoadOptions = {}): Playbook {
   loadFile(path, undefined, []);
   if (errors.length) throw new InputErrors(dedupe(errors));
   return { file: path, dir, plays, defined: [...ctx.defined] };
+}
+
+/** meta/main.yml: `dependencies` (run before the role) and `allow_duplicates`. */
+function loadRoleMeta(role: Role, ctx: LoadCtx, from: Loc): void {
+  const file = findYaml(resolve(role.path, 'meta', 'main'));
+  if (!file) return;
+  const meta = yamlOrEmpty(file, ctx, from);
+  const top: Loc = { file, line: 1, col: 1 };
+  const deps = meta.dependencies;
+  if (deps !== undefined && deps !== null && !Array.isArray(deps)) {
+    ctx.errors.push(new InputError(`'dependencies' must be a list of roles, got ${kindOf(deps)}`, valueLocOf(meta, 'dependencies') ?? top, 'write "dependencies:\n  - role: NAME"'));
+  } else role.dependencies = toList(deps).map((spec, i) => ({ spec, loc: itemLocOf(deps, i) ?? top }));
+  const ad = meta.allow_duplicates;
+  if (ad !== undefined && ad !== null && typeof ad !== 'boolean') ctx.errors.push(new InputError(`'allow_duplicates' must be a boolean, got ${kindOf(ad)}`, valueLocOf(meta, 'allow_duplicates') ?? top, 'use true or false'));
+  role.allowDuplicates = ad === true;
 }
 
 function dedupe(errs: InputError[]): InputError[] {
@@ -153,11 +177,16 @@ function parsePlay(p: unknown, loc: Loc, dir: string, ctx: LoadCtx): Play | unde
     if (UNSUPPORTED[k]) ctx.errors.push(new InputError(`'${k}' is not supported by kvplay`, keyLocOf(p, k), UNSUPPORTED[k]));
     else ctx.errors.push(new InputError(`unknown play keyword '${k}'`, keyLocOf(p, k), didYouMean(k, PLAY_KEYS) || (['command', 'shell', 'copy', 'file', 'debug'].includes(k) ? 'tasks go under "tasks:"' : `play keywords: ${[...PLAY_KEYS].join(', ')}`)));
   }
-  if (p.hosts === undefined || p.hosts === null || p.hosts === '') {
+  if (p.hosts === undefined || p.hosts === null || p.hosts === '' || (Array.isArray(p.hosts) && !p.hosts.length)) {
     ctx.errors.push(new InputError("play has no 'hosts'", loc, 'add "hosts: all" (or a group/pattern)'));
   }
-  if (p.strategy !== undefined && p.strategy !== 'linear') ctx.errors.push(new InputError(`strategy '${p.strategy}' is not supported`, valueLocOf(p, 'strategy'), 'kvplay runs the linear strategy'));
-  const hosts = Array.isArray(p.hosts) ? p.hosts.map(String).join(':') : String(p.hosts ?? '');
+  const hostsOk = checkHosts(p, loc, ctx.errors);
+  const playName = checkName(p, loc, ctx.errors);
+  checkTags(p, loc, ctx.errors);
+  checkSerial(p, loc, ctx.errors);
+  if (p.become_method !== undefined && p.become_method !== 'sudo' && !(typeof p.become_method === 'string' && p.become_method.includes('{{'))) ctx.errors.push(new InputError(`become_method ${showValue(p.become_method)} is not supported`, valueLocOf(p, 'become_method'), 'kvplay becomes with sudo only'));
+  if (p.strategy !== undefined && p.strategy !== 'linear') ctx.errors.push(new InputError(`strategy ${showValue(p.strategy)} is not supported`, valueLocOf(p, 'strategy'), 'kvplay runs the linear strategy'));
+  const hosts = !hostsOk ? '' : Array.isArray(p.hosts) ? p.hosts.join(':') : String(p.hosts);
   const bool = (k: string, d: boolean) => {
     const v = p[k];
     if (v === undefined || v === null) return d;
@@ -179,46 +208,41 @@ function parsePlay(p: unknown, loc: Loc, dir: string, ctx: LoadCtx): Play | unde
   const roleTaskList: Task[] = [];
   const rolesVal = p.roles;
   if (rolesVal !== undefined && !Array.isArray(rolesVal)) ctx.errors.push(new InputError("'roles' must be a list", valueLocOf(p, 'roles'), 'write "roles:\\n  - name"'));
+  const ran: RoleRunState = { seen: new Set() };
   toList(rolesVal).forEach((r, i) => {
     const rloc = itemLocOf(rolesVal, i) ?? loc;
-    const spec = typeof r === 'string' ? { role: r } : isObj(r) ? r : undefined;
-    const name = spec ? (spec.role ?? spec.name) : undefined;
-    if (typeof name !== 'string') {
-      ctx.errors.push(new InputError('a role entry needs a name', rloc, 'write "- ROLE" or "- role: ROLE"'));
-      return;
-    }
-    const role = ctx.loadRole(name, rloc, []);
-    if (!role) return;
-    roles.push(role);
-    const { role: _r, name: _n, tags, when, vars: rvars, become, become_user, ...params } = spec as Record<string, unknown>;
-    const tasks = roleTasks(role, undefined, rloc, ctx, { ...params, ...(isObj(rvars) ? rvars : {}) }) ?? [];
-    const rtags = parseTags(tags);
-    for (const t of tasks) {
-      t.tags = [...new Set([...rtags, ...t.tags])];
-      if (when !== undefined) t.when = [...toList(when).map((e) => ({ expr: e as string, loc: rloc })), ...t.when];
-      if (t.become === undefined && typeof become === 'boolean') t.become = become;
-      if (t.becomeUser === undefined && typeof become_user === 'string') t.becomeUser = become_user;
-      roleTaskList.push(t);
-    }
+    const ref = parseRoleRef(r, rloc, ctx.errors);
+    if (!ref) return;
+    const ex = expandRole(ref, ctx, ran);
+    for (const role of ex.roles) if (!roles.includes(role)) roles.push(role);
+    roleTaskList.push(...ex.tasks);
   });
 
   const handlers = [...roles.flatMap((r) => r.handlers), ...list('handlers', true)];
   const topics = new Set(handlers.flatMap((h) => [h.name, ...(h.kind === 'module' ? (h.listen ?? []) : [])]));
   const tasksAll = [...list('pre_tasks'), ...roleTaskList, ...list('tasks'), ...list('post_tasks'), ...handlers];
   forEachModuleTask(tasksAll, (t) => t.notify.forEach((n, i) => {
-    if (!topics.has(n) && !n.includes('{{')) ctx.errors.push(new InputError(`no handler named '${n}'`, t.notifyLocs?.[i] ?? t.loc, didYouMean(n, topics) || (topics.size ? `handlers: ${[...topics].join(', ')}` : 'define it under handlers:')));
+    if (!topics.has(n) && !n.includes('{{')) ctx.errors.push(new InputError(`no handler named ${showValue(n)}`, t.notifyLocs?.[i] ?? t.loc, didYouMean(n, topics) || (topics.size ? `handlers: ${[...topics].join(', ')}` : 'define it under handlers:')));
   }));
-  const varsFiles = toList(p.vars_files).map((f, i) => ({ path: String(f), loc: itemLocOf(p.vars_files, i) ?? loc }));
+  const varsFiles: Play['varsFiles'] = [];
+  toList(p.vars_files).forEach((f, i) => {
+    const vloc = itemLocOf(p.vars_files, i) ?? loc;
+    if (typeof f === 'string' && f) varsFiles.push({ path: f, loc: vloc });
+    else ctx.errors.push(new InputError(`a vars_files entry must be a file name, got ${kindOf(f)}`, vloc, 'write "vars_files: [vars/main.yaml]"'));
+  });
   for (const vf of varsFiles) {
-    if (!vf.path.includes('{{') && !existsSync(resolve(dir, vf.path))) ctx.errors.push(new InputError(`vars file not found: ${vf.path}`, vf.loc, `resolved to ${resolve(dir, vf.path)}`));
+    if (vf.path.includes('{{')) continue;
+    if (!existsSync(resolve(dir, vf.path))) ctx.errors.push(new InputError(`vars file not found: ${vf.path}`, vf.loc, `resolved to ${resolve(dir, vf.path)}`));
+    else yamlOrEmpty(resolve(dir, vf.path), ctx, vf.loc); // syntax, encoding and shape errors now, not mid-run
   }
   return {
-    name: String(p.name ?? hosts),
+    name: playName ?? (Array.isArray(p.hosts) ? p.hosts.join(',') : hosts),
     loc,
     hosts,
     hostsLoc: valueLocOf(p, 'hosts') ?? loc,
     become: p.become === undefined ? undefined : bool('become', false),
     becomeUser: p.become_user as string | undefined,
+    becomeMethod: p.become_method as string | undefined,
     gatherFacts: bool('gather_facts', true),
     vars: isObj(vars) ? vars : {},
     varsFiles,
@@ -226,7 +250,7 @@ function parsePlay(p: unknown, loc: Loc, dir: string, ctx: LoadCtx): Play | unde
     tasks: [...roleTaskList, ...list('tasks')],
     postTasks: list('post_tasks'),
     handlers,
-    serial: p.serial as number | undefined,
+    serial: p.serial as Play['serial'],
     anyErrorsFatal: bool('any_errors_fatal', false),
     tags: parseTags(p.tags),
     environment: p.environment,

@@ -10,6 +10,10 @@ export interface Role {
   defaults: Vars;
   vars: Vars;
   handlers: Task[];
+  /** meta/main.yml `dependencies` (raw entries, parsed when the role is expanded) */
+  dependencies?: Array<{ spec: unknown; loc: Loc }>;
+  /** meta/main.yml `allow_duplicates` */
+  allowDuplicates?: boolean;
 }
 
 /** Where a task comes from: its role (for role vars/defaults and file search paths) and include params. */
@@ -17,6 +21,8 @@ export interface Scope {
   role?: Role;
   /** role params (`- role: x` with extra keys) and include vars */
   params?: Vars;
+  /** for a role run as a dependency: vars/main.yml of the roles depending on it (below its own role vars) */
+  parentVars?: Vars;
   /** directory for relative files (src:, include_tasks:) */
   dir: string;
   /** inherited keyword values from enclosing blocks/includes/roles */
@@ -52,6 +58,8 @@ interface TaskBase {
   tags: string[];
   become?: boolean;
   becomeUser?: string;
+  /** 'sudo', or a template (checked when the task runs) */
+  becomeMethod?: string;
   environment?: unknown;
   vars?: Vars;
   ignoreErrors?: boolean | string;
@@ -118,6 +126,7 @@ export interface Play {
   hostsLoc: Loc;
   become?: boolean;
   becomeUser?: string;
+  becomeMethod?: string;
   gatherFacts: boolean;
   vars: Vars;
   varsFiles: { path: string; loc: Loc }[];
@@ -125,7 +134,7 @@ export interface Play {
   tasks: Task[]; // roles' tasks first, then tasks
   postTasks: Task[];
   handlers: Task[];
-  serial?: number | string;
+  serial?: number | string | Array<number | string>;
   anyErrorsFatal: boolean;
   tags: string[];
   environment?: unknown;

@@ -8,14 +8,18 @@ import { getModule, moduleNames } from '../modules/index.js';
 import { normalizeArgs } from '../modules/args.js';
 import { validateParams } from '../modules/validate.js';
 import { TASK_KEYS, BLOCK_KEYS, ENGINE_ACTIONS, UNSUPPORTED, META_ACTIONS } from './keywords.js';
-import { checkTemplates } from './check.js';
+import { checkTemplates, checkNul } from './check.js';
+import { checkName, checkTags, checkInt, showValue, stringList } from './schema.js';
 import type { Task, Cond, Scope, ModuleTask, Vars, Role } from './model.js';
 
 export interface LoadCtx {
   errors: InputError[];
   /** files being included (loop detection) */
   stack: string[];
-  loadRole(name: string, loc: Loc, stack: string[]): Role | undefined;
+  /** load roles/NAME (cached); `dirs`: more directories to look in (a dependency's depending role's roles dir) */
+  loadRole(name: string, loc: Loc, dirs?: string[]): Role | undefined;
+  /** a role with its meta dependencies before it (src/playbook/roles.ts), for import_role/include_role */
+  roleWithDeps?(name: string, loc: Loc, params: Vars | undefined, tasksFrom: string | undefined): { tasks: Task[]; role: Role } | undefined;
   /** every variable name a task can define (register, set_fact, loop vars): for the static undefined check */
   defined: Set<string>;
 }
@@ -35,7 +39,7 @@ export function parseConds(v: unknown, owner: unknown, key: string): Cond[] {
 }
 
 export function parseTags(v: unknown): string[] {
-  return toList(v).flatMap((t) => String(t).split(',')).map((t) => t.trim()).filter(Boolean);
+  return toList(v).filter((t) => typeof t === 'string' || typeof t === 'number').flatMap((t) => String(t).split(',')).map((t) => t.trim()).filter(Boolean);
 }
 
 function boolKey(t: Record<string, unknown>, k: string, ctx: LoadCtx, allowTemplate = false): boolean | undefined {
@@ -71,6 +75,9 @@ export function parseTaskList(list: unknown, scope: Scope, ctx: LoadCtx, where: 
 
 function parseTask(t: Record<string, unknown>, scope: Scope, ctx: LoadCtx, loc: Loc, isHandler: boolean): Task[] | undefined {
   const errsBefore = ctx.errors.length;
+  const given = checkName(t, loc, ctx.errors);
+  const nameOr = (d: string) => given ?? d;
+  checkTags(t, loc, ctx.errors);
   const isBlock = 'block' in t;
   const allowed = isBlock ? BLOCK_KEYS : TASK_KEYS;
   const actions: string[] = [];
@@ -106,6 +113,7 @@ function parseTask(t: Record<string, unknown>, scope: Scope, ctx: LoadCtx, loc: 
     tags: parseTags(t.tags),
     become: boolKey(t, 'become', ctx, true),
     becomeUser: t.become_user as string | undefined,
+    becomeMethod: t.become_method as string | undefined,
     environment: t.environment,
     vars: t.vars as Vars | undefined,
     ignoreErrors: boolKey(t, 'ignore_errors', ctx, true),
@@ -117,21 +125,21 @@ function parseTask(t: Record<string, unknown>, scope: Scope, ctx: LoadCtx, loc: 
     diff: boolKey(t, 'diff', ctx),
   };
   if (t.vars !== undefined && !isObj(t.vars)) ctx.errors.push(new InputError("'vars' must be a mapping", valueLocOf(t, 'vars'), 'write vars as "key: value" lines'));
-  if (t.become_method !== undefined && t.become_method !== 'sudo') ctx.errors.push(new InputError(`become_method '${t.become_method}' is not supported`, valueLocOf(t, 'become_method'), 'kvplay becomes with sudo only'));
+  if (t.become_method !== undefined && t.become_method !== 'sudo' && !isTemplated(t.become_method)) ctx.errors.push(new InputError(`become_method ${showValue(t.become_method)} is not supported`, valueLocOf(t, 'become_method'), 'kvplay becomes with sudo only'));
   if (isBlock) {
     const sub = (k: string) => parseTaskList(t[k], scope, ctx, keyLocOf(t, k) ?? loc, isHandler);
-    return [{ kind: 'block', name: String(t.name ?? 'block'), ...common, block: sub('block'), rescue: sub('rescue'), always: sub('always') }];
+    return [{ kind: 'block', name: nameOr('block'), ...common, block: sub('block'), rescue: sub('rescue'), always: sub('always') }];
   }
   const action = actions[0];
   const short = action.replace(/^ansible\.(builtin|legacy)\./, '');
   const value = t[action];
   const aloc = valueLocOf(t, action) ?? loc;
   if (short === 'meta') {
-    if (!META_ACTIONS.has(String(value))) {
-      ctx.errors.push(new InputError(`unknown meta action '${value}'`, aloc, didYouMean(String(value), META_ACTIONS) || `one of: ${[...META_ACTIONS].join(', ')}`));
+    if (typeof value !== 'string' || !META_ACTIONS.has(value)) {
+      ctx.errors.push(new InputError(`unknown meta action ${showValue(value)}`, aloc, (typeof value === 'string' && didYouMean(value, META_ACTIONS)) || `one of: ${[...META_ACTIONS].join(', ')}`));
       return undefined;
     }
-    return [{ kind: 'meta', name: String(t.name ?? `meta: ${value}`), ...common, action: value as any }];
+    return [{ kind: 'meta', name: nameOr(`meta: ${value}`), ...common, action: value as any }];
   }
   if (short === 'import_tasks' || short === 'include_tasks') {
     const file = isObj(value) ? value.file : value;
@@ -148,7 +156,7 @@ function parseTask(t: Record<string, unknown>, scope: Scope, ctx: LoadCtx, loc: 
       // static: inherit this task's keywords into the imported tasks
       return tasks ? tasks.map((x) => inherit(x, common)) : undefined;
     }
-    return [{ kind: 'include', what: 'tasks', name: String(t.name ?? `include_tasks: ${file}`), ...common, target: file, ...loopKeys(t, ctx), preloaded: tasks ? { tasks } : undefined }];
+    return [{ kind: 'include', what: 'tasks', name: nameOr(`include_tasks: ${file}`), ...common, target: file, ...loopKeys(t, ctx), preloaded: tasks ? { tasks } : undefined }];
   }
   if (short === 'import_role' || short === 'include_role') {
     if (!isObj(value) || typeof value.name !== 'string') {
@@ -156,12 +164,18 @@ function parseTask(t: Record<string, unknown>, scope: Scope, ctx: LoadCtx, loc: 
       return undefined;
     }
     const tasksFrom = typeof value.tasks_from === 'string' ? value.tasks_from : undefined;
-    const role = isTemplated(value.name) ? undefined : ctx.loadRole(value.name, valueLocOf(value, 'name')!, ctx.stack);
-    const tasks = role ? roleTasks(role, tasksFrom, aloc, ctx, value.vars as Vars | undefined) : undefined;
+    const nameLoc = valueLocOf(value, 'name') ?? aloc;
+    let role: Role | undefined;
+    let tasks: Task[] | undefined;
+    if (!isTemplated(value.name) && ctx.roleWithDeps) ({ role, tasks } = ctx.roleWithDeps(value.name, nameLoc, value.vars as Vars | undefined, tasksFrom) ?? {});
+    else if (!isTemplated(value.name)) {
+      role = ctx.loadRole(value.name, nameLoc);
+      tasks = role ? roleTasks(role, tasksFrom, aloc, ctx, value.vars as Vars | undefined) : undefined;
+    }
     if (short === 'import_role') return tasks ? tasks.map((x) => inherit(x, common)) : undefined;
-    return [{ kind: 'include', what: 'role', name: String(t.name ?? `include_role: ${value.name}`), ...common, target: value.name, tasksFrom, ...loopKeys(t, ctx), preloaded: tasks && role ? { tasks, role } : undefined }];
+    return [{ kind: 'include', what: 'role', name: nameOr(`include_role: ${value.name}`), ...common, target: value.name, tasksFrom, ...loopKeys(t, ctx), preloaded: tasks && role ? { tasks, role } : undefined }];
   }
-  return [parseModuleTask(t, action, common, ctx, isHandler)].filter((x): x is ModuleTask => !!x);
+  return [parseModuleTask(t, action, { ...common, name: nameOr(getModule(action)!.name) }, ctx, isHandler)].filter((x): x is ModuleTask => !!x);
 }
 
 function loopKeys(t: Record<string, unknown>, ctx: LoadCtx) {
@@ -191,17 +205,20 @@ function parseModuleTask(t: Record<string, unknown>, action: string, common: any
     else throw e;
     return undefined;
   }
-  if (!isTemplated(params)) ctx.errors.push(...validateParams(mod, params, { loc: keyLocOf(t, action) ?? aloc, static: true }));
+  // templated parameter names (set_fact) are known when the task runs: then it is validated there
+  const dynamicKeys = !!mod.templateKeys && isObj(params) && Object.keys(params).some(isTemplated);
+  if (!isTemplated(params) && !dynamicKeys) ctx.errors.push(...validateParams(mod, params, { loc: keyLocOf(t, action) ?? aloc, static: true }));
   if (t.register !== undefined) {
     if (typeof t.register !== 'string' || !/^[A-Za-z_][A-Za-z0-9_]*$/.test(t.register)) ctx.errors.push(new InputError(`invalid register name ${JSON.stringify(t.register)}`, valueLocOf(t, 'register'), 'a variable name: letters, digits and _'));
     else ctx.defined.add(t.register);
   }
-  if (mod.name === 'set_fact' && isObj(params)) for (const k of Object.keys(params)) ctx.defined.add(k);
-  const notify = toList(t.notify).map(String);
+  if (mod.name === 'set_fact' && isObj(params)) for (const k of Object.keys(params)) if (!isTemplated(k)) ctx.defined.add(k);
+  const notify = stringList(t, 'notify', aloc, ctx.errors);
+  checkInt(t, 'retries', aloc, ctx.errors);
+  checkInt(t, 'delay', aloc, ctx.errors);
   const notifyLocs = Array.isArray(t.notify) ? t.notify.map((_, i) => itemLocOf(t.notify, i) ?? aloc) : notify.map(() => valueLocOf(t, 'notify') ?? aloc);
   const mt: ModuleTask = {
     kind: 'module',
-    name: String(t.name ?? mod.name),
     ...common,
     module: mod.name,
     params,
@@ -214,18 +231,20 @@ function parseModuleTask(t: Record<string, unknown>, action: string, common: any
     until: t.until !== undefined ? parseConds(t.until, t, 'until')[0] : undefined,
     retries: t.retries as number | undefined,
     delay: t.delay as number | undefined,
-    listen: isHandler ? toList(t.listen).map(String) : undefined,
+    listen: isHandler ? stringList(t, 'listen', aloc, ctx.errors) : undefined,
   };
   if (!isHandler && t.listen !== undefined) ctx.errors.push(new InputError("'listen' is only allowed in handlers", keyLocOf(t, 'listen'), 'move the task under handlers:'));
   checkTemplates(mt, t, ctx.errors);
+  checkNul(mt, t, ctx.errors, aloc);
   return mt;
 }
 
 /** Statically included tasks inherit the including task's keywords. */
-function inherit(t: Task, from: { when: Cond[]; tags: string[]; become?: boolean; becomeUser?: string; vars?: Vars; environment?: unknown }): Task {
+function inherit(t: Task, from: { when: Cond[]; tags: string[]; become?: boolean; becomeUser?: string; becomeMethod?: string; vars?: Vars; environment?: unknown }): Task {
   const out = { ...t, when: [...from.when, ...t.when], tags: [...new Set([...from.tags, ...t.tags])] } as Task;
   if (out.become === undefined && from.become !== undefined) out.become = from.become;
   if (out.becomeUser === undefined && from.becomeUser !== undefined) out.becomeUser = from.becomeUser;
+  if (out.becomeMethod === undefined && from.becomeMethod !== undefined) out.becomeMethod = from.becomeMethod;
   if (out.environment === undefined && from.environment !== undefined) out.environment = from.environment;
   if (from.vars) out.vars = { ...from.vars, ...(out.vars ?? {}) };
   return out;
@@ -254,14 +273,14 @@ export function loadTaskFile(file: string, from: Loc, scope: Scope, ctx: LoadCtx
 }
 
 /** Tasks of a role (tasks/main.yaml or tasks_from), scoped to the role. */
-export function roleTasks(role: Role, tasksFrom: string | undefined, from: Loc, ctx: LoadCtx, params?: Vars): Task[] | undefined {
+export function roleTasks(role: Role, tasksFrom: string | undefined, from: Loc, ctx: LoadCtx, params?: Vars, parentVars?: Vars): Task[] | undefined {
   const base = resolve(role.path, 'tasks');
   const file = tasksFrom ? findYaml(resolve(base, tasksFrom)) : findYaml(resolve(base, 'main'));
   if (!file) {
     if (tasksFrom) ctx.errors.push(new InputError(`role '${role.name}' has no tasks file '${tasksFrom}'`, from, `expected ${base}/${tasksFrom}.yaml`));
     return [];
   }
-  const scope: Scope = { role, params, dir: dirname(file), inherited: { when: [], tags: [], vars: [] } };
+  const scope: Scope = { role, params, ...(parentVars ? { parentVars } : {}), dir: dirname(file), inherited: { when: [], tags: [], vars: [] } };
   return loadTaskFile(file, from, scope, ctx);
 }
 

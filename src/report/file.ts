@@ -81,7 +81,7 @@ export function buildReport(events: StampedEvent[], finishedAt: Date = new Date(
         doc.plays.push({ name: ev.play, hosts: ev.hosts, loc: ev.loc });
         break;
       case 'task_start':
-        current = { play: ev.play, name: ev.task, module: ev.module, loc: ev.loc, handler: !!ev.handler, hosts: ev.hosts, startedAt: ev.ts, durationMs: null, results: {} };
+        current = { play: ev.play, name: ev.task, module: ev.module, loc: ev.loc, handler: !!ev.handler, hosts: ev.hosts, startedAt: ev.ts, durationMs: null, results: Object.create(null) };
         doc.tasks.push(current);
         break;
       case 'host_result': {
@@ -146,7 +146,12 @@ export class ReportFileWriter implements Reporter {
   private readonly events: StampedEvent[] = [];
   private closing: Promise<void> | null = null;
 
-  constructor(readonly file: string, private readonly now: () => Date = () => new Date()) {}
+  /** `finish`: a last pass over the document's JSON text (the redactor's second net) */
+  constructor(
+    readonly file: string,
+    private readonly now: () => Date = () => new Date(),
+    private readonly finish: (json: string) => string = (t) => t,
+  ) {}
 
   emit(ev: RunEvent): void {
     if (this.closing) return;
@@ -157,7 +162,7 @@ export class ReportFileWriter implements Reporter {
     this.closing ??= (async () => {
       const doc = buildReport(this.events, this.now());
       try {
-        await writeFileAtomic(this.file, safeJson(doc, 2) + '\n');
+        await writeFileAtomic(this.file, this.finish(safeJson(doc, 2)) + '\n');
       } catch (e) {
         throw new Error(`could not write report file ${this.file}: ${(e as Error).message}`);
       }

@@ -55,17 +55,30 @@ export function createReporter(opts: ReporterOptions): Reporter {
     diff: !!opts.diff,
     width: mode === 'tty' && typeof columns === 'number' && columns > 20 ? Math.min(columns, 160) : 80,
   };
+  const redact = opts.secrets ? dynamicRedactor(opts.secrets) : null;
+  // second net: the rendered text is redacted again (the tty renderer owns its terminal: events only)
+  const net = (s: NodeJS.WritableStream, fix: ((t: string) => string) | undefined) => (redact && fix ? redactingStream(s, fix) : s);
   // listr2 is loaded only when a terminal needs it (it costs start-up time otherwise)
   const main: Reporter =
     mode === 'json'
-      ? new JsonReporter(out)
+      ? new JsonReporter(net(out, redact?.json))
       : mode === 'tty'
         ? new Deferred(import('./tty.js').then(({ TtyReporter }) => new TtyReporter({ out, err }, f)))
-        : new PlainReporter({ out, err }, f);
+        : new PlainReporter({ out: net(out, redact?.text), err: net(err, redact?.text) }, f);
   const sinks: Reporter[] = [main];
-  if (opts.reportFile) sinks.push(new ReportFileWriter(opts.reportFile));
-  const redact = opts.secrets ? dynamicRedactor(opts.secrets) : (v: unknown) => v;
-  return new FanOut(sinks, redact, err);
+  if (opts.reportFile) sinks.push(new ReportFileWriter(opts.reportFile, undefined, redact?.json));
+  return new FanOut(sinks, redact ?? ((v: unknown) => v), err);
+}
+
+/** A stream whose string writes go through `fix` first (everything else is the stream's own). */
+function redactingStream(s: NodeJS.WritableStream, fix: (t: string) => string): NodeJS.WritableStream {
+  return new Proxy(s, {
+    get(target, k) {
+      if (k === 'write') return (chunk: unknown, ...rest: unknown[]) => (target.write as (...a: unknown[]) => boolean)(typeof chunk === 'string' ? fix(chunk) : chunk, ...rest);
+      const v: unknown = Reflect.get(target, k, target);
+      return typeof v === 'function' ? (v as (...a: unknown[]) => unknown).bind(target) : v;
+    },
+  });
 }
 
 /** A reporter whose implementation is still loading: events wait in order, then replay. */

@@ -1,12 +1,12 @@
 /** Filters on scalars and strings: types, text, regex, encodings, JSON/YAML, hashes, paths. */
 import { createHash, getHashes } from 'node:crypto';
 import { parse as yamlParse, parseAllDocuments, stringify as yamlStringify } from 'yaml';
-import { q } from '../transport/quote.js';
+import { q } from '../util/quote.js';
 import { TYPE_HINT, UNDEF_HINT, Undef } from './core.js';
 import { materialize } from './lazy.js';
 import { TUPLES, pyErr, pyJson, pyTruth, pyType, pyStr } from './py.js';
 import { pyCapitalize, pyPercent, pySplit, pyStrip, pyTitle } from './pystr.js';
-import { groupRef, pyEscape, pyFindall, pyRegex, pySub, reFlags } from './regex.js';
+import { groupRef, pyEscape, pyFindall, pyRegex, pySub, reFlags } from '../util/pyre.js';
 import { arg, type FilterFn } from './types.js';
 
 /** Filters that accept an undefined value (or undefined arguments). */
@@ -74,6 +74,18 @@ function splitext(s: string): [string, string] {
   return [s.slice(0, cut), s.slice(cut)];
 }
 
+/**
+ * A JSON/YAML parser's error without the excerpt of the input it quotes (the input may be a
+ * secret: `db_password | from_json`): V8 quotes up to 10 characters around the error, the yaml
+ * library an alias name and the source lines. The position stays.
+ */
+function parseErrorText(err: unknown): string {
+  const first = String((err as Error)?.message ?? err).split('\n')[0];
+  if (/ is not valid JSON$/.test(first)) return /^Unexpected token/.test(first) ? 'unexpected character' : 'not a JSON document';
+  if (/ at line \d+, column \d+:?$/.test(first)) return first.replace(/:$/, '');
+  return first.replace(/: .*$/, '');
+}
+
 const yamlOpts = (indentN: number) => ({ indent: indentN, indentSeq: indentN !== 2, lineWidth: 0 });
 
 function hashOf(v: unknown, type: string): string {
@@ -88,11 +100,8 @@ export const SCALAR_FILTERS: Record<string, FilterFn> = {
     if (v instanceof Undef) throw pyErr(arg(a, kw, 0, 'msg') ? String(arg(a, kw, 0, 'msg')) : `mandatory variable not defined: ${v.msg}`, UNDEF_HINT);
     return v;
   },
-  bool: (_e, v) => {
-    if (typeof v === 'boolean') return v;
-    const x = typeof v === 'string' ? v.trim().toLowerCase() : v;
-    return x === 'yes' || x === 'on' || x === '1' || x === 'true' || x === 1;
-  },
+  // Ansible's to_bool: None stays None; only yes/on/1/true (any case) and 1 are true
+  bool: (_e, v) => (v === null || v === undefined || typeof v === 'boolean' ? (v ?? null) : (['yes', 'on', '1', 'true', 1] as unknown[]).includes(typeof v === 'string' ? v.toLowerCase() : v)),
   int: (_e, v, a, kw) => toInt(v, arg(a, kw, 0, 'default', 0), Number(arg(a, kw, 1, 'base', 10))),
   float: (_e, v, a, kw) => toFloat(v, arg(a, kw, 0, 'default', 0.0)),
   string: (_e, v) => str(v),
@@ -132,19 +141,25 @@ export const SCALAR_FILTERS: Record<string, FilterFn> = {
     try {
       return JSON.parse(str(v));
     } catch (err: any) {
-      throw pyErr(`from_json: invalid JSON: ${err.message}`, 'the value must be a JSON document');
+      throw pyErr(`from_json: invalid JSON: ${parseErrorText(err)}`, 'the value must be a JSON document');
     }
   },
   to_yaml: (_e, v, a, kw) => yamlStringify(materialize(v), yamlOpts(Number(arg(a, kw, 0, 'indent', 2)))),
   to_nice_yaml: (_e, v, a, kw) => yamlStringify(materialize(v), yamlOpts(Number(arg(a, kw, 0, 'indent', 4)))),
   from_yaml: (_e, v) => {
     try {
-      return yamlParse(str(v)) ?? null;
+      return yamlParse(str(v), { logLevel: 'error' }) ?? null;
     } catch (err: any) {
-      throw pyErr(`from_yaml: invalid YAML: ${String(err.message).split('\n')[0]}`, 'the value must be a YAML document');
+      throw pyErr(`from_yaml: invalid YAML: ${parseErrorText(err)}`, 'the value must be a YAML document');
     }
   },
-  from_yaml_all: (_e, v) => parseAllDocuments(str(v)).map((d: any) => d.toJS()),
+  from_yaml_all: (_e, v) => {
+    try {
+      return parseAllDocuments(str(v), { logLevel: 'error' }).map((d) => d.toJS());
+    } catch (err) {
+      throw pyErr(`from_yaml_all: invalid YAML: ${parseErrorText(err)}`, 'the value must be YAML documents');
+    }
+  },
   b64encode: (_e, v) => Buffer.from(str(v), 'utf8').toString('base64'),
   b64decode: (_e, v) => Buffer.from(str(v), 'base64').toString('utf8'),
   basename: (_e, v) => basename(str(v)),

@@ -75,8 +75,11 @@ function lookupPlugin(e: FEnv, name: string, terms: unknown[], kw: Kw): unknown[
 function lookup(e: FEnv, args: unknown[], kw: Kw, wantlist: boolean): unknown {
   const [name, ...terms] = args.map(need);
   if (typeof name !== 'string') throw pyErr('lookup: the first argument is the lookup name', LOOKUP_HINT);
+  if (e.ctx.noLookups) throw pyErr(`the lookup '${name}' was found, however lookups are disabled here: the text of this condition came from untrusted data`, 'write the condition as a bare expression, without {{ }}');
   const flat = terms.flatMap((t) => (Array.isArray(t) ? Array.from(t) : [t]));
   const res = lookupPlugin(e, name, flat, kw);
+  // lookup results are unsafe, as in Ansible: they are never templated again
+  if (res.length) e.ctx.tainted = true;
   if (wantlist || pyTruth(kw.wantlist ?? false)) return res;
   return res.length === 1 ? res[0] : res.map((r) => pyStr(need(r))).join(',');
 }

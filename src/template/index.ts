@@ -8,17 +8,28 @@
  * nunjucks only parses (src/template/nunjucks.ts); evaluation is our own sandboxed interpreter.
  * Variables whose values are templates are rendered lazily when used (src/template/lazy.ts).
  * Every error is an InputError located at the template (loc plus the line within the template).
+ * Untrusted data (host data, lookups, `!unsafe`) is never templated; see unsafe.ts.
  */
 import { InputError, type Loc } from '../util/errors.js';
 import { copyLoc, itemLocOf, valueLocOf } from '../yaml/load.js';
 import type { Vars } from './core.js';
-import { hasJinja, isTemplate, newCtx, type Ctx } from './lazy.js';
-import { isMapping, setKey } from './py.js';
+import { NOT_FOUND, hasJinja, isTemplate, lookupVar, materialize, newCtx, tracked, type Ctx } from './lazy.js';
+import { isMapping } from './py.js';
 import { evalTop, parse, renderIn, renderTop, single, toInputError } from './render.js';
+import { renderFileIn } from './file.js';
+import { ANSIBLE_OPTIONS, type TemplateOptions } from './options.js';
+import { isUnsafe, isUnsafeKey, markUnsafe, setVar } from './unsafe.js';
 
 export type { Vars } from './core.js';
 export { truthy } from './truth.js';
-export { isTemplate, markUnsafe } from './lazy.js';
+export { isTemplate } from './lazy.js';
+export { assignVars, carryUnsafe, isUnsafe, isUnsafeKey, markUnsafe, markUnsafeKey, mergeVars, setVar, withVar } from './unsafe.js';
+
+/** A rendered value, and whether it is unsafe (it was computed from host data, a lookup or `!unsafe`). */
+export interface Rendered {
+  value: unknown;
+  unsafe: boolean;
+}
 
 const ctxFor = (vars: Vars, loc: Loc | undefined): Ctx => newCtx(vars ?? {}, loc, renderIn);
 
@@ -27,25 +38,60 @@ const ctxFor = (vars: Vars, loc: Loc | undefined): Ctx => newCtx(vars ?? {}, loc
  * (list, dict, number, boolean, null); anything else returns a string. Non-templates are returned as is.
  */
 export function render(value: string, vars: Vars, loc?: Loc): unknown {
-  if (!hasJinja(value)) return value;
-  return renderTop(ctxFor(vars, loc), value, loc);
+  return renderTracked(value, vars, loc).value;
 }
 
-/** Template every string inside arrays/objects (new objects; YAML locations kept and used for errors). */
-export function renderDeep(value: unknown, vars: Vars, loc?: Loc): unknown {
+/** render(), telling whether the result is unsafe (lists and dicts are also marked unsafe). */
+export function renderTracked(value: string, vars: Vars, loc?: Loc): Rendered {
+  if (!hasJinja(value)) return { value, unsafe: false };
   const ctx = ctxFor(vars, loc);
-  const walk = (v: unknown, here: Loc | undefined, depth: number): unknown => {
+  const r = tracked(ctx, () => renderTop(ctx, value, loc));
+  return { value: r.t ? markUnsafe(r.v) : r.v, unsafe: r.t };
+}
+
+/**
+ * Template every string inside arrays/objects (new objects; YAML locations kept and used for errors).
+ * Unsafe values are copied as they are; a value whose render read unsafe data is marked unsafe
+ * in its container (unsafe.ts), so storing the result keeps host data literal.
+ */
+export function renderDeep(value: unknown, vars: Vars, loc?: Loc): unknown {
+  return renderDeepTracked(value, vars, loc).value;
+}
+
+/** renderDeep(), telling whether the value as a whole is unsafe (its parts carry their own marks). */
+export function renderDeepTracked(value: unknown, vars: Vars, loc?: Loc): Rendered {
+  const ctx = ctxFor(vars, loc);
+  const walk = (v: unknown, here: Loc | undefined, depth: number): [unknown, boolean] => {
     if (depth > 100) throw new InputError('value is nested too deeply to template', here, 'check for circular data');
-    if (typeof v === 'string') return hasJinja(v) ? renderTop(ctx, v, here) : v;
-    if (Array.isArray(v)) return copyLoc(v, v.map((x, i) => walk(x, itemLocOf(v, i) ?? here, depth + 1)));
-    if (isMapping(v) && (Object.getPrototypeOf(v) === Object.prototype || Object.getPrototypeOf(v) === null)) {
-      const out: Record<string, unknown> = {};
-      for (const k of Object.keys(v)) setKey(out, k, walk(v[k], valueLocOf(v, k) ?? here, depth + 1));
-      return copyLoc(v, out);
+    if (typeof v === 'string') {
+      if (!hasJinja(v)) return [v, false];
+      const r = tracked(ctx, () => renderTop(ctx, v, here));
+      return [r.t ? markUnsafe(r.v) : r.v, r.t];
     }
-    return v;
+    if (isUnsafe(v)) return [v, true];
+    const isArr = Array.isArray(v);
+    if (!isArr && !(isMapping(v) && (Object.getPrototypeOf(v) === Object.prototype || Object.getPrototypeOf(v) === null))) return [v, false];
+    const src = v as Record<string, unknown>;
+    const out: Record<string, unknown> | unknown[] = isArr ? [] : {};
+    for (const k of Object.keys(src)) {
+      const [x, unsafe] = isUnsafeKey(src, k) ? [src[k], true] : walk(src[k], (isArr ? itemLocOf(src, Number(k)) : valueLocOf(src, k)) ?? here, depth + 1);
+      setVar(out, k, x, unsafe);
+    }
+    return [copyLoc(v, out), false];
   };
-  return walk(value, loc, 0);
+  const [v, unsafe] = walk(value, loc, 0);
+  return { value: v, unsafe };
+}
+
+/** The value of variable `name` as a template reads it (rendered lazily; unsafe data as it is). */
+export function varValue(vars: Vars, name: string, loc?: Loc): unknown {
+  const ctx = ctxFor(vars, loc);
+  const v = lookupVar(ctx, name);
+  try {
+    return v === NOT_FOUND ? undefined : materialize(v);
+  } catch (err) {
+    throw toInputError(err, loc);
+  }
 }
 
 /**
@@ -64,8 +110,11 @@ export function evalExpr(expr: string | boolean | number, vars: Vars, loc?: Loc)
     throw toInputError(err, loc);
   }
   if (isSingle) return renderTop(ctx, s, loc);
-  // legacy "{{ a }} == 'x'": render the pieces, then evaluate the result as an expression
-  return evalTop(ctx, String(renderTop(ctx, s, loc)), loc);
+  // legacy "{{ a }} == 'x'": render the pieces, then evaluate the result as an expression;
+  // text that came from unsafe data may not run lookups (as in Ansible)
+  const text = tracked(ctx, () => renderTop(ctx, s, loc));
+  if (text.t) ctx.noLookups = true;
+  return evalTop(ctx, String(text.v), loc);
 }
 
 /**
@@ -84,3 +133,9 @@ export function syntaxError(text: string, loc?: Loc, isExpr = false): InputError
   }
 }
 export { freeNames } from './names.js';
+
+/** Render the text of a template file (template module): a string; see file.ts and options.ts. */
+export function renderTemplateFile(text: string, vars: Vars, loc?: Loc, opts: TemplateOptions = ANSIBLE_OPTIONS): string {
+  return renderFileIn(ctxFor(vars, loc), text, loc, opts);
+}
+export { ANSIBLE_OPTIONS, setOption, type TemplateOptions } from './options.js';

@@ -3,6 +3,7 @@
  * Data access goes through sandbox.ts; callables are only filters, tests, GLOBALS, whitelisted
  * methods and macros defined in the template itself.
  */
+import { PatternError } from '../util/pyre.js';
 import type { Expr, Stmt } from './ast.js';
 import { InputError } from '../util/errors.js';
 import { Opaque, SANDBOX_HINT, TplError, Undef, need, type Kw } from './core.js';
@@ -58,6 +59,7 @@ function atLine(err: unknown, line: number): unknown {
     return err;
   }
   if (err instanceof InputError) return err;
+  if (err instanceof PatternError) return new TplError(err.message, err.hint, line);
   if (err instanceof RangeError && /call stack/i.test(err.message)) return new TplError('template nesting too deep', undefined, line);
   return new TplError(`template error: ${(err as Error)?.message ?? String(err)}`, undefined, line);
 }

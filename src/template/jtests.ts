@@ -1,8 +1,8 @@
 /** Jinja2 and Ansible tests: `x is defined`, `x is match('re')`, `result is failed`... */
 import { Undef, need } from './core.js';
-import { isMapping, pyCompare, pyErr, pyIn, pyTruth, pyType } from './py.js';
-import { pyRegex, reFlags } from './regex.js';
-import { truthy } from './truth.js';
+import { isMapping, ownData, pyCompare, pyErr, pyIn, pyTruth, pyType } from './py.js';
+import { pyRegex, reFlags } from '../util/pyre.js';
+import { toBool } from '../util/truth.js';
 import { arg, type TestFn } from './types.js';
 
 /** Tests that accept an undefined value. */
@@ -14,7 +14,7 @@ function result(name: string, v: unknown): Record<string, unknown> {
   if (!isMapping(v)) throw pyErr(`the '${name}' test expects a registered result (a dict), got ${pyType(v)}`, "use it on a registered variable: 'when: result is failed'");
   return v;
 }
-const flag = (name: string, key: string) => (v: unknown) => pyTruth(result(name, v)[key] ?? false);
+const flag = (name: string, key: string) => (v: unknown) => pyTruth(ownData(result(name, v), key)?.v ?? false);
 
 function regexTest(v: unknown, args: unknown[], kw: Record<string, unknown>, type: string): boolean {
   const re = pyRegex(arg(args, kw, 0, 'pattern', ''), reFlags(kw, arg(args, kw, 1, 'ignorecase'), arg(args, kw, 2, 'multiline')));
@@ -76,8 +76,8 @@ export const TESTS: Record<string, TestFn> = {
   match: (_e, v, a, kw) => regexTest(v, a, kw, 'match'),
   search: (_e, v, a, kw) => regexTest(v, a, kw, 'search'),
   regex: (_e, v, a, kw) => regexTest(v, a.slice(0, 1), kw, String(arg(a, kw, 3, 'match_type', 'search'))),
-  truthy: (_e, v, a, kw) => (arg(a, kw, 0, 'convert_bool', false) ? truthy(v) : pyTruth(v)),
-  falsy: (_e, v, a, kw) => !(arg(a, kw, 0, 'convert_bool', false) ? truthy(v) : pyTruth(v)),
+  truthy: (_e, v, a, kw) => (arg(a, kw, 0, 'convert_bool', false) ? toBool(v) ?? pyTruth(v) : pyTruth(v)),
+  falsy: (_e, v, a, kw) => !(arg(a, kw, 0, 'convert_bool', false) ? toBool(v) ?? pyTruth(v) : pyTruth(v)),
   failed: (_e, v) => flag('failed', 'failed')(v),
   failure: (_e, v) => flag('failure', 'failed')(v),
   succeeded: (_e, v) => !flag('succeeded', 'failed')(v),

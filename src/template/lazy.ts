@@ -2,13 +2,15 @@
  * Lazy variables (as Ansible): a variable whose value is a template string is rendered when it is
  * used, recursively, also inside nested dicts and lists (read through a read-only Proxy "view").
  * Values are rendered once per top-level call (cached in the Ctx); a variable that refers back to
- * itself is reported as a recursive loop. Objects passed to markUnsafe (registered results, facts)
- * are never templated.
+ * itself is reported as a recursive loop. Unsafe data (unsafe.ts: host data, `!unsafe`) is never
+ * templated, and reading it taints the render (Ctx.tainted): the result is unsafe too.
  */
 import { InputError, type Loc } from '../util/errors.js';
 import { copyLoc, itemLocOf, valueLocOf } from '../yaml/load.js';
 import { Opaque, TplError, Undef, type Vars } from './core.js';
 import { isMapping } from './py.js';
+import { isUnsafe, isUnsafeKey, markUnsafe } from './unsafe.js';
+import { SECRET_VAR, addSecretLeaves, isSecretPath, sinkOf, type SecretSink } from '../util/secrets.js';
 
 /** A string containing `{{` or `{%`. */
 export function isTemplate(s: unknown): s is string {
@@ -20,20 +22,7 @@ export function hasJinja(s: unknown): s is string {
   return typeof s === 'string' && (s.includes('{{') || s.includes('{%') || s.includes('{#'));
 }
 
-const UNSAFE = new WeakSet<object>();
 const VIEWS = new WeakSet<object>();
-
-/**
- * Never template strings inside `v` (for data coming from hosts: registered results, facts, stdout).
- * Marks every nested object; copies made by render() of marked data stay marked.
- */
-export function markUnsafe<T>(v: T, depth = 0): T {
-  if (v && typeof v === 'object' && !UNSAFE.has(v) && depth < 100) {
-    UNSAFE.add(v);
-    for (const x of Array.isArray(v) ? v : Object.values(v)) markUnsafe(x, depth + 1);
-  }
-  return v;
-}
 
 /** Renders a template string in the context (set by interp.ts). */
 export type RenderFn = (ctx: Ctx, s: string, loc: Loc | undefined) => unknown;
@@ -45,13 +34,53 @@ export interface Ctx {
   render: RenderFn;
   /** Variable paths whose template is being rendered (loop detection). */
   stack: string[];
-  top: Map<string, unknown>;
-  memo: WeakMap<object, Map<string, unknown>>;
+  top: Map<string, Read>;
+  memo: WeakMap<object, Map<string, Read>>;
   views: WeakMap<object, object>;
+  /** Unsafe data was read (since the last `tracked`): the result of the render is unsafe. */
+  tainted: boolean;
+  /** Lookups are refused (a condition whose text came from unsafe data, as Ansible does). */
+  noLookups?: boolean;
+  /** Records the value of a secret-named variable once read (rendered): the run's secrets. */
+  secret?: SecretSink;
+}
+
+/** A variable read, and whether reading it tainted the render (cached together). */
+interface Read {
+  v: unknown;
+  t: boolean;
 }
 
 export function newCtx(vars: Vars, loc: Loc | undefined, render: RenderFn): Ctx {
-  return { vars, loc, render, stack: [], top: new Map(), memo: new WeakMap(), views: new WeakMap() };
+  return { vars, loc, render, stack: [], top: new Map(), memo: new WeakMap(), views: new WeakMap(), tainted: false, secret: sinkOf(vars) };
+}
+
+/** The value read from a secret-named variable (or under one) is a secret: all of it, as rendered. */
+function noteSecret(ctx: Ctx, v: unknown): void {
+  if (!ctx.secret || (v && typeof v === 'object' && VIEWS.has(v))) return; // a view: its leaves are noted as they are read
+  try {
+    addSecretLeaves(v, ctx.secret);
+  } catch {
+    /* a value that cannot be walked (a failing template inside) is not printed either */
+  }
+}
+
+/** Run `fn`, reporting whether it read unsafe data (the taint also flows on into the enclosing render). */
+export function tracked<T>(ctx: Ctx, fn: () => T): { v: T; t: boolean } {
+  const before = ctx.tainted;
+  ctx.tainted = false;
+  try {
+    const v = fn();
+    return { v, t: ctx.tainted };
+  } finally {
+    ctx.tainted ||= before;
+  }
+}
+
+/** A cached read: replays its taint. */
+function replay(ctx: Ctx, r: Read): unknown {
+  if (r.t) ctx.tainted = true;
+  return r.v;
 }
 
 export const NOT_FOUND = Symbol('not found');
@@ -65,12 +94,14 @@ export function readVar(vars: Vars, name: string): unknown {
 
 /** Resolve a top-level variable, rendering it lazily. */
 export function lookupVar(ctx: Ctx, name: string): unknown {
-  if (ctx.top.has(name)) return ctx.top.get(name);
+  const hit = ctx.top.get(name);
+  if (hit) return replay(ctx, hit);
   const raw = readVar(ctx.vars, name);
   if (raw === NOT_FOUND) return NOT_FOUND;
-  const v = lazy(ctx, raw, name, valueLocOf(ctx.vars, name) ?? ctx.loc);
-  ctx.top.set(name, v);
-  return v;
+  const r = isUnsafeKey(ctx.vars, name) ? { v: raw, t: true } : tracked(ctx, () => lazy(ctx, raw, name, valueLocOf(ctx.vars, name) ?? ctx.loc));
+  ctx.top.set(name, r);
+  if (ctx.secret && SECRET_VAR.test(name)) noteSecret(ctx, r.v);
+  return replay(ctx, r);
 }
 
 const TAGGED = new WeakSet<object>();
@@ -95,29 +126,45 @@ function renderVar(ctx: Ctx, s: string, path: string, loc: Loc | undefined): unk
 }
 
 function lazy(ctx: Ctx, v: unknown, path: string, loc: Loc | undefined): unknown {
+  if (isUnsafe(v)) {
+    ctx.tainted = true;
+    return v;
+  }
   if (hasJinja(v)) return renderVar(ctx, v, path, loc);
   if (v && typeof v === 'object') return view(ctx, v, path);
   return v;
 }
 
 function view(ctx: Ctx, obj: object, path: string): object {
-  if (UNSAFE.has(obj) || VIEWS.has(obj) || !(Array.isArray(obj) || isMapping(obj))) return obj;
+  if (VIEWS.has(obj) || !(Array.isArray(obj) || isMapping(obj))) return obj;
   const known = ctx.views.get(obj);
   if (known) return known;
   const target = Object.isFrozen(obj) ? copyLoc(obj, Array.isArray(obj) ? [...obj] : { ...obj }) : obj;
   const isArr = Array.isArray(obj);
+  const secretAll = !!ctx.secret && isSecretPath(path);
   const p = new Proxy(target, {
     get(t, k) {
       const v = Reflect.get(t, k);
       if (typeof k === 'symbol' || !Object.prototype.hasOwnProperty.call(t, k)) return v;
-      if (!(v && typeof v === 'object') && !hasJinja(v)) return v;
+      const secret = !!ctx.secret && (secretAll || (!isArr && SECRET_VAR.test(k)));
+      if (isUnsafeKey(obj, k)) {
+        ctx.tainted = true;
+        if (secret) noteSecret(ctx, v);
+        return v;
+      }
+      if (!(v && typeof v === 'object') && !hasJinja(v)) {
+        if (secret) noteSecret(ctx, v);
+        return v;
+      }
       let memo = ctx.memo.get(t);
       if (!memo) ctx.memo.set(t, (memo = new Map()));
-      if (memo.has(k)) return memo.get(k);
+      const hit = memo.get(k);
+      if (hit) return replay(ctx, hit);
       const loc = isArr ? itemLocOf(t, Number(k)) : valueLocOf(t, k);
-      const r = lazy(ctx, v, isArr ? `${path}[${k}]` : `${path}.${k}`, loc ?? ctx.loc);
+      const r = tracked(ctx, () => lazy(ctx, v, isArr ? `${path}[${k}]` : `${path}.${k}`, loc ?? ctx.loc));
       memo.set(k, r);
-      return r;
+      if (secret) noteSecret(ctx, r.v);
+      return r.v;
     },
     set: () => false,
     defineProperty: () => false,
@@ -143,6 +190,6 @@ export function materialize(v: unknown, depth = 0): unknown {
     out = {};
     for (const k of Object.keys(v)) Object.defineProperty(out, k, { value: materialize(v[k], depth + 1), enumerable: true, writable: true, configurable: true });
   } else return v;
-  if (UNSAFE.has(v)) UNSAFE.add(out);
+  if (isUnsafe(v)) markUnsafe(out);
   return copyLoc(v, out);
 }

@@ -1,5 +1,5 @@
 /**
- * The only importer of nunjucks. nunjucks is used as a PARSER only: its lexer and parser turn
+ * With lexer.ts, the only importer of nunjucks. nunjucks is used as a PARSER only: its lexer and parser turn
  * template text into nunjucks nodes, which are converted here into our own AST (ast.ts).
  * nunjucks' compiler and runtime (generated JavaScript run through `new Function`) are never
  * used, so a template can never run JavaScript: interp.ts evaluates the AST itself.
@@ -7,23 +7,22 @@
  * Parser differences from stock nunjucks, closer to Jinja2 (instance overrides, no global patching):
  *  - subscripts support slices `x[1:]`, `x[::-1]`, and `x.0` is an item lookup;
  *  - tests take one argument without parentheses (`x is sameas false`, `n is divisibleby 3`)
- *    and dotted names (`x is ansible.builtin.match('a')`).
+ *    and dotted names (`x is ansible.builtin.match('a')`);
+ *  - lists, dicts, tuples and call arguments take a trailing comma (`[1, 2,]`, `f(a,)`), `(1,)` is
+ *    a tuple, a bracket must be closed by its own kind, and a dict key may be any expression.
+ * The tokenizer (Jinja2's whitespace rules, delimiters, string escapes) is lexer.ts.
  */
 import nunjucks from 'nunjucks';
 import type { Expr, Kwargs, Stmt, BinOp } from './ast.js';
+import { ANSIBLE_LEX, TemplateSyntaxError, lex, type LexOptions } from './lexer.js';
+
+export { TemplateSyntaxError } from './lexer.js';
+export type { LexOptions } from './lexer.js';
 
 const N = nunjucks as any;
 const L = N.lexer;
 const nodes = N.nodes;
 const Parser = N.parser.Parser;
-
-/** A template syntax error; line/col are 0-based within the template text. */
-export class TemplateSyntaxError extends Error {
-  constructor(message: string, public line: number, public col: number) {
-    super(message);
-    this.name = 'TemplateSyntaxError';
-  }
-}
 
 const STOP_WORDS = new Set(['and', 'or', 'not', 'in', 'is', 'if', 'else']);
 
@@ -121,78 +120,80 @@ function parsePostfix(this: any, node: any): any {
   return node;
 }
 
-const ESCAPES: Record<string, string> = { n: '\n', t: '\t', r: '\r', a: '\x07', b: '\b', f: '\f', v: '\v', '\\': '\\', "'": "'", '"': '"', '\n': '' };
-const HEX: Record<string, number> = { x: 2, u: 4, U: 8 };
+const CLOSERS: Record<string, [string, string]> = {
+  [L.TOKEN_LEFT_PAREN]: [L.TOKEN_RIGHT_PAREN, ')'],
+  [L.TOKEN_LEFT_BRACKET]: [L.TOKEN_RIGHT_BRACKET, ']'],
+  [L.TOKEN_LEFT_CURLY]: [L.TOKEN_RIGHT_CURLY, '}'],
+};
 
-/**
- * String literals with Python escapes: unknown escapes keep their backslash, so regexes such as
- * '\d+' work as in Jinja ('\d' is not 'd'); \xhh, \uXXXX, \UXXXXXXXX and octal escapes are decoded.
- */
-function parseString(this: any, delim: string): string {
-  const [line, col] = [this.lineno, this.colno];
-  this.forward();
-  let str = '';
-  while (!this.isFinished() && this.current() !== delim) {
-    const c = this.current();
-    this.forward();
-    if (c !== '\\') {
-      str += c;
-      continue;
+/** `(...)`, `[...]`, `{...}` as Jinja2 parses them: trailing comma allowed, `(x,)` is a tuple. */
+function parseAggregate(this: any): any {
+  const tok = this.nextToken();
+  const closer = tok && CLOSERS[tok.type];
+  if (!closer) return null;
+  const [close, closeChar] = closer;
+  const node = tok.type === L.TOKEN_LEFT_PAREN ? new nodes.Group(tok.lineno, tok.colno) : tok.type === L.TOKEN_LEFT_BRACKET ? new nodes.Array(tok.lineno, tok.colno) : new nodes.Dict(tok.lineno, tok.colno);
+  for (;;) {
+    if (this.skip(close)) break;
+    if (node.children.length > 0) {
+      const t = this.peekToken();
+      if (!this.skip(L.TOKEN_COMMA)) this.fail(`expected ',' or '${closeChar}'`, t?.lineno ?? tok.lineno, t?.colno ?? tok.colno);
+      node.kvTuple = true;
+      if (this.skip(close)) break;
     }
-    const n = this.current();
-    const hex = HEX[n] ? this.str.substr(this.index + 1, HEX[n]) : '';
-    const oct = /^[0-7]{1,3}/.exec(this.str.substr(this.index, 3))?.[0];
-    if (ESCAPES[n] !== undefined) {
-      str += ESCAPES[n];
-      this.forward();
-    } else if (hex && new RegExp(`^[0-9a-fA-F]{${HEX[n]}}$`).test(hex)) {
-      str += String.fromCodePoint(parseInt(hex, 16));
-      this.forwardN(hex.length + 1);
-    } else if (oct) {
-      str += String.fromCharCode(parseInt(oct, 8));
-      this.forwardN(oct.length);
-    } else {
-      str += '\\' + n;
-      if (n) this.forward();
-    }
+    if (tok.type === L.TOKEN_LEFT_CURLY) {
+      const key = this.parseExpression();
+      if (!this.skip(L.TOKEN_COLON)) this.fail("expected ':' after a dict key", key.lineno, key.colno);
+      const value = this.parseExpression();
+      node.addChild(new nodes.Pair(key.lineno, key.colno, key, value));
+    } else node.addChild(this.parseExpression());
   }
-  if (this.isFinished()) throw new TemplateSyntaxError(`unterminated string starting with ${delim}`, line, col);
-  this.forward();
-  return str;
+  return node;
 }
 
-/**
- * The nunjucks tokenizer, except that `}}` closing a dict literal inside an expression is two `}`
- * (Jinja balances braces: `{{ a | combine({'b': {'c': 1}}) }}`).
- */
-function lex(src: string): any {
-  const tk = L.lex(src, { trimBlocks: true, lstripBlocks: false });
-  tk._parseString = parseString;
-  const next = tk.nextToken.bind(tk);
-  let depth = 0;
-  tk.nextToken = () => {
-    if (tk.in_code && depth > 0 && tk.str.startsWith('}}', tk.index)) {
-      const tok = { type: L.TOKEN_RIGHT_CURLY, value: '}', lineno: tk.lineno, colno: tk.colno };
-      tk.forward();
-      depth--;
-      return tok;
+/** Call arguments `(a, b, k=v)`: a trailing comma is allowed (not in a macro's parameters, as in Jinja2). */
+function parseSignature(this: any, tolerant?: boolean, noParens?: boolean): any {
+  const trailingComma = !this.kvMacroDef;
+  this.kvMacroDef = false;
+  let tok = this.peekToken();
+  if (!noParens && tok?.type !== L.TOKEN_LEFT_PAREN) {
+    if (tolerant) return null;
+    this.fail('expected arguments', tok?.lineno, tok?.colno);
+  }
+  if (tok.type === L.TOKEN_LEFT_PAREN) tok = this.nextToken();
+  const args = new nodes.NodeList(tok.lineno, tok.colno);
+  const kwargs = new nodes.KeywordArgs(tok.lineno, tok.colno);
+  const atEnd = () => (noParens ? this.peekToken()?.type === L.TOKEN_BLOCK_END : this.skip(L.TOKEN_RIGHT_PAREN));
+  let first = true;
+  while (!atEnd()) {
+    if (!first) {
+      const t = this.peekToken();
+      if (!this.skip(L.TOKEN_COMMA)) this.fail("expected ',' or ')' after an argument", t?.lineno ?? tok.lineno, t?.colno ?? tok.colno);
+      if (trailingComma && atEnd()) break;
     }
-    const tok = next();
-    if (tok?.type === L.TOKEN_LEFT_CURLY) depth++;
-    else if (tok?.type === L.TOKEN_RIGHT_CURLY) depth = Math.max(0, depth - 1);
-    else if (tok && tok.type !== L.TOKEN_WHITESPACE && !tk.in_code) depth = 0;
-    return tok;
-  };
-  return tk;
+    first = false;
+    const arg = this.parseExpression();
+    if (this.skipValue(L.TOKEN_OPERATOR, '=')) kwargs.addChild(new nodes.Pair(arg.lineno, arg.colno, arg, this.parseExpression()));
+    else args.addChild(arg);
+  }
+  if (kwargs.children.length) args.addChild(kwargs);
+  return args;
 }
 
-/** Parse template text into our AST. Throws TemplateSyntaxError. */
-export function parseTemplate(src: string): Stmt[] {
+/** Parse template text (with "\n" line ends) into our AST. Throws TemplateSyntaxError. */
+export function parseTemplate(src: string, opts: LexOptions = ANSIBLE_LEX): Stmt[] {
   let root: any;
   try {
-    const p = new Parser(lex(src));
+    const p = new Parser(lex(src, opts));
     p.parseIs = parseIs;
     p.parsePostfix = parsePostfix;
+    p.parseAggregate = parseAggregate;
+    p.parseSignature = parseSignature;
+    const parseMacro = p.parseMacro;
+    p.parseMacro = function (this: any) {
+      this.kvMacroDef = true; // the next signature parsed is the macro's parameters
+      return parseMacro.call(this);
+    };
     root = p.parseAsRoot();
   } catch (e: any) {
     if (e instanceof TemplateSyntaxError) throw e;
@@ -316,7 +317,7 @@ function expr(n: any): Expr {
     case 'Symbol':
       return { k: 'name', name: n.value, ...p };
     case 'Group':
-      if (n.children.length === 1) return expr(n.children[0]);
+      if (n.children.length === 1 && !n.kvTuple) return expr(n.children[0]);
       return { k: 'list', items: n.children.map(expr), tuple: true, ...p };
     case 'Array':
       return { k: 'list', items: n.children.map(expr), ...p };

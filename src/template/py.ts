@@ -22,6 +22,17 @@ export function isMapping(v: unknown): v is Record<string, unknown> {
   );
 }
 
+/**
+ * The value of own data property `key` of `obj`, the only way templates read objects: nothing
+ * inherited (no prototype members), no accessors, no functions. Undefined when there is none.
+ */
+export function ownData(obj: object, key: string): { v: unknown } | undefined {
+  const d = Object.getOwnPropertyDescriptor(obj, key);
+  if (!d || !('value' in d)) return undefined;
+  const v = (obj as Record<string, unknown>)[key]; // through the lazy view, when obj is one
+  return typeof v === 'function' || v === undefined ? undefined : { v };
+}
+
 /** Create an own data property (safe for keys such as __proto__). */
 export function setKey(o: object, k: string, v: unknown): void {
   Object.defineProperty(o, k, { value: v, enumerable: true, writable: true, configurable: true });
@@ -72,6 +83,7 @@ function reprStr(s: string): string {
 
 export function pyRepr(v: unknown): string {
   if (typeof v === 'string') return reprStr(v);
+  if (Array.isArray(v) && TUPLES.has(v)) return v.length === 1 ? `(${pyRepr(v[0])},)` : '(' + Array.from(v, pyRepr).join(', ') + ')';
   if (Array.isArray(v)) return '[' + Array.from(v, pyRepr).join(', ') + ']';
   if (isMapping(v)) return '{' + Object.keys(v).map((k) => reprStr(k) + ': ' + pyRepr(v[k])).join(', ') + '}';
   return pyStr(v);
@@ -86,6 +98,8 @@ export function pyStr(v: unknown): string {
   if (typeof v === 'number') return numStr(v);
   if (v instanceof Opaque) return v.describe();
   if (v instanceof RegExp) return `re.compile(${reprStr(v.source)})`;
+  if (typeof v === 'function') return '<function>';
+  if (typeof v !== 'object') return String(v);
   return pyRepr(v);
 }
 

@@ -1,5 +1,5 @@
 /** Python string operations: split, strip, title, str.format and %-formatting. */
-import { isMapping, pyErr, pyRepr, pyStr, pyType, TUPLES } from './py.js';
+import { isMapping, ownData, pyErr, pyRepr, pyStr, pyType, TUPLES } from './py.js';
 import { TYPE_HINT } from './core.js';
 
 export function pySplit(s: string, sep: unknown = null, maxsplit: unknown = -1): string[] {
@@ -111,7 +111,7 @@ export function pyFormat(fmt: string, args: unknown[], kw: Record<string, unknow
     let v: unknown;
     if (name === '') v = args[auto++];
     else if (/^\d+$/.test(name)) v = args[Number(name)];
-    else v = kw[name];
+    else v = ownData(kw, name)?.v;
     if (v === undefined) throw pyErr(`format: no value for field '{${field}}'`);
     return applySpec(v, spec, ref.endsWith('!r') ? 'r' : 's');
   });
@@ -126,7 +126,9 @@ export function pyPercent(fmt: string, arg: unknown): string {
     let v: unknown;
     if (key !== undefined) {
       if (!isMapping(arg)) throw pyErr('format requires a mapping');
-      v = arg[key];
+      const r = ownData(arg, key);
+      if (!r) throw pyErr(`format: the mapping has no key '${key}'`);
+      v = r.v;
     } else {
       if (i >= list.length) throw pyErr('not enough arguments for format string');
       v = list[i++];

@@ -4,20 +4,22 @@ import type { Expr, Stmt } from './ast.js';
 import { SYNTAX_HINT, TplError } from './core.js';
 import { FILTER_NAMES, Interp, Scope, TEST_NAMES } from './interp.js';
 import { materialize, type Ctx } from './lazy.js';
-import { TemplateSyntaxError, parseTemplate } from './nunjucks.js';
+import { TemplateSyntaxError, parseTemplate, type LexOptions } from './nunjucks.js';
+import { jinjaSource, restoreNewlines } from './options.js';
 
 const cache = new Map<string, Stmt[]>();
 const FILTER_SET = new Set(FILTER_NAMES);
 const TEST_SET = new Set(TEST_NAMES);
 
-/** Parse (cached); unknown filter and test names are syntax errors. */
-export function parse(src: string): Stmt[] {
-  const hit = cache.get(src);
+/** Parse (cached), with Ansible's settings unless `opts`; unknown filter and test names are syntax errors. */
+export function parse(src: string, opts?: LexOptions): Stmt[] {
+  const key = opts ? `${JSON.stringify(opts)}\0${src}` : src;
+  const hit = cache.get(key);
   if (hit) return hit;
-  const body = parseTemplate(src);
+  const body = parseTemplate(src, opts);
   checkNames(body);
   if (cache.size >= 5000) cache.clear();
-  cache.set(src, body);
+  cache.set(key, body);
   return body;
 }
 
@@ -77,14 +79,15 @@ export function toInputError(err: unknown, loc: Loc | undefined, what = 'templat
  */
 export function renderIn(ctx: Ctx, src: string, loc: Loc | undefined): unknown {
   try {
-    const body = parse(src);
+    // line ends and the final newline as Jinja2 reads them, then as Ansible restores them (options.ts)
+    const body = parse(jinjaSource(src));
     const interp = new Interp(ctx);
     const one = single(body);
-    if (!one) return interp.run(body, new Scope());
+    if (!one) return restoreNewlines(src, interp.run(body, new Scope()));
     const v = interp.eval(one, new Scope());
     // "{{ x }}\n": a string keeps the whitespace around it, as Ansible does;
     // a list or dict stays native
-    if (typeof v === 'string' && body.length > 1) return interp.run(body, new Scope());
+    if (typeof v === 'string') return restoreNewlines(src, body.length > 1 ? interp.run(body, new Scope()) : v);
     return v;
   } catch (err) {
     throw toInputError(err, loc);

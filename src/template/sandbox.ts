@@ -5,7 +5,7 @@
  * names such as constructor / __proto__ are refused outright.
  */
 import { Opaque, SANDBOX_HINT, TplError, Undef, need, type Kw } from './core.js';
-import { isMapping, pyEq, pyErr, pyStr, pyType } from './py.js';
+import { isMapping, ownData, pyEq, pyErr, pyStr, pyType } from './py.js';
 import { pyCapitalize, pyFormat, pySplit, pyStrip, pyTitle } from './pystr.js';
 
 export const BLOCKED = new Set([
@@ -18,14 +18,6 @@ export const BLOCKED = new Set([
 
 export function checkName(key: unknown, line: number): void {
   if (typeof key === 'string' && BLOCKED.has(key)) throw new TplError(`access to attribute '${key}' is not allowed in templates`, SANDBOX_HINT, line);
-}
-
-/** An own data property, readable by templates (no functions, nothing inherited from Object.prototype). */
-function ownData(obj: object, key: string): { v: unknown } | undefined {
-  const o = obj as Record<string, unknown>;
-  if (!Object.prototype.hasOwnProperty.call(o, key) && !(key in o && !(key in Object.prototype) && !Array.isArray(o))) return undefined;
-  const v = o[key];
-  return typeof v === 'function' || v === undefined ? undefined : { v };
 }
 
 /**

@@ -1,21 +1,7 @@
-/** Truthiness of `when:` / `changed_when:` / `failed_when:` results. */
-import { Undef } from './core.js';
-import { pyTruth } from './py.js';
-
-const TRUE = new Set(['yes', 'y', 'true', 't', 'on', '1']);
-const FALSE = new Set(['no', 'n', 'false', 'f', 'off', '0', '', 'none', 'null']);
-
 /**
- * Python/Jinja truthiness (empty list/dict/string, 0 and None are false), plus Ansible's string
- * booleans: "yes"/"true"/"on"/"1" are true, "no"/"false"/"off"/"0"/"" are false (case-insensitive).
+ * The ONE truth rule of conditions (`when:`, `assert: that:`, `changed_when:`, `failed_when:`,
+ * `until:`): Python's truth, as Ansible 2.14 evaluates `{% if cond %}`. None, false, 0, '', [] and
+ * {} are false; every other string is true, "no" and "false" included. An undefined value fails.
+ * Keyword and parameter booleans ("yes"/"no") use src/util/truth.ts `boolish` instead.
  */
-export function truthy(v: unknown): boolean {
-  if (v instanceof Undef) v.fail();
-  if (typeof v === 'string') {
-    const s = v.trim().toLowerCase();
-    if (TRUE.has(s)) return true;
-    if (FALSE.has(s)) return false;
-    return s.length > 0;
-  }
-  return pyTruth(v);
-}
+export { pyTruth as truthy } from './py.js';

@@ -15,10 +15,25 @@
  * execMany writes several such scripts at once (one round trip); the shell runs them in order
  * and each stream is cut at its sequence of markers.
  *
+ * With an output slot N (exec(): commands that may start background processes), the command
+ * writes to its own files instead of the channel (remote-sh.ts, outputPrelude):
+ *   __kv_io N; eval "( eval \"\$__kv_c\" )$__kv_r" </dev/null; __kv_rc=$?; __kv_out
+ * Why: a background child (`nohup mydaemon &`, `sleep 1; echo late &`) inherits the command's
+ * stdout/stderr. On the shared channel its later output would land in a LATER command's result.
+ * Chosen behaviour: a command's output is what it (and its children) wrote before its shell
+ * exited and the files were copied to the channel; what a child writes after that goes to a file
+ * nobody reads (removed with the dir) and never into another command's result. Unlike Ansible
+ * (whose pipe breaks when the task ends) the child does not get SIGPIPE; redirect a daemon's
+ * output as with Ansible. Cost: no extra process when the command printed nothing, one `cat`
+ * per non-empty stream otherwise. Known difference to a pipe: `>/dev/stderr` (not `>&2`) in the
+ * command reopens the file and drops what the command wrote to that stream before. Probes
+ * (execMany) keep the direct channel: kvplay writes them, and they start nothing that outlives
+ * them. A timed-out command's partial output is read from its files when its tree is killed.
+ *
  * Pure code (no ssh2): unit-testable against a local sh.
  */
 import { randomBytes } from 'node:crypto';
-import { q } from './quote.js';
+import { q } from '../util/quote.js';
 
 export function randomToken(bytes = 16): string {
   return randomBytes(bytes).toString('hex');
@@ -37,18 +52,23 @@ function base64Lines(data: Buffer): string {
   return out;
 }
 
-/** The script that runs one command and prints the end markers. */
-export function commandScript(cmd: string, marker: string, stdin?: string | Buffer): string {
+/**
+ * The script that runs one command and prints the end markers. With `slot`, the command's output
+ * goes through its own files (see above; the shell must have run remote-sh.outputPrelude).
+ */
+export function commandScript(cmd: string, marker: string, stdin?: string | Buffer, slot?: number): string {
   let s = `__kv_c=${q(cmd)}\n`;
+  const run = slot === undefined ? '( eval "$__kv_c" )' : `eval "( eval \\"\\$__kv_c\\" )$__kv_r"`;
+  if (slot !== undefined) s += `__kv_io ${slot}\n`;
   if (stdin === undefined) {
-    s += `( eval "$__kv_c" ) </dev/null\n`;
+    s += `${run} </dev/null\n`;
   } else {
     const data = typeof stdin === 'string' ? Buffer.from(stdin, 'utf8') : stdin;
     // Underscores never occur in base64, so the delimiter cannot collide with a data line.
     const delim = `KVPLAY_EOF_${randomToken(8)}`;
-    s += `base64 -d <<'${delim}' | ( eval "$__kv_c" )\n${base64Lines(data)}${delim}\n`;
+    s += `base64 -d <<'${delim}' | ${run}\n${base64Lines(data)}${delim}\n`;
   }
-  s += `__kv_rc=$?\nprintf '%s %s\\n' '${marker}' "$__kv_rc"; printf '%s' '${marker}' >&2\n`;
+  s += `__kv_rc=$?\n${slot === undefined ? '' : '__kv_out\n'}printf '%s %s\\n' '${marker}' "$__kv_rc"; printf '%s' '${marker}' >&2\n`;
   return s;
 }
 

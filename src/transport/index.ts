@@ -15,10 +15,12 @@ import { join } from 'node:path';
 import { LocalTransport } from './local.js';
 import { SshTransport } from './ssh.js';
 import type { Become, Transport } from './types.js';
+import { boolish } from '../util/truth.js';
+import { shlexSplit } from '../util/shlex.js';
 
 export { SshTransport } from './ssh.js';
 export type { SshOptions } from './ssh.js';
-export { LocalTransport, wrapCommand } from './local.js';
+export { LocalTransport, interruptLocal, wrapCommand } from './local.js';
 export type { Become, ExecOptions, ExecResult, Transport } from './types.js';
 
 export interface TransportOptions {
@@ -35,51 +37,8 @@ function str(v: unknown): string | undefined {
   return String(v);
 }
 
-/** Ansible-style boolean: true/yes/on/1 (any case). */
-export function boolish(v: unknown): boolean {
-  if (typeof v === 'boolean') return v;
-  if (typeof v === 'number') return v !== 0;
-  if (typeof v === 'string') return /^(true|yes|on|1|y)$/i.test(v.trim());
-  return false;
-}
-
 function expandHome(p: string): string {
   return p === '~' ? homedir() : p.startsWith('~/') ? join(homedir(), p.slice(2)) : p;
-}
-
-/** Split a command-line string into words (single/double quotes, backslash escapes). */
-export function shellWords(s: string): string[] {
-  const out: string[] = [];
-  let cur = '';
-  let inWord = false;
-  for (let i = 0; i < s.length; i++) {
-    const c = s[i];
-    if (c === "'") {
-      const end = s.indexOf("'", i + 1);
-      cur += s.slice(i + 1, end < 0 ? s.length : end);
-      i = end < 0 ? s.length : end;
-      inWord = true;
-    } else if (c === '"') {
-      i++;
-      while (i < s.length && s[i] !== '"') {
-        if (s[i] === '\\' && i + 1 < s.length) i++;
-        cur += s[i++];
-      }
-      inWord = true;
-    } else if (c === '\\' && i + 1 < s.length) {
-      cur += s[++i];
-      inWord = true;
-    } else if (/\s/.test(c)) {
-      if (inWord) out.push(cur);
-      cur = '';
-      inWord = false;
-    } else {
-      cur += c;
-      inWord = true;
-    }
-  }
-  if (inWord) out.push(cur);
-  return out;
 }
 
 export interface SshArgs {
@@ -104,7 +63,7 @@ export function parseJump(spec: string): { host: string; port: number; user?: st
 
 /** The subset of ssh(1) options kvplay understands in ansible_ssh_common_args. */
 export function parseSshArgs(args: string): SshArgs {
-  const words = shellWords(args);
+  const words = shlexSplit(args);
   const out: SshArgs = {};
   const opt = (kv: string) => {
     const m = /^\s*([A-Za-z]+)\s*(?:=|\s)\s*(.*)$/.exec(kv);

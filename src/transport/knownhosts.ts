@@ -30,7 +30,7 @@ export type HostKeyVerdict =
   | { status: 'changed'; entry: KnownHostEntry }
   | { status: 'revoked'; entry: KnownHostEntry };
 
-/** Parse known_hosts text; malformed lines are skipped (OpenSSH does the same). */
+/** Parse known_hosts text (a line format by design); malformed lines are skipped (OpenSSH does the same). */
 export function parseKnownHosts(text: string, file?: string): KnownHostEntry[] {
   const out: KnownHostEntry[] = [];
   text.split('\n').forEach((raw, i) => {

@@ -1,9 +1,9 @@
 /** Local transport (ansible_connection: local): commands run in /bin/sh on this machine. */
-import { spawn } from 'node:child_process';
+import { spawn, type ChildProcess } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
 import { constants as osConstants, userInfo } from 'node:os';
 import type { Become, ExecOptions, ExecResult, Transport } from './types.js';
-import { q } from './quote.js';
+import { q } from '../util/quote.js';
 
 const ENV_NAME = /^[A-Za-z_][A-Za-z0-9_]*$/;
 
@@ -19,10 +19,27 @@ export function wrapCommand(cmd: string, opts: ExecOptions = {}): string {
   return c;
 }
 
+/** Local commands running now (any LocalTransport of this process: delegate_to makes ad-hoc ones). */
+const running = new Set<ChildProcess>();
+
+/** SIGTERM to each running local command's process group, SIGKILL to what is left after a second. */
+export async function interruptLocal(): Promise<void> {
+  const kids = [...running];
+  const signal = (c: ChildProcess, sig: NodeJS.Signals) => { try { process.kill(-c.pid!, sig); } catch { /* gone */ } };
+  for (const c of kids) signal(c, 'SIGTERM');
+  const deadline = Date.now() + 1000;
+  while (kids.some((c) => running.has(c)) && Date.now() < deadline) await new Promise((r) => setTimeout(r, 20));
+  for (const c of kids) if (running.has(c)) signal(c, 'SIGKILL');
+}
+
 export class LocalTransport implements Transport {
   constructor(public readonly name: string) {}
   async connect(): Promise<void> {}
   async close(): Promise<void> {}
+  /** Stops every local command of this process (they run in their own process groups: Ctrl-C does not reach them). */
+  interrupt(): Promise<void> {
+    return interruptLocal();
+  }
 
   private needsSudo(b?: Become | null): b is Become {
     return !!b && b.user !== userInfo().username;
@@ -43,6 +60,7 @@ export class LocalTransport implements Transport {
       // detached: own process group, so a timeout can kill the whole tree (sh + its children);
       // killing only sh would leave e.g. `sleep` holding the pipes open until it ends.
       const child = spawn(args[0], args.slice(1), { stdio: ['pipe', 'pipe', 'pipe'], detached: true });
+      running.add(child);
       let out = Buffer.alloc(0);
       let err = Buffer.alloc(0);
       let started = !sudo; // command running (past sudo)
@@ -50,6 +68,7 @@ export class LocalTransport implements Transport {
       let failure = '';
       let done = false;
       const finish = (code: number, timedOut: boolean) => {
+        running.delete(child);
         if (done) return;
         done = true;
         if (timer) clearTimeout(timer);

@@ -4,7 +4,8 @@
  * become shell. No ssh2 import: works on any duplex channel with a separate stderr stream.
  */
 import { MarkerScanner, commandScript, newMarker, randomToken } from './framing.js';
-import { q } from './quote.js';
+import { q } from '../util/quote.js';
+import { OUT_SLOTS, SWEEP, outputPrelude } from './remote-sh.js';
 
 /** The parts of an ssh2 ClientChannel used here. */
 export interface ShellChannel {
@@ -14,6 +15,8 @@ export interface ShellChannel {
   removeListener(event: string, fn: (...a: any[]) => void): unknown;
   stderr: { on(event: 'data', fn: (d: Buffer) => void): unknown; removeListener(event: string, fn: (...a: any[]) => void): unknown };
   close(): void;
+  /** EOF on the shell's stdin */
+  end?(): void;
   signal?(name: string): void;
 }
 
@@ -49,8 +52,15 @@ export class RemoteShell {
   /** Remote pid and process group of the shell (for killing a timed-out command's tree). */
   pid = 0;
   pgid = 0;
+  /** The shell's parent: for the login shell, the connection's sshd process. */
+  ppid = 0;
+  /** The shell's private output dir (remote-sh.ts); '' when it has none (commands then stream). */
+  outDir = '';
+  /** false: after a timeout the owner kills the command's tree first, then calls discard(). */
+  discardOnTimeout = true;
   private current: Pending | null = null;
   private discarded = false;
+  private nextSlot = 0;
 
   /**
    * @param onUnexpectedClose decides what a pending batch gets when the channel closes by
@@ -73,14 +83,53 @@ export class RemoteShell {
   }
 
   /**
-   * Learn pid/pgid: the first command on every new shell. Its output also absorbs anything a
-   * login rc file printed before the shell started reading (hence the KVPID tag).
+   * The first command on every new shell: removes this user's stale kvplay temp dirs, makes the
+   * shell's output dir (remote-sh.ts), and learns pid/ppid/pgid. Its output also absorbs anything
+   * a login rc file printed before the shell started reading (hence the KVPID tag).
    */
   async init(): Promise<void> {
-    const r = await this.run(`echo "KVPID $$ $(ps -o pgid= -p $$ 2>/dev/null || cut -d' ' -f5 /proc/$$/stat 2>/dev/null)"`);
-    const m = /KVPID (\d+) *(\d*)\s*$/.exec(r.stdout.toString('latin1'));
+    // the setup runs in the shell itself (not in a command's subshell): its functions, variables and trap stay
+    const marker = newMarker();
+    const script = SWEEP + outputPrelude(randomToken(8))
+      + commandScript(`echo "KVPID $$ $PPID $__kv_d $(ps -o pgid= -p $$ 2>/dev/null || cut -d' ' -f5 /proc/$$/stat 2>/dev/null)"`, marker);
+    const [r] = await this.runBatch(script, [marker]);
+    const m = /KVPID (\d+) (\d+) (\S*) *(\d*)\s*$/.exec(r.stdout.toString('latin1'));
     this.pid = m ? Number(m[1]) : 0;
-    this.pgid = m && m[2] ? Number(m[2]) : 0;
+    this.ppid = m ? Number(m[2]) : 0;
+    this.outDir = m ? m[3] : '';
+    this.pgid = m && m[4] ? Number(m[4]) : 0;
+  }
+
+  /** A command is running (or a batch is pending). */
+  get busy(): boolean {
+    return this.current !== null;
+  }
+
+  /**
+   * The script for a batch: each command with `ownOutput` gets an output slot (its own files);
+   * when slot numbers wrap, all old files are removed first (fresh inodes: a background child
+   * still writing to an old file never reaches a new command's output).
+   */
+  frame(cmds: { body: string; stdin?: string | Buffer; ownOutput?: boolean }[]): { script: string; markers: string[]; slots: (number | undefined)[] } {
+    const markers = cmds.map(() => newMarker());
+    const slots: (number | undefined)[] = [];
+    let script = '';
+    cmds.forEach((c, i) => {
+      let slot: number | undefined;
+      if (c.ownOutput && this.outDir) {
+        slot = this.nextSlot;
+        this.nextSlot = (this.nextSlot + 1) % OUT_SLOTS;
+        if (slot === 0) script += '__kv_gc\n';
+      }
+      slots.push(slot);
+      script += commandScript(c.body, markers[i], c.stdin, slot);
+    });
+    return { script, markers, slots };
+  }
+
+  /** Paths of a slot's output files. */
+  slotFiles(slot: number): { dir: string; out: string; err: string } {
+    return { dir: this.outDir, out: `${this.outDir}/o${slot}`, err: `${this.outDir}/e${slot}` };
   }
 
   /**
@@ -107,7 +156,8 @@ export class RemoteShell {
             const stderr = i < p.errIdx ? p.errs[i] : i === p.errIdx ? p.err.partial() : Buffer.alloc(0);
             return { code: 124, stdout, stderr, timedOut: true };
           }));
-          this.discard();
+          this.dead = true;
+          if (this.discardOnTimeout) this.discard();
         }, timeoutMs);
       }
       this.current = p;
@@ -115,10 +165,10 @@ export class RemoteShell {
     });
   }
 
-  /** Internal commands (no stdin, no timeout). */
-  async run(cmd: string): Promise<RawResult> {
-    const marker = newMarker();
-    return (await this.runBatch(commandScript(cmd, marker), [marker]))[0];
+  /** Internal commands (no stdin, no timeout); `ownOutput` as in frame(). */
+  async run(cmd: string, ownOutput = true): Promise<RawResult> {
+    const f = this.frame([{ body: cmd, ownOutput }]);
+    return (await this.runBatch(f.script, f.markers))[0];
   }
 
   /** Kill the shell by closing its channel (sshd then drops the session). */
@@ -128,6 +178,14 @@ export class RemoteShell {
     this.discarded = true;
     try { this.ch.signal?.('KILL'); } catch { /* older servers ignore it */ }
     try { this.ch.close(); } catch { /* already closed */ }
+  }
+
+  /** Let an idle shell exit by itself (EOF on its stdin): its EXIT trap cleans up. */
+  end(): void {
+    this.dead = true;
+    if (this.discarded) return;
+    this.discarded = true;
+    try { this.ch.end ? this.ch.end() : this.ch.close(); } catch { /* already closed */ }
   }
 
   /** Connection lost: fail the running batch. */

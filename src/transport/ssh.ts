@@ -1,31 +1,29 @@
 /**
  * SSH transport: one persistent ssh2 connection per host, and on it one persistent `sh` (plus
- * one per become user) fed framed commands (framing.ts, shell.ts). The ONLY module importing ssh2.
+ * one per become user) fed framed commands (framing.ts, shell.ts). Connecting: ssh-connect.ts
+ * (with this file the only modules importing ssh2).
  *
  * Speed: a command on the persistent shell costs one channel-data round trip; a fresh exec
  * channel costs open + exec request + exit-status + close (see bench/transport-rtt.ts).
+ *
+ * On the host, kvplay leaves nothing behind (remote-sh.ts): each shell's output files and each
+ * connection's SFTP staging live in private dirs that the next shell of the same user removes
+ * once their owner is gone (also after kill -9 of kvplay); a staged payload is unlinked as soon
+ * as its command has it open.
  */
 import { createHash } from 'node:crypto';
-import { existsSync, readFileSync } from 'node:fs';
-import { connect as netConnect, type Socket } from 'node:net';
-import { homedir } from 'node:os';
-import { join } from 'node:path';
-import type { Duplex } from 'node:stream';
-import ssh2 from 'ssh2';
-import type { AuthenticationType, ClientChannel, ConnectConfig } from 'ssh2';
+import type { ClientChannel } from 'ssh2';
 import { UnreachableError } from '../util/errors.js';
-import { commandScript, newMarker } from './framing.js';
-import { hostLookupName, knownKeyTypes, preferredHostKeyAlgos, readKnownHostsFiles, verifyHostKey } from './knownhosts.js';
+import { hostLookupName } from './knownhosts.js';
 import { wrapCommand } from './local.js';
+import { interruptScript, timeoutKillScript } from './remote-sh.js';
 import { SftpUploader, SFTP_THRESHOLD, withStdinFile, type SftpClientLike } from './sftp.js';
 import { BecomeFailure, RemoteShell, awaitSudoReady, newSudoTokens, sudoShellCommand, type RawResult } from './shell.js';
+import { openSsh, type SshClient } from './ssh-connect.js';
 import type { Become, ExecOptions, ExecResult, Transport } from './types.js';
 import type { SshOptions } from './ssh-options.js';
 
 export type { SshOptions } from './ssh-options.js';
-
-const { Client, utils: sshUtils } = ssh2;
-type SshClient = InstanceType<typeof Client>;
 
 function toResult(r: RawResult): ExecResult {
   return { code: r.code, stdout: r.stdout.toString('utf8'), stderr: r.stderr.toString('utf8'), ...(r.timedOut ? { timedOut: true } : {}) };
@@ -37,14 +35,18 @@ export class SshTransport implements Transport {
   connects = 0;
   private client?: SshClient;
   private jumpClient?: SshClient;
-  /** large stdin payloads over SFTP (src/transport/sftp.ts) */
-  readonly sftp = new SftpUploader(() => this.client as unknown as SftpClientLike);
+  /** large stdin payloads over SFTP (src/transport/sftp.ts), staged in this connection's dir */
+  readonly sftp = new SftpUploader(() => this.client as unknown as SftpClientLike, () => this.connPid);
+  /** The connection's sshd process on the host (the login shell's parent): owner of the staging dir. */
+  private connPid = 0;
   private connecting?: Promise<void>;
   private lost?: UnreachableError;
   private closed = false;
   /** Live shells by key ('' = login user, else become user) and their command lanes. */
   private shells = new Map<string, RemoteShell>();
   private lanes = new Map<string, Promise<unknown>>();
+  /** The become of each shell key (housekeeping runs as the shell's user). */
+  private becomes = new Map<string, Become | null>();
   /** sudo rejected this user+password: do not retry it (each try costs seconds and may lock the account). */
   private badBecome = new Map<string, BecomeFailure>();
   private readonly timeoutMs: number;
@@ -80,6 +82,10 @@ export class SshTransport implements Transport {
         this.client?.end();
         throw new UnreachableError(`${this.where}: transport closed while connecting`);
       }
+      // the login shell now: its first command removes this user's stale kvplay dirs on the host
+      // (left by a killed kvplay), and it names the connection's sshd process (staging dir owner);
+      // a failure here shows at the first command
+      await this.lane('', () => this.shellFor('', null)).catch(() => undefined);
     } catch (e) {
       this.jumpClient?.end(); // no half-open tunnel left behind
       this.jumpClient = undefined;
@@ -88,132 +94,12 @@ export class SshTransport implements Transport {
   }
 
   private async openConnection(): Promise<void> {
-    const deadline = Date.now() + this.timeoutMs;
-    let sock: Duplex;
-    if (this.o.jump) {
-      const j = this.o.jump;
-      this.jumpClient = await this.handshake(await this.tcp(j.host, j.port, deadline), j.host, j.port, j.user, deadline, 'jump host ');
-      this.jumpClient.on('error', () => { /* surfaces as close of the tunnel */ });
-      sock = await new Promise<Duplex>((resolve, reject) => {
-        this.jumpClient!.forwardOut('127.0.0.1', 0, this.o.host, this.o.port, (err, stream) => {
-          if (err) reject(new UnreachableError(`${this.where}: jump host ${j.user}@${hostLookupName(j.host, j.port)} could not open a tunnel: ${err.message}`, 'check that the jump host can reach the target and allows TCP forwarding'));
-          else resolve(stream);
-        });
-      });
-    } else {
-      sock = await this.tcp(this.o.host, this.o.port, deadline);
-    }
-    const client = await this.handshake(sock, this.o.host, this.o.port, this.o.user, deadline, '');
+    const { client, jump } = await openSsh(this.o, this.where, this.timeoutMs);
+    this.jumpClient = jump;
     this.client = client;
     this.connects++;
     client.on('error', () => { /* followed by 'close' */ });
     client.on('close', () => this.onLost());
-  }
-
-  /** TCP with TCP_NODELAY: without it every small round trip waits on Nagle (~4x slower). */
-  private tcp(host: string, port: number, deadline: number): Promise<Socket> {
-    return new Promise((resolve, reject) => {
-      const s = netConnect({ host, port });
-      s.setNoDelay(true);
-      const timer = setTimeout(() => {
-        s.destroy();
-        reject(new UnreachableError(`${this.where}: TCP connect to ${host}:${port} timed out after ${this.timeoutMs} ms`, 'is the host up and the port right (ansible_host / ansible_port)?'));
-      }, Math.max(1, deadline - Date.now()));
-      s.once('connect', () => { clearTimeout(timer); s.removeAllListeners('error'); resolve(s); });
-      s.once('error', (e: NodeJS.ErrnoException) => {
-        clearTimeout(timer);
-        const why = e.code === 'ECONNREFUSED' ? 'connection refused' : e.code === 'ENOTFOUND' ? 'host name not found' : e.message;
-        reject(new UnreachableError(`${this.where}: cannot connect to ${host}:${port}: ${why}`, 'is sshd running there, and are ansible_host / ansible_port right?'));
-      });
-    });
-  }
-
-  /** Auth methods in OpenSSH's order: given key, agent, default keys (only without a given key), password. */
-  private authMethods(user: string): { methods: (AuthenticationType | { type: string; [k: string]: unknown })[]; tried: string[] } {
-    const methods: { type: string; [k: string]: unknown }[] = [];
-    const tried: string[] = [];
-    const keyFiles = this.o.privateKeyPath ? [this.o.privateKeyPath] : ['id_ed25519', 'id_ecdsa', 'id_rsa'].map((f) => join(homedir(), '.ssh', f)).filter((f) => existsSync(f));
-    const keys = keyFiles.map((f) => {
-      let data: Buffer;
-      try { data = readFileSync(f); } catch (e) {
-        throw new UnreachableError(`${this.where}: cannot read private key ${f}: ${(e as Error).message}`, 'check ansible_ssh_private_key_file');
-      }
-      const parsed = sshUtils.parseKey(data);
-      if (parsed instanceof Error) {
-        if (this.o.privateKeyPath) throw new UnreachableError(`${this.where}: cannot use private key ${f}: ${parsed.message}`, 'keys with a passphrase are not supported: load it into ssh-agent instead');
-        return null; // unusable default key: skip like OpenSSH would without a passphrase
-      }
-      return { type: 'publickey', username: user, key: data, file: f };
-    }).filter((k) => k !== null) as { type: string; username: string; key: Buffer; file: string }[];
-    if (this.o.privateKeyPath) for (const k of keys) { methods.push(k); tried.push(`publickey ${k.file}`); }
-    const agent = this.o.agentSocket ?? process.env.SSH_AUTH_SOCK;
-    if (agent && existsSync(agent)) { methods.push({ type: 'agent', username: user, agent }); tried.push('ssh-agent'); }
-    if (!this.o.privateKeyPath) for (const k of keys) { methods.push(k); tried.push(`publickey ${k.file}`); }
-    if (this.o.password !== undefined) {
-      const password = this.o.password;
-      methods.push({ type: 'password', username: user, password });
-      methods.push({
-        type: 'keyboard-interactive', username: user,
-        prompt: (_n: string, _i: string, _l: string, prompts: unknown[], finish: (a: string[]) => void) => finish(prompts.map(() => password)),
-      });
-      tried.push('password');
-    }
-    return { methods, tried };
-  }
-
-  /** SSH handshake + host key check + auth on an open stream. */
-  private handshake(sock: Duplex, host: string, port: number, user: string, deadline: number, role: string): Promise<SshClient> {
-    const entries = readKnownHostsFiles(this.o.knownHostsFiles);
-    const recordFile = this.o.recordFile ?? this.o.knownHostsFiles[0] ?? join(homedir(), '.ssh', 'known_hosts');
-    const who = `${this.where}${role ? ` via ${role}${user}@${hostLookupName(host, port)}` : ''}`;
-    let hostKeyError: UnreachableError | undefined;
-    const { methods, tried } = this.authMethods(user);
-
-    const hostVerifier = (key: Buffer): boolean => {
-      const r = verifyHostKey({ entries, host, port, who, key, acceptNew: this.o.acceptNewHostKeys, recordFile, checkedFiles: this.o.knownHostsFiles });
-      if (r) hostKeyError = new UnreachableError(r.message, r.hint);
-      return !r;
-    };
-
-    return new Promise((resolve, reject) => {
-      const client = new Client();
-      let done = false;
-      const fail = (e: UnreachableError) => {
-        if (done) return;
-        done = true;
-        clearTimeout(timer);
-        client.end();
-        sock.destroy();
-        reject(e);
-      };
-      const timer = setTimeout(() => fail(new UnreachableError(`${who}: SSH handshake timed out after ${this.timeoutMs} ms`, 'is it an SSH server, and is it overloaded?')), Math.max(1, deadline - Date.now()));
-      client.on('ready', () => {
-        if (done) return;
-        done = true;
-        clearTimeout(timer);
-        resolve(client);
-      });
-      client.on('error', (e: Error & { level?: string }) => {
-        if (hostKeyError) return fail(hostKeyError);
-        if (e.level === 'client-authentication') {
-          return fail(new UnreachableError(`${who}: authentication failed (tried: ${tried.join(', ') || 'nothing: no key, agent or password given'})`,
-            'check ansible_user, ansible_ssh_private_key_file, ansible_password, or load the key into ssh-agent'));
-        }
-        fail(new UnreachableError(`${who}: SSH failed: ${e.message}`));
-      });
-      client.on('close', () => fail(hostKeyError ?? new UnreachableError(`${who}: connection closed during SSH handshake`)));
-      const cfg: ConnectConfig = {
-        sock: sock as ConnectConfig['sock'],
-        username: user,
-        hostVerifier,
-        authHandler: methods as ConnectConfig['authHandler'],
-        algorithms: { serverHostKey: preferredHostKeyAlgos(knownKeyTypes(entries, host, port)) } as ConnectConfig['algorithms'],
-        readyTimeout: 0, // our own deadline covers TCP + handshake + auth
-        keepaliveInterval: 15_000,
-        keepaliveCountMax: 3,
-      };
-      client.connect(cfg);
-    });
   }
 
   private onLost(): void {
@@ -274,8 +160,11 @@ export class SshTransport implements Transport {
       }
       shell = new RemoteShell(ch, this.shellClosed);
     }
+    shell.discardOnTimeout = false; // runFramed kills the command's tree first, then the shell
     await shell.init();
+    if (!become && !this.connPid) this.connPid = shell.ppid;
     this.shells.set(key, shell);
+    this.becomes.set(key, become);
     return shell;
   }
 
@@ -292,32 +181,68 @@ export class SshTransport implements Transport {
     return { key: `become:${b.user}`, become: b };
   }
 
-  /** Best-effort kill of a timed-out command's process tree (the shell's process group). */
-  private killTree(shell: RemoteShell): void {
-    if (shell.pgid <= 1 && shell.pid <= 1) return;
-    const cmd = shell.pgid > 1 ? `kill -KILL -- -${shell.pgid} 2>/dev/null; kill -KILL ${shell.pid} 2>/dev/null; true` : `kill -KILL ${shell.pid} 2>/dev/null; true`;
-    this.execRaw(cmd).catch(() => undefined);
+  /**
+   * A housekeeping script on a FRESH channel as the user of a shell (through sudo for a become
+   * shell, whose processes the login user may not signal). Bounded by the connect timeout.
+   */
+  private async runAs(become: Become | null, script: string): Promise<ExecResult> {
+    let timer: NodeJS.Timeout | undefined;
+    const limit = new Promise<never>((_, reject) => { timer = setTimeout(() => reject(new Error('no answer')), this.timeoutMs); });
+    const job = async (): Promise<ExecResult> => {
+      if (!become) return this.execRaw(script);
+      const { prompt, ready } = newSudoTokens();
+      const ch = await this.openExec(sudoShellCommand(become.user, prompt, ready));
+      await awaitSudoReady(ch, { host: this.o.name, user: become.user, password: become.password, prompt, ready, timeoutMs: this.timeoutMs });
+      return this.collect(ch, script);
+    };
+    try {
+      return await Promise.race([job(), limit]);
+    } finally {
+      clearTimeout(timer);
+    }
+  }
+
+  /**
+   * A timed-out batch: SIGKILL the command's tree and the shell (not what earlier commands left
+   * running: see remote-sh.ts), and take the command's partial output from its files.
+   */
+  private async killTimedOut(key: string, shell: RemoteShell, rs: RawResult[], slots: (number | undefined)[]): Promise<void> {
+    this.shells.delete(key);
+    const i = rs.findIndex((r) => r.timedOut);
+    const slot = slots[i];
+    if (shell.pid > 1) {
+      const r = await this.runAs(this.becomes.get(key) ?? null, timeoutKillScript(shell.pid, slot !== undefined ? shell.slotFiles(slot) : undefined)).catch(() => undefined);
+      if (r && slot !== undefined) {
+        rs[i] = { ...rs[i], stdout: r.stdout ? Buffer.from(r.stdout, 'utf8') : rs[i].stdout, stderr: r.stderr ? Buffer.from(r.stderr, 'utf8') : rs[i].stderr };
+      }
+    }
+    shell.discard();
   }
 
   /**
    * Run commands on the shell for `key` in ONE write (one round trip), in order. Each entry is
-   * an already-wrapped command line with optional stdin.
+   * an already-wrapped command line with optional stdin; `ownOutput`: see framing.ts.
    */
-  private async runFramed(key: string, become: Become | null, cmds: { body: string; stdin?: string | Buffer }[], timeoutMs?: number): Promise<RawResult[]> {
+  private async runFramed(key: string, become: Become | null, cmds: { body: string; stdin?: string | Buffer; ownOutput?: boolean }[], timeoutMs?: number): Promise<RawResult[]> {
     await this.connect();
     return this.lane(key, async () => {
       if (this.lost) throw this.lost;
       if (this.closed) throw new UnreachableError(`${this.where}: transport closed`);
       const shell = await this.shellFor(key, become);
-      const markers = cmds.map(() => newMarker());
-      const script = cmds.map((c, i) => commandScript(c.body, markers[i], c.stdin)).join('');
+      const { script, markers, slots } = shell.frame(cmds);
       const rs = await shell.runBatch(script, markers, timeoutMs);
-      if (rs.some((r) => r.timedOut)) {
-        this.shells.delete(key);
-        this.killTree(shell);
-      }
+      if (rs.some((r) => r.timedOut)) await this.killTimedOut(key, shell, rs, slots);
       return rs;
     });
+  }
+
+  /**
+   * Ctrl-C of kvplay: stop the commands running now on this host (SIGTERM to each command's tree,
+   * SIGKILL a second later); the persistent shells stay. Resolves when the signals are sent.
+   */
+  async interrupt(): Promise<void> {
+    await Promise.all([...this.shells].filter(([, sh]) => sh.busy && !sh.dead && sh.pid > 1)
+      .map(([key, sh]) => this.runAs(this.becomes.get(key) ?? null, interruptScript(sh.pid)).catch(() => undefined)));
   }
 
   async exec(cmd: string, opts: ExecOptions = {}): Promise<ExecResult> {
@@ -334,14 +259,17 @@ export class SshTransport implements Transport {
       } // no SFTP subsystem on the host: the payload goes inline, base64 through the shell
     }
     try {
-      return toResult((await this.runFramed(key, become, [{ body, stdin }], opts.timeoutMs))[0]);
+      return toResult((await this.runFramed(key, become, [{ body, stdin, ownOutput: true }], opts.timeoutMs))[0]);
     } catch (e) {
       if (e instanceof BecomeFailure) return { code: 1, stdout: '', stderr: e.message + '\n' };
       throw e;
     }
   }
 
-  /** All commands written to the shell at once: one round trip, each with its own result. */
+  /**
+   * All commands written to the shell at once: one round trip, each with its own result. For
+   * probes: their output streams on the shell's channel (framing.ts).
+   */
   async execMany(cmds: string[], opts: { become?: Become | null } = {}): Promise<ExecResult[]> {
     if (cmds.length === 0) return [];
     const { key, become } = this.becomeKey(opts.become);
@@ -359,7 +287,11 @@ export class SshTransport implements Transport {
    */
   async execRaw(cmd: string): Promise<ExecResult> {
     await this.connect();
-    const ch = await this.openExec(cmd);
+    return this.collect(await this.openExec(cmd));
+  }
+
+  /** Write `input` (if any) to a channel, end it, and collect its output until it closes. */
+  private collect(ch: ClientChannel, input?: string): Promise<ExecResult> {
     return new Promise((resolve, reject) => {
       const out: Buffer[] = [];
       const err: Buffer[] = [];
@@ -371,16 +303,20 @@ export class SshTransport implements Transport {
         if (this.lost) return reject(this.lost);
         resolve({ code, stdout: Buffer.concat(out).toString('utf8'), stderr: Buffer.concat(err).toString('utf8') });
       });
-      ch.end();
+      if (input !== undefined) ch.end(input);
+      else ch.end();
     });
   }
 
   async close(): Promise<void> {
     if (this.closed) return;
     this.closed = true;
-    this.sftp.close();
+    await this.sftp.close();
     const closedErr = new UnreachableError(`${this.where}: transport closed`);
-    for (const sh of this.shells.values()) { sh.fail(closedErr); sh.discard(); }
+    for (const sh of this.shells.values()) {
+      // an idle shell ends at EOF (its EXIT trap removes its output dir); a busy one is killed
+      if (sh.busy) { sh.fail(closedErr); sh.discard(); } else sh.end();
+    }
     this.shells.clear();
     const waits: Promise<void>[] = [];
     for (const c of [this.client, this.jumpClient]) {

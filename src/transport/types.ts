@@ -37,15 +37,23 @@ export interface Transport {
   /** Open the connection (idempotent). Throws UnreachableError. */
   connect(): Promise<void>;
   /**
-   * Run one POSIX sh command line (already quoted by the caller with src/transport/quote.ts).
+   * Run one POSIX sh command line (already quoted by the caller with src/util/quote.ts).
    * Throws UnreachableError only when the connection is lost/unusable; a failing command resolves with code != 0.
+   * The output is the command's own: what a background process it started writes later never
+   * shows in another command's result.
    */
   exec(cmd: string, opts?: ExecOptions): Promise<ExecResult>;
   /**
    * Run several commands in one round trip; each gets its own result (code/stdout/stderr).
-   * All run even if one fails. Same become for all.
+   * All run even if one fails. Same become for all. For probes written by kvplay: unlike
+   * exec(), the output is not isolated from background processes (see ssh framing.ts).
    */
   execMany(cmds: string[], opts?: { become?: Become | null }): Promise<ExecResult[]>;
+  /**
+   * Stop the commands running now (kvplay interrupted: Ctrl-C, SIGTERM): SIGTERM to each
+   * command's process tree, SIGKILL a second later. Resolves once the signals are on their way.
+   */
+  interrupt?(): Promise<void>;
   /** Close everything (idempotent). */
   close(): Promise<void>;
 }

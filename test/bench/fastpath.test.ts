@@ -4,11 +4,14 @@
  * the default forks (all hosts at once) and with --forks 1 (the plain path, one host at a time),
  * for the converging run and for the no-change rerun. Each variant starts from fresh work dirs.
  */
-import { test } from 'uvu';
 import * as assert from 'uvu/assert';
 import { mkdirSync, readFileSync, rmSync } from 'node:fs';
 import { join } from 'node:path';
 import { startHosts, kvplay, ROOT, type Lab } from '../e2e/helpers.js';
+import { requires } from '../harness/gate.js';
+
+/** Needs real sshd hosts (root): elsewhere every test is reported as skipped with the reason. */
+const test = requires({ sshd: true });
 
 const PLAYBOOK = join(ROOT, 'bench', 'workloads', 'synthetic.yaml');
 const TASKS = 20;

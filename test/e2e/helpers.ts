@@ -61,6 +61,9 @@ export function kvplay(args: string[], opts: { cwd?: string; env?: Record<string
     let stderr = '';
     child.stdout.on('data', (d) => (stdout += d));
     child.stderr.on('data', (d) => (stderr += d));
+    // a CLI that exits before reading its stdin gives EPIPE here: the result says what happened
+    child.stdin.on('error', () => {});
+    child.on('error', (e) => (stderr += `\nspawn failed: ${e.message}`));
     child.stdin.end(opts.input ?? '');
     child.on('close', (code) => {
       const events = opts.json ? stdout.split('\n').filter((l) => l.startsWith('{')).map((l) => JSON.parse(l)) : [];

@@ -3,11 +3,14 @@
  * end_play), handlers with listen, serial, any_errors_fatal, include_role, with_dict, with_items,
  * delegate_to, fetch, slurp, raw, fail, ping, wait_for, pause, vars precedence, exit codes.
  */
-import { test } from 'uvu';
 import * as assert from 'uvu/assert';
 import { readFileSync, existsSync, rmSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { startHosts, kvplay, writePlaybook, recapOf, type Lab } from './helpers.js';
+import { requires } from '../harness/gate.js';
+
+/** Needs real sshd hosts (root): elsewhere every test is reported as skipped with the reason. */
+const test = requires({ sshd: true });
 
 let lab: Lab;
 test.before(async () => {

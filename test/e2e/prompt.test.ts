@@ -1,5 +1,4 @@
 /** -K / --ask-become-pass: the sudo password typed at a terminal (a real pty from `script`), never echoed. */
-import { test } from 'uvu';
 import * as assert from 'uvu/assert';
 import { spawn } from 'node:child_process';
 import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
@@ -7,7 +6,11 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { startSshd, createTestUser, type Sshd, type TestUser } from '../harness/sshd.js';
 import { BIN, writePlaybook } from './helpers.js';
-import { q } from '../../src/transport/quote.js';
+import { q } from '../../src/util/quote.js';
+import { requires } from '../harness/gate.js';
+
+/** Needs a real sshd, a sudo test user (root) and script(1) for a pty: elsewhere every test is reported as skipped with the reason. */
+const test = requires({ sshd: true, sudo: true, tools: ['script'] });
 
 let sshd: Sshd;
 let user: TestUser;
@@ -43,12 +46,13 @@ test('-K asks on the terminal, the password works for become and is not echoed',
     };
     child.stdout.on('data', onData);
     child.stderr.on('data', onData);
-    setTimeout(() => child.kill('SIGKILL'), 30000);
-    child.on('close', (code) => res({ code: code ?? -1, text }));
+    const timer = setTimeout(() => child.kill('SIGKILL'), 60_000); // a hung prompt fails the test instead of the suite
+    child.on('error', (e) => { text += `\nspawn failed: ${e.message}`; });
+    child.on('close', (code) => { clearTimeout(timer); res({ code: code ?? -1, text }); });
   });
   assert.match(out.text, 'BECOME password:');
   assert.is(out.code, 0, out.text);
-  assert.not.ok(out.text.includes(PASSWORD), 'the password was echoed');
+  assert.not.ok(out.text.includes(PASSWORD), `the password was echoed:\n${out.text}`);
   assert.match(out.text, /ok=2/);
 });
 

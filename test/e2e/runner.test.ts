@@ -3,11 +3,14 @@
  * every common keyword and generic module, effects on disk, recap counts, check mode
  * predicting exactly the real run, second run 0 changed, --diff output.
  */
-import { test } from 'uvu';
 import * as assert from 'uvu/assert';
 import { existsSync, readFileSync, lstatSync, readlinkSync, mkdirSync, writeFileSync, rmSync } from 'node:fs';
 import { join } from 'node:path';
 import { startHosts, kvplay, writePlaybook, recapOf, statuses, totals, type Lab } from './helpers.js';
+import { requires } from '../harness/gate.js';
+
+/** Needs real sshd hosts (root): elsewhere every test is reported as skipped with the reason. */
+const test = requires({ sshd: true });
 
 let lab: Lab;
 let pb: string;

@@ -1,24 +1,17 @@
 /**
  * Lab tests need root, Linux and the lab's tools. Where those are missing, the tests are
  * registered as SKIPPED (counted as skipped by test/run.mjs, never as passed), with the reason.
+ * A thin front of test/harness/gate.ts (the one gate): `labTest` is `requires({ lab: true })`.
  */
-import { test } from 'uvu';
-import { preflight } from '../../src/lab/sys.js';
+import { missing, requires } from './gate.js';
 
-function why(): string {
-  try {
-    preflight();
-    return '';
-  } catch (e) {
-    return (e as Error).message;
-  }
-}
+export { gatedTest, missing, requires, type GatedTest, type Needs } from './gate.js';
 
 /** '' when the lab can run here, else the reason it cannot. */
-export const labSkipReason = why();
+export const labSkipReason = missing({ lab: true });
 
-/** `test`, or `test.skip` with the reason in the name when the lab cannot run here. */
-export function labTest(name: string, fn: () => Promise<void> | void): void {
-  if (labSkipReason) test.skip(`${name} (lab unavailable: ${labSkipReason})`, fn);
-  else test(name, fn);
-}
+/**
+ * `test`, or a stand-in registering the test as skipped with the reason when the lab cannot run
+ * here; labTest.before/after register hooks that run only when the lab can.
+ */
+export const labTest = requires({ lab: true });

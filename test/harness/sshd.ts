@@ -4,13 +4,16 @@
  * system sshd or its config.
  *
  * Needs: openssh-server (/usr/sbin/sshd), openssh-client (ssh-keygen), and for become tests
- * `sudo` (createTestUser installs it with apt-get when missing; .ci/run should install it).
+ * `sudo` (scripts/setup.sh installs them). Tests using this are gated with
+ * requires({ sshd: true }) / requires({ sudo: true }) from test/harness/gate.ts.
  */
 import { execFileSync, spawn, type ChildProcess } from 'node:child_process';
 import { chmodSync, existsSync, mkdirSync, mkdtempSync, openSync, readFileSync, readdirSync, rmSync, unlinkSync, writeFileSync } from 'node:fs';
 import { createServer, connect as netConnect } from 'node:net';
+import { randomBytes } from 'node:crypto';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import { missing } from './gate.js';
 
 export interface Sshd {
   host: '127.0.0.1';
@@ -37,13 +40,27 @@ export interface Sshd {
 export interface SshdOptions {
   /** Allow password authentication (default false). */
   password?: boolean;
-  /** Lines appended to sshd_config. */
+  /** Lines appended to sshd_config; a keyword set here replaces the harness's default for it. */
   extraConfig?: string;
   /** Let bash read ~/.bashrc for commands (default false: SetEnv SHLVL=1 skips it). */
   readBashrc?: boolean;
 }
 
 const SSHD = '/usr/sbin/sshd';
+
+/**
+ * sshd takes the FIRST value of a keyword: a default line whose keyword extraConfig sets (before
+ * any Match block) is left out, so that e.g. `MaxStartups 2:100:2` from a test takes effect.
+ */
+function overrides(extra: string | undefined, line: string): boolean {
+  const key = (l: string) => l.trim().split(/\s+/)[0]?.toLowerCase() ?? '';
+  const keys: string[] = [];
+  for (const l of (extra ?? '').split('\n')) {
+    if (key(l) === 'match') break;
+    if (key(l) && !key(l).startsWith('#')) keys.push(key(l));
+  }
+  return line !== '' && keys.includes(key(line));
+}
 
 function freePort(): Promise<number> {
   return new Promise((resolve, reject) => {
@@ -56,19 +73,39 @@ function freePort(): Promise<number> {
   });
 }
 
-/** Resolves once the port answers with an SSH banner. */
-function waitForBanner(port: number, deadline: number, child: ChildProcess): Promise<void> {
+/**
+ * Resolves once the port answers with OUR sshd's banner (it carries `token`): the port was free
+ * when picked, but another process may have taken it before our sshd bound it; then our sshd
+ * exits, and the banner of the other one must not be mistaken for ours.
+ */
+function waitForBanner(port: number, deadline: number, child: ChildProcess, token: string): Promise<void> {
   return new Promise((resolve, reject) => {
     const attempt = () => {
       if (child.exitCode !== null) return reject(new Error(`sshd exited with code ${child.exitCode}`));
       if (Date.now() > deadline) return reject(new Error(`sshd on port ${port} did not come up`));
       const s = netConnect(port, '127.0.0.1');
-      s.once('data', (d) => {
+      let banner = '';
+      let settled = false;
+      /** Exactly one outcome per connection attempt, whatever events follow. */
+      const settle = (then: () => void) => {
+        if (settled) return;
+        settled = true;
         s.destroy();
-        if (d.toString().startsWith('SSH-')) resolve();
-        else setTimeout(attempt, 50);
+        then();
+      };
+      const retry = () => setTimeout(attempt, 50);
+      s.setTimeout(5000, () => settle(retry));
+      s.on('error', () => settle(retry)); // refused: not listening yet
+      s.on('close', () => settle(retry));
+      s.on('data', (d: Buffer) => {
+        banner += d.toString('latin1');
+        if (!banner.includes('\n') && banner.length < 256) return;
+        settle(() => {
+          if (banner.startsWith('SSH-') && banner.includes(token)) resolve();
+          else if (banner.startsWith('SSH-')) reject(new Error(`port ${port} answered with another daemon's banner: ${banner.trim()}`));
+          else retry();
+        });
       });
-      s.once('error', () => { s.destroy(); setTimeout(attempt, 50); });
     };
     attempt();
   });
@@ -98,6 +135,29 @@ export function descendants(root: number): number[] {
   };
   walk(root);
   return out;
+}
+
+/** Command lines (argv joined by spaces) of all descendants of `root`. */
+export function descendantCommands(root: number): string[] {
+  const out: string[] = [];
+  for (const p of descendants(root)) {
+    try { out.push(readFileSync(`/proc/${p}/cmdline`, 'utf8').split('\0').filter(Boolean).join(' ')); } catch { /* gone */ }
+  }
+  return out;
+}
+
+/**
+ * Waits until a descendant of `root` runs a command line matching `re` (e.g. the `sleep 5` a test
+ * wants to interrupt): synchronisation on the real state, not on a fixed sleep.
+ */
+export async function waitForDescendant(root: number, re: RegExp, ms = 60_000): Promise<string> {
+  const deadline = Date.now() + ms;
+  for (;;) {
+    const hit = descendantCommands(root).find((c) => re.test(c));
+    if (hit) return hit;
+    if (Date.now() > deadline) throw new Error(`no process matching ${re} below pid ${root} after ${ms} ms`);
+    await new Promise((r) => setTimeout(r, 25));
+  }
 }
 
 /** Running (zombies count as dead: PID 1 here reaps orphans only about once a second). */
@@ -146,6 +206,7 @@ export async function startSshd(opts: SshdOptions = {}): Promise<Sshd> {
   let lastErr: unknown;
   for (let attempt = 0; attempt < 5; attempt++) {
     const port = await freePort();
+    const token = `kvplay-test-${randomBytes(6).toString('hex')}`;
     const config = join(dir, 'sshd_config');
     writeFileSync(config, [
       `Port ${port}`,
@@ -168,14 +229,14 @@ export async function startSshd(opts: SshdOptions = {}): Promise<Sshd> {
       // SHLVL says it is nested; this keeps every command of every test fast.
       opts.readBashrc ? '' : 'SetEnv SHLVL=1',
       'LogLevel ERROR',
-      opts.extraConfig ?? '',
-    ].join('\n') + '\n');
+      `VersionAddendum ${token}`,
+    ].filter((l) => !overrides(opts.extraConfig, l)).concat(opts.extraConfig ?? '').join('\n') + '\n');
     const logFile = join(dir, 'sshd.log');
     const logFd = openSync(logFile, 'a');
     const child = spawn(SSHD, ['-D', '-e', '-f', config], { stdio: ['ignore', logFd, logFd], detached: false });
     child.unref();
     try {
-      await waitForBanner(port, Date.now() + 10_000, child);
+      await waitForBanner(port, Date.now() + 30_000, child, token);
     } catch (e) {
       lastErr = new Error(`${(e as Error).message}\n${readFileSync(logFile, 'utf8')}`);
       if (child.exitCode === null) { child.kill('SIGKILL'); await waitGone([child.pid!], 2000); }
@@ -184,6 +245,8 @@ export async function startSshd(opts: SshdOptions = {}): Promise<Sshd> {
     const pid = child.pid!;
     installExitHook();
     live.set(pid, dir);
+    // the banner probe's per-connection child exits by itself: gone before tests count connections
+    await waitGone(descendants(pid), 10_000);
     const knownHostsFile = join(dir, 'known_hosts');
     writeFileSync(knownHostsFile, `[127.0.0.1]:${port} ${hostPubKey}\n`);
     const sshd: Sshd = {
@@ -251,10 +314,9 @@ export interface TestUser {
  */
 export function createTestUser(name: string, password: string): TestUser {
   if (!/^[a-z_][a-z0-9_-]*$/.test(name)) throw new Error(`bad user name ${name}`);
-  if (!existsSync('/usr/bin/sudo')) {
-    // .ci/run should install sudo; this is the fallback for a fresh dev machine.
-    execFileSync('sh', ['-c', 'apt-get install -y -qq sudo >/dev/null 2>&1 || (apt-get update -qq && apt-get install -y -qq sudo)'], { stdio: 'ignore' });
-  }
+  // tests calling this are gated with requires({ sudo: true }) (test/harness/gate.ts): skipped, with the reason, without sudo
+  const why = missing({ sudo: true });
+  if (why) throw new Error(`createTestUser: ${why}`);
   try { execFileSync('id', [name], { stdio: 'ignore' }); } catch {
     execFileSync('useradd', ['-m', '-s', '/bin/sh', name]);
   }

@@ -66,17 +66,15 @@ test('`all` as a child group', () => {
   assert.equal(errorsOf(() => inventoryFromText('web:\n  children:\n    all:\n', f)), [`${f}:3:5 \`all\` cannot be a child of group \`web\``]);
 });
 
-test('non-YAML inventories: INI, scalar, top-level hosts:, ansible-inventory --list JSON', () => {
-  const ini = join(FX, 'bad/ini-inventory');
-  assert.equal(errorsOf(() => loadInventory(ini)), [`${ini}:4:1 ${ini} is not a YAML inventory (line 4 is an INI section header)`]);
-  try {
-    loadInventory(ini);
-  } catch (e) {
-    assert.match((e as InputErrors).errors[0].hint!, 'kvplay reads YAML inventories; convert with `ansible-inventory -i ');
-    assert.match((e as InputErrors).errors[0].hint!, '--list --yaml`');
-  }
+test('non-YAML inventories: INI (read, as Ansible), scalar (neither YAML nor INI), top-level hosts:, ansible-inventory --list JSON', () => {
+  const ini = loadInventory(join(FX, 'bad/ini-inventory'));
+  assert.equal(ini.match('kvm_hosts'), ['kvm1']);
+  assert.is(ini.hostVars('kvm1').ansible_host, '192.0.2.2');
   const sc = join(FX, 'bad/scalar.yaml');
-  assert.equal(errorsOf(() => loadInventory(sc)), [`${sc}:1:1 ${sc} is not a YAML inventory (its top level is the string "kvm1 kvm2 nfs", not a mapping of groups)`]);
+  assert.equal(errorsOf(() => loadInventory(sc)), [
+    `${sc}:1:1 ${sc} is not a YAML inventory (its top level is the string "kvm1 kvm2 nfs", not a mapping of groups)`,
+    `${sc}:1:1 ${sc} is not an INI inventory either: Expected key=value host variable assignment, got: kvm2`,
+  ]);
   const tl = join(FX, 'bad/toplevel.yaml');
   assert.equal(errorsOf(() => loadInventory(tl)), [`${tl}:1:1 top-level \`hosts:\` would be a group named "hosts"`]);
   const js = join(FX, 'none/list.json');
@@ -87,7 +85,10 @@ test('missing inventory file and YAML syntax errors are InputErrors too', () => 
   const f = join(FX, 'nope.yaml');
   assert.equal(errorsOf(() => loadInventory(f)), [`${f}:1:1 cannot read inventory ${f}: ENOENT`]);
   const y = join(FX, 'none/syntax.yaml');
-  assert.equal(errorsOf(() => inventoryFromText('all:\n  hosts:\n    a: [\n', y)).length, 1);
+  const ys = errorsOf(() => inventoryFromText('all:\n  hosts:\n    a: [\n', y));
+  assert.equal(ys.length, 2, 'the YAML reason, then why it is not INI either (as Ansible tries its ini plugin next)');
+  assert.match(ys[0], 'YAML syntax');
+  assert.match(ys[1], `${y}:1:1 ${y} is not an INI inventory either: Invalid host pattern 'all:' supplied`);
 });
 
 test('errors in group_vars/host_vars files are reported with the inventory', () => {

@@ -35,7 +35,7 @@ test('groups: implicit all/ungrouped, nesting, parents, depth', () => {
   assert.equal(g('prod').hosts, []);
   assert.equal(g('prod').allHosts, ['kvm1', 'kvm2', 'nfs']);
   assert.equal(g('storage').allHosts, ['kvm2', 'nfs']);
-  assert.equal(g('kvm_hosts').vars, { level: 'kvm_hosts', quirk: 'file-kvm', cross: 'file-kvm' });
+  assert.equal({ ...g('kvm_hosts').vars }, { level: 'kvm_hosts', quirk: 'file-kvm', cross: 'file-kvm' });
   assert.equal(g('kvm_hosts').loc, { file: join(FX, 'lab/inventory.yaml'), line: 14, col: 9 }, 'first mention (under prod)');
 });
 

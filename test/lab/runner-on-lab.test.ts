@@ -1,11 +1,11 @@
 /** The kvplay runner on the three lab hosts: as root, and as the sudo user `student` with a become password. */
-import { test } from 'uvu';
 import * as assert from 'uvu/assert';
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { ensureLab } from '../../src/lab/index.js';
 import { kvplay, writePlaybook, recapOf } from '../e2e/helpers.js';
+import { labTest as test } from '../harness/labgate.js';
 
 let lab: Awaited<ReturnType<typeof ensureLab>>;
 let dir: string;
@@ -14,7 +14,7 @@ test.before(async () => {
   lab = await ensureLab();
   dir = mkdtempSync(join(tmpdir(), 'kvplay-labrun-'));
 });
-test.after(() => rmSync(dir, { recursive: true, force: true }));
+test.after(() => { if (dir) rmSync(dir, { recursive: true, force: true }); });
 
 const PB = `- hosts: all
   tasks:

@@ -1,13 +1,17 @@
 import { test } from 'uvu';
 import * as assert from 'uvu/assert';
-import { chmodSync, existsSync, mkdirSync, statSync, writeFileSync } from 'node:fs';
+import { chmodSync, mkdirSync, statSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { applyModule } from '../../src/engine/apply.js';
 import { getModule } from '../../src/modules/index.js';
 import type { Module } from '../../src/modules/types.js';
 import type { ExecOptions, ExecResult, Transport, Become } from '../../src/transport/types.js';
 import { InputError, UnreachableError } from '../../src/util/errors.js';
-import { CountingTransport, isRoot, makeCtx, rmDir, tempDir } from './helpers.js';
+import { CountingTransport, makeCtx, rmDir, tempDir } from './helpers.js';
+import { requires } from '../harness/gate.js';
+
+/** sudo to nobody: root and sudo, elsewhere reported as skipped with the reason. */
+const sudoTest = requires({ root: true, tools: ['sudo'] });
 
 const stepsModule: Module<{ fail_at?: number; code?: number }> = {
   name: 'steps_test',
@@ -109,8 +113,7 @@ test('real modules: copy with src reads two facts in one round trip', async () =
   } finally { rmDir(d); }
 });
 
-test('become (sudo to nobody, root only): facts and steps run as that user', async () => {
-  if (!isRoot || !existsSync('/usr/bin/sudo')) return;
+sudoTest('become (sudo to nobody, root only): facts and steps run as that user', async () => {
   const d = tempDir();
   try {
     chmodSync(d, 0o777);

@@ -3,7 +3,7 @@ import * as assert from 'uvu/assert';
 import { existsSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { commandLine } from '../../src/modules/command.js';
-import { expandWord, globWord, shlexSplit, splitArgs } from '../../src/modules/util/shlex.js';
+import { expandWord, globWord, shlexSplit, splitArgs } from '../../src/util/shlex.js';
 import { converge, rmDir, run, tempDir } from './helpers.js';
 
 test('shlexSplit follows POSIX quoting', () => {

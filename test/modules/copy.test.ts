@@ -5,6 +5,10 @@ import { join } from 'node:path';
 import { copy } from '../../src/modules/copy.js';
 import { sha256 } from '../../src/modules/util/fileops.js';
 import { converge, fileState, isRoot, makeCtx, rmDir, run, tempDir, tempLeftovers } from './helpers.js';
+import { requires } from '../harness/gate.js';
+
+/** Chown and /etc need root: elsewhere reported as skipped with the reason. */
+const rootTest = requires({ root: true });
 
 test('plan: same content is ok, different content changes with a diff', () => {
   const ctx = makeCtx();
@@ -104,8 +108,7 @@ test('apply: a missing destination directory fails clearly', async () => {
   } finally { rmDir(d); }
 });
 
-test('apply: owner/group by name and id (root only)', async () => {
-  if (!isRoot) return;
+rootTest('apply: owner/group by name and id (root only)', async () => {
   const d = tempDir();
   try {
     const f = join(d, 'own');
@@ -154,8 +157,7 @@ test('missing prerequisites: check mode predicts a change (an earlier task may c
   } finally { rmDir(d); }
 });
 
-test('apply: existing files under /etc are always backed up (root only)', async () => {
-  if (!isRoot) return;
+rootTest('apply: existing files under /etc are always backed up (root only)', async () => {
   const f = `/etc/kvplay-test-${process.pid}.conf`;
   try {
     writeFileSync(f, 'v1\n');

@@ -37,7 +37,7 @@ test('treeSteps groups chmod by target mode', () => {
   ];
   const t = treeSteps(tree, { mode: 'go+rX' });
   assert.is(t.count, 2);
-  assert.equal(t.steps.map((s) => s.cmd), ['chmod 0644 -- /t/a', 'chmod 0755 -- /t/d']);
+  assert.equal(t.steps.map((s) => s.cmd), ['find /t/a -prune ! -type l -exec chmod 0644 -- {} +', 'find /t/d -prune ! -type l -exec chmod 0755 -- {} +']);
 });
 
 test('apply: directory with parents and mode; absent', async () => {

@@ -12,10 +12,9 @@ test('parseFileState: recorded output of a symlink to a file with content', () =
   const out = [
     'M 0022', 'P',
     'L a1ff:0:0:4:1700000000:12:2049:1:root:root',
-    'T target',
-    'S 81a4:1000:100:3:1700000001:13:2049:2:alice:users',
-    'R /srv/target',
-    'H ba7816bf8f01cfea414140de5dae2223b00361a396177a9cb410ff61f20015ad',
+    // names (T, R) are NUL-terminated after readlink's own newline
+    'T target\n\0S 81a4:1000:100:3:1700000001:13:2049:2:alice:users',
+    'R /srv/target\n\0H ba7816bf8f01cfea414140de5dae2223b00361a396177a9cb410ff61f20015ad',
     'C', 'YWJj', '.', 'E', '',
   ].join('\n');
   const st = parseFileState('/srv/link', { code: 0, stdout: out, stderr: '' }, { content: 'always' });
@@ -35,7 +34,7 @@ test('parseFileState: missing file, truncated output, unreadable content', () =>
   const missing = parseFileState('/x', { code: 0, stdout: 'M 0077\nE\n', stderr: '' });
   assert.equal(missing, { path: '/x', exists: false, parentDir: false, umask: 0o077 });
   assert.throws(() => parseFileState('/x', { code: 2, stdout: 'M 0022\n', stderr: 'sh: syntax error' }), /cannot inspect \/x: sh: syntax error/);
-  const noread = 'M 0022\nP\nL 81a4:0:0:3:1:2:3:1:root:root\nS 81a4:0:0:3:1:2:3:1:root:root\nR /x\nC\nE\n';
+  const noread = 'M 0022\nP\nL 81a4:0:0:3:1:2:3:1:root:root\nS 81a4:0:0:3:1:2:3:1:root:root\nR /x\n\0C\nE\n';
   assert.throws(() => parseFileState('/x', { code: 0, stdout: noread, stderr: 'Permission denied' }, { content: 'always', checksum: false }), /cannot read \/x: Permission denied/);
 });
 

@@ -1,6 +1,5 @@
 import { test } from 'uvu';
 import * as assert from 'uvu/assert';
-import { createServer } from 'node:net';
 import { chmodSync, existsSync, mkdirSync, readFileSync, symlinkSync, writeFileSync, readdirSync } from 'node:fs';
 import { join } from 'node:path';
 import { InputError } from '../../src/util/errors.js';
@@ -9,7 +8,9 @@ import { pauseIO } from '../../src/modules/pause.js';
 import { fetchDest } from '../../src/modules/fetch.js';
 import { filterFacts } from '../../src/modules/setup.js';
 import { sha256 } from '../../src/modules/util/fileops.js';
-import { rmDir, run, tempDir } from './helpers.js';
+import { CountingTransport, rmDir, run, tempDir } from './helpers.js';
+import { closedPort, listen } from '../harness/net.js';
+import type { ExecOptions, ExecResult } from '../../src/transport/types.js';
 
 test('stat: file, directory, symlink, missing; checksum algorithms', async () => {
   const d = tempDir();
@@ -127,35 +128,55 @@ test('fail and ping', async () => {
 });
 
 test('wait_for: port started/stopped/timeout, on the host via the transport', async () => {
-  const srv = createServer((s) => s.end('SSH-2.0-kvplay-test\r\n'));
-  await new Promise<void>((r) => srv.listen(0, '127.0.0.1', () => r()));
-  const port = (srv.address() as any).port as number;
+  // the probe hangs up without reading the banner: the server's socket sees ECONNRESET (handled in listen())
+  const srv = await listen((s) => s.end('SSH-2.0-kvplay-test\r\n'));
   try {
-    const r = await run('wait_for', { port, timeout: 5 });
+    const r = await run('wait_for', { port: srv.port, timeout: 5 });
     assert.is(r.status, 'ok', r.reason);
-    const rx = await run('wait_for', { port, search_regex: 'SSH-(\\d)', timeout: 5, connect_timeout: 1 });
+    const rx = await run('wait_for', { port: srv.port, search_regex: 'SSH-(\\d)', timeout: 5, connect_timeout: 1 });
     assert.is(rx.status, 'ok', rx.reason);
     assert.equal(rx.data.match_groups, ['2']);
+    const open = await run('wait_for', { port: srv.port, state: 'stopped', timeout: 0.5, sleep: 0.1 });
+    assert.is(open.status, 'failed', 'a listening port is not stopped');
   } finally {
-    await new Promise((r) => srv.close(r));
+    await srv.close();
   }
-  assert.is((await run('wait_for', { port, state: 'stopped', timeout: 5 })).status, 'ok');
-  const t0 = Date.now();
-  const to = await run('wait_for', { port, timeout: 1, sleep: 0.2, msg: 'no server' });
-  assert.is(to.status, 'failed');
-  assert.is(to.reason, 'no server');
-  assert.ok(Date.now() - t0 < 4000);
+  // a port that refuses connections and that no other process can take meanwhile
+  const closed = await closedPort();
+  try {
+    assert.is((await run('wait_for', { port: closed.port, state: 'stopped', timeout: 5 })).status, 'ok');
+    const t0 = Date.now();
+    const to = await run('wait_for', { port: closed.port, timeout: 1, sleep: 0.2, msg: 'no server' });
+    assert.is(to.status, 'failed');
+    assert.is(to.reason, 'no server');
+    assert.ok(Date.now() - t0 < 10_000, 'gave up after its timeout (not the 300 s default)');
+  } finally {
+    await closed.release();
+  }
 });
+
+/** A LocalTransport that calls onPoll(n) before its n-th command (n from 0). */
+class PollHook extends CountingTransport {
+  constructor(private onPoll: (n: number) => void) { super(); }
+  exec(cmd: string, opts?: ExecOptions): Promise<ExecResult> {
+    this.onPoll(this.execs.length);
+    return super.exec(cmd, opts);
+  }
+}
 
 test('wait_for: path present with search_regex, absent', async () => {
   const d = tempDir();
   try {
     const f = join(d, 'log');
-    setTimeout(() => writeFileSync(f, 'starting\n'), 100);
-    setTimeout(() => writeFileSync(f, 'starting\nready on port 80\n'), 400);
-    const r = await run('wait_for', { path: f, search_regex: 'ready on port (?P<port>\\d+)', timeout: 5, sleep: 0.1 });
+    // the file appears at the 2nd poll, the awaited line at the 3rd: no timers racing the module
+    const transport = new PollHook((n) => {
+      if (n === 1) writeFileSync(f, 'starting\n');
+      if (n === 2) writeFileSync(f, 'starting\nready on port 80\n');
+    });
+    const r = await run('wait_for', { path: f, search_regex: 'ready on port (?P<port>\\d+)', timeout: 30, sleep: 0.05 }, { transport });
     assert.is(r.status, 'ok', r.reason);
     assert.equal(r.data.match_groupdict, { port: '80' });
+    assert.is(transport.execs.length, 3, 'polled until the line appeared');
     assert.is((await run('wait_for', { path: join(d, 'nope'), state: 'absent', timeout: 1 })).status, 'ok');
     assert.is((await run('wait_for', { path: join(d, 'nope'), timeout: 0.3, sleep: 0.1 })).status, 'failed');
   } finally { rmDir(d); }

@@ -1,25 +1,24 @@
 /**
  * The modules over a real SSH transport (OpenSSH sshd from test/harness): the same plans and
  * steps as with LocalTransport, through the persistent remote shell (stdin, exit codes, one
- * round trip for facts). Skipped when sshd is not installed.
+ * round trip for facts). Skipped (with the reason) without root or sshd: test/harness/gate.ts.
  */
-import { test } from 'uvu';
 import * as assert from 'uvu/assert';
-import { existsSync, readFileSync, statSync, writeFileSync } from 'node:fs';
+import { readFileSync, statSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { SshTransport } from '../../src/transport/ssh.js';
 import { startSshd, sshOptionsFor, type Sshd } from '../harness/sshd.js';
 import { gatherFacts } from '../../src/facts/host.js';
 import { converge, rmDir, run, tempDir, tempLeftovers } from './helpers.js';
+import { requires } from '../harness/gate.js';
 
-const HAVE_SSHD = existsSync('/usr/sbin/sshd') && process.getuid?.() === 0;
-let sshd: Sshd | undefined;
+const test = requires({ sshd: true });
+let sshd: Sshd;
 let transport: SshTransport;
 let dir: string;
 
 test.before(async () => {
   dir = tempDir('kvplay-ssh-mod-');
-  if (!HAVE_SSHD) return;
   sshd = await startSshd();
   transport = new SshTransport(sshOptionsFor(sshd) as any);
   await transport.connect();
@@ -28,11 +27,10 @@ test.before(async () => {
 test.after(async () => {
   await transport?.close();
   await sshd?.stop();
-  rmDir(dir);
+  if (dir) rmDir(dir);
 });
 
 test('copy, lineinfile, blockinfile, file converge over ssh (binary-safe stdin)', async () => {
-  if (!sshd) return;
   const over = { transport };
   const f = join(dir, 'conf');
   const bin = Buffer.concat([Buffer.from('KVPLAY_EOF_x\n'), Buffer.from([0, 1, 255])]);
@@ -47,7 +45,6 @@ test('copy, lineinfile, blockinfile, file converge over ssh (binary-safe stdin)'
 });
 
 test('command/shell over ssh: rc, stdout, stdin, chdir, failures', async () => {
-  if (!sshd) return;
   const over = { transport };
   const r = await run('command', { argv: ['cat'], stdin: 'over ssh' }, over);
   assert.is(r.data.stdout, 'over ssh');
@@ -61,7 +58,6 @@ test('command/shell over ssh: rc, stdout, stdin, chdir, failures', async () => {
 });
 
 test('stat, slurp, fetch, wait_for, facts over ssh', async () => {
-  if (!sshd) return;
   const over = { transport };
   const f = join(dir, 'data');
   writeFileSync(f, 'payload\n');

@@ -12,7 +12,7 @@ import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { ensureLab } from '../../src/lab/index.js';
-import { labSkipReason, labTest } from '../harness/labgate.js';
+import { labTest } from '../harness/labgate.js';
 import { BIN, ROOT, kvplay, writePlaybook } from '../e2e/helpers.js';
 
 const SITE = join(ROOT, 'playbooks', 'site.yaml');
@@ -24,6 +24,7 @@ const since = () => `${((Date.now() - t0) / 1000).toFixed(0)}s`;
 function run(cmd: string, args: string[], input?: string): Promise<{ code: number; stdout: string; stderr: string }> {
   return new Promise((res) => {
     const c = execFile(cmd, args, { maxBuffer: 16 << 20 }, (err, stdout, stderr) => res({ code: err ? ((err as any).code ?? 1) : 0, stdout, stderr }));
+    c.stdin?.on('error', () => {}); // EPIPE when the command exits before reading: its result tells
     if (input !== undefined) c.stdin?.end(input);
   });
 }
@@ -51,11 +52,8 @@ async function site(args: string[] = []) {
   return { ...r, changed: changed(r.events), failures: failures(r.events) };
 }
 
-/** Lab tests need root and the lab's tools: without them every test is reported as skipped. */
-const skip = labSkipReason;
-
-test.before(async () => {
-  if (skip) return;
+/** Lab tests need root and the lab's tools: without them every test is reported as skipped (and no hook runs). */
+labTest.before(async () => {
   const lab = await ensureLab();
   INV = lab.inventoryPath;
   SSHCFG = lab.sshConfigPath;
@@ -116,7 +114,8 @@ labTest('results on the hosts', async () => {
 labTest('a port that was not opened stays blocked', async () => {
   const pid = (await must('nfs', '(timeout 30 nc -l 12345 >/dev/null 2>&1 & echo $!)')).trim();
   try {
-    await new Promise((r) => setTimeout(r, 300));
+    // listening for sure before probing from kvm1 (else "blocked" would pass without a listener)
+    await must('nfs', `for i in $(seq 1 300); do ss -Hltn 'sport = :12345' | grep -q . && exit 0; sleep 0.1; done; echo 'nc did not listen on 12345' >&2; exit 1`);
     assert.is((await on('kvm1', 'nc -z -w 3 10.237.20.4 12345')).code !== 0, true, 'port 12345 reachable from kvm1');
     assert.is((await on('kvm1', 'nc -z -w 3 10.237.20.4 2049')).code, 0, 'nfs (2049) not reachable from kvm1');
     assert.is((await on('nfs', 'nc -z -w 2 127.0.0.1 12345')).code, 0, 'the listener was not up');

@@ -108,12 +108,13 @@ test('evalExpr: bare expressions as in when:', () => {
   assert.is(evalExpr(true, v), true);
   assert.is(evalExpr(0, v), 0);
   assert.is(evalExpr('l', v) instanceof Array, true);
-  assert.is(truthy(evalExpr('flag', v)), false, "string 'no' is false for when:");
+  // ansible-playbook 2.14 runs `when: flag` for flag = 'no' (a non-empty string is true)
+  assert.is(truthy(evalExpr('flag', v)), true, "string 'no' is true for when:, as in Ansible");
 });
 
-test('truthy: Python truthiness and Ansible string booleans', () => {
-  for (const v of [true, 1, -1, 'yes', 'True', 'on', '1', 'anything', [0], { a: 1 }]) assert.is(truthy(v), true, JSON.stringify(v));
-  for (const v of [false, 0, null, undefined, '', 'no', 'False', 'off', '0', [], {}]) assert.is(truthy(v), false, JSON.stringify(v));
+test('truthy: Python truthiness (conditions, as Ansible 2.14)', () => {
+  for (const v of [true, 1, -1, 'yes', 'True', 'on', '1', 'anything', [0], { a: 1 }, 'no', 'False', 'off', '0']) assert.is(truthy(v), true, JSON.stringify(v));
+  for (const v of [false, 0, null, undefined, '', [], {}]) assert.is(truthy(v), false, JSON.stringify(v));
 });
 
 test.run();

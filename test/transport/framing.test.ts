@@ -25,6 +25,9 @@ function localChannel(maxChunk: number): ShellChannel & { proc: ChildProcessWith
   proc.stdout.on('data', rechunk(out));
   proc.stderr.on('data', rechunk(err));
   proc.on('exit', () => out.emit('close'));
+  // a write after close() gives EPIPE: the shell is gone, which the tests see through 'close'
+  proc.stdin.on('error', () => {});
+  proc.on('error', (e) => err.emit('data', Buffer.from(`spawn failed: ${e.message}`)));
   return {
     proc,
     write: (d) => proc.stdin.write(d),
@@ -75,7 +78,7 @@ test('runBatch timeout: finished commands keep results, the rest get 124', async
   const sh = new RemoteShell(ch, (_res, rej) => rej(new Error('closed')));
   const m = [newMarker(), newMarker(), newMarker()];
   const script = commandScript('echo one', m[0]) + commandScript('echo two; sleep 5', m[1]) + commandScript('echo three', m[2]);
-  const rs = await sh.runBatch(script, m, 300);
+  const rs = await sh.runBatch(script, m, 2000); // room for a busy machine to start sh; `sleep 5` still times out
   assert.equal(rs.map((r) => [r.code, r.stdout.toString(), !!r.timedOut]), [[0, 'one\n', false], [124, 'two\n', true], [124, '', true]]);
   assert.ok(sh.dead);
 });

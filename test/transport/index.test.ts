@@ -3,7 +3,8 @@ import { test } from 'uvu';
 import * as assert from 'uvu/assert';
 import { homedir, userInfo } from 'node:os';
 import { join } from 'node:path';
-import { becomeFor, createTransport, parseJump, parseSshArgs, shellWords } from '../../src/transport/index.js';
+import { becomeFor, createTransport, parseJump, parseSshArgs } from '../../src/transport/index.js';
+import { shlexSplit as shellWords } from '../../src/util/shlex.js';
 import { LocalTransport } from '../../src/transport/local.js';
 import { SshTransport } from '../../src/transport/ssh.js';
 

@@ -1,5 +1,4 @@
 /** Authentication through ssh-agent (a real ssh-agent started by the test, stopped by PID). */
-import { test } from 'uvu';
 import * as assert from 'uvu/assert';
 import { execFileSync } from 'node:child_process';
 import { mkdtempSync, rmSync } from 'node:fs';
@@ -8,6 +7,10 @@ import { join } from 'node:path';
 import { startSshd, sshOptionsFor, type Sshd } from '../harness/sshd.js';
 import { SshTransport } from '../../src/transport/ssh.js';
 import { UnreachableError } from '../../src/util/errors.js';
+import { requires } from '../harness/gate.js';
+
+/** Needs a real sshd (root) and ssh-agent: elsewhere every test is reported as skipped with the reason. */
+const test = requires({ sshd: true, tools: ['ssh-agent', 'ssh-add'] });
 
 let s: Sshd;
 let dir: string;

@@ -2,13 +2,16 @@
  * become via sudo with a password, as a non-root test user (createTestUser: needs `sudo`
  * installed; the sudoers entry is removed in test.after). Also password login.
  */
-import { test } from 'uvu';
 import * as assert from 'uvu/assert';
 import { createTestUser, startSshd, sshOptionsFor, type Sshd, type TestUser } from '../harness/sshd.js';
 import { SshTransport } from '../../src/transport/ssh.js';
 import type { ExecResult } from '../../src/transport/types.js';
 import { execFileSync } from 'node:child_process';
 import { writeFileSync } from 'node:fs';
+import { requires } from '../harness/gate.js';
+
+/** Needs a real sshd and a sudo test user (root): elsewhere every test is reported as skipped with the reason. */
+const test = requires({ sshd: true, sudo: true });
 
 const PASSWORD = 'Kv-pl@y pass $1 \'"`';
 let s: Sshd;

@@ -1,5 +1,4 @@
 /** Host key verification against a real sshd: unknown, changed, accept-new, revoked. */
-import { test } from 'uvu';
 import * as assert from 'uvu/assert';
 import { execFileSync } from 'node:child_process';
 import { existsSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
@@ -8,6 +7,10 @@ import { join } from 'node:path';
 import { startSshd, sshOptionsFor, type Sshd } from '../harness/sshd.js';
 import { SshTransport } from '../../src/transport/ssh.js';
 import { UnreachableError } from '../../src/util/errors.js';
+import { requires } from '../harness/gate.js';
+
+/** Needs a real sshd (root): elsewhere every test is reported as skipped with the reason. */
+const test = requires({ sshd: true });
 
 let s: Sshd;
 let dir: string;

@@ -1,11 +1,14 @@
 /** Large stdin payloads travel over SFTP (a real sshd with the sftp subsystem); without it, inline. */
-import { test } from 'uvu';
 import * as assert from 'uvu/assert';
 import { randomBytes, createHash } from 'node:crypto';
 import { readdirSync } from 'node:fs';
 import { startSshd, sshOptionsFor, type Sshd } from '../harness/sshd.js';
 import { SshTransport } from '../../src/transport/ssh.js';
 import { SFTP_THRESHOLD } from '../../src/transport/sftp.js';
+import { requires } from '../harness/gate.js';
+
+/** Needs a real sshd (root) with OpenSSH's sftp-server: elsewhere every test is reported as skipped with the reason. */
+const test = requires({ sshd: true, files: ['/usr/lib/openssh/sftp-server'] });
 
 let withSftp: Sshd;
 let without: Sshd;

@@ -6,7 +6,7 @@
  */
 import { execFile } from 'node:child_process';
 import { existsSync, mkdirSync, readFileSync, rmSync, writeFileSync, appendFileSync } from 'node:fs';
-import { join } from 'node:path';
+import { dirname, join } from 'node:path';
 import * as assert from 'uvu/assert';
 import { ensureLab } from '../../src/lab/index.js';
 import { BIN, ROOT, kvplay, type CliResult } from '../e2e/helpers.js';
@@ -21,6 +21,7 @@ let SSHCFG = '';
 export function run(cmd: string, args: string[], input?: string): Promise<{ code: number; stdout: string; stderr: string }> {
   return new Promise((res) => {
     const c = execFile(cmd, args, { maxBuffer: 16 << 20 }, (err, stdout, stderr) => res({ code: err ? ((err as any).code ?? 1) : 0, stdout, stderr }));
+    c.stdin?.on('error', () => {}); // EPIPE when the command exits before reading: its result tells
     if (input !== undefined) c.stdin?.end(input);
   });
 }
@@ -44,6 +45,19 @@ export async function domstate(host: string, name = GUEST): Promise<string | nul
 export async function lastTick(host: string, name = GUEST): Promise<number> {
   const r = await on(host, `grep -ao 'tick [0-9]*' /var/log/libvirt/qemu/${name}-serial.log | tail -n 1 | cut -d' ' -f2`);
   return Number(r.stdout.trim() || 0);
+}
+
+/**
+ * Waits until the guest's counter on a host passes `tick` (at most `ms`); returns the last tick
+ * seen. Polling, not a fixed sleep: a busy machine makes the guest count slower.
+ */
+export async function tickAfter(host: string, tick: number, ms = 60_000, name = GUEST): Promise<number> {
+  const deadline = Date.now() + ms;
+  for (;;) {
+    const t = await lastTick(host, name);
+    if (t > tick || Date.now() > deadline) return t;
+    await new Promise((r) => setTimeout(r, 250));
+  }
 }
 
 const LOCK = '/run/kvplay-lab-tests.lock';
@@ -125,6 +139,7 @@ const TIMINGS = join(process.env.KVPLAY_CACHE_DIR || '/var/cache/kvplay', 'virt-
 
 /** Print a measurement and append it to <cache>/virt-timings.log (outside the tree). */
 export function record(what: string, data: Record<string, unknown>): void {
+  mkdirSync(dirname(TIMINGS), { recursive: true });
   const line = `${new Date().toISOString()} ${what} ${JSON.stringify(data)}\n`;
   appendFileSync(TIMINGS, line);
   console.log(`  ${what}: ${JSON.stringify(data)}`);

@@ -9,13 +9,13 @@
 import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { test } from 'uvu';
+import { labTest as test } from '../harness/labgate.js';
 import * as assert from 'uvu/assert';
-import { domstate, labUp, lastTick, lockLab, must, on, play, record, resultOf, sitePlan, unlockLab } from './helpers.js';
+import { domstate, labUp, lastTick, lockLab, must, on, play, record, resultOf, sitePlan, tickAfter, unlockLab } from './helpers.js';
 
 const NAME = 'kvplay-local';
 const DISK = `/var/lib/libvirt/images/${NAME}.qcow2`;
-const dir = mkdtempSync(join(tmpdir(), 'kvplay-virt-local-'));
+let dir = ''; // made in test.before: nothing happens at load (the file may be skipped)
 const XML = `<domain type='qemu'>
   <name>${NAME}</name>
   <memory unit='MiB'>128</memory>
@@ -56,6 +56,7 @@ function pb(name: string, text: string): string {
 const task = (hosts: string, body: string) => pb(`t${Math.random().toString(36).slice(2)}.yaml`, `- hosts: ${hosts}\n  gather_facts: false\n  tasks:\n${body}`);
 
 test.before(async () => {
+  dir = mkdtempSync(join(tmpdir(), 'kvplay-virt-local-'));
   await lockLab();
   await labUp(false);
   if ((await on('kvm1', 'virsh pool-info kvmdisk && test -e /kvm/disk/kvplay-guest/vmlinuz')).code !== 0) {
@@ -121,7 +122,9 @@ test('drop_mac: dropped once (libvirt makes a new MAC), later runs keep it', asy
 });
 
 test('cold migration copies the non-shared disk, with the guest shut off', async () => {
-  await new Promise((r) => setTimeout(r, 3000));
+  // the guest (restarted by the test before) must be up and counting to shut down gracefully
+  const before = await lastTick('kvm1', NAME);
+  assert.ok((await tickAfter('kvm1', before, 90_000, NAME)) > before, 'the guest runs before the cold migration');
   const r = await play(task('kvm1', `    - cold_migrate: {name: ${NAME}, target: kvm2, shutdown_timeout: 20}\n`));
   assert.is(r.code, 0, r.failures.join('\n'));
   const m = resultOf(r, /cold_migrate/, 'kvm1');

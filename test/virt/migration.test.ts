@@ -6,7 +6,7 @@
  * changed. Migrate back; cold-migrate.yaml moves it shut off and starts it.
  * Needs root and the lab; resets it (holds the lab-tests lock). Runs the CLI from dist.
  */
-import { test } from 'uvu';
+import { labTest as test } from '../harness/labgate.js';
 import * as assert from 'uvu/assert';
 import { GUEST, PB, domstate, labUp, lastTick, lockLab, must, on, play, record, resultOf, sitePlan, unlockLab } from './helpers.js';
 

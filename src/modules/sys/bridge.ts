@@ -4,7 +4,7 @@
  * already as wanted at runtime and in the persistent configuration, and the ifupdown
  * /etc/network/interfaces transformation (NIC stanza -> manual, a br stanza with its address).
  */
-import { q } from '../../transport/quote.js';
+import { q } from '../../util/quote.js';
 import { parseDefaultRoute, parseIpAddrJson, type Iface } from '../../facts/network.js';
 import { tagged } from './osfacts.js';
 
@@ -87,6 +87,7 @@ export function parseBridgeFacts(out: string): BridgeFacts {
     networkdLinks: links,
     ifup: (s.ifup ?? '').trim() === 'yes',
     ...(s.interfaces !== undefined ? { interfaces: Buffer.from(s.interfaces.replace(/\s+/g, ''), 'base64').toString('utf8') } : {}),
+    // names of root-owned files, only quoted in a message
     interfacesD: (s.interfacesd ?? '').split('\n').map((x) => x.trim()).filter(Boolean),
     systemd: (s.systemd ?? '').trim() === 'yes',
     ...((s.persist ?? '').trim() ? { persistHash: s.persist.trim() } : {}),

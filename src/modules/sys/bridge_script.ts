@@ -5,7 +5,7 @@
  * (a file the controller touches over SSH after it heard back) and rolls everything back when
  * none comes within the timeout. Pure text builders; the steps (start, wait, confirm) too.
  */
-import { q } from '../../transport/quote.js';
+import { q } from '../../util/quote.js';
 import type { Step } from '../types.js';
 import { NETDEV_FILE, PERSIST_SCRIPT, PERSIST_UNIT, type Addr, type Backend } from './bridge.js';
 

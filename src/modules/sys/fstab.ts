@@ -34,7 +34,7 @@ export function normMountPath(p: string): string {
   return p.length > 1 ? p.replace(/\/+$/, '') : p;
 }
 
-/** The visible mount at `path` (the last one mounted there), from /proc/self/mountinfo text. */
+/** The visible mount at `path` (the last one mounted there), from /proc/self/mountinfo text (a line format: the kernel escapes a newline in a path as \012). */
 export function parseMountinfo(text: string, path: string): LiveMount | undefined {
   const want = normMountPath(path);
   let found: LiveMount | undefined;

@@ -20,7 +20,11 @@ export function gatheredOs(ctx: ModuleCtx): OsFacts | undefined {
   return { os_family: f.os_family, pkg_mgr: f.pkg_mgr, service_mgr: f.service_mgr, distribution: f.distribution as string | undefined };
 }
 
-/** Split a fact script's output into its `@@ name` sections. */
+/**
+ * Split a fact script's output into its `@@ name` sections. Only for output that cannot hold a
+ * line `@@ x` of its own: fixed-format values, package/unit/interface names, passwd lines
+ * (names there never hold a newline). A name that may (file names) goes NUL-terminated instead.
+ */
 export function tagged(out: string): Record<string, string> {
   const res: Record<string, string> = {};
   const parts = out.split(/^@@ (\S+)$/m);

@@ -3,7 +3,7 @@
  * versions, cache age, manager detection) and pure parsers and command builders for apt
  * (Debian family) and dnf/yum (RedHat family).
  */
-import { q } from '../../transport/quote.js';
+import { q } from '../../util/quote.js';
 import { tagged } from './osfacts.js';
 
 export type PkgMgr = 'apt' | 'dnf' | 'yum';
@@ -101,6 +101,7 @@ export function parsePkgFacts(out: string, names: string[]): PkgFacts {
   const now = Number((s.now ?? '').trim());
   const stamps = (s.stamp ?? '').split('\n').map(Number).filter((x) => x > 0);
   const inst: Record<string, string> = {};
+  // one package per line: package names cannot hold a newline or tab (dpkg/rpm name rules)
   for (const line of (s.installed ?? '').split('\n')) {
     const [name, abbrev, version] = line.split('\t');
     // dpkg: "ii " = installed; "rc " = removed, config files left; "un " = unknown

@@ -6,7 +6,7 @@
  */
 import { createHmac, randomBytes } from 'node:crypto';
 import { posix } from 'node:path';
-import { q } from '../../transport/quote.js';
+import { q } from '../../util/quote.js';
 import type { Diff, Fact, Step } from '../types.js';
 import { contentDiff, mustBackup, parseStatLine, writeStep, type FileState, type StatInfo } from '../util/fileops.js';
 import { tagged } from './osfacts.js';
@@ -41,6 +41,9 @@ export function userFileFact(user: string | undefined, rel: string, readContent 
     'h=$(printf "%s" "$pw" | cut -d: -f6)',
     abs ? `p=${q(rel)}` : `p="$h"/${q(rel)}`,
     'echo "@@ path"; printf "%s\\n" "$p"',
+    // below the home, nothing may be a symlink: with become, a user could otherwise point ~/.ssh
+    // (or the file) elsewhere and have root write, chown or read a file outside what the task named
+    ...(abs ? [] : [`c="$h"; for s in ${rel.split('/').filter(Boolean).map((x) => q(x)).join(' ')}; do c="$c/$s"; if [ -L "$c" ]; then echo "@@ symlink"; printf "%s\\n" "$c"; break; fi; done`]),
     `F=${q(FMT)}`,
     'd=$(dirname -- "$p")',
     'if [ -d "$d" ]; then echo "@@ dir"; stat -L -c "$F" -- "$d"; fi',
@@ -54,6 +57,9 @@ export function userFileFact(user: string | undefined, rel: string, readContent 
 export function parseUserFile(out: string, user?: string): UserFile {
   const s = tagged(out);
   if (s.unreadable !== undefined) throw new Error(`cannot read ${(s.path ?? '').trim()}`);
+  if (s.symlink !== undefined) {
+    throw new Error(`${s.symlink.trim()} is a symbolic link: kvplay does not write, chown or read a user's ssh files through a link (it could point outside the user's home); replace the link with the real directory or file`);
+  }
   const pw = (s.pw ?? '').trim().split(':');
   const known = pw.length >= 7;
   return {
@@ -146,6 +152,5 @@ export function parseKnownHostsLine(line: string): { marker?: string; hosts: str
   return { ...(marker ? { marker } : {}), hosts: w[i], key };
 }
 
-export function lines(text: string): string[] {
-  return text.match(/[^\n]*\n|[^\n]+$/g) ?? [];
-}
+/** Lines with their \n (Python readlines): authorized_keys, known_hosts and sysctl.conf are line formats. */
+export { readLines as lines } from '../util/edit.js';

@@ -1,6 +1,6 @@
 /** Planning of in-place text edits (lineinfile, blockinfile): read content, compute new text, write atomically. */
 import { posix } from 'node:path';
-import { q } from '../../transport/quote.js';
+import { q } from '../../util/quote.js';
 import type { ExecResult } from '../../transport/types.js';
 import type { Fact, ModuleCtx, Plan, Step } from '../types.js';
 import { assumeInCheck, attrSteps, backupFileFrom, checkOwners, contentDiff, fileFact, mustBackup, ownerFacts, targetMode, writeStep, type FileState } from './fileops.js';
@@ -29,7 +29,15 @@ export function editFacts(p: EditParams): Record<string, Fact<unknown>> {
 /** facts as read by editFacts */
 export interface EditFacts { file: FileState; _owner?: boolean; _group?: boolean }
 
-/** Split like Python's str.splitlines(keepends=True) on \n, \r\n and \r. */
+/**
+ * Split like Python's readlines() on a binary file: after each \n only, a \r stays part of the
+ * line. Ansible's lineinfile reads lines so (and compares them with rstrip('\r\n'), see stripEol).
+ */
+export function readLines(text: string): string[] {
+  return text.match(/[^\n]*\n|[^\n]+$/g) ?? [];
+}
+
+/** Split like Python's str.splitlines(keepends=True) on \n, \r\n and \r: how Ansible's blockinfile splits. */
 export function splitLinesKeep(s: string): string[] {
   const out: string[] = [];
   const re = /\r\n|\n|\r/g;

@@ -2,7 +2,8 @@
  * Remote file facts and file-writing steps shared by the file modules.
  *
  * Facts: ONE command per path prints tagged lines (stat, link target, checksum, content as
- * base64) so all of a module's facts run in one round trip; parseFileState is pure.
+ * base64) so all of a module's facts run in one round trip; parseFileState is pure. Names (link
+ * target, real path) may hold a newline: they are NUL-terminated, never read as lines.
  *
  * Writing (writeStep): content goes to a temp file in the same directory
  * (mktemp PATH.kvplay-XXXXXX), gets its mode/owner/group, is optionally validated, and is
@@ -13,7 +14,7 @@
 import { createHash } from 'node:crypto';
 import { posix } from 'node:path';
 import type { ExecResult } from '../../transport/types.js';
-import { q } from '../../transport/quote.js';
+import { q } from '../../util/quote.js';
 import type { Diff, Fact, ModuleCtx, Plan, Step } from '../types.js';
 import { applyMode, fmtMode, S_IFMT, type ModeSpec } from './mode.js';
 
@@ -68,7 +69,9 @@ export interface FileFactOpts {
   access?: boolean;
 }
 
-const FMT = '%f:%u:%g:%s:%Y:%i:%d:%h:%U:%G';
+/** stat -c format read by parseStatLine (no name: names are never parsed out of a stat line) */
+export const STAT_FMT = '%f:%u:%g:%s:%Y:%i:%d:%h:%U:%G';
+const FMT = STAT_FMT;
 
 /** The fact command for one path (pure string, quoted). */
 export function fileFactCmd(path: string, o: FileFactOpts = {}): string {
@@ -82,8 +85,9 @@ export function fileFactCmd(path: string, o: FileFactOpts = {}): string {
     `[ -d ${q(posix.dirname(path))} ] && echo P`,
     `if [ -L "$p" ]; then`,
     `  printf 'L '; stat -c "$F" -- "$p"`,
-    `  printf 'T '; readlink -- "$p"`,
-    `  if [ -e "$p" ]; then printf 'S '; stat -L -c "$F" -- "$p"; printf 'R '; readlink -f -- "$p"; fi`,
+    // link target and real path are names (a newline is legal in them): NUL-terminated, see parseFileState
+    `  printf 'T '; readlink -- "$p"; printf '\\0'`,
+    `  if [ -e "$p" ]; then printf 'S '; stat -L -c "$F" -- "$p"; printf 'R '; readlink -f -- "$p"; printf '\\0'; fi`,
     `elif [ -e "$p" ]; then`,
     `  printf 'L '; stat -c "$F" -- "$p"`,
     `fi`,
@@ -134,32 +138,44 @@ export function parseStatLine(s: string): StatInfo {
 /** Pure parser of fileFactCmd output. Throws when content was required but unreadable. */
 export function parseFileState(path: string, r: ExecResult, o: FileFactOpts = {}): FileState {
   const st: FileState = { path, exists: false, parentDir: false, umask: 0o022 };
-  const lines = r.stdout.split('\n');
-  let i = 0;
+  const out = r.stdout;
+  let pos = 0;
   let ended = false;
-  for (; i < lines.length; i++) {
-    const line = lines[i];
-    const tag = line[0];
+  let content: string[] | undefined;
+  while (pos < out.length) {
+    const tag = out[pos];
+    if (tag === 'T' || tag === 'R') {
+      // a name: `T <readlink output>\0` (readlink ends it with one newline of its own)
+      const nul = out.indexOf('\0', pos);
+      if (nul < 0) break;
+      const val = out.slice(pos + 2, nul).replace(/\n$/, '');
+      if (tag === 'T') st.linkTarget = val;
+      else st.realpath = val;
+      pos = nul + 1;
+      continue;
+    }
+    const nl = out.indexOf('\n', pos);
+    const line = out.slice(pos, nl < 0 ? out.length : nl);
+    pos = nl < 0 ? out.length : nl + 1;
     const val = line.slice(2);
     if (tag === 'M') st.umask = parseInt(val.trim(), 8) & 0o777;
     else if (tag === 'P') st.parentDir = true;
     else if (tag === 'L') { st.exists = true; st.l = parseStatLine(val); }
-    else if (tag === 'T') st.linkTarget = val;
     else if (tag === 'S') st.f = parseStatLine(val);
-    else if (tag === 'R') st.realpath = val;
     else if (tag === 'A') st.access = { r: val.includes('r'), w: val.includes('w'), x: val.includes('x') };
     else if (tag === 'H') st.checksum = val.trim().split(/\s+/)[0];
     else if (tag === 'O') st.contentOmitted = true;
     else if (tag === 'E') ended = true;
-    else if (tag === 'C') break;
+    else if (tag === 'C') { content = out.slice(pos).split('\n'); break; }
   }
   // not a symlink: the lstat is the stat
   if (st.l && st.l.type !== 'link' && !st.f) st.f = st.l;
-  if (i < lines.length) {
-    const end = lines.indexOf('.', i + 1);
+  if (content) {
+    // base64 lines, then `.`, then `E`
+    const end = content.indexOf('.');
     if (end < 0) throw new Error(`cannot read ${path}: ${r.stderr.trim() || 'read failed'}`);
-    st.content = Buffer.from(lines.slice(i + 1, end).join(''), 'base64');
-    ended = lines.slice(end + 1).includes('E');
+    st.content = Buffer.from(content.slice(0, end).join(''), 'base64');
+    ended = content.slice(end + 1).includes('E');
   } else if (o.content === 'always' && st.f?.type === 'file') {
     throw new Error(`cannot read ${path}: ${r.stderr.trim() || 'read failed'}`);
   }

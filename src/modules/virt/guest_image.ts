@@ -7,7 +7,7 @@
 import { posix } from 'node:path';
 import { readFileSync } from 'node:fs';
 import { buildGuest } from '../../guest/build.js';
-import { q } from '../../transport/quote.js';
+import { q } from '../../util/quote.js';
 import type { Module } from '../types.js';
 import { object, str } from '../util/schema.js';
 
@@ -15,7 +15,7 @@ export interface GuestImageParams {
   dest: string;
 }
 
-/** sha256 of the files in dest: `HASH  PATH` lines (missing files print nothing). */
+/** sha256 of the files in dest: `HASH  PATH` lines (missing files print nothing; the two names are fixed). */
 export function parseSums(stdout: string): Record<string, string> {
   const out: Record<string, string> = {};
   for (const line of stdout.split('\n')) {

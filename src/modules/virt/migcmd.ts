@@ -3,7 +3,7 @@
  * module's options, the detached runner script, and the explanation of a failure (which
  * step failed, and what to do about it).
  */
-import { q } from '../../transport/quote.js';
+import { q } from '../../util/quote.js';
 
 export interface MigrateOptions {
   name: string;

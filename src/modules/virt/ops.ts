@@ -3,7 +3,7 @@
  * graceful shutdown with a forced fallback, start, and "run this on another KVM host over
  * the root SSH trust" (the same trust qemu+ssh migration uses).
  */
-import { q } from '../../transport/quote.js';
+import { q } from '../../util/quote.js';
 import { virsh } from './virsh.js';
 
 /**

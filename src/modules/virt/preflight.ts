@@ -3,7 +3,7 @@
  * trust) on the target, its parser, and the checks comparing guest, source and target.
  * Every failing check is one clear line: what is wrong, where, and what to do.
  */
-import { q } from '../../transport/quote.js';
+import { q } from '../../util/quote.js';
 import type { DomainInfo } from './domxml.js';
 import { parseDomstate, parseSections, sectionScript, virshError, type DomState, type Section } from './virsh.js';
 import { XmlDoc } from './xml.js';
@@ -44,6 +44,12 @@ const dirOf = (p: string) => p.replace(/\/[^/]*$/, '') || '/';
 
 /** The sh script probing one host (sections, see virsh.ts). */
 export function probeScript(i: ProbeInput): string {
+  // the bridges, networks and paths sections print one tab-separated record per line, keyed by
+  // the name: a name holding a newline or tab (a disk path in the guest's XML may) could forge one
+  for (const v of [...i.bridges, ...i.networks, ...i.paths]) {
+    if (/[\n\t]/.test(v)) throw new Error(`cannot check ${JSON.stringify(v)}: its name holds a newline or tab`);
+  }
+  // pools: names come from word splitting (never hold whitespace); a path is one sed output line
   const sections: [string, string][] = [
     ['arch', 'uname -m'],
     ['nx', 'grep -c -w nx /proc/cpuinfo'],

@@ -3,7 +3,7 @@
  * in the background on the source host, its output file parsed afterwards into the longest
  * gap between two answers inside the migration window, and the number of lost probes.
  */
-import { q } from '../../transport/quote.js';
+import { q } from '../../util/quote.js';
 
 export interface ProbeReport {
   address: string;

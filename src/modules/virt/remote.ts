@@ -4,7 +4,7 @@
  * preflight probe of both hosts.
  */
 import { randomBytes } from 'node:crypto';
-import { q } from '../../transport/quote.js';
+import { q } from '../../util/quote.js';
 import type { Become, ExecResult, Transport } from '../../transport/types.js';
 import type { DomainInfo } from './domxml.js';
 import { remoteScript, sshTo } from './ops.js';

@@ -4,8 +4,9 @@
  * domjobinfo, sizes). Tested against recorded output in test/modules/virt/.
  */
 import type { ExecResult } from '../../transport/types.js';
-import { q } from '../../transport/quote.js';
+import { q } from '../../util/quote.js';
 import type { ModuleCtx, Plan } from '../types.js';
+import { randomToken } from '../../transport/framing.js';
 
 export interface Section {
   out: string;
@@ -14,35 +15,47 @@ export interface Section {
 
 const MARK = '@@kvplay-section';
 
-/** A sh script running each command (stderr merged into stdout) between tagged markers. */
+/**
+ * A sh script running each command (stderr merged into stdout) between tagged markers. Every
+ * marker ends with a token chosen here: output (domain XML, a disk path or name holding a
+ * newline) cannot forge a section boundary.
+ */
 export function sectionScript(cmds: [string, string][]): string {
+  const tok = ` #${randomToken(8)}`;
   const lines: string[] = [];
   for (const [name, cmd] of cmds) {
     if (!/^[\w.-]+$/.test(name)) throw new Error(`bad section name ${name}`);
-    lines.push(`printf '\\n${MARK} ${name}\\n'`, `( ${cmd}\n) 2>&1 </dev/null`, `printf '\\n${MARK}-rc ${name} %s\\n' "$?"`);
+    lines.push(`printf '\\n${MARK} ${name}${tok}\\n'`, `( ${cmd}\n) 2>&1 </dev/null`, `printf '\\n${MARK}-rc ${name} %s${tok}\\n' "$?"`);
   }
   lines.push('exit 0');
   return lines.join('\n');
 }
 
-/** Parse sectionScript output. A section without its rc line (killed script) gets rc -1. */
+/**
+ * Parse sectionScript output. A section without its rc line (killed script) gets rc -1. The
+ * first marker (printed before any command's output) gives the token every marker must end
+ * with; a line of command output without it is output (recorded output without tokens parses).
+ */
 export function parseSections(stdout: string): Record<string, Section> {
   const out: Record<string, Section> = {};
-  const lines = stdout.split('\n');
+  const tok = new RegExp(`^${MARK} [\\w.-]+( #[0-9a-f]+)?$`, 'm').exec(stdout)?.[1] ?? '';
+  /** the marker without its token, or null for a line of output */
+  const marker = (l: string) => (l.startsWith(MARK) && l.endsWith(tok) ? l.slice(0, l.length - tok.length) : null);
   let cur: string | null = null;
   let buf: string[] = [];
-  for (const line of lines) {
-    if (line.startsWith(MARK + '-rc ')) {
-      const [, name, rc] = line.split(' ');
+  for (const line of stdout.split('\n')) {
+    const m = marker(line);
+    if (m?.startsWith(MARK + '-rc ')) {
+      const [, name, rc] = m.split(' ');
       if (cur === name) {
         if (buf.length && buf[buf.length - 1] === '') buf.pop();
         out[name] = { out: buf.join('\n'), rc: Number(rc) };
       }
       cur = null;
       buf = [];
-    } else if (line.startsWith(MARK + ' ')) {
+    } else if (m?.startsWith(MARK + ' ')) {
       if (cur !== null) out[cur] = { out: buf.join('\n'), rc: -1 };
-      cur = line.slice(MARK.length + 1);
+      cur = m.slice(MARK.length + 1);
       buf = [];
     } else if (cur !== null) {
       buf.push(line);
@@ -106,7 +119,10 @@ export function parseDomstate(s: Section, name: string): DomState | null {
   return st as DomState;
 }
 
-/** "Key:   value" lines (dominfo, pool-info, domjobinfo, nodeinfo). */
+/**
+ * "Key:   value" lines (dominfo, pool-info, domjobinfo, nodeinfo). The last value of a key wins:
+ * a name holding a newline (the Name line comes first) cannot override the keys virsh prints after it.
+ */
 export function parseKv(text: string): Record<string, string> {
   const out: Record<string, string> = {};
   for (const line of text.split('\n')) {

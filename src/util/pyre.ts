@@ -1,15 +1,24 @@
 /**
- * Python `re` on top of JS RegExp: pattern translation ((?P<n>...), (?P=n), \A, \Z, Python's `$`,
+ * The ONE Python `re` translator (templates' regex filters/tests and the modules lineinfile,
+ * blockinfile, replace, wait_for): pattern translation ((?P<n>...), (?P=n), \A, \Z, Python's `$`,
  * leading inline flags) and Python replacement strings (\1, \g<1>, \g<name>, \n).
+ * Errors are PatternError (message + hint); callers turn them into their own error kind.
  */
-import { pyErr } from './py.js';
+import { InputError } from './errors.js';
+
+export class PatternError extends Error {
+  constructor(message: string, readonly hint: string) {
+    super(message);
+  }
+}
+const pyErr = (message: string, hint: string) => new PatternError(message, hint);
 
 const HINT = 'patterns use Python syntax; in YAML double quotes a backslash must be doubled (\\\\d), or use single quotes';
 const cache = new Map<string, RegExp>();
 
-function translate(pattern: string): { src: string; flags: string } {
+function translate(pattern: string, extra = ''): { src: string; flags: string } {
   let p = pattern;
-  let flags = '';
+  let flags = extra.replace(/[^ims]/g, '');
   let m: RegExpExecArray | null;
   while ((m = /^\(\?([aiLmsux]+)\)/.exec(p))) {
     for (const f of m[1]) {
@@ -69,7 +78,7 @@ export function pyRegex(pattern: unknown, extra = ''): RegExp {
   const key = extra + '\0' + String(pattern);
   const hit = cache.get(key);
   if (hit) return new RegExp(hit);
-  const { src, flags } = translate(String(pattern));
+  const { src, flags } = translate(String(pattern), extra);
   let re: RegExp;
   try {
     re = new RegExp(src, [...new Set(flags + extra)].join(''));
@@ -122,6 +131,21 @@ function parseRepl(r: string): Part[] {
   }
   flush();
   return parts;
+}
+
+/** Python match.expand(template) (lineinfile's backrefs). */
+export function expandMatch(template: string, m: RegExpExecArray): string {
+  return expand(parseRepl(template), m);
+}
+
+/** pyRegex for a module parameter: errors are InputErrors naming the parameter. */
+export function paramRegex(pattern: string, what = 'regexp', extra = ''): RegExp {
+  try {
+    return pyRegex(pattern, extra);
+  } catch (e) {
+    if (e instanceof PatternError) throw new InputError(`${what}: ${e.message}`, undefined, e.hint);
+    throw e;
+  }
 }
 
 function expand(parts: Part[], m: RegExpExecArray): string {

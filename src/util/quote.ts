@@ -6,8 +6,12 @@ const SAFE = /^[A-Za-z0-9_@%+=:,./-]+$/;
 export function q(s: string | number): string {
   const v = String(s);
   if (v === '') return "''";
-  if (SAFE.test(v)) return v;
-  return "'" + v.replace(/'/g, `'\\''`) + "'";
+  return SAFE.test(v) ? v : qAlways(v);
+}
+
+/** Quote always, even a safe word (a command word that must not read as an assignment or keyword). */
+export function qAlways(s: string): string {
+  return "'" + s.replace(/'/g, `'\\''`) + "'";
 }
 
 /** Quote an argv into one command line. */

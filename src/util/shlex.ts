@@ -4,10 +4,10 @@
  *  - splitArgs: Ansible's free-form splitting that keeps quotes and never splits inside {{ }} / {% %},
  *  - expandWord: a word as sh text that expands $VAR / ${VAR} / leading ~ like Ansible's command module.
  */
-import { q } from '../../transport/quote.js';
+import { q } from './quote.js';
 
-/** Python shlex.split(s) (posix mode, no comments). Throws on an unclosed quote. */
-export function shlexSplit(s: string): string[] {
+/** Python shlex.split(s) (posix mode; `comments`: an unquoted # ends the line, even inside a word). Throws on an unclosed quote. */
+export function shlexSplit(s: string, comments = false): string[] {
   const out: string[] = [];
   let cur = '';
   let inWord = false;
@@ -39,6 +39,8 @@ export function shlexSplit(s: string): string[] {
       }
       if (!closed) throw new Error(`no closing quotation in: ${s}`);
       inWord = true;
+    } else if (comments && c === '#') {
+      break;
     } else if (c === '\\') {
       if (i + 1 >= s.length) throw new Error(`no escaped character in: ${s}`);
       if (s[i + 1] !== '\n') cur += s[i + 1];
