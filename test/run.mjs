@@ -8,7 +8,7 @@
 // test FAILS the run (CI machines have everything the tests need: .ci/run installs it).
 // Usage: node test/run.mjs [SUBSTRING...]   (only files whose path contains one of the substrings)
 // KVPLAY_TEST_DIR (default test/) is the tree searched for *.test.ts: for testing this runner only.
-import { readdirSync, statSync } from 'node:fs';
+import { readFileSync, readdirSync, statSync } from 'node:fs';
 import { join, relative } from 'node:path';
 import { spawn } from 'node:child_process';
 
@@ -51,6 +51,9 @@ for (const sig of ['SIGINT', 'SIGTERM']) {
 for (const f of picked) {
   const rel = relative(root, f);
   const t0 = Date.now();
+  // a file may ask for a longer limit in its head: `// @timeout-s 1800` (the VM lab test)
+  const own = /@timeout-s\s+(\d+)/.exec(readFileSync(f, 'utf8').slice(0, 2000));
+  const fileTimeoutS = own ? Math.max(FILE_TIMEOUT_S, Number(own[1])) : FILE_TIMEOUT_S;
   process.stdout.write(`\n=== ${rel}\n`);
   const out = await new Promise((resolve) => {
     // detached: its own process group, so a hung file is killed with everything it started
@@ -61,14 +64,14 @@ for (const f of picked) {
     let hard;
     const timer = setTimeout(() => {
       timedOut = true;
-      process.stderr.write(`\n!!! ${rel}: still running after ${FILE_TIMEOUT_S} s: killing its process group\n`);
+      process.stderr.write(`\n!!! ${rel}: still running after ${fileTimeoutS} s: killing its process group\n`);
       killGroup('SIGTERM');
       hard = setTimeout(() => {
         killGroup('SIGKILL');
         // something outside the group may still hold our pipes: stop waiting for them
         hard = setTimeout(() => { child.stdout.destroy(); child.stderr.destroy(); }, 5_000);
       }, 10_000);
-    }, FILE_TIMEOUT_S * 1000);
+    }, fileTimeoutS * 1000);
     child.stdout.on('data', (d) => { buf += d; process.stdout.write(d); });
     child.stderr.on('data', (d) => { buf += d; process.stderr.write(d); });
     child.on('error', (e) => { buf += `\nspawn failed: ${e.message}\n`; });
@@ -91,7 +94,7 @@ for (const f of picked) {
   if (s > reasons) skips.push({ rel, name: `${s - reasons} test(s)`, reason: 'skipped without a reason (test.skip outside test/harness/gate.ts)' });
   if (out.timedOut) {
     failed += 1 + (total && pass ? +total[1] - +pass[1] : 0);
-    failedFiles.push(`${rel} (timed out after ${FILE_TIMEOUT_S} s: killed)`);
+    failedFiles.push(`${rel} (timed out after ${fileTimeoutS} s: killed)`);
   } else if (!total || !pass) {
     failed += 1;
     failedFiles.push(`${rel} (crashed, exit ${out.code ?? out.signal})`);

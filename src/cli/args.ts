@@ -3,6 +3,7 @@ import { parseArgs } from 'node:util';
 import { parseYaml, readYamlText } from '../yaml/load.js';
 import { InputError } from '../util/errors.js';
 import type { AnsibleSettings } from './ansiblecfg.js';
+import { startAtMatcher } from '../engine/step.js';
 
 export interface CliOptions {
   playbook?: string;
@@ -21,6 +22,12 @@ export interface CliOptions {
   verbosity: number;
   json: boolean;
   report?: string;
+  /** --report-html FILE: the run as one self-contained HTML page */
+  reportHtml?: string;
+  /** --step: ask before each task (needs a terminal on stdin) */
+  step: boolean;
+  /** --start-at-task PATTERN: skip the tasks before the first whose name matches (fnmatch) */
+  startAtTask?: string;
   acceptNewHostKeys: boolean;
   knownHosts: string[];
   askBecomePass: boolean;
@@ -49,6 +56,7 @@ export interface CliOptions {
 
 export const USAGE = `usage: kvplay PLAYBOOK [options]
        kvplay lab up|down|status|reset|ssh HOST [CMD]
+       kvplay report RUN.json --html FILE
 
 Runs an Ansible-style YAML playbook over SSH, idempotently.
 With no -i, the local lab's inventory is used when the lab is up.
@@ -71,6 +79,9 @@ options:
   -v, -vv, -vvv            more output
       --json               one JSON event per line on stdout
       --report FILE        write the whole run as JSON to FILE
+      --report-html FILE   write the whole run as one self-contained HTML page to FILE
+      --step               ask before each task: (N)o/(y)es/(c)ontinue (needs a terminal)
+      --start-at-task NAME start at the first task whose name matches NAME (a glob: * ? [abc])
       --accept-new-host-keys  record unknown SSH host keys (changed keys are always refused)
       --known-hosts FILE   extra known_hosts file; may be repeated
   -K, --ask-become-pass    ask for the sudo password (or set KVPLAY_BECOME_PASSWORD)
@@ -159,6 +170,9 @@ export function parseCli(argv: string[], cfg: AnsibleSettings = {}, o: { deferEx
       verbose: { type: 'boolean', short: 'v', multiple: true },
       json: { type: 'boolean' },
       report: { type: 'string' },
+      'report-html': { type: 'string' },
+      step: { type: 'boolean' },
+      'start-at-task': { type: 'string' },
       'accept-new-host-keys': { type: 'boolean' },
       'known-hosts': { type: 'string', multiple: true },
       'ask-become-pass': { type: 'boolean', short: 'K' },
@@ -183,6 +197,14 @@ export function parseCli(argv: string[], cfg: AnsibleSettings = {}, o: { deferEx
   const timeout = values.timeout === undefined ? cfg.timeout : Number(values.timeout);
   if (timeout !== undefined && (!Number.isInteger(timeout) || timeout < 1)) throw new Error(`--timeout must be a positive whole number of seconds, got '${values.timeout ?? timeout}'`);
   if (positionals.length > 1) throw new Error(`one playbook at a time, got: ${positionals.join(' ')}`);
+  const startAt = values['start-at-task'];
+  if (startAt !== undefined) {
+    try {
+      startAtMatcher(startAt);
+    } catch (e) {
+      throw new InputError(`invalid --start-at-task pattern ${JSON.stringify(startAt)}: ${(e as Error).message}`, { file: '<--start-at-task>', line: 1, col: 1 }, 'a task name, or a glob: * any text, ? one character, [abc] one of a, b, c');
+    }
+  }
   return {
     playbook: positionals[0],
     inventory: values.inventory ?? cfg.inventory ?? [],
@@ -203,6 +225,9 @@ export function parseCli(argv: string[], cfg: AnsibleSettings = {}, o: { deferEx
     verbosity: Math.min(3, values.verbose?.length ?? 0),
     json: !!values.json,
     report: values.report,
+    reportHtml: values['report-html'],
+    step: !!values.step,
+    startAtTask: values['start-at-task'],
     acceptNewHostKeys: !!values['accept-new-host-keys'] || cfg.hostKeyChecking === false,
     knownHosts: values['known-hosts'] ?? [],
     askBecomePass: !!values['ask-become-pass'] || !!cfg.becomeAskPass,

@@ -16,7 +16,7 @@ import { newRunState, runPlaybook } from '../engine/run.js';
 import { listPlaybook } from './list.js';
 import { moduleNames, getModule } from '../modules/index.js';
 import type { Reporter } from '../report/events.js';
-import { askHidden } from './prompt.js';
+import { askHidden, askLine } from './prompt.js';
 import { docOrHint } from './doc.js';
 import { onInterrupt } from './interrupt.js';
 
@@ -24,6 +24,10 @@ export async function main(argv: string[]): Promise<number> {
   if (argv[0] === 'lab') {
     const { labMain } = await import('../lab/index.js');
     return labMain(argv.slice(1));
+  }
+  if (argv[0] === 'report') {
+    const { reportMain } = await import('./report.js');
+    return reportMain(argv.slice(1));
   }
   let opts: CliOptions;
   let cfg: AnsibleCfg;
@@ -60,14 +64,20 @@ export async function main(argv: string[]): Promise<number> {
     process.stderr.write(`ERROR! no playbook given\n${USAGE}\n`);
     return 1;
   }
+  if (opts.step && !process.stdin.isTTY) {
+    process.stderr.write(`ERROR! ${new InputError('--step asks before each task: it needs a terminal on stdin, and stdin is not a terminal', { file: '<--step>', line: 1, col: 1 }, 'run it from a terminal; to start at a given task without questions, use --start-at-task NAME').format()}\n`);
+    return 1;
+  }
   for (const w of cfg.warnings) process.stderr.write(`[WARNING]: ${w}\n`);
   if (cfg.ignored.length) process.stderr.write(`kvplay ignores these ansible.cfg keys: ${cfg.ignored.join(', ')} (${cfg.file})\n`);
   const secrets = new Set<string>();
   const reporter = createReporter({
-    mode: opts.json ? 'json' : 'auto',
+    // --step asks between tasks: plain lines, not a live display the question would tear
+    mode: opts.json ? 'json' : opts.step ? 'plain' : 'auto',
     verbosity: opts.verbosity as 0 | 1 | 2 | 3,
     diff: opts.diff,
     reportFile: opts.report,
+    reportHtmlFile: opts.reportHtml,
     secrets: () => [...secrets],
   });
   let code = 1;
@@ -192,6 +202,9 @@ async function runCli(opts: CliOptions, reporter: Reporter, secrets: Set<string>
     becomeUser: opts.becomeUser,
     privateKeyFile: opts.privateKey,
     connectTimeoutMs: opts.timeout !== undefined ? opts.timeout * 1000 : undefined,
+    step: opts.step,
+    startAtTask: opts.startAtTask,
+    askStep: (prompt) => askLine(prompt, '--step needs a terminal on stdin'),
   }, reporter, pb.dir);
   run.secrets = secrets;
   reporter.emit({ kind: 'run_start', playbook: pb.file, inventory: inv.file ?? '(implicit localhost)', check: opts.check, diff: opts.diff, time: new Date().toISOString() });

@@ -110,7 +110,7 @@ export async function applyModule(mod: Module, rawParams: unknown, ctx: ModuleCt
         const err = firstLines(r.stderr) || firstLines(r.stdout);
         const reason = `${step.desc}: rc=${r.code}${r.timedOut ? ' (timed out)' : ''}${err ? `: ${err}` : ''}`;
         const extra = safeResult(mod, params, facts, results, ctx);
-        return { status: 'failed', reason, diff, data: { ...base, ...extra, changed: results.length > 1, failed: true, msg: extra.msg ?? reason, rc: r.code } };
+        return { status: 'failed', reason, diff, data: { ...base, ...extra, changed: results.length > 1 || extra.changed === true, failed: true, msg: extra.msg ?? reason, rc: r.code } };
       }
     }
     ctx.factCache?.clear(); // also what other hosts cached while the steps ran

@@ -4,7 +4,7 @@
  * serial batches, any_errors_fatal, recap and exit code (0 ok, 2 a host failed, 4 unreachable).
  */
 import { resolve } from 'node:path';
-import { InputError, UnreachableError, type Loc } from '../util/errors.js';
+import { InputError, UnreachableError } from '../util/errors.js';
 import { render, renderDeep, markUnsafe, mergeVars, assignVars } from '../template/index.js';
 import { gatherFacts } from '../facts/host.js';
 import { loadTaskFile, roleTasks, type LoadCtx } from '../playbook/tasks.js';
@@ -16,7 +16,9 @@ import { taskVars } from './vars.js';
 import { execContext, hostTransport, pushInh, ROOT_INH, type Inh } from './context.js';
 import { runModuleTask, condsHold, errText, loopItems, loopVar } from './task.js';
 import { tagsSelected } from './tags.js';
+import { serialBatches } from './serial.js';
 import { hostVarsFiles, playVarsFiles, type PlayVarsFiles } from './varsfiles.js';
+import { beforeStart, GATHER_NAME, playStarts, startAtMissed, stepAllows } from './step.js';
 
 type PlayX = PlayVarsFiles;
 
@@ -64,6 +66,7 @@ export async function runPlaybook(run: RunState, pb: Playbook, inv: Inventory): 
   const recap: Record<string, any> = Object.create(null);
   for (const h of run.hosts.values()) if (h.factsGathered || Object.values(h.counts).some((n) => n > 0)) recap[h.name] = h.counts;
   run.reporter.emit({ kind: 'recap', hosts: recap });
+  startAtMissed(run);
   const hs = [...run.hosts.values()];
   const code = hs.some((h) => h.unreachable) ? 4 : hs.some((h) => h.failed) ? 2 : 0;
   run.reporter.emit({ kind: 'run_end', exitCode: code, durationMs: Date.now() - t0 });
@@ -106,6 +109,7 @@ async function runPlay(run: RunState, play: PlayX, inv: Inventory): Promise<void
     if (run.aborted) break;
     const pr: PlayRun = { play, hosts: batch.map((n) => run.hosts.get(n)!), names: batch, ended: false };
     for (const h of pr.hosts) h.ended = false;
+    if (!playStarts(run, play)) continue;
     if (play.gatherFacts) await gather(run, pr);
     for (const h of active(pr)) {
       try {
@@ -125,23 +129,6 @@ async function runPlay(run: RunState, play: PlayX, inv: Inventory): Promise<void
   }
 }
 
-/** Ansible's serial: a batch size, "N%" of the play's hosts, or a list of those (the last one repeats); 0 = all. */
-function serialBatches(names: string[], serial: unknown, loc: Loc): string[][] {
-  if (serial === undefined || serial === null) return [names];
-  const sizes = (Array.isArray(serial) ? serial : [serial]).map((x) => {
-    const s = typeof x === 'number' ? String(x) : typeof x === 'string' ? x.trim() : '';
-    if (!/^\d+(\.\d+)?%?$/.test(s)) throw new InputError(`'serial' must be an integer, "N%" or a list of those, got ${JSON.stringify(x)}`, loc, 'e.g. serial: 2, serial: "30%" or serial: [1, 5, "50%"]');
-    return s.endsWith('%') ? Math.floor((names.length * parseFloat(s)) / 100) || 1 : Math.floor(Number(s));
-  });
-  const out: string[][] = [];
-  let i = 0;
-  for (let b = 0; i < names.length; b = Math.min(b + 1, sizes.length - 1)) {
-    const n = sizes[b] > 0 ? sizes[b] : names.length;
-    out.push(names.slice(i, i + n));
-    i += n;
-  }
-  return out.length ? out : [names];
-}
 
 /** Dynamic includes nested deeper than this fail the include (a file that includes itself forever). */
 const MAX_INCLUDE_DEPTH = 50;
@@ -149,10 +136,11 @@ const MAX_INCLUDE_DEPTH = 50;
 const active = (pr: PlayRun) => pr.hosts.filter((h) => !h.failed && !h.unreachable && !h.ended);
 
 /** PLAY RECAP counts as Ansible's: `ok` counts every successful result, changed and ignored ones included. */
-function count(h: HostState, s: HostStatus, ignored = false): void {
+function count(h: HostState, s: HostStatus, ignored = false, changed = false): void {
   if (ignored) {
     h.counts.ignored++;
     h.counts.ok++;
+    if (changed) h.counts.changed++;
     return;
   }
   h.counts[s]++;
@@ -168,7 +156,8 @@ function markUnreachable(run: RunState, h: HostState, task: string, e: Unreachab
 async function gather(run: RunState, pr: PlayRun): Promise<void> {
   const todo = active(pr).filter((h) => !h.factsGathered);
   if (!todo.length) return;
-  const name = 'Gathering Facts';
+  const name = GATHER_NAME;
+  if (!(await stepAllows(run, { name }))) return;
   run.reporter.emit({ kind: 'task_start', play: pr.play.name, task: name, module: 'setup', loc: `${pr.play.loc.file}:${pr.play.loc.line}`, hosts: todo.map((h) => h.name) });
   const t0 = Date.now();
   await mapLimit(todo, run.opts.forks, async (h) => {
@@ -208,6 +197,7 @@ function effTags(pr: PlayRun, inh: Inh, t: Task): string[] {
 }
 
 async function runTask(run: RunState, pr: PlayRun, t: Task, inh: Inh, hosts: HostState[]): Promise<void> {
+  if (beforeStart(run, t, effTags(pr, inh, t))) return;
   switch (t.kind) {
     case 'block':
       return runBlock(run, pr, t, inh, hosts);
@@ -233,6 +223,7 @@ function displayTask(run: RunState, pr: PlayRun, t: ModuleTask, inh: Inh, first:
 }
 
 async function runModuleOnHosts(run: RunState, pr: PlayRun, task: ModuleTask, inh: Inh, hosts: HostState[], handler: boolean): Promise<void> {
+  if (!(await stepAllows(run, task, handler))) return;
   const t0 = Date.now();
   const t = displayTask(run, pr, task, inh, hosts[0]);
   run.reporter.emit({ kind: 'task_start', play: pr.play.name, task: t.name, module: t.module, loc: `${t.loc.file}:${t.loc.line}:${t.loc.col}`, hosts: hosts.map((h) => h.name), ...(handler ? { handler: true } : {}) });
@@ -245,7 +236,7 @@ async function runModuleOnHosts(run: RunState, pr: PlayRun, task: ModuleTask, in
       const vars = taskVars(run, pr.play, h, t, { blockVars: inh.vars }, pr.names);
       const ec = execContext(run, pr.play, h, t, inh, vars);
       const r = await runModuleTask(run, pr.play, t, h, ec, vars);
-      count(h, r.status, !!r.ignored);
+      count(h, r.status, !!r.ignored, r.data?.changed === true);
       if (r.status === 'failed' && !r.ignored) {
         h.failed = true;
         if (pr.play.anyErrorsFatal || t.anyErrorsFatal) fatal = true;
@@ -298,6 +289,7 @@ async function runBlock(run: RunState, pr: PlayRun, b: BlockTask, inh: Inh, host
 
 async function runInclude(run: RunState, pr: PlayRun, t: IncludeTask, inh: Inh, hosts: HostState[]): Promise<void> {
   // Resolve per host: when, loop items, target; then run each distinct (target, item) group.
+  if (!(await stepAllows(run, t))) return;
   const groups = new Map<string, { hosts: HostState[]; tasks: Task[]; item?: Vars }>();
   for (const h of hosts) {
     try {

@@ -4,6 +4,7 @@ import type { Reporter, Counts } from '../report/events.js';
 import { emptyCounts } from '../report/events.js';
 import type { Vars } from '../playbook/model.js';
 import { SECRET_VAR } from '../util/secrets.js';
+import type { StepState } from './step.js';
 
 export interface RunOptions {
   check: boolean;
@@ -25,6 +26,12 @@ export interface RunOptions {
   becomeUser?: string;
   privateKeyFile?: string;
   connectTimeoutMs?: number;
+  /** --step: ask before each task (src/engine/step.ts) */
+  step?: boolean;
+  /** --start-at-task PATTERN (src/engine/step.ts) */
+  startAtTask?: string;
+  /** asks the --step question on the terminal, returns the line typed */
+  askStep?: (prompt: string) => Promise<string>;
 }
 
 export interface HostState {
@@ -66,6 +73,8 @@ export interface RunState {
   connectSlots: Semaphore;
   /** host -> the task running on it now (what an interrupt stops: src/cli/interrupt.ts) */
   running?: Map<string, string>;
+  /** --step / --start-at-task progress (src/engine/step.ts) */
+  stepState?: StepState;
 }
 
 /** A counting semaphore. */

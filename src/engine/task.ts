@@ -104,10 +104,12 @@ export async function runModuleTask(run: RunState, play: Play, task: ModuleTask,
   const lv = task.loopControl?.loopVar ?? 'item';
   const results: ItemResult[] = [];
   const labels: string[] = [];
+  // facts set by earlier items (set_fact in a loop) are visible to later ones, as in Ansible
+  let iterBase = baseVars;
   for (let i = 0; i < (items ? items.length : 1); i++) {
     const started = Date.now();
     const vars = items
-      ? mergeVars(baseVars, loopVar(items, i, lv), task.loopControl?.indexVar ? { [task.loopControl.indexVar]: i } : {}, { ansible_loop: { index: i + 1, index0: i, first: i === 0, last: i === items.length - 1, length: items.length } })
+      ? mergeVars(iterBase, loopVar(items, i, lv), task.loopControl?.indexVar ? { [task.loopControl.indexVar]: i } : {}, { ansible_loop: { index: i + 1, index0: i, first: i === 0, last: i === items.length - 1, length: items.length } })
       : baseVars;
     let r: ItemResult;
     let label = '';
@@ -121,6 +123,7 @@ export async function runModuleTask(run: RunState, play: Play, task: ModuleTask,
     }
     if (items) r.data = { ...r.data, [lv]: noLog ? '(censored)' : items[i], ansible_loop_var: lv };
     noteSecrets(run, task, r, noLog);
+    if (items && r.setVars && r.status !== 'failed' && r.status !== 'skipped') iterBase = mergeVars(iterBase, r.setVars, run.opts.extraVars);
     if (r.status === 'failed' && ec.ignoreErrors) r.ignored = true;
     results.push(r);
     labels.push(label);
@@ -234,7 +237,7 @@ async function runOnce(run: RunState, play: Play, task: ModuleTask, host: HostSt
     log: (msg) => {
       if (!ec.noLog) run.reporter.emit({ kind: 'log', level: 2, msg, host: host.name });
     },
-    progress: (text, fraction) => run.reporter.emit({ kind: 'progress', host: host.name, task: task.name, text, ...(fraction !== undefined ? { fraction } : {}) }),
+    progress: (text, fraction, metrics) => run.reporter.emit({ kind: 'progress', host: host.name, task: task.name, text, ...(fraction !== undefined ? { fraction } : {}), ...(metrics ? { metrics } : {}) }),
   };
   // a non-number (a template that yields text) would retry forever: fail the task instead
   const retries = task.until ? Math.floor(runtimeInt(renderDeep(task.retries ?? 3, vars, task.loc), 'retries', task.loc)) : 0;
@@ -266,7 +269,8 @@ async function runOnce(run: RunState, play: Play, task: ModuleTask, host: HostSt
 function judge(task: ModuleTask, out: ModuleOutcome, vars: Vars, predicted: boolean): ItemResult {
   let status: HostStatus = out.status;
   let reason = out.reason;
-  const data: Vars = { ...out.data, changed: out.status === 'changed', failed: out.status === 'failed' };
+  // a failure may still have changed something (a command that ran and exited non-zero: changed, as Ansible)
+  const data: Vars = { ...out.data, changed: out.status === 'changed' || (out.status === 'failed' && out.data.changed === true), failed: out.status === 'failed' };
   const rvars = task.register ? withVar(vars, task.register, data, true) : vars;
   const tryConds = (conds: Cond[], fallback: boolean): boolean => {
     if (!predicted) return condsHold(conds, rvars);
@@ -276,9 +280,10 @@ function judge(task: ModuleTask, out: ModuleOutcome, vars: Vars, predicted: bool
       return fallback;
     }
   };
-  if (task.changedWhen && status !== 'failed') {
+  // as Ansible, changed_when is evaluated on failed results too (failed_when may then turn them ok)
+  if (task.changedWhen) {
     const c = tryConds(task.changedWhen, true);
-    status = c ? 'changed' : 'ok';
+    if (status !== 'failed') status = c ? 'changed' : 'ok';
     data.changed = c;
     if (!c) reason = `${reason} (changed_when false)`;
   }

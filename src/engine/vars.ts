@@ -83,6 +83,7 @@ export function taskVars(run: RunState, play: Play & { varsFilesData?: Vars; var
     factVars(host.facts),
     play.vars,
     play.varsFilesByHost?.get(host.name) ?? play.varsFilesData ?? {},
+    task.scope.parentVars ?? {},
     role?.vars ?? {},
     task.scope.params ?? {},
     ...layers.blockVars,

@@ -135,7 +135,7 @@ function pyRegex(src: string): RegExp {
 }
 
 /** Python fnmatch.translate: whole-name, case-sensitive. */
-function globRegex(pat: string): RegExp {
+export function globRegex(pat: string): RegExp {
   let res = '';
   for (let i = 0; i < pat.length; ) {
     const c = pat[i++];

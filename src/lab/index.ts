@@ -80,6 +80,12 @@ async function sshCmd(host: string | undefined, cmd: string[]): Promise<number> 
 }
 
 export async function labMain(args: string[]): Promise<number> {
+  // `--vm` right before or after the command word: the VM flavour (src/lab/vmcli.ts)
+  const vmAt = args.slice(0, 2).indexOf('--vm');
+  if (vmAt >= 0) {
+    const { vmLabMain } = await import('./vmcli.js');
+    return vmLabMain(args.filter((_, i) => i !== vmAt));
+  }
   const [cmd, ...rest] = args;
   const log = out;
   try {
@@ -116,6 +122,7 @@ export async function labMain(args: string[]): Promise<number> {
       case '--help':
       case '-h':
         out(USAGE);
+        out((await import('./vmcli.js')).VM_USAGE);
         return cmd ? 0 : 2;
       default:
         process.stderr.write(`kvplay lab: unknown command ${q(cmd)}\n${USAGE}\n`);

@@ -53,22 +53,37 @@ function hostVars(net: LabNet, h: HostDef): Record<string, unknown> {
   return v;
 }
 
-export function inventoryObject(net: LabNet, st: StorageBackends, user: 'root' | 'student' = 'root', password?: string) {
+/** Where a lab keeps the client key, known_hosts and the student password (the container lab's by default). */
+export interface LabFiles {
+  key: string;
+  knownHosts: string;
+  password: string;
+}
+
+export function inventoryObject(
+  net: LabNet,
+  st: StorageBackends,
+  user: 'root' | 'student' = 'root',
+  password?: string,
+  files: LabFiles = { key: paths.key(), knownHosts: paths.knownHosts(), password: paths.password() },
+  extraVars: Record<string, unknown> = {},
+) {
   const nfs = HOSTS.find((h) => h.role === 'nfs')!;
   const group = (role: string) =>
     Object.fromEntries(HOSTS.filter((h) => h.role === role).map((h) => [h.name, hostVars(net, h)]));
   const vars: Record<string, unknown> = {
     ansible_user: user,
-    ansible_ssh_private_key_file: paths.key(),
-    kvplay_known_hosts_file: paths.knownHosts(),
-    ansible_ssh_common_args: `-o UserKnownHostsFile=${paths.knownHosts()} -o StrictHostKeyChecking=yes -o IdentitiesOnly=yes`,
+    ansible_ssh_private_key_file: files.key,
+    kvplay_known_hosts_file: files.knownHosts,
+    ansible_ssh_common_args: `-o UserKnownHostsFile=${files.knownHosts} -o StrictHostKeyChecking=yes -o IdentitiesOnly=yes`,
     kvplay_lab: true,
+    ...extraVars,
     lab_network: `${net.subnet}.0/24`,
     lab_gateway_address: `${net.subnet}.1`,
     nfs_server: nfs.name,
     nfs_server_address: hostAddress(net, nfs),
     lab_student_user: 'student',
-    lab_student_password_file: paths.password(),
+    lab_student_password_file: files.password,
   };
   if (user === 'student') {
     vars.ansible_become = true;

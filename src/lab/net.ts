@@ -22,16 +22,19 @@ export function overlaps(prefix: string, dst: string): boolean {
   return ((ipToInt(addr) & mask) >>> 0) === ((ipToInt(prefix + '.0') & mask) >>> 0);
 }
 
-/** The first candidate /24 that no route on the machine (other than the lab bridge's own) touches. */
-export function chooseSubnet(routes: Route[], candidates = SUBNET_CANDIDATES): string {
-  const env = process.env.KVPLAY_LAB_SUBNET; // e.g. 10.99.0  (three octets)
+/**
+ * The first candidate /24 that no route on the machine (other than the lab's own, on `ownDev`)
+ * touches. `envName` names the variable that forces one (three octets, e.g. 10.99.7).
+ */
+export function chooseSubnet(routes: Route[], candidates = SUBNET_CANDIDATES, ownDev = BRIDGE, envName = 'KVPLAY_LAB_SUBNET'): string {
+  const env = process.env[envName]; // e.g. 10.99.0  (three octets)
   const list = env ? [env.replace(/\.0(\/24)?$/, '')] : candidates;
   for (const c of list) {
-    if (!routes.some((r) => r.dev !== BRIDGE && overlaps(c, r.dst))) return c;
+    if (!routes.some((r) => r.dev !== ownDev && overlaps(c, r.dst))) return c;
   }
   throw new LabError(
     `every candidate lab network collides with a route on this machine: ${list.map((c) => c + '.0/24').join(', ')}`,
-    'set KVPLAY_LAB_SUBNET to three octets of a free /24, e.g. KVPLAY_LAB_SUBNET=10.99.7',
+    `set ${envName} to three octets of a free /24, e.g. ${envName}=10.99.7`,
   );
 }
 

@@ -101,6 +101,13 @@ export const TOOLS: Record<string, string> = {
   chroot: 'coreutils',
 };
 
+/** Tools the VM lab needs besides TOOLS' mmdebstrap, ip, ssh... (not checked for the container lab). */
+export const VM_TOOLS: Record<string, string> = {
+  'qemu-system-x86_64': 'qemu-system-x86',
+  'qemu-img': 'qemu-utils',
+  'mkfs.ext4': 'e2fsprogs',
+};
+
 function onPath(tool: string): boolean {
   const dirs = (process.env.PATH || '/usr/sbin:/usr/bin:/sbin:/bin').split(':').concat(['/usr/sbin', '/sbin']);
   return dirs.some((d) => d && existsSync(`${d}/${tool}`));
@@ -113,9 +120,10 @@ export function preflight(tools: string[] = Object.keys(TOOLS)): void {
     throw new LabError('the lab needs root (it creates containers, a bridge and mounts)', 'run it as root, e.g. with sudo');
   const missing = tools.filter((t) => !onPath(t));
   if (missing.length) {
-    const pkgs = [...new Set(missing.map((t) => TOOLS[t] ?? t))];
+    const pkg = (t: string) => TOOLS[t] ?? VM_TOOLS[t];
+    const pkgs = [...new Set(missing.map((t) => pkg(t) ?? t))];
     throw new LabError(
-      `missing tool${missing.length > 1 ? 's' : ''}: ${missing.map((t) => `${t} (Debian package ${TOOLS[t] ?? '?'})`).join(', ')}`,
+      `missing tool${missing.length > 1 ? 's' : ''}: ${missing.map((t) => `${t} (Debian package ${pkg(t) ?? '?'})`).join(', ')}`,
       `apt-get install ${pkgs.join(' ')}`,
     );
   }

@@ -7,17 +7,18 @@
  */
 import { InputError, type Loc } from '../util/errors.js';
 import { copyLoc } from '../yaml/load.js';
-import type { Module } from './types.js';
+import { assignVars } from '../template/unsafe.js';
+import type { ModuleInfo } from './types.js';
 import { splitArgs, unquote } from '../util/shlex.js';
 
 const KV = /^([A-Za-z_][A-Za-z0-9_]*)=([\s\S]*)$/;
 
-function schemaKeys(mod: Module): Set<string> {
+function schemaKeys(mod: ModuleInfo): Set<string> {
   return new Set(Object.keys((mod.schema as any).properties ?? {}));
 }
 
 /** Parse a free-form / k=v string into params. */
-export function parseArgString(mod: Module, s: string, loc: Loc | undefined): Record<string, unknown> {
+export function parseArgString(mod: ModuleInfo, s: string, loc: Loc | undefined): Record<string, unknown> {
   let toks;
   try {
     toks = splitArgs(s);
@@ -65,7 +66,7 @@ function isMapping(v: unknown): v is Record<string, unknown> {
  * Normalize a task's module value (`raw`: string, mapping or null) plus the task's `args:`
  * into a params object. A mapping `raw` keeps its hidden YAML positions.
  */
-export function normalizeArgs(mod: Module, raw: unknown, loc: Loc | undefined, taskArgs?: unknown): Record<string, unknown> {
+export function normalizeArgs(mod: ModuleInfo, raw: unknown, loc: Loc | undefined, taskArgs?: unknown): Record<string, unknown> {
   let params: Record<string, unknown>;
   if (raw === null || raw === undefined || raw === '') params = {};
   else if (typeof raw === 'string') params = parseArgString(mod, raw, loc);
@@ -85,6 +86,6 @@ export function normalizeArgs(mod: Module, raw: unknown, loc: Loc | undefined, t
   if (taskArgs === undefined || taskArgs === null) return params;
   if (!isMapping(taskArgs)) throw new InputError('args: must be a mapping', loc, 'e.g. args: {chdir: /tmp}');
   if (params === raw && !Object.keys(taskArgs).length) return params;
-  const merged = { ...taskArgs, ...params };
+  const merged = assignVars({}, taskArgs, params); // keeps `!unsafe` of args: values
   return copyLoc(isMapping(raw) ? raw : taskArgs, merged);
 }

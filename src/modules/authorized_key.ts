@@ -84,7 +84,6 @@ export function planAuthorizedKey(p: AuthorizedKeyParams, f: UserFile, ctx: Pick
 
 export const authorized_key: Module<AuthorizedKeyParams, { file: UserFile }> = {
   name: 'authorized_key',
-  aliases: ['ansible.posix.authorized_key'],
   doc: "Add or remove public keys in a user's authorized_keys (matched by key, not by comment).",
   schema: object(
     {

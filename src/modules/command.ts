@@ -80,6 +80,8 @@ export function commandResult(p: CommandParams, shown: string | string[], result
   const stdout = stripEnds(r.stdout, p.strip_empty_ends);
   const stderr = stripEnds(r.stderr, p.strip_empty_ends);
   return {
+    // a command that ran reports changed, whatever its exit code (as Ansible's command module)
+    changed: true,
     cmd: shown,
     rc: r.code,
     stdout,

@@ -1,5 +1,6 @@
 /** copy and template: put a file's content on the host (atomic write, backups, validate). */
 import { readFileSync, statSync } from 'node:fs';
+import { decryptVaultBytes } from '../yaml/load.js';
 import { posix, basename } from 'node:path';
 import { InputError } from '../util/errors.js';
 import type { Fact, Module, ModuleCtx, Plan, Step } from './types.js';
@@ -115,7 +116,7 @@ function readLocal(ctx: ModuleCtx, kind: 'files' | 'templates', src: string): { 
     throw new InputError(`cannot read ${src}: ${e.code ?? e.message}`, undefined, `put it in the ${kind}/ directory of the role or next to the playbook`);
   }
   if (st.isDirectory()) throw new InputError(`src ${src} is a directory: copying directories is not supported`, undefined, 'copy each file, or use a loop over a fileglob');
-  return { path, data: readFileSync(path), mode: st.mode & 0o7777 };
+  return { path, data: decryptVaultBytes(readFileSync(path), path), mode: st.mode & 0o7777 }; // a vaulted src is decrypted, as Ansible's copy/template
 }
 
 export const copy: Module<CopyParams, CopyFacts> = {

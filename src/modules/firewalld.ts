@@ -160,7 +160,6 @@ export function planFirewalld(p: FirewalldParams, f: FwFacts, ctx: Pick<ModuleCt
 
 export const firewalld: Module<FirewalldParams, { zone: ZoneFact; fw: FwFacts }> = {
   name: 'firewalld',
-  aliases: ['ansible.posix.firewalld'],
   doc: 'Enable or disable one firewalld service, port, source, interface or rich rule in a zone, permanent and/or runtime.',
   schema: object(
     {

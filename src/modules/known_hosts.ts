@@ -70,7 +70,6 @@ export function planKnownHosts(p: KnownHostsParams, f: UserFile, ctx: Pick<Modul
 
 export const known_hosts: Module<KnownHostsParams, { file: UserFile }> = {
   name: 'known_hosts',
-  aliases: ['ansible.builtin.known_hosts'],
   doc: "Record a host's public key in a user's known_hosts (plain or hashed); a changed key of the same type is replaced.",
   schema: object(
     {

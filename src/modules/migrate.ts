@@ -24,7 +24,7 @@ import { diagnose, startScript, type MigrateOptions } from './virt/migcmd.js';
 import { qemuSshUri, sshTo } from './virt/ops.js';
 import { locate, ON, run, runPreflight, sleep, sshTrustError, type RunCtx } from './virt/remote.js';
 import { probeReport, probeStartCmd, probeText, type ProbeReport } from './virt/probe.js';
-import { fmtBytes, jobFraction, jobText, parseJobInfo, sectionScript, sectionsOf, virsh, virshError } from './virt/virsh.js';
+import { fmtBytes, jobFraction, jobMetrics, jobText, parseJobInfo, sectionScript, sectionsOf, virsh, virshError } from './virt/virsh.js';
 
 export interface MigrateParams {
   name: string;
@@ -144,7 +144,7 @@ async function migrateAction(p: MigrateParams, ctx: ModuleCtx): Promise<ActionRe
         const j = parseJobInfo(s.job.out);
         if (j.type !== 'None' && Number.isFinite(j.dataTotal)) {
           last = jobText(j);
-          ctx.progress(`migrating ${p.name} ${where}: ${last}`, jobFraction(j));
+          ctx.progress(`migrating ${p.name} ${where}: ${last}`, jobFraction(j), jobMetrics(j));
         }
       }
       if (!timedOut && p.timeout !== undefined && (p.timeout_action ?? 'abort') === 'abort' && Date.now() - t0 > p.timeout * 1000) {

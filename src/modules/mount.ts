@@ -95,7 +95,6 @@ export function planMount(p: MountParams, f: Facts, ctx: ModuleCtx): Plan {
 
 export const mount: Module<MountParams, Facts> = {
   name: 'mount',
-  aliases: ['ansible.posix.mount', 'ansible.builtin.mount'],
   doc: 'Mount a file system and keep it in /etc/fstab (nfs, fuse.sshfs, local): fstab edited atomically, live mount compared and remounted when it differs.',
   schema: object(
     {

@@ -90,7 +90,6 @@ export function planPackage(p: PackageParams, f: PkgFacts, ctx: Pick<ModuleCtx, 
 
 export const packageModule: Module<PackageParams, Facts> = {
   name: 'package',
-  aliases: ['ansible.builtin.package'],
   doc: 'Install, upgrade or remove OS packages: apt on the Debian family, dnf/yum on the RedHat family, chosen from facts.',
   schema: object(
     {

@@ -165,7 +165,6 @@ export function planService(p: ServiceParams, u: UnitFacts, ctx: Pick<ModuleCtx,
 
 export const service: Module<ServiceParams, { unit: UnitFacts }> = {
   name: 'service',
-  aliases: ['systemd', 'ansible.builtin.service', 'ansible.builtin.systemd', 'ansible.builtin.systemd_service', 'systemd_service'],
   doc: 'Start, stop, enable, disable, mask services (systemd, else SysV `service`); restarted/reloaded always change.',
   schema: object(
     {

@@ -69,7 +69,6 @@ export function planKeypair(p: SshKeypairParams, f: Facts, ctx: Pick<ModuleCtx, 
 
 export const ssh_keypair: Module<SshKeypairParams, Facts> = {
   name: 'ssh_keypair',
-  aliases: ['community.crypto.openssh_keypair', 'openssh_keypair'],
   doc: "Generate an OpenSSH key pair for a user when absent (no passphrase); registers public_key.",
   schema: object({
     user: str('Owner of the key; a relative path is under this user\'s home (default: the connecting user).'),

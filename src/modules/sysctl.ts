@@ -72,7 +72,6 @@ export function planSysctl(p: SysctlParams, f: Facts, ctx: ModuleCtx): Plan {
 
 export const sysctl: Module<SysctlParams, Facts> = {
   name: 'sysctl',
-  aliases: ['ansible.posix.sysctl'],
   doc: 'A kernel parameter in a sysctl file and (reload, default) in the running kernel.',
   schema: object(
     {

@@ -9,6 +9,7 @@
  */
 import type { ExecResult, Become, Transport } from '../transport/types.js';
 import type { TemplateOptions } from '../template/options.js';
+import type { ProgressMetrics } from '../report/events.js';
 
 /** A fact: one shell command plus a pure parser of its result. Testable from recorded output. */
 export interface Fact<T> {
@@ -64,8 +65,8 @@ export interface ModuleCtx {
   evalExpr(expr: string): unknown;
   /** Outputs of cacheable facts (Fact.cache), shared by the run; see Fact.cache. */
   factCache?: Map<string, ExecResult>;
-  /** Report progress of a long action (progress bar in the reporter). */
-  progress(text: string, fraction?: number): void;
+  /** Report progress of a long action (progress bar in the reporter); `metrics`: its numbers, for charts. */
+  progress(text: string, fraction?: number, metrics?: ProgressMetrics): void;
   /** Progress/log line for -v output (never pass secrets). */
   log(msg: string): void;
 }
@@ -83,10 +84,13 @@ export interface ActionResult {
   diff?: Diff[];
 }
 
-export interface Module<P = any, F = any> {
+/**
+ * What the playbook loader needs of a module before any task runs (argument parsing, static
+ * validation, docs). Build time copies it into dist/modules.json (src/modules/index.ts), so a run
+ * loads a module's code only when a task uses it. Its other names live in the registry list.
+ */
+export interface ModuleInfo {
   name: string;
-  /** other accepted names, e.g. ['ansible.builtin.copy'] */
-  aliases?: string[];
   /** JSON Schema (ajv JSONSchemaType<P>): validation, TS type and docs in one place */
   schema: object;
   /** one-line description for docs/--help */
@@ -95,6 +99,9 @@ export interface Module<P = any, F = any> {
   freeForm?: string;
   /** the parameter names are templates too, rendered when the task runs (set_fact: `"{{ name }}": value`) */
   templateKeys?: boolean;
+}
+
+export interface Module<P = any, F = any> extends ModuleInfo {
   /** controller-side preparation (read a src file, render a template). */
   prepare?(params: P, ctx: ModuleCtx): Promise<P> | P;
   /** facts to read right before planning */

@@ -9,7 +9,8 @@ import { createRequire } from 'node:module';
 import type { Ajv as AjvT, ErrorObject, ValidateFunction } from 'ajv';
 import { InputError, type Loc } from '../util/errors.js';
 import { copyLoc, itemLocOf, keyLocOf, locOf, valueLocOf } from '../yaml/load.js';
-import type { Module } from './types.js';
+import type { ModuleInfo } from './types.js';
+import { builtFile } from './built.js';
 import { MODE_PATTERN } from './util/mode.js';
 
 /** The options every validator is compiled with (also by scripts/gen-validators.mjs at build time). */
@@ -27,29 +28,22 @@ export function schemaHash(schema: object): string {
   return h.toString(16);
 }
 
-type Precompiled = Record<string, ValidateFunction> & { hashes?: Record<string, string> };
-let pre: Precompiled | null | undefined;
-/** dist/validators.cjs, written at build time (ajv standalone code): compiling at every start costs ~10 ms a module. */
-function precompiled(): Precompiled | null {
-  if (pre !== undefined) return pre;
-  pre = null;
-  for (const p of ['../../validators.cjs', './validators.cjs']) {
-    try {
-      pre = req(p) as Precompiled;
-      break;
-    } catch {
-      /* not built: compile at run time */
-    }
-  }
-  return pre;
+/**
+ * dist/validators/NAME.cjs, written at build time (ajv standalone code; compiling costs ~10 ms a
+ * module), one file a module so a run reads only the validators of the modules its playbook uses.
+ */
+function precompiled(mod: ModuleInfo): ValidateFunction | undefined {
+  const file = /^[a-z0-9_]+$/.test(mod.name) ? builtFile(`validators/${mod.name}.cjs`) : undefined;
+  if (!file) return undefined; // not built: compile at run time
+  const p = req(file) as { validate?: ValidateFunction; hash?: string };
+  return p.validate && p.hash === schemaHash(mod.schema) ? p.validate : undefined;
 }
 
-function validatorFor(mod: Module): ValidateFunction {
+function validatorFor(mod: ModuleInfo): ValidateFunction {
   let v = compiled.get(mod.schema);
   if (!v) {
-    const p = precompiled();
-    if (p && p[mod.name] && p.hashes?.[mod.name] === schemaHash(mod.schema)) v = p[mod.name];
-    else {
+    v = precompiled(mod);
+    if (!v) {
       try {
         ajv ??= new (req('ajv').Ajv as typeof AjvT)(AJV_OPTIONS);
         v = ajv.compile(mod.schema);
@@ -63,7 +57,7 @@ function validatorFor(mod: Module): ValidateFunction {
 }
 
 /** Compile every schema now (a test/startup check). */
-export function compileAll(mods: Module[]): void {
+export function compileAll(mods: ModuleInfo[]): void {
   for (const m of mods) validatorFor(m);
 }
 
@@ -83,7 +77,7 @@ function typesOf(s: any): string[] {
  * numbers/booleans for string-only params; null means "not given" and is dropped.
  * mode stays as given.
  */
-export function coerceParams(mod: Module, params: Record<string, unknown>): Record<string, unknown> {
+export function coerceParams(mod: ModuleInfo, params: Record<string, unknown>): Record<string, unknown> {
   const props: Record<string, any> = (mod.schema as any).properties ?? {};
   const out: Record<string, unknown> = {};
   for (const [k, v] of Object.entries(params ?? {})) {
@@ -139,7 +133,7 @@ export interface ValidateOpts {
 }
 
 /** Validate a module's params; [] when valid. */
-export function validateParams(mod: Module, rawParams: unknown, opts: ValidateOpts): InputError[] {
+export function validateParams(mod: ModuleInfo, rawParams: unknown, opts: ValidateOpts): InputError[] {
   const v = validatorFor(mod);
   if (!rawParams || typeof rawParams !== 'object' || Array.isArray(rawParams)) {
     return [new InputError(`${mod.name}: parameters must be a mapping, got ${kindOf(rawParams)}`, opts.loc, 'write the parameters as key: value lines under the module name')];

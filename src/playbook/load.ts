@@ -11,7 +11,7 @@ import { PLAY_KEYS, UNSUPPORTED } from './keywords.js';
 import { parseTaskList, parseTags, findYaml, toList, loadTaskFile, type LoadCtx } from './tasks.js';
 import { expandRole, parseRoleRef, NO_INH, type RoleRunState } from './roles.js';
 import { dict } from '../util/dict.js';
-import { checkHosts, checkName, checkSerial, checkTags, kindOf, showValue } from './schema.js';
+import { checkHosts, checkName, checkSerial, checkStrings, checkTags, kindOf, showValue } from './schema.js';
 import type { Play, Playbook, Role, Scope, Task, Vars, ModuleTask } from './model.js';
 
 const isObj = (v: unknown): v is Record<string, unknown> => !!v && typeof v === 'object' && !Array.isArray(v);
@@ -184,6 +184,7 @@ function parsePlay(p: unknown, loc: Loc, dir: string, ctx: LoadCtx): Play | unde
   const playName = checkName(p, loc, ctx.errors);
   checkTags(p, loc, ctx.errors);
   checkSerial(p, loc, ctx.errors);
+  checkStrings(p, ['become_user', 'remote_user'], loc, ctx.errors);
   if (p.become_method !== undefined && p.become_method !== 'sudo' && !(typeof p.become_method === 'string' && p.become_method.includes('{{'))) ctx.errors.push(new InputError(`become_method ${showValue(p.become_method)} is not supported`, valueLocOf(p, 'become_method'), 'kvplay becomes with sudo only'));
   if (p.strategy !== undefined && p.strategy !== 'linear') ctx.errors.push(new InputError(`strategy ${showValue(p.strategy)} is not supported`, valueLocOf(p, 'strategy'), 'kvplay runs the linear strategy'));
   const hosts = !hostsOk ? '' : Array.isArray(p.hosts) ? p.hosts.join(':') : String(p.hosts);

@@ -42,6 +42,15 @@ export function checkName(o: Obj, loc: Loc, errors: InputError[]): string | unde
   return undefined;
 }
 
+/** Keywords whose value is one string (a user name, a host name); numbers are fine. */
+export function checkStrings(o: Obj, keys: string[], loc: Loc, errors: InputError[]): void {
+  for (const k of keys) {
+    const v = o[k];
+    if (v === undefined || v === null || typeof v === 'string' || typeof v === 'number') continue;
+    errors.push(new InputError(`'${k}' must be a string, got ${kindOf(v)}`, at(o, k, loc), `e.g. ${k}: NAME (or a template: "{{ var }}")`));
+  }
+}
+
 /** `tags:` a string, a number or a list of those. */
 export function checkTags(o: Obj, loc: Loc, errors: InputError[]): void {
   const v = o.tags;

@@ -9,7 +9,7 @@ import { normalizeArgs } from '../modules/args.js';
 import { validateParams } from '../modules/validate.js';
 import { TASK_KEYS, BLOCK_KEYS, ENGINE_ACTIONS, UNSUPPORTED, META_ACTIONS } from './keywords.js';
 import { checkTemplates, checkNul } from './check.js';
-import { checkName, checkTags, checkInt, showValue, stringList } from './schema.js';
+import { checkName, checkTags, checkInt, checkStrings, showValue, stringList } from './schema.js';
 import type { Task, Cond, Scope, ModuleTask, Vars, Role } from './model.js';
 
 export interface LoadCtx {
@@ -78,6 +78,7 @@ function parseTask(t: Record<string, unknown>, scope: Scope, ctx: LoadCtx, loc: 
   const given = checkName(t, loc, ctx.errors);
   const nameOr = (d: string) => given ?? d;
   checkTags(t, loc, ctx.errors);
+  checkStrings(t, ['become_user', 'delegate_to'], loc, ctx.errors);
   const isBlock = 'block' in t;
   const allowed = isBlock ? BLOCK_KEYS : TASK_KEYS;
   const actions: string[] = [];

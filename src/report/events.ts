@@ -40,7 +40,7 @@ export type RunEvent =
       check?: boolean;
     }
   | { kind: 'task_end'; task: string; durationMs: number }
-  | { kind: 'progress'; host: string; task: string; text: string; fraction?: number }
+  | { kind: 'progress'; host: string; task: string; text: string; fraction?: number; metrics?: ProgressMetrics }
   | { kind: 'warning'; msg: string; host?: string; loc?: string }
   | { kind: 'log'; level: 1 | 2 | 3; msg: string; host?: string }
   | { kind: 'list'; what: 'hosts' | 'tasks' | 'tags'; play: string; items: string[] }
@@ -49,6 +49,23 @@ export type RunEvent =
   | { kind: 'run_end'; exitCode: number; durationMs: number };
 
 export type EventKind = RunEvent['kind'];
+
+/**
+ * The numbers behind a progress text, for charts (the HTML report's migration chart): a live
+ * migration's `virsh domjobinfo` sample. All optional; bytes and milliseconds.
+ */
+export interface ProgressMetrics {
+  remainingBytes?: number;
+  totalBytes?: number;
+  processedBytes?: number;
+  bandwidthBytesPerS?: number;
+  /** migration pass (libvirt's Iteration) */
+  iteration?: number;
+  /** time since the job started, as the job reports it */
+  elapsedMs?: number;
+  /** dirty pages per second */
+  dirtyRate?: number;
+}
 
 export interface Reporter {
   emit(ev: RunEvent): void;

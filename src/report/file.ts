@@ -172,7 +172,7 @@ export class ReportFileWriter implements Reporter {
 }
 
 /** Events are kept until close: copy them so later mutation by the engine does not change history. */
-function structuredCloneSafe<T>(v: T): T {
+export function structuredCloneSafe<T>(v: T): T {
   try {
     return structuredClone(v);
   } catch {

@@ -9,11 +9,13 @@ import { PlainReporter } from './plain.js';
 import { JsonReporter, safeJson } from './json.js';
 import { ReportFileWriter } from './file.js';
 import { dynamicRedactor } from './redact.js';
+import { HtmlReportWriter } from './html.js';
 
 export { createRedactor, NO_LOG_RESULT, REDACTED } from './redact.js';
 export type { Redactor } from './redact.js';
 export { buildReport, REPORT_VERSION } from './file.js';
 export type { ReportDocument } from './file.js';
+export { renderHtml, HtmlReportWriter } from './html.js';
 
 export type ReporterMode = 'auto' | 'plain' | 'tty' | 'json';
 
@@ -29,6 +31,8 @@ export interface ReporterOptions {
   err?: NodeJS.WritableStream;
   /** also write the whole run as one JSON document to this path at close (atomic) */
   reportFile?: string;
+  /** also write the whole run as one self-contained HTML page to this path at close (atomic) */
+  reportHtmlFile?: string;
   /** explicit --color / --no-color; undefined = NO_COLOR / FORCE_COLOR / TTY detection */
   color?: boolean;
   /** current secret values; every event is redacted with them before rendering */
@@ -67,6 +71,7 @@ export function createReporter(opts: ReporterOptions): Reporter {
         : new PlainReporter({ out: net(out, redact?.text), err: net(err, redact?.text) }, f);
   const sinks: Reporter[] = [main];
   if (opts.reportFile) sinks.push(new ReportFileWriter(opts.reportFile, undefined, redact?.json));
+  if (opts.reportHtmlFile) sinks.push(new HtmlReportWriter(opts.reportHtmlFile, redact?.text));
   return new FanOut(sinks, redact ?? ((v: unknown) => v), err);
 }
 

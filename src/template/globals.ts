@@ -5,6 +5,8 @@ import { Opaque, Undef, need, type Kw } from './core.js';
 import { NOT_FOUND, lookupVar } from './lazy.js';
 import { isMapping, pyErr, pyStr, pyTruth, setKey } from './py.js';
 import type { FEnv, GlobalFn } from './types.js';
+import { decryptVaultBytes } from '../yaml/load.js';
+import { InputError } from '../util/errors.js';
 
 /** A reference to a global function, as seen by templates (opaque: no attributes). */
 export class GlobalRef extends Opaque {
@@ -38,6 +40,16 @@ function range(args: unknown[]): number[] {
 
 const LOOKUP_HINT = "supported lookups: lookup('env', 'NAME'), lookup('file', 'path'), lookup('vars', 'name')";
 
+/** A vault-encrypted file is decrypted, as Ansible's file lookup does (a failure is a template error). */
+function vaultPlain(data: Buffer, file: string): Buffer {
+  try {
+    return decryptVaultBytes(data, file);
+  } catch (e) {
+    if (e instanceof InputError) throw pyErr(`lookup('file'): ${file}: ${e.message}`, e.hint);
+    throw e;
+  }
+}
+
 function lookupPlugin(e: FEnv, name: string, terms: unknown[], kw: Kw): unknown[] {
   switch (name) {
     case 'env':
@@ -49,14 +61,16 @@ function lookupPlugin(e: FEnv, name: string, terms: unknown[], kw: Kw): unknown[
         const p = pyStr(t);
         const candidates = isAbsolute(p) ? [p] : [join(dir, 'files', p), resolve(dir, p)];
         for (const c of candidates) {
+          let data: Buffer;
           try {
-            let text = readFileSync(c, 'utf8');
-            if (kw.rstrip !== false) text = text.replace(/\s+$/, '');
-            if (pyTruth(kw.lstrip ?? false)) text = text.replace(/^\s+/, '');
-            return text;
+            data = readFileSync(c);
           } catch {
-            /* try the next candidate */
+            continue; // try the next candidate
           }
+          let text = vaultPlain(data, c).toString('utf8');
+          if (kw.rstrip !== false) text = text.replace(/\s+$/, '');
+          if (pyTruth(kw.lstrip ?? false)) text = text.replace(/^\s+/, '');
+          return text;
         }
         throw pyErr(`lookup('file'): could not read '${p}' (searched ${candidates.join(', ')})`, 'relative paths are resolved against the playbook or role directory (and its files/ folder)');
       });

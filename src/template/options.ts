@@ -60,6 +60,8 @@ const DELIMS: Record<string, keyof Delimiters> = {
 export const HEADER_KEYS = [...Object.keys(BOOLS), 'newline_sequence', ...Object.keys(DELIMS)];
 
 const PY_CONSTS: Record<string, unknown> = { True: true, False: false, None: null };
+/** Option names come from template files: own keys only (never `constructor`, `toString`...). */
+const own = (o: object, k: string) => Object.prototype.hasOwnProperty.call(o, k);
 
 /** A Python literal (True, 'x', 3) of a header value, through the template parser. */
 function literal(text: string, loc: Loc): unknown {
@@ -67,7 +69,7 @@ function literal(text: string, loc: Loc): unknown {
     const body = parseTemplate(`{{ ${text} }}`);
     const e = body.length === 1 && body[0].k === 'out' ? body[0].e : undefined;
     if (e?.k === 'lit') return e.v;
-    if (e?.k === 'name' && e.name in PY_CONSTS) return PY_CONSTS[e.name];
+    if (e?.k === 'name' && own(PY_CONSTS, e.name)) return PY_CONSTS[e.name];
   } catch {
     /* reported below */
   }
@@ -76,13 +78,13 @@ function literal(text: string, loc: Loc): unknown {
 
 /** Set one option (from the #jinja2 header or the template module's parameters). */
 export function setOption(o: TemplateOptions, key: string, value: unknown, loc: Loc | undefined, where = '#jinja2 header'): void {
-  if (BOOLS[key]) {
+  if (own(BOOLS, key)) {
     if (typeof value !== 'boolean' && typeof value !== 'number') throw new InputError(`${where}: ${key} must be True or False, got ${JSON.stringify(value)}`, loc, `e.g. ${key}: False`);
     o[BOOLS[key]] = !!value;
   } else if (key === 'newline_sequence') {
     if (typeof value !== 'string' || !NEWLINES.includes(value)) throw new InputError(`${where}: newline_sequence must be one of "\\n", "\\r", "\\r\\n"`, loc, "e.g. newline_sequence: '\\r\\n'");
     o.newline = value;
-  } else if (DELIMS[key]) {
+  } else if (own(DELIMS, key)) {
     if (typeof value !== 'string' || !value) throw new InputError(`${where}: ${key} must be a non-empty string`, loc, `e.g. ${key}: '[['`);
     o.tags = { ...o.tags, [DELIMS[key]]: value };
   } else {

@@ -4,6 +4,7 @@ import { randomBytes } from 'node:crypto';
 import { constants as osConstants, userInfo } from 'node:os';
 import type { Become, ExecOptions, ExecResult, Transport } from './types.js';
 import { q } from '../util/quote.js';
+import { UnreachableError } from '../util/errors.js';
 
 const ENV_NAME = /^[A-Za-z_][A-Za-z0-9_]*$/;
 
@@ -21,9 +22,14 @@ export function wrapCommand(cmd: string, opts: ExecOptions = {}): string {
 
 /** Local commands running now (any LocalTransport of this process: delegate_to makes ad-hoc ones). */
 const running = new Set<ChildProcess>();
+let interrupted = false;
 
-/** SIGTERM to each running local command's process group, SIGKILL to what is left after a second. */
+/**
+ * kvplay interrupted: SIGTERM to each running local command's process group, SIGKILL to what is
+ * left after a second; no new local command starts.
+ */
 export async function interruptLocal(): Promise<void> {
+  interrupted = true;
   const kids = [...running];
   const signal = (c: ChildProcess, sig: NodeJS.Signals) => { try { process.kill(-c.pid!, sig); } catch { /* gone */ } };
   for (const c of kids) signal(c, 'SIGTERM');
@@ -46,6 +52,7 @@ export class LocalTransport implements Transport {
   }
 
   async exec(cmd: string, opts: ExecOptions = {}): Promise<ExecResult> {
+    if (interrupted) throw new UnreachableError(`${this.name}: kvplay was interrupted`);
     const full = wrapCommand(cmd, opts);
     const sudo = this.needsSudo(opts.become) ? opts.become! : null;
     // With sudo: a random prompt on stderr and a ready marker on stdout tell whether sudo wants

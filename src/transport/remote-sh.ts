@@ -109,11 +109,13 @@ exit 0
 }
 
 /**
- * A timed-out command: SIGKILL its tree and the shell `pid` (the shell is discarded), then print
- * what the command had written to its output files (stdout, stderr) and remove the shell's dir.
+ * A timed-out command: SIGKILL its tree and the shell `pid` (the shell is discarded), print what
+ * the command had written to its output files (stdout, stderr) and remove the shell's dir. The
+ * shell is stopped first: it must not go on to copy and empty the files, and while it exists the
+ * sweep of another connection leaves its dir alone.
  */
 export function timeoutKillScript(pid: number, files?: { dir: string; out: string; err: string }): string {
-  let s = `${descendantsScript(pid)}kill -KILL $__kv_k ${pid} 2>/dev/null\n`;
+  let s = `kill -STOP ${pid} 2>/dev/null\n${descendantsScript(pid)}kill -KILL $__kv_k 2>/dev/null\n`;
   if (files) s += `cat -- ${q(files.out)} 2>/dev/null; cat -- ${q(files.err)} >&2 2>/dev/null; rm -rf -- ${q(files.dir)}\n`;
-  return s + 'exit 0\n';
+  return s + `kill -KILL ${pid} 2>/dev/null\nexit 0\n`;
 }

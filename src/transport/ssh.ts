@@ -42,6 +42,7 @@ export class SshTransport implements Transport {
   private connecting?: Promise<void>;
   private lost?: UnreachableError;
   private closed = false;
+  private interrupted = false;
   /** Live shells by key ('' = login user, else become user) and their command lanes. */
   private shells = new Map<string, RemoteShell>();
   private lanes = new Map<string, Promise<unknown>>();
@@ -228,6 +229,7 @@ export class SshTransport implements Transport {
     return this.lane(key, async () => {
       if (this.lost) throw this.lost;
       if (this.closed) throw new UnreachableError(`${this.where}: transport closed`);
+      if (this.interrupted) throw new UnreachableError(`${this.where}: kvplay was interrupted`);
       const shell = await this.shellFor(key, become);
       const { script, markers, slots } = shell.frame(cmds);
       const rs = await shell.runBatch(script, markers, timeoutMs);
@@ -238,9 +240,11 @@ export class SshTransport implements Transport {
 
   /**
    * Ctrl-C of kvplay: stop the commands running now on this host (SIGTERM to each command's tree,
-   * SIGKILL a second later); the persistent shells stay. Resolves when the signals are sent.
+   * SIGKILL a second later) and start no new ones (a module's next step must not run while kvplay
+   * exits). Resolves when the signals are sent.
    */
   async interrupt(): Promise<void> {
+    this.interrupted = true;
     await Promise.all([...this.shells].filter(([, sh]) => sh.busy && !sh.dead && sh.pid > 1)
       .map(([key, sh]) => this.runAs(this.becomes.get(key) ?? null, interruptScript(sh.pid)).catch(() => undefined)));
   }
@@ -299,10 +303,16 @@ export class SshTransport implements Transport {
       ch.on('data', (d: Buffer) => out.push(d));
       ch.stderr.on('data', (d: Buffer) => err.push(d));
       ch.on('exit', (c: number | null) => { code = c ?? 255; });
-      ch.on('close', () => {
+      // 'close' can come before buffered data was emitted: wait for the end of both streams too
+      let pending = 3;
+      const done = () => {
+        if (--pending > 0) return;
         if (this.lost) return reject(this.lost);
         resolve({ code, stdout: Buffer.concat(out).toString('utf8'), stderr: Buffer.concat(err).toString('utf8') });
-      });
+      };
+      ch.once('end', done);
+      ch.stderr.once('end', done);
+      ch.once('close', done);
       if (input !== undefined) ch.end(input);
       else ch.end();
     });

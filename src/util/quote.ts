@@ -11,6 +11,8 @@ export function q(s: string | number): string {
 
 /** Quote always, even a safe word (a command word that must not read as an assignment or keyword). */
 export function qAlways(s: string): string {
+  // a NUL cannot be part of an argument: the host would silently cut the word there
+  if (s.includes('\0')) throw new Error(`a command argument holds a NUL byte ("\\0"), which no command line can carry: ${JSON.stringify(s.length > 80 ? s.slice(0, 77) + '...' : s)}`);
   return "'" + s.replace(/'/g, `'\\''`) + "'";
 }
 

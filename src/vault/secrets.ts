@@ -122,19 +122,23 @@ export async function loadVaultSecrets(src: VaultSources, ask: Ask, warn: (msg: 
  * (key derivation costs 10000 PBKDF2 rounds).
  */
 export class VaultKeyring implements YamlVault {
-  private cache = new Map<string, string>();
+  private cache = new Map<string, Buffer>();
   constructor(
     private readonly secrets: readonly VaultSecret[],
     private readonly sink: SecretSink = () => undefined,
   ) {}
 
-  decrypt(envelope: string): string {
+  decryptBytes(envelope: string): Buffer {
     let plain = this.cache.get(envelope);
     if (plain === undefined) {
-      plain = decryptVault(envelope, this.secrets).toString('utf8');
+      plain = decryptVault(envelope, this.secrets);
       this.cache.set(envelope, plain);
     }
     return plain;
+  }
+
+  decrypt(envelope: string): string {
+    return this.decryptBytes(envelope).toString('utf8');
   }
 
   reveal(value: string): void {

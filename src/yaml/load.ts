@@ -10,14 +10,27 @@ import { addSecretLeaves } from '../util/secrets.js';
 
 const LOC = Symbol('kvplay.loc');
 
-/** The largest YAML file (or -e text) kvplay reads. */
-export const MAX_YAML_BYTES = 16 * 1024 * 1024;
+/**
+ * The largest YAML file (or -e text) kvplay reads. The yaml library needs ~80 bytes of memory and
+ * ~1.5 µs per byte of input (a 15 MB playbook: 2 GB, 25 s), so bigger input is refused up front.
+ */
+export const MAX_YAML_BYTES = 8 * 1024 * 1024;
 /** The deepest nesting of mappings and sequences. */
 const MAX_DEPTH = 500;
 /** How many values aliases may expand to in one document (the yaml library's maxAliasCount idea). */
 const MAX_ALIAS_NODES = 100_000;
 
 /** `<<` as a YAML 1.1 merge key (parsed with merge: true, its value is a symbol); a quoted "<<" is a plain key. */
+/** The parser itself recurses: a document nested thousands deep overflows the stack. */
+function parseOrDepthError<T>(file: string, parse: () => T): T {
+  try {
+    return parse();
+  } catch (e) {
+    if (e instanceof RangeError) throw new InputErrors([new InputError('YAML nested too deeply to read', { file, line: 1, col: 1 }, `flatten the data (kvplay reads at most ${MAX_DEPTH} levels of nesting)`)]);
+    throw e;
+  }
+}
+
 function isMergeKey(k: unknown): boolean {
   return isScalar(k) && typeof k.value === 'symbol';
 }
@@ -83,6 +96,18 @@ export interface Loaded {
   data: unknown;
 }
 
+/**
+ * Ansible reads YAML 1.1 (PyYAML): the plain scalars yes/no/on/off (PyYAML's spellings, not y/n)
+ * are booleans, so `when: yes` and `become: on` mean true as in Ansible. Quoted 'yes' stays a string.
+ */
+const YAML11_BOOL = {
+  tag: 'tag:yaml.org,2002:bool',
+  test: /^(?:yes|Yes|YES|no|No|NO|on|On|ON|off|Off|OFF)$/,
+  resolve: (s: string) => /^(?:yes|on)$/i.test(s),
+  identify: (v: unknown) => typeof v === 'boolean',
+  default: true,
+};
+
 /** `!unsafe` on a scalar (always a string, as in Ansible), a mapping or a sequence. */
 const UNSAFE_TAGS = [
   { tag: '!unsafe', resolve: (s: string) => s },
@@ -98,6 +123,8 @@ const UNSAFE_TAGS = [
 export interface YamlVault {
   /** The plaintext of a vault envelope; throws Error (Ansible's message) when no secret opens it. */
   decrypt(envelope: string): string;
+  /** The same, as bytes (a vaulted file copied to a host may be binary). */
+  decryptBytes(envelope: string): Buffer;
   /** Records a decrypted value as a secret (the reporters redact it). */
   reveal(value: string): void;
 }
@@ -110,7 +137,8 @@ export function setYamlVault(v: YamlVault | undefined): void {
 class VaultValue {
   constructor(readonly ciphertext: string) {}
 }
-const VAULT_TAG = { tag: '!vault', resolve: (s: string) => new VaultValue(s) };
+/** `!vault` (and its older spelling `!vault-encrypted`) on a scalar. */
+const VAULT_TAGS = ['!vault', '!vault-encrypted'].map((tag) => ({ tag, resolve: (s: string) => new VaultValue(s) }));
 const VAULT_HINT = 'pass the vault password with --vault-password-file FILE, --vault-id [LABEL@]FILE or --ask-vault-pass';
 
 /** Where the `tag` of the value at `offset` starts (the value itself when the tag is not on its line). */
@@ -119,11 +147,12 @@ function tagOffset(text: string, offset: number, tag: string): number {
   return t >= 0 && !text.slice(t, offset).includes('\n') ? t : offset;
 }
 
-/** Decrypt a `!vault` value (`value` true; revealed as a secret) or a vault-encrypted file. Throws InputError at `at`. */
+/**
+ * Decrypt a `!vault` value (`value` true; revealed as a secret) or a vault-encrypted file, at load
+ * (Ansible decrypts on first use; kvplay refuses before anything runs). Throws InputError at `at`.
+ */
 function openVault(envelope: string, at: Loc, value: boolean): string {
-  if (!yamlVault) {
-    throw new InputError(value ? 'found !vault but no vault password provided' : `A vault password or secret must be specified to decrypt ${at.file}`, at, VAULT_HINT);
-  }
+  if (!yamlVault) throw new InputError('Attempting to decrypt but no vault secrets found', at, VAULT_HINT);
   let plain: string;
   try {
     plain = yamlVault.decrypt(envelope);
@@ -131,6 +160,24 @@ function openVault(envelope: string, at: Loc, value: boolean): string {
     throw new InputError((e as Error).message, at, 'none of the vault passwords given opens it: check --vault-password-file / --vault-id / --ask-vault-pass');
   }
   if (value) yamlVault.reveal(plain);
+  return plain;
+}
+
+/**
+ * A controller file's bytes as Ansible's loader hands them to copy/template `src` and
+ * lookup('file'): decrypted when vault-encrypted (the plaintext then is a secret). Throws InputError.
+ */
+export function decryptVaultBytes(data: Buffer, file: string): Buffer {
+  if (!data.subarray(0, 14).equals(Buffer.from('$ANSIBLE_VAULT'))) return data;
+  const at: Loc = { file, line: 1, col: 1 };
+  if (!yamlVault) throw new InputError('Attempting to decrypt but no vault secrets found', at, VAULT_HINT);
+  let plain: Buffer;
+  try {
+    plain = yamlVault.decryptBytes(data.toString('latin1'));
+  } catch (e) {
+    throw new InputError((e as Error).message, at, 'none of the vault passwords given opens it: check --vault-password-file / --vault-id / --ask-vault-pass');
+  }
+  yamlVault.reveal(plain.toString('utf8'));
   return plain;
 }
 
@@ -154,7 +201,7 @@ export function parseYaml(text: string, file: string): unknown {
     return data;
   }
   const lc = new LineCounter();
-  const doc = parseDocument(text, { lineCounter: lc, prettyErrors: false, uniqueKeys: true, merge: true, customTags: [...UNSAFE_TAGS, VAULT_TAG] });
+  const doc = parseOrDepthError(file, () => parseDocument(text, { lineCounter: lc, prettyErrors: false, uniqueKeys: true, merge: true, customTags: (core) => [YAML11_BOOL, ...core, ...UNSAFE_TAGS, ...VAULT_TAGS] }));
   const pos = (offset: number | undefined): Loc => {
     const p = lc.linePos(offset ?? 0);
     return { file, line: p.line, col: p.col };
@@ -265,7 +312,8 @@ function syntaxError(e: YAMLError, at: Loc, text: string): InputError {
       return new InputError('YAML nested too deeply to read', at, `flatten the data (kvplay reads at most ${MAX_DEPTH} levels of nesting)`);
     default: {
       const line = text.split('\n')[at.line - 1] ?? '';
-      const colon = /^\s*(- )?[\w.-]+: .*: /.test(line) && !/^\s*(- )?[\w.-]+: *["'|>]/.test(line);
+      // `shell: echo a: b`: an unquoted ": " inside a plain value
+      const colon = e.code === 'BLOCK_AS_IMPLICIT_KEY' && /^\s*(- )?[\w.-]+: +[^\s'"{[|>].*: /.test(line);
       return new InputError(
         `YAML syntax: ${msg}`,
         at,
@@ -278,7 +326,7 @@ function syntaxError(e: YAMLError, at: Loc, text: string): InputError {
 }
 
 function tooBig(file: string): InputError {
-  return new InputError(`${file} is larger than ${MAX_YAML_BYTES / 1024 / 1024} MiB`, { file, line: 1, col: 1 }, 'kvplay reads YAML files of at most 16 MiB: split the data or keep big data in files the tasks copy');
+  return new InputError(`${file} is larger than ${MAX_YAML_BYTES / 1024 / 1024} MiB`, { file, line: 1, col: 1 }, `kvplay reads YAML files of at most ${MAX_YAML_BYTES / 1024 / 1024} MiB: split the data or keep big data in files the tasks copy`);
 }
 
 /**

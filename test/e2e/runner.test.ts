@@ -216,7 +216,9 @@ test('second run: 0 changed', async () => {
   const changed = r.events.filter((e) => e.kind === 'host_result' && e.status === 'changed').map((e) => `${e.task}|${e.host}`);
   // the rescue path re-runs by design (the block fails every time) but its tasks are idempotent
   assert.equal(changed, []);
-  assert.is(t.changed, 0);
+  // PLAY RECAP as ansible-playbook's: the ignored failing command ran, so it counts as changed
+  // (the oracle suite test/compat/silent.test.ts compares this with Ansible)
+  assert.is(t.changed, lab.hosts.length);
   for (const h of lab.hosts) assert.is(readFileSync(join(lab.work(h), 'handler.log'), 'utf8'), 'restarted\n', 'handler ran without a change');
 });
 

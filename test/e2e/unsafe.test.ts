@@ -73,6 +73,10 @@ test('registered output, set_fact (plain, trim, from_json), loops, include vars,
     - shell: cat {{ work }}/evil.txt
       register: r
       changed_when: false
+      failed_when: "'lookup' not in r.stdout"
+      until: "'lookup' in r.stdout"
+      retries: 1
+      delay: 0
     - shell: cat {{ work }}/evil.json
       register: j
       changed_when: false

@@ -9,7 +9,9 @@
 import * as assert from 'uvu/assert';
 import { chmodSync, existsSync, mkdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { startHosts, kvplay, writePlaybook, type Lab } from './helpers.js';
+import { spawn } from 'node:child_process';
+import { startHosts, kvplay, writePlaybook, BIN, type Lab } from './helpers.js';
+import { q } from '../../src/util/quote.js';
 import { requires } from '../harness/gate.js';
 import { ansible } from '../harness/ansible.js';
 
@@ -130,15 +132,17 @@ test('!vault with no vault password given: an error naming file:line with the hi
   const r = await kvplay([pb, '-i', inv], { json: true });
   assert.is(r.code, 1, r.stdout);
   const e = r.events.find((x) => x.kind === 'error');
-  assert.is(e?.msg, 'found !vault but no vault password provided');
+  assert.is(e?.msg, 'Attempting to decrypt but no vault secrets found');
   assert.is(e?.loc, `${pb}:4:12`);
   assert.match(e?.hint, /--vault-password-file FILE, --vault-id \[LABEL@\]FILE or --ask-vault-pass/);
   for (const h of lab.hosts) assert.not.ok(existsSync(join(lab.work(h), 'nopw.txt')));
+  // Ansible fails the same way, but only once a task uses the value (kvplay: before anything runs)
   const theirs = ansible('ansible-playbook', [pb, '-i', inv], lab.dir);
-  assert.match(theirs.stdout + theirs.stderr, 'found !vault but no vault password provided');
+  assert.not.equal(theirs.code, 0);
+  assert.match(theirs.stdout + theirs.stderr, 'Attempting to decrypt but no vault secrets found');
 });
 
-test('ansible.cfg: inventory, remote_user, private_key_file, vault_password_file (a script) and become from the file, as ansible-playbook reads it', async () => {
+test('ansible.cfg: inventory, private_key_file, vault_password_file (a script), remote_user and become from the file, as ansible-playbook reads it', async () => {
   const d = join(lab.dir, 'cfgproject');
   mkdirSync(join(d, 'group_vars'), { recursive: true });
   const script = join(d, 'vault-pass.sh');
@@ -164,6 +168,62 @@ test('ansible.cfg: inventory, remote_user, private_key_file, vault_password_file
     assert.is(readFileSync(join(lab.work(h), 'cfg-kvplay.txt'), 'utf8'), `${SECRETS.gv} root\n`);
     assert.is(readFileSync(join(lab.work(h), 'cfg-kvplay.txt'), 'utf8'), readFileSync(join(lab.work(h), 'cfg-ansible.txt'), 'utf8'));
   }
+});
+
+test('a vault-encrypted copy src and lookup("file") are decrypted, as ansible-playbook does', async () => {
+  const d = join(lab.dir, 'files-project');
+  mkdirSync(join(d, 'files'), { recursive: true });
+  encryptFile(join(d, 'files', 'cert.txt'), `-----BEGIN-----\n${SECRETS.api}\n-----END-----\n`);
+  const pb = writePlaybook(
+    d,
+    'pb.yml',
+    `- hosts: web\n  gather_facts: false\n  tasks:\n    - copy: { src: cert.txt, dest: "{{ work }}/{{ tool }}-copy.txt" }\n    - copy: { content: "{{ lookup('file', playbook_dir + '/files/cert.txt') }}", dest: "{{ work }}/{{ tool }}-lookup.txt" }\n`,
+  );
+  const ours = await kvplay([pb, '-i', inv, '--vault-password-file', pwFile, '-e', 'tool=kv', '--diff']);
+  assert.is(ours.code, 0, ours.stdout + ours.stderr);
+  assert.equal(leaks(ours.stdout + ours.stderr), [], 'a decrypted value was printed');
+  const theirs = ansible('ansible-playbook', [pb, '-i', inv, '--vault-password-file', pwFile, '-e', 'tool=ans'], lab.dir);
+  assert.is(theirs.code, 0, theirs.stdout + theirs.stderr);
+  for (const h of lab.hosts) {
+    for (const kind of ['copy', 'lookup']) {
+      const mine = readFileSync(join(lab.work(h), `kv-${kind}.txt`), 'utf8');
+      assert.match(mine, SECRETS.api);
+      assert.is(mine, readFileSync(join(lab.work(h), `ans-${kind}.txt`), 'utf8'), kind);
+    }
+  }
+});
+
+/** --ask-vault-pass needs a real terminal: script(1) gives kvplay a pty. */
+const ttyTest = requires({ sshd: true, tools: ['ansible-playbook', 'ansible-vault', 'script'] });
+
+ttyTest('--ask-vault-pass asks "Vault password: " on the terminal; the password is not echoed and opens the vault', async () => {
+  const d = join(lab.dir, 'tty');
+  mkdirSync(d, { recursive: true });
+  const pb = writePlaybook(d, 'pb.yml', `- hosts: web\n  gather_facts: false\n  vars:\n    token: ${vaultString(SECRETS.tok, `default@${pwFile}`, '      ')}\n  tasks:\n    - copy: { dest: "{{ work }}/tty.txt", content: "{{ token }}" }\n`);
+  const cmd = [process.execPath, BIN, pb, '-i', inv, '--ask-vault-pass'].map(q).join(' ');
+  const out = await new Promise<{ code: number; text: string }>((res) => {
+    const child = spawn('script', ['-qfec', cmd, '/dev/null'], { stdio: ['pipe', 'pipe', 'pipe'], env: { ...process.env, NO_COLOR: '1' } });
+    let text = '';
+    let sent = false;
+    const onData = (b: Buffer) => {
+      text += b;
+      if (!sent && text.includes('Vault password: ')) {
+        sent = true;
+        child.stdin.write(PW + '\r');
+      }
+    };
+    child.stdout.on('data', onData);
+    child.stderr.on('data', onData);
+    const timer = setTimeout(() => child.kill('SIGKILL'), 60_000);
+    child.on('close', (code) => {
+      clearTimeout(timer);
+      res({ code: code ?? -1, text });
+    });
+  });
+  assert.is(out.code, 0, out.text);
+  assert.not.ok(out.text.includes(PW), 'the vault password was echoed');
+  assert.not.ok(out.text.includes(SECRETS.tok), 'the decrypted value was printed');
+  for (const h of lab.hosts) assert.is(readFileSync(join(lab.work(h), 'tty.txt'), 'utf8'), SECRETS.tok);
 });
 
 test.run();

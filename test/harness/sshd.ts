@@ -8,7 +8,7 @@
  * requires({ sshd: true }) / requires({ sudo: true }) from test/harness/gate.ts.
  */
 import { execFileSync, spawn, type ChildProcess } from 'node:child_process';
-import { chmodSync, existsSync, mkdirSync, mkdtempSync, openSync, readFileSync, readdirSync, rmSync, unlinkSync, writeFileSync } from 'node:fs';
+import { chmodSync, existsSync, mkdirSync, mkdtempSync, openSync, readFileSync, readdirSync, rmSync, statSync, unlinkSync, writeFileSync } from 'node:fs';
 import { createServer, connect as netConnect } from 'node:net';
 import { randomBytes } from 'node:crypto';
 import { tmpdir } from 'node:os';
@@ -303,32 +303,77 @@ export function sshOptionsFor(s: Sshd, user = 'root', name = 'testhost') {
 export interface TestUser {
   name: string;
   password: string;
-  /** Removes the sudoers entry (the user itself is kept: cheap to reuse, userdel races with sessions). */
+  /**
+   * Removes the sudoers entry and releases the user for other test processes (the user itself
+   * is kept: cheap to reuse, userdel races with sessions).
+   */
   cleanup(): void;
+}
+
+const sleepSync = (ms: number) => { Atomics.wait(new Int32Array(new SharedArrayBuffer(4)), 0, 0, ms); };
+
+/** Test users held by this process: released (sudoers entry and lock removed) at exit, even on a crash. */
+const heldUsers = new Map<string, () => void>();
+let userExitHook = false;
+
+/**
+ * One test process at a time per test user: its password and sudoers entry are per user, so a
+ * second process (another person's run in the same tree, the same file run twice) would change
+ * the password or remove the entry under the first. A lock dir with our pid; a dead holder's
+ * lock is taken over. Waits (blocking: this runs in a before hook) up to `waitMs`.
+ */
+function lockUser(name: string, waitMs = 15 * 60_000): string {
+  const lock = `/run/kvplay-testuser-${name}.lock`;
+  const pidFile = join(lock, 'pid');
+  const deadline = Date.now() + waitMs;
+  for (;;) {
+    try {
+      mkdirSync(lock);
+      writeFileSync(pidFile, String(process.pid));
+      return lock;
+    } catch (e) {
+      if ((e as NodeJS.ErrnoException).code !== 'EEXIST') throw e;
+    }
+    let pid = 0;
+    try { pid = Number(readFileSync(pidFile, 'utf8')); } catch { /* being written, or its writer died */ }
+    if (pid === process.pid) return lock;
+    let stale = pid > 0 ? !alive(pid) : false;
+    if (!pid) { try { stale = Date.now() - statSync(lock).mtimeMs > 10_000; } catch { continue; } }
+    if (stale) { rmSync(lock, { recursive: true, force: true }); continue; }
+    if (Date.now() > deadline) throw new Error(`test user ${name} is held by pid ${pid} (${lock}) for too long`);
+    sleepSync(100);
+  }
 }
 
 /**
  * Creates (or reuses) a local user with this password and a sudoers entry that REQUIRES the
  * password (ALL commands as any user), with credential caching off so every sudo prompts.
- * Call cleanup() when done: it removes /etc/sudoers.d/kvplay-NAME.
+ * Holds the user for this process until cleanup() (which removes /etc/sudoers.d/kvplay-NAME) or exit.
  */
 export function createTestUser(name: string, password: string): TestUser {
   if (!/^[a-z_][a-z0-9_-]*$/.test(name)) throw new Error(`bad user name ${name}`);
   // tests calling this are gated with requires({ sudo: true }) (test/harness/gate.ts): skipped, with the reason, without sudo
   const why = missing({ sudo: true });
   if (why) throw new Error(`createTestUser: ${why}`);
+  const lock = lockUser(name);
+  const file = `/etc/sudoers.d/kvplay-${name}`;
+  const release = () => {
+    try { unlinkSync(file); } catch { /* already gone */ }
+    try { if (Number(readFileSync(join(lock, 'pid'), 'utf8')) === process.pid) rmSync(lock, { recursive: true, force: true }); } catch { /* not ours */ }
+    heldUsers.delete(name);
+  };
+  if (!userExitHook) {
+    userExitHook = true;
+    process.on('exit', () => { for (const r of [...heldUsers.values()]) r(); });
+  }
+  heldUsers.set(name, release);
   try { execFileSync('id', [name], { stdio: 'ignore' }); } catch {
     execFileSync('useradd', ['-m', '-s', '/bin/sh', name]);
   }
   execFileSync('chpasswd', { input: `${name}:${password}\n` });
-  const file = `/etc/sudoers.d/kvplay-${name}`;
   const tmp = `${file}.tmp`;
   writeFileSync(tmp, `Defaults:${name} timestamp_timeout=0, lecture=never\n${name} ALL=(ALL:ALL) ALL\n`, { mode: 0o440 });
   execFileSync('visudo', ['-c', '-q', '-f', tmp]);
   execFileSync('mv', [tmp, file]);
-  return {
-    name,
-    password,
-    cleanup: () => { try { unlinkSync(file); } catch { /* already gone */ } },
-  };
+  return { name, password, cleanup: release };
 }

@@ -5,7 +5,7 @@
  */
 import { test } from 'uvu';
 import * as assert from 'uvu/assert';
-import { evalExpr, markUnsafe, mergeVars, render, renderDeep, renderTracked, type Vars } from '../../src/template/index.js';
+import { evalExpr, markUnsafe, mergeVars, render, renderDeep, renderTemplateFile, renderTracked, type Vars } from '../../src/template/index.js';
 import { factVars, stripOmit } from '../../src/engine/vars.js';
 import { loopItems, loopVar } from '../../src/engine/task.js';
 import { parseYaml } from '../../src/yaml/load.js';
@@ -248,6 +248,14 @@ test('attribute, item, get(), in, map(attribute=), tests: no inherited members',
   assert.equal(evalExpr("l | map(attribute='inherited', default='x') | list", vars, LOC), ['x']);
   assert.is(evalExpr('o is failed', vars, LOC), false, 'the failed test reads own keys only');
   assert.is(evalExpr("o.get('constructor') is none", vars, LOC), true);
+});
+
+test('#jinja2 header options of a template file are own names only', () => {
+  for (const name of ['constructor', 'toString', '__proto__']) {
+    assert.match(error(() => renderTemplateFile(`#jinja2: ${name}: True\nx`, {}, LOC)).message, `option '${name}' is not supported`, name);
+  }
+  assert.match(error(() => renderTemplateFile('#jinja2: trim_blocks: toString\nx', {}, LOC)).message, /not a Python literal/);
+  assert.is(renderTemplateFile('#jinja2: trim_blocks: False\nx', {}, LOC), 'x');
 });
 
 test.run();

@@ -109,7 +109,7 @@ test('timeout: code 124 + timedOut, the command tree is killed, the next command
   assert.ok(Date.now() - t0 < 10_000, 'returned promptly');
   assert.is(r.code, 124);
   assert.is(r.timedOut, true);
-  assert.is(r.stdout, 'started\n', 'partial output kept');
+  assert.is(r.stdout, 'started\n', `partial output kept: ${JSON.stringify(r)}`);
   assert.equal(await t.exec('echo next'), { code: 0, stdout: 'next\n', stderr: '' });
   // the kill is asynchronous: wait for the process to be gone (a few seconds at most), not a fixed time
   let left = '';

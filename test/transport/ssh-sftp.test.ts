@@ -1,7 +1,8 @@
 /** Large stdin payloads travel over SFTP (a real sshd with the sftp subsystem); without it, inline. */
 import * as assert from 'uvu/assert';
 import { randomBytes, createHash } from 'node:crypto';
-import { readdirSync } from 'node:fs';
+import { readdirSync, statSync } from 'node:fs';
+import { join } from 'node:path';
 import { startSshd, sshOptionsFor, type Sshd } from '../harness/sshd.js';
 import { SshTransport } from '../../src/transport/ssh.js';
 import { SFTP_THRESHOLD } from '../../src/transport/sftp.js';
@@ -13,7 +14,11 @@ const test = requires({ sshd: true, files: ['/usr/lib/openssh/sftp-server'] });
 let withSftp: Sshd;
 let without: Sshd;
 const sha = (b: Buffer | string) => createHash('sha256').update(b).digest('hex');
-const leftovers = () => readdirSync('/tmp').filter((f) => f.startsWith('.kvplay-in-'));
+/** Staged payloads left in /tmp: files in staging dirs (a dir lives as long as its connection), or loose ones. */
+const leftovers = () => readdirSync('/tmp').filter((f) => f.startsWith('.kvplay-in-')).flatMap((f) => {
+  const p = join('/tmp', f);
+  try { return statSync(p).isDirectory() ? readdirSync(p).map((x) => join(p, x)) : [p]; } catch { return []; }
+});
 
 test.before(async () => {
   withSftp = await startSshd({ extraConfig: 'Subsystem sftp /usr/lib/openssh/sftp-server' });

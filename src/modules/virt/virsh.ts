@@ -6,6 +6,7 @@
 import type { ExecResult } from '../../transport/types.js';
 import { q } from '../../util/quote.js';
 import type { ModuleCtx, Plan } from '../types.js';
+import type { ProgressMetrics } from '../../report/events.js';
 import { randomToken } from '../../transport/framing.js';
 
 export interface Section {
@@ -191,6 +192,22 @@ export function parseJobInfo(text: string): JobInfo {
 export function jobFraction(j: JobInfo): number | undefined {
   if (!(j.dataTotal > 0) || !Number.isFinite(j.dataRemaining)) return undefined;
   return Math.min(1, Math.max(0, 1 - j.dataRemaining / j.dataTotal));
+}
+
+/** The numbers of a migration job sample (progress metrics for the HTML report's chart); unknown ones left out. */
+export function jobMetrics(j: JobInfo): ProgressMetrics {
+  const m: ProgressMetrics = {};
+  const put = (k: keyof ProgressMetrics, v: number) => {
+    if (Number.isFinite(v)) m[k] = v;
+  };
+  put('remainingBytes', j.dataRemaining);
+  put('totalBytes', j.dataTotal);
+  put('processedBytes', j.dataProcessed);
+  put('bandwidthBytesPerS', j.bandwidth);
+  put('iteration', j.iteration);
+  put('elapsedMs', j.elapsedMs);
+  put('dirtyRate', j.dirtyRate);
+  return m;
 }
 
 export function fmtBytes(n: number): string {
