@@ -2,8 +2,8 @@
 // kvplay entry point: runs the compiled CLI (npm run build compiles src/ into dist/).
 import { existsSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
-// the esbuild bundle starts fastest; the plain tsc output is the fallback
-const bundle = new URL('../dist/kvplay.mjs', import.meta.url);
+// the esbuild bundle (scripts/bundle.mjs) starts fastest; the plain tsc output is the fallback
+const bundle = new URL('../dist/bundle/kvplay.mjs', import.meta.url);
 const main = existsSync(fileURLToPath(bundle)) ? bundle : new URL('../dist/src/cli/main.js', import.meta.url);
 if (!existsSync(fileURLToPath(main))) {
   process.stderr.write('kvplay is not built: run `npm run build` in ' + fileURLToPath(new URL('..', import.meta.url)) + '\n');

@@ -4,7 +4,8 @@
 set -euo pipefail
 cd "$(dirname "$0")/.."
 export DEBIAN_FRONTEND=noninteractive
-pkgs=(openssh-server openssh-client sudo iproute2 procps util-linux chromium)
+# ansible-core: the oracle of the compatibility tests (ansible-inventory, ansible-vault, ansible-playbook, ansible-config)
+pkgs=(openssh-server openssh-client sudo iproute2 procps util-linux chromium ansible-core)
 if [ -f scripts/lab-deps.txt ]; then
   while read -r p; do [ -n "$p" ] && [ "${p#\#}" = "$p" ] && pkgs+=("$p"); done < scripts/lab-deps.txt
 fi

@@ -28,6 +28,8 @@ export interface CliOptions {
   step: boolean;
   /** --start-at-task PATTERN: skip the tasks before the first whose name matches (fnmatch) */
   startAtTask?: string;
+  /** --explain: show what each task checked and the commands it runs, as plain shell */
+  explain: boolean;
   acceptNewHostKeys: boolean;
   knownHosts: string[];
   askBecomePass: boolean;
@@ -62,7 +64,7 @@ Runs an Ansible-style YAML playbook over SSH, idempotently.
 With no -i, the local lab's inventory is used when the lab is up.
 
 options:
-  -i, --inventory FILE     inventory (YAML, Ansible format); may be repeated
+  -i, --inventory FILE     inventory (Ansible's YAML or INI format); may be repeated
   -C, --check              predict changes, change nothing
   -D, --diff               show the differences of changed files
   -l, --limit PATTERN      run only on hosts matching PATTERN
@@ -82,6 +84,8 @@ options:
       --report-html FILE   write the whole run as one self-contained HTML page to FILE
       --step               ask before each task: (N)o/(y)es/(c)ontinue (needs a terminal)
       --start-at-task NAME start at the first task whose name matches NAME (a glob: * ? [abc])
+      --explain            for each task and host: what kvplay checked (and found) and the commands
+                           it runs (with --check: would run), as plain shell, and why
       --accept-new-host-keys  record unknown SSH host keys (changed keys are always refused)
       --known-hosts FILE   extra known_hosts file; may be repeated
   -K, --ask-become-pass    ask for the sudo password (or set KVPLAY_BECOME_PASSWORD)
@@ -172,6 +176,7 @@ export function parseCli(argv: string[], cfg: AnsibleSettings = {}, o: { deferEx
       report: { type: 'string' },
       'report-html': { type: 'string' },
       step: { type: 'boolean' },
+      explain: { type: 'boolean' },
       'start-at-task': { type: 'string' },
       'accept-new-host-keys': { type: 'boolean' },
       'known-hosts': { type: 'string', multiple: true },
@@ -227,6 +232,7 @@ export function parseCli(argv: string[], cfg: AnsibleSettings = {}, o: { deferEx
     report: values.report,
     reportHtml: values['report-html'],
     step: !!values.step,
+    explain: !!values.explain,
     startAtTask: values['start-at-task'],
     acceptNewHostKeys: !!values['accept-new-host-keys'] || cfg.hostKeyChecking === false,
     knownHosts: values['known-hosts'] ?? [],

@@ -1,5 +1,5 @@
 /** `kvplay --doc MODULE`: a module's documentation, generated from its JSON schema (the one source of its parameters). */
-import { getModule, moduleNames } from '../modules/index.js';
+import { moduleMeta, moduleNames } from '../modules/index.js';
 import { didYouMean } from '../util/suggest.js';
 
 interface Prop {
@@ -11,12 +11,12 @@ interface Prop {
 }
 
 export function moduleDoc(name: string): string | undefined {
-  const mod = getModule(name);
+  const mod = moduleMeta(name);
   if (!mod) return undefined;
   const schema = mod.schema as { properties?: Record<string, Prop>; required?: string[] };
   const required = new Set(schema.required ?? []);
   const lines = [`${mod.name} — ${mod.doc}`];
-  if (mod.aliases?.length) lines.push(`also: ${mod.aliases.join(', ')}`);
+  if (mod.aliases.length) lines.push(`also: ${mod.aliases.join(', ')}`);
   if (mod.freeForm) lines.push(`free form: "${mod.name}: TEXT" sets ${mod.freeForm}`);
   lines.push('', 'parameters:');
   for (const [k, p] of Object.entries(schema.properties ?? {})) {

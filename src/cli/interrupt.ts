@@ -24,6 +24,7 @@ export function onInterrupt(run: RunState, reporter: Reporter, exit: (code: numb
     if (stopping) return exit(code);
     stopping = true;
     run.aborted = true;
+    run.interrupted = { signal: sig, code };
     void stop(run, reporter, sig).finally(() => exit(code));
   };
   for (const s of SIGNALS) process.on(s, handler);
@@ -36,13 +37,13 @@ async function stop(run: RunState, reporter: Reporter, sig: NodeJS.Signals): Pro
   const emit: Reporter['emit'] = (ev) => {
     try { reporter.emit(ev); } catch { /* the run ended meanwhile */ }
   };
-  // said first: the engine reacts to the killed commands while this runs
+  // said first: the engine reacts to the killed commands (and ends the run) while this runs
+  emit({ kind: 'error', msg: `User interrupted execution (${sig})` });
   for (const [host, task] of run.running ?? []) {
     emit({ kind: 'warning', host, msg: `interrupted (${sig}): task '${task}' stopped, its running command is killed` });
   }
   const hosts = [...run.hosts.values()];
   await within(STOP_WAIT_MS, Promise.all([interruptLocal(), ...hosts.map((h) => h.transport?.interrupt?.())]));
-  emit({ kind: 'error', msg: `User interrupted execution (${sig})` });
   // idle shells end cleanly (their temp dirs go with them)
   await within(2000, Promise.all(hosts.map((h) => h.transport?.close())));
   await within(2000, reporter.close());

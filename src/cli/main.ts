@@ -4,21 +4,12 @@ import { homedir } from 'node:os';
 import { existsSync } from 'node:fs';
 import { parseCli, parseExtraVars, USAGE, type CliOptions } from './args.js';
 import { loadAnsibleCfg, type AnsibleCfg } from './ansiblecfg.js';
-import { loadVaultSecrets, VaultKeyring, VaultSourceError } from '../vault/secrets.js';
-import { setYamlVault } from '../yaml/load.js';
 import { InputError, InputErrors } from '../util/errors.js';
-import { loadPlaybook } from '../playbook/load.js';
-import { checkUndefined, knownNames } from '../playbook/undefined.js';
-import { undefinedInConnVars } from '../inventory/check.js';
-import { loadInventory, type Inventory } from '../inventory/index.js';
-import { createReporter } from '../report/index.js';
-import { newRunState, runPlaybook } from '../engine/run.js';
-import { listPlaybook } from './list.js';
-import { moduleNames, getModule } from '../modules/index.js';
+import type { Inventory } from '../inventory/index.js';
 import type { Reporter } from '../report/events.js';
 import { askHidden, askLine } from './prompt.js';
-import { docOrHint } from './doc.js';
-import { onInterrupt } from './interrupt.js';
+// the rest (./pipeline.js: loader, engine, reporter) is imported where it is used, so --version,
+// --help and --doc start without loading it (a chunk of the bundle: scripts/bundle.mjs)
 
 export async function main(argv: string[]): Promise<number> {
   if (argv[0] === 'lab') {
@@ -52,10 +43,12 @@ export async function main(argv: string[]): Promise<number> {
     return 0;
   }
   if (opts.listModules) {
-    for (const n of moduleNames()) process.stdout.write(`${n.padEnd(14)} ${getModule(n)?.doc ?? ''}\n`);
+    const { moduleNames, moduleMeta } = await import('../modules/index.js');
+    for (const n of moduleNames()) process.stdout.write(`${n.padEnd(14)} ${moduleMeta(n)?.doc ?? ''}\n`);
     return 0;
   }
   if (opts.doc) {
+    const { docOrHint } = await import('./doc.js');
     const d = docOrHint(opts.doc);
     (d.ok ? process.stdout : process.stderr).write(d.text + '\n');
     return d.ok ? 0 : 1;
@@ -71,6 +64,7 @@ export async function main(argv: string[]): Promise<number> {
   for (const w of cfg.warnings) process.stderr.write(`[WARNING]: ${w}\n`);
   if (cfg.ignored.length) process.stderr.write(`kvplay ignores these ansible.cfg keys: ${cfg.ignored.join(', ')} (${cfg.file})\n`);
   const secrets = new Set<string>();
+  const { createReporter } = await import('./pipeline.js');
   const reporter = createReporter({
     // --step asks between tasks: plain lines, not a live display the question would tear
     mode: opts.json ? 'json' : opts.step ? 'plain' : 'auto',
@@ -109,6 +103,7 @@ function reportError(reporter: Reporter, e: unknown): void {
 
 /** The inventory: -i, else the lab's when it is up, else the implicit localhost. */
 async function pickInventory(opts: CliOptions, playbookDir: string, reporter: Reporter): Promise<Inventory> {
+  const { loadInventory } = await import('./pipeline.js');
   if (opts.inventory.length > 1) reporter.emit({ kind: 'warning', msg: 'several -i given: kvplay uses the first one only' });
   if (opts.inventory.length) return loadInventory(resolve(opts.inventory[0]), { extraVarDirs: [playbookDir] });
   const { labInventoryPath } = await import('../lab/index.js');
@@ -126,6 +121,7 @@ async function pickInventory(opts: CliOptions, playbookDir: string, reporter: Re
  * the YAML loader before anything is loaded; decrypted values join the run's secrets.
  */
 async function setupVault(opts: CliOptions, reporter: Reporter, secrets: Set<string>): Promise<void> {
+  const { loadVaultSecrets, VaultKeyring, VaultSourceError, setYamlVault } = await import('./pipeline.js');
   let list;
   try {
     list = await loadVaultSecrets(
@@ -145,6 +141,7 @@ async function setupVault(opts: CliOptions, reporter: Reporter, secrets: Set<str
 }
 
 async function runCli(opts: CliOptions, reporter: Reporter, secrets: Set<string>): Promise<number> {
+  const { loadPlaybook, checkUndefined, knownNames, undefinedInConnVars, newRunState, runPlaybook, listPlaybook, onInterrupt } = await import('./pipeline.js');
   await setupVault(opts, reporter, secrets);
   opts.extraVars = parseExtraVars(opts.extraVarsRaw);
   const pb = loadPlaybook(opts.playbook!, { rolesPath: opts.rolesPath.map((p) => resolve(p)) });
@@ -204,6 +201,7 @@ async function runCli(opts: CliOptions, reporter: Reporter, secrets: Set<string>
     connectTimeoutMs: opts.timeout !== undefined ? opts.timeout * 1000 : undefined,
     step: opts.step,
     startAtTask: opts.startAtTask,
+    explain: opts.explain,
     askStep: (prompt) => askLine(prompt, '--step needs a terminal on stdin'),
   }, reporter, pb.dir);
   run.secrets = secrets;

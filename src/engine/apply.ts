@@ -10,6 +10,8 @@ import type { ExecResult } from '../transport/types.js';
 import { InputError, InputErrors, UnreachableError } from '../util/errors.js';
 import type { ActionResult, Diff, Module, ModuleCtx, Plan } from '../modules/types.js';
 import { coerceParams, validateParams } from '../modules/validate.js';
+import type { Explanation } from '../modules/types.js';
+import { actionExplanation, explainCollector, markRan, planExplanation, recordingTransport } from './explain.js';
 
 export interface ModuleOutcome {
   status: 'ok' | 'changed' | 'failed';
@@ -21,6 +23,8 @@ export interface ModuleOutcome {
   setVars?: Record<string, unknown>;
   /** the module decided to skip itself (debug verbosity) */
   skipped?: boolean;
+  /** --explain: what was checked, what runs, why (only when ctx.explain is set) */
+  explain?: Explanation;
 }
 
 function firstLines(s: string, n = 5): string {
@@ -83,21 +87,23 @@ export async function applyModule(mod: Module, rawParams: unknown, ctx: ModuleCt
     if (mod.action) {
       // an action may change any host: cached facts are no longer trusted
       if (!mod.readOnly) ctx.factCache?.clear();
-      const r = await mod.action(params, ctx);
+      const ec = ctx.explain ? explainCollector() : undefined;
+      const r = await mod.action(params, ec ? { ...ctx, explain: ec, transport: recordingTransport(ctx.transport, ec) } : ctx);
       if (!mod.readOnly) ctx.factCache?.clear(); // also what other hosts cached while it ran
-      return fromAction(r);
+      return { ...fromAction(r), ...(ec ? { explain: actionExplanation(ec, r, ctx.check) } : {}) };
     }
     if (!mod.plan) throw new Error(`module ${mod.name} has neither plan nor action`);
     const facts = await readFacts(mod, params, ctx);
     const plan: Plan = mod.plan(params, facts, ctx);
     const diff = plan.kind === 'change' && plan.diff?.length ? plan.diff : undefined;
+    const ex = ctx.explain ? { explain: planExplanation(mod, params, facts, plan, ctx) } : {};
     if (plan.kind === 'ok') {
       const data = { changed: false, msg: plan.reason, ...(plan.result ?? {}), ...safeResult(mod, params, facts, [], ctx) };
-      return { status: 'ok', reason: plan.reason, data };
+      return { status: 'ok', reason: plan.reason, data, ...ex };
     }
     const base = { changed: true, msg: plan.reason, ...(plan.result ?? {}), ...(diff ? { diff } : {}) };
     if (ctx.check) {
-      return { status: 'changed', reason: plan.reason, diff, data: { ...base, ...safeResult(mod, params, facts, [], ctx) } };
+      return { status: 'changed', reason: plan.reason, diff, data: { ...base, ...safeResult(mod, params, facts, [], ctx) }, ...ex };
     }
     const results: ExecResult[] = [];
     ctx.factCache?.clear(); // steps change the host: cached facts are no longer trusted
@@ -110,12 +116,12 @@ export async function applyModule(mod: Module, rawParams: unknown, ctx: ModuleCt
         const err = firstLines(r.stderr) || firstLines(r.stdout);
         const reason = `${step.desc}: rc=${r.code}${r.timedOut ? ' (timed out)' : ''}${err ? `: ${err}` : ''}`;
         const extra = safeResult(mod, params, facts, results, ctx);
-        return { status: 'failed', reason, diff, data: { ...base, ...extra, changed: results.length > 1 || extra.changed === true, failed: true, msg: extra.msg ?? reason, rc: r.code } };
+        return { status: 'failed', reason, diff, data: { ...base, ...extra, changed: results.length > 1 || extra.changed === true, failed: true, msg: extra.msg ?? reason, rc: r.code }, ...(ex.explain ? { explain: markRan(ex.explain, results) } : {}) };
       }
     }
     ctx.factCache?.clear(); // also what other hosts cached while the steps ran
     const extra = safeResult(mod, params, facts, results, ctx);
-    return { status: 'changed', reason: plan.reason, diff, data: { ...base, ...extra } };
+    return { status: 'changed', reason: plan.reason, diff, data: { ...base, ...extra }, ...(ex.explain ? { explain: markRan(ex.explain, results) } : {}) };
   } catch (e) {
     if (isPassThrough(e)) throw e;
     return failed((e as Error)?.message ?? String(e));

@@ -11,7 +11,7 @@ import { loadTaskFile, roleTasks, type LoadCtx } from '../playbook/tasks.js';
 import type { Inventory } from '../inventory/index.js';
 import type { Play, Playbook, Task, Vars, ModuleTask, IncludeTask, MetaTask, BlockTask } from '../playbook/model.js';
 import type { HostStatus, Reporter } from '../report/events.js';
-import { newHostState, mapLimit, collectSecrets, Semaphore, CONNECT_PARALLEL, type HostState, type RunOptions, type RunState } from './state.js';
+import { newHostState, mapLimit, onHost, collectSecrets, Semaphore, CONNECT_PARALLEL, type HostState, type RunOptions, type RunState } from './state.js';
 import { taskVars } from './vars.js';
 import { execContext, hostTransport, pushInh, ROOT_INH, type Inh } from './context.js';
 import { runModuleTask, condsHold, errText, loopItems, loopVar } from './task.js';
@@ -47,7 +47,6 @@ export function newRunState(inv: Inventory, opts: RunOptions, reporter: Reporter
     inventoryFile: inv.file ?? "",
     aborted: false,
     connectSlots: new Semaphore(CONNECT_PARALLEL),
-    running: new Map(),
   };
 }
 
@@ -68,7 +67,7 @@ export async function runPlaybook(run: RunState, pb: Playbook, inv: Inventory): 
   run.reporter.emit({ kind: 'recap', hosts: recap });
   startAtMissed(run);
   const hs = [...run.hosts.values()];
-  const code = hs.some((h) => h.unreachable) ? 4 : hs.some((h) => h.failed) ? 2 : 0;
+  const code = run.interrupted?.code ?? (hs.some((h) => h.unreachable) ? 4 : hs.some((h) => h.failed) ? 2 : 0);
   run.reporter.emit({ kind: 'run_end', exitCode: code, durationMs: Date.now() - t0 });
   return code;
 }
@@ -160,9 +159,8 @@ async function gather(run: RunState, pr: PlayRun): Promise<void> {
   if (!(await stepAllows(run, { name }))) return;
   run.reporter.emit({ kind: 'task_start', play: pr.play.name, task: name, module: 'setup', loc: `${pr.play.loc.file}:${pr.play.loc.line}`, hosts: todo.map((h) => h.name) });
   const t0 = Date.now();
-  await mapLimit(todo, run.opts.forks, async (h) => {
+  await mapLimit(todo, run.opts.forks, (h) => onHost(run, h.name, name, async () => {
     const s = Date.now();
-    run.running?.set(h.name, name);
     try {
       const tr = await hostTransport(run, h, mergeVars(h.invVars, run.opts.extraVars));
       h.facts = markUnsafe(await gatherFacts(tr));
@@ -176,10 +174,8 @@ async function gather(run: RunState, pr: PlayRun): Promise<void> {
         count(h, 'failed');
         run.reporter.emit({ kind: 'host_result', task: name, host: h.name, status: 'failed', reason: errText(e), durationMs: Date.now() - s });
       }
-    } finally {
-      run.running?.delete(h.name);
     }
-  });
+  }));
   run.reporter.emit({ kind: 'task_end', task: name, durationMs: Date.now() - t0 });
 }
 
@@ -229,9 +225,8 @@ async function runModuleOnHosts(run: RunState, pr: PlayRun, task: ModuleTask, in
   run.reporter.emit({ kind: 'task_start', play: pr.play.name, task: t.name, module: t.module, loc: `${t.loc.file}:${t.loc.line}:${t.loc.col}`, hosts: hosts.map((h) => h.name), ...(handler ? { handler: true } : {}) });
   const targets = t.runOnce ? hosts.slice(0, 1) : hosts;
   let fatal = false;
-  await mapLimit(targets, run.opts.forks, async (h) => {
+  await mapLimit(targets, run.opts.forks, (h) => onHost(run, h.name, t.name, async () => {
     const started = Date.now();
-    run.running?.set(h.name, t.name);
     try {
       const vars = taskVars(run, pr.play, h, t, { blockVars: inh.vars }, pr.names);
       const ec = execContext(run, pr.play, h, t, inh, vars);
@@ -255,10 +250,8 @@ async function runModuleOnHosts(run: RunState, pr: PlayRun, task: ModuleTask, in
         count(h, 'failed');
         run.reporter.emit({ kind: 'host_result', task: t.name, host: h.name, status: 'failed', reason: errText(e), durationMs: Date.now() - started });
       }
-    } finally {
-      run.running?.delete(h.name);
     }
-  });
+  }));
   run.reporter.emit({ kind: 'task_end', task: t.name, durationMs: Date.now() - t0 });
   if (fatal) {
     run.aborted = true;

@@ -30,6 +30,8 @@ export interface RunOptions {
   step?: boolean;
   /** --start-at-task PATTERN (src/engine/step.ts) */
   startAtTask?: string;
+  /** --explain: each task tells what it checked and the commands it runs (src/engine/explain.ts) */
+  explain?: boolean;
   /** asks the --step question on the terminal, returns the line typed */
   askStep?: (prompt: string) => Promise<string>;
 }
@@ -73,6 +75,8 @@ export interface RunState {
   connectSlots: Semaphore;
   /** host -> the task running on it now (what an interrupt stops: src/cli/interrupt.ts) */
   running?: Map<string, string>;
+  /** kvplay got SIGINT/SIGTERM/SIGHUP: the run stops, with this exit code (128 + signal) */
+  interrupted?: { signal: string; code: number };
   /** --step / --start-at-task progress (src/engine/step.ts) */
   stepState?: StepState;
 }
@@ -123,6 +127,16 @@ export async function mapLimit<T>(items: T[], limit: number, fn: (t: T) => Promi
     }
   };
   await Promise.all(Array.from({ length: Math.max(1, Math.min(limit, items.length)) }, worker));
+}
+
+/** fn for one host, with the task it runs recorded in run.running meanwhile (what an interrupt names). */
+export async function onHost(run: RunState, host: string, task: string, fn: () => Promise<void>): Promise<void> {
+  (run.running ??= new Map()).set(host, task);
+  try {
+    await fn();
+  } finally {
+    run.running.delete(host);
+  }
 }
 
 /** Variable names whose values are secrets (never printed): one home, src/util/secrets.ts. */

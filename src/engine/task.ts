@@ -7,20 +7,21 @@ import { existsSync } from 'node:fs';
 import { InputError, InputErrors, UnreachableError, fmtLoc, type Loc } from '../util/errors.js';
 import { renderDeep, renderTemplateFile, evalExpr, truthy, markUnsafe, isTemplate } from '../template/index.js';
 import { renderDeepTracked, renderTracked, assignVars, carryUnsafe, isUnsafe, isUnsafeKey, mergeVars, setVar, withVar } from '../template/index.js';
-import { getModule } from '../modules/index.js';
+import { loadModule } from '../modules/index.js';
 import { applyModule, type ModuleOutcome } from './apply.js';
-import type { ModuleCtx, Diff } from '../modules/types.js';
+import type { ModuleCtx, Diff, Explanation } from '../modules/types.js';
+import { censoredExplanation, explainCollector } from './explain.js';
 import type { Cond, ModuleTask, Vars, Play } from '../playbook/model.js';
 import type { HostState, RunState } from './state.js';
 import { addNamedSecrets, addSecretLeaves } from '../util/secrets.js';
 import type { HostStatus } from '../report/events.js';
+import { NO_LOG_RESULT as NO_LOG_MSG } from '../report/redact.js';
 import type { ExecContext } from './context.js';
 import { stripOmit } from './vars.js';
 import { pyStr, isMapping } from '../template/py.js';
 import { runtimeInt } from '../playbook/schema.js';
 import { keyLocOf } from '../yaml/load.js';
 
-export const NO_LOG_MSG = "the output has been hidden due to the fact that 'no_log: true' was specified for this result";
 
 export interface ItemResult {
   status: HostStatus; // ok | changed | failed | skipped
@@ -29,6 +30,8 @@ export interface ItemResult {
   diff?: Diff[];
   setVars?: Vars;
   ignored?: boolean;
+  /** --explain: what the module checked and runs */
+  explain?: Explanation;
 }
 
 /** Evaluate a list of conditions (all must hold). */
@@ -135,6 +138,10 @@ export async function runModuleTask(run: RunState, play: Play, task: ModuleTask,
 
 function emitResult(run: RunState, task: ModuleTask, host: HostState, r: ItemResult, item: string | undefined, ms: number, ec: ExecContext): void {
   const hide = ec.noLog;
+  if (r.explain) {
+    const explain = hide ? censoredExplanation(r.explain, NO_LOG_MSG) : r.explain;
+    run.reporter.emit({ kind: 'explain', task: task.name, host: host.name, ...(item !== undefined ? { item } : {}), explain });
+  }
   run.reporter.emit({
     kind: 'host_result',
     task: task.name,
@@ -219,7 +226,7 @@ function renderKeys(on: boolean | undefined, p: unknown, vars: Vars, loc: Loc): 
 }
 
 async function runOnce(run: RunState, play: Play, task: ModuleTask, host: HostState, ec: ExecContext, vars: Vars): Promise<ItemResult> {
-  const mod = getModule(task.module)!;
+  const mod = (await loadModule(task.module))!; // its code is imported when a task first uses it
   const params = renderKeys(mod.templateKeys, stripOmit(renderDeep(task.params, vars, task.loc)), vars, task.loc);
   const transport = await ec.transport();
   const ctx: ModuleCtx = {
@@ -237,6 +244,7 @@ async function runOnce(run: RunState, play: Play, task: ModuleTask, host: HostSt
     log: (msg) => {
       if (!ec.noLog) run.reporter.emit({ kind: 'log', level: 2, msg, host: host.name });
     },
+    ...(run.opts.explain ? { explain: explainCollector() } : {}), // applyModule gives each application its own
     progress: (text, fraction, metrics) => run.reporter.emit({ kind: 'progress', host: host.name, task: task.name, text, ...(fraction !== undefined ? { fraction } : {}), ...(metrics ? { metrics } : {}) }),
   };
   // a non-number (a template that yields text) would retry forever: fail the task instead
@@ -295,7 +303,7 @@ function judge(task: ModuleTask, out: ModuleOutcome, vars: Vars, predicted: bool
     } else if (status === 'failed') status = data.changed ? 'changed' : 'ok';
     data.failed = f;
   }
-  return { status, reason, data, diff: out.diff, setVars: out.setVars };
+  return { status, reason, data, diff: out.diff, setVars: out.setVars, ...(out.explain ? { explain: out.explain } : {}) };
 }
 
 

@@ -1,5 +1,5 @@
 /**
- * kvplay inventory: Ansible's YAML inventory format (unchanged) plus group_vars/ and host_vars/
+ * kvplay inventory: Ansible's YAML and INI inventory formats (unchanged; ini.ts) plus group_vars/ and host_vars/
  * directories beside the inventory and beside the playbook, host patterns and magic variables.
  *
  *   const inv = loadInventory('inventory.yaml', { extraVarDirs: [playbookDir] });
@@ -23,7 +23,7 @@ function asErrors(e: unknown): never {
 }
 
 /**
- * Load a YAML inventory file. Without `file`: the implicit inventory, where only the implicit
+ * Load an inventory file (YAML or INI, picked as Ansible picks its plugin). Without `file`: the implicit inventory, where only the implicit
  * localhost (ansible_connection: local) exists and `all` is empty, as in Ansible.
  * Throws InputErrors.
  */
@@ -36,7 +36,7 @@ export function loadInventory(file?: string, opts: LoadInventoryOptions = {}): I
   }
 }
 
-/** Build an inventory from YAML text; `file` names it in messages and its directory holds group_vars/ and host_vars/. */
+/** Build an inventory from YAML or INI text; `file` names it in messages and its directory holds group_vars/ and host_vars/. */
 export function inventoryFromText(text: string, file: string, opts: LoadInventoryOptions = {}): Inventory {
   try {
     return buildInventory(parseInventoryText(text, file), file, opts);

@@ -4,7 +4,8 @@
  * happens in build.ts.
  */
 import { extname } from 'node:path';
-import { parseYaml, readYamlText, keyLocOf, valueLocOf, locOf, decryptVaultText } from '../yaml/load.js';
+import { parseYaml, readYamlText, keyLocOf, valueLocOf, locOf } from '../yaml/load.js';
+import { decryptVaultText } from '../vault/loader.js';
 import { parseIniInventory } from './ini.js';
 import { InputError, InputErrors, type Loc } from '../util/errors.js';
 import { splitHostPort, expandHostRange } from './ranges.js';

@@ -5,6 +5,7 @@ import { q, qAlways } from '../util/quote.js';
 import type { Fact, Module, Plan, Step } from './types.js';
 import { expandWord, globWord, shlexSplit } from '../util/shlex.js';
 import { bool, exclusive, object, requireOne, str, strList } from './util/schema.js';
+import { withStdinNote } from './util/explain.js';
 
 export interface CommandParams {
   cmd?: string;
@@ -36,6 +37,7 @@ export function globExistsFact(pattern: string, chdir?: string): Fact<boolean> {
   return {
     cmd: `for f in ${word}; do if [ -e "$f" ] || [ -L "$f" ]; then exit 0; fi; done; exit 1`,
     parse: (r) => r.code === 0,
+    explain: (v) => ({ cmd: `ls -d ${word}`, found: v ? 'exists' : 'nothing there' }),
   };
 }
 
@@ -92,10 +94,12 @@ export function commandResult(p: CommandParams, shown: string | string[], result
   };
 }
 
-function runPlan(p: CommandParams, facts: CmdFacts, cmd: string, shown: string): Plan {
+/** `explain`: the command as typed (a shell script as written, not wrapped in sh -c), for --explain. */
+function runPlan(p: CommandParams, facts: CmdFacts, cmd: string, shown: string, explain?: string): Plan {
   const g = guardPlan(p, facts);
   if (g) return g;
   const step: Step = { desc: `run ${shown.length > 60 ? shown.slice(0, 57) + '...' : shown}`, cmd: withChdir(p, cmd), stdin: stdinOf(p) };
+  if (explain !== undefined) step.explain = withStdinNote(p.chdir ? `cd ${q(p.chdir)}\n${explain}` : explain, step.stdin);
   return { kind: 'change', reason: `run: ${shown}`, steps: [step] };
 }
 
@@ -135,7 +139,7 @@ export const command: Module<CommandParams, CmdFacts> = {
   facts: (p) => guardFacts(p),
   plan(p, facts) {
     const words = commandWords(p);
-    return runPlan(p, facts, commandLine(words), p.argv ? words.join(' ') : p.cmd!);
+    return runPlan(p, facts, commandLine(words), p.argv ? words.join(' ') : p.cmd!, commandLine(words));
   },
   result: (p, _f, results) => commandResult(p, p.argv ?? p.cmd!, results),
 };
@@ -155,7 +159,7 @@ export const shell: Module<CommandParams, CmdFacts> = {
   facts: (p) => guardFacts(p),
   plan(p, facts) {
     const exe = p.executable ?? '/bin/sh';
-    return runPlan(p, facts, `${q(exe)} -c ${q(p.cmd!)}`, p.cmd!.trim());
+    return runPlan(p, facts, `${q(exe)} -c ${q(p.cmd!)}`, p.cmd!.trim(), p.executable === undefined ? p.cmd!.trim() : undefined);
   },
   result: (p, _f, results) => commandResult(p, p.cmd!, results),
 };

@@ -1,6 +1,6 @@
 /** copy and template: put a file's content on the host (atomic write, backups, validate). */
 import { readFileSync, statSync } from 'node:fs';
-import { decryptVaultBytes } from '../yaml/load.js';
+import { decryptVaultBytes } from '../vault/loader.js';
 import { posix, basename } from 'node:path';
 import { InputError } from '../util/errors.js';
 import type { Fact, Module, ModuleCtx, Plan, Step } from './types.js';

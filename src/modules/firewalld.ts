@@ -9,6 +9,7 @@ import type { Module, ModuleCtx, Plan, Step } from './types.js';
 import { bool, int, object, str, strEnum } from './util/schema.js';
 import { tagged } from './sys/osfacts.js';
 import { FW_DBUS_PROBE, parseZoneFact, zoneFactCmd, zoneHas, type ZoneFact } from '../facts/firewalld.js';
+import { explainFirewalld } from './sys/fwexplain.js';
 
 export interface FirewalldParams {
   service?: string;
@@ -185,4 +186,5 @@ export const firewalld: Module<FirewalldParams, { zone: ZoneFact; fw: FwFacts }>
     fw: { cmd: fwFactCmd(p), parse: (r) => parseFwFacts(r.stdout) },
   }),
   plan: (p, f, ctx) => planFirewalld(p, itemFacts(p, f.zone, f.fw), ctx),
+  explain: (p, f) => explainFirewalld(p, f),
 };

@@ -4,7 +4,7 @@
  * differ. systemctl daemon-reload after an fstab edit where systemd is PID 1.
  */
 import { q } from '../util/quote.js';
-import type { Diff, Fact, Module, ModuleCtx, Plan, Step } from './types.js';
+import type { Diff, ExplainCheck, Fact, Module, ModuleCtx, Plan, Step } from './types.js';
 import { editFacts, editResult, planEdit, type EditFacts } from './util/edit.js';
 import { backupProp, bool, object, str, strEnum } from './util/schema.js';
 import { editFstab, mountDiffs, normMountPath, parseMountinfo, type LiveMount } from './sys/fstab.js';
@@ -32,6 +32,16 @@ function optsOf(p: MountParams): string {
   return o;
 }
 
+/** --explain: the live mount as `findmnt` shows it. */
+function liveCheck(path: string, m: LiveMount | undefined): ExplainCheck {
+  return { cmd: `findmnt ${q(path)}`, found: m ? `${m.src} mounted, type ${m.fstype}, options ${m.opts.join(',')}` : 'not mounted' };
+}
+
+/** `mount PATH` reads the rest from the fstab line: --explain says what that line holds. */
+function mountExplain(qp: string, fstab: string, want?: { src: string; fstype: string; opts: string }): string {
+  return want ? `mount ${qp}   # = mount -t ${q(want.fstype)} -o ${q(want.opts)} ${q(want.src)} ${qp}, from its ${fstab} line` : `mount ${qp}`;
+}
+
 export function planMount(p: MountParams, f: Facts, ctx: ModuleCtx): Plan {
   const path = normMountPath(p.path);
   if (!path.startsWith('/')) throw new Error(`path '${p.path}' must be absolute`);
@@ -42,7 +52,7 @@ export function planMount(p: MountParams, f: Facts, ctx: ModuleCtx): Plan {
   const what: string[] = [];
   let diff: Diff[] | undefined;
   const umount: Step = { desc: `umount ${path}`, cmd: `umount ${qp}` };
-  const reloadSd: Step = { desc: 'systemctl daemon-reload', cmd: 'if [ -d /run/systemd/system ]; then systemctl daemon-reload; fi' };
+  const reloadSd: Step = { desc: 'systemctl daemon-reload', cmd: 'if [ -d /run/systemd/system ]; then systemctl daemon-reload; fi', explain: 'systemctl daemon-reload' };
   if (p.state === 'mounted' || p.state === 'present') {
     if (!p.src || !p.fstype) throw new Error(`state ${p.state} needs src and fstype`);
     const want = { src: p.src, path, fstype: p.fstype, opts: optsOf(p), dump: p.dump ?? '0', passno: p.passno ?? '0' };
@@ -55,13 +65,13 @@ export function planMount(p: MountParams, f: Facts, ctx: ModuleCtx): Plan {
     if (p.state === 'mounted') {
       if (!live) {
         if (!f.dir) { steps.push({ desc: `mkdir ${path}`, cmd: `mkdir -p -- ${qp}` }); what.push(`created ${path}`); }
-        steps.push({ desc: `mount ${path}`, cmd: `mount ${qp}` });
+        steps.push({ desc: `mount ${path}`, cmd: `mount ${qp}`, explain: mountExplain(qp, fstab, want) });
         what.push('mounted');
       } else {
         const d = mountDiffs(live, p.src, p.fstype, want.opts);
         if (d.length) {
           const byUmount = d.some((x) => x.startsWith('source') || x.startsWith('type')) || NEEDS_REMOUNT_BY_UMOUNT.test(live.fstype) || NEEDS_REMOUNT_BY_UMOUNT.test(p.fstype);
-          steps.push(...(byUmount ? [umount, { desc: `mount ${path}`, cmd: `mount ${qp}` }] : [{ desc: `remount ${path}`, cmd: `mount -o ${q(`remount,${want.opts}`)} ${qp}` }]));
+          steps.push(...(byUmount ? [umount, { desc: `mount ${path}`, cmd: `mount ${qp}`, explain: mountExplain(qp, fstab, want) }] : [{ desc: `remount ${path}`, cmd: `mount -o ${q(`remount,${want.opts}`)} ${qp}` }]));
           what.push(`remounted (${d.join(', ')})`);
         }
       }
@@ -121,9 +131,9 @@ export const mount: Module<MountParams, Facts> = {
     const path = normMountPath(p.path);
     const f: Record<string, Fact<unknown>> = {
       ...editFacts({ path: p.fstab ?? '/etc/fstab' }),
-      live: { cmd: 'cat /proc/self/mountinfo', parse: (r) => parseMountinfo(r.stdout, path) },
-      dir: { cmd: `[ -d ${q(path)} ]`, parse: (r) => r.code === 0 },
-      systemd: { cmd: '[ -d /run/systemd/system ]', parse: (r) => r.code === 0 },
+      live: { cmd: 'cat /proc/self/mountinfo', parse: (r) => parseMountinfo(r.stdout, path), explain: (m) => liveCheck(path, m as LiveMount | undefined) },
+      dir: { cmd: `[ -d ${q(path)} ]`, parse: (r) => r.code === 0, explain: (v) => ({ cmd: `test -d ${q(path)} && echo yes`, found: v ? 'yes: the mount point exists' : 'no: the mount point is missing' }) },
+      systemd: { cmd: '[ -d /run/systemd/system ]', parse: (r) => r.code === 0, explain: (v) => ({ cmd: 'test -d /run/systemd/system && echo yes', found: v ? 'yes: systemd runs (it reads /etc/fstab too)' : 'no systemd' }) },
     };
     return f;
   },

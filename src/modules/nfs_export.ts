@@ -7,7 +7,11 @@
 import type { Module, ModuleCtx, Plan } from './types.js';
 import { editFacts, editResult, planEdit, type EditFacts } from './util/edit.js';
 import { backupProp, bool, int, object, str, strEnum } from './util/schema.js';
-import { editExports, normPath, validateEntry, type ExportEntry } from './sys/exports.js';
+import { editExports, formatEntry, normPath, parseExports, validateEntry, type ExportEntry } from './sys/exports.js';
+import type { ExplainCheck } from './types.js';
+import type { FileState } from './util/fileops.js';
+import { lineCount } from './util/explain.js';
+import { q } from '../util/quote.js';
 import { editGanesha } from './sys/ganesha.js';
 
 export interface NfsExportParams {
@@ -33,6 +37,17 @@ export function entryOf(p: NfsExportParams): ExportEntry {
 
 export function exportsFile(p: NfsExportParams): string {
   return p.exports_file ?? (p.backend === 'ganesha' ? '/etc/ganesha/ganesha.conf' : '/etc/exports');
+}
+
+/** --explain: the exports file and its entries for `path` (`grep` would show the same lines). */
+export function exportsCheck(st: FileState, path: string): ExplainCheck {
+  const file = q(st.path);
+  const cmd = `cat ${file}`;
+  if (!st.exists) return { cmd, found: `${st.path} does not exist yet` };
+  const text = st.content?.toString('utf8') ?? '';
+  const mine = parseExports(text).filter((l) => l.entry?.path === path).map((l) => formatEntry(l.entry!).trim());
+  const n = lineCount(text);
+  return { cmd, found: `${n} line${n === 1 ? '' : 's'}; ${mine.length ? mine.join(' | ') : `${path} is not exported`}` };
 }
 
 export function planNfsExport(p: NfsExportParams, facts: EditFacts, ctx: ModuleCtx): Plan {
@@ -99,7 +114,12 @@ export const nfs_export: Module<NfsExportParams, EditFacts> = {
       then: { required: ['clients'] },
     },
   ),
-  facts: (p) => editFacts({ path: exportsFile(p) }),
+  facts: (p) => {
+    const f = editFacts({ path: exportsFile(p) });
+    // --explain: for /etc/exports, what the file says of this path (the generic file check for ganesha)
+    if (p.backend !== 'ganesha') f.file = { ...f.file, explain: (st) => exportsCheck(st as FileState, normPath(String(p.path).trim())) };
+    return f;
+  },
   plan: planNfsExport,
   result: (_p, _f, results) => editResult(results),
 };

@@ -2,7 +2,7 @@
 import type { Module, ModuleCtx, Plan, Step } from './types.js';
 import { bool, int, object, str, strEnum } from './util/schema.js';
 import { gatheredOs } from './sys/osfacts.js';
-import { chooseMgr, installCmd, parsePkgFacts, pkgFactCmd, removeCmd, updateCacheCmd, upgradeCmd, type PkgFacts, type PkgMgr } from './sys/pkg.js';
+import { chooseMgr, installCmd, parsePkgFacts, pkgCheck, pkgFactCmd, policyExplain, removeCmd, updateCacheCmd, upgradeCmd, type PkgFacts, type PkgMgr } from './sys/pkg.js';
 
 export interface PackageParams {
   name: string | string[];
@@ -37,6 +37,12 @@ export function planPackage(p: PackageParams, f: PkgFacts, ctx: Pick<ModuleCtx, 
   if (f.mgr === 'unknown' || !f.mgr) throw new Error('no supported package manager found (apt-get, dnf or yum)');
   const mgr: PkgMgr = f.mgr;
   const opts = { installRecommends: p.install_recommends, policyRcD: p.policy_rc_d, purge: p.purge };
+  // --explain: the command without its policy-rc.d wrapper, and the wrapper as what it does
+  const plain = { ...opts, policyRcD: undefined };
+  const explained = (inner: string) => {
+    const e = mgr === 'apt' ? policyExplain(inner, opts.policyRcD, f.policyRcD) : undefined;
+    return e ? { explain: e } : {};
+  };
   const result = { package_manager: mgr, packages: names };
   const valid = p.cache_valid_time ?? 0;
   const stale = f.cacheAge === undefined || f.cacheAge > valid;
@@ -53,7 +59,7 @@ export function planPackage(p: PackageParams, f: PkgFacts, ctx: Pick<ModuleCtx, 
     const rm = names.filter((n) => f.pkgs[n]?.installed);
     if (wantUpdate) update(`cache older than ${valid}s: updated`);
     if (rm.length) {
-      steps.push({ desc: `remove ${rm.join(' ')}`, cmd: removeCmd(mgr, rm, opts) });
+      steps.push({ desc: `remove ${rm.join(' ')}`, cmd: removeCmd(mgr, rm, opts), ...explained(removeCmd(mgr, rm, plain)) });
       what.push(`removed: ${rm.join(', ')}`);
     }
   } else {
@@ -71,11 +77,11 @@ export function planPackage(p: PackageParams, f: PkgFacts, ctx: Pick<ModuleCtx, 
       }
     }
     if (missing.length) {
-      steps.push({ desc: `install ${missing.join(' ')}`, cmd: installCmd(mgr, missing, opts) });
+      steps.push({ desc: `install ${missing.join(' ')}`, cmd: installCmd(mgr, missing, opts), ...explained(installCmd(mgr, missing, plain)) });
       what.push(`installed: ${missing.join(', ')}`);
     }
     if (upgrade.length) {
-      steps.push({ desc: `upgrade ${upgrade.join(' ')}`, cmd: upgradeCmd(mgr, upgrade, opts) });
+      steps.push({ desc: `upgrade ${upgrade.join(' ')}`, cmd: upgradeCmd(mgr, upgrade, opts), ...explained(upgradeCmd(mgr, upgrade, plain)) });
       what.push(`upgraded: ${upgrade.map((n) => `${n} ${f.pkgs[n].version} -> ${f.pkgs[n].candidate ?? 'newer'}`).join(', ')}`);
     }
   }
@@ -107,7 +113,7 @@ export const packageModule: Module<PackageParams, Facts> = {
   facts: (p, ctx) => {
     const names = pkgNames(p);
     const latest = p.state === 'latest';
-    return { pkg: { cmd: pkgFactCmd(mgrFor(p, ctx), names, latest), parse: (r) => parsePkgFacts(r.stdout, names) } };
+    return { pkg: { cmd: pkgFactCmd(mgrFor(p, ctx), names, latest), parse: (r) => parsePkgFacts(r.stdout, names), explain: (f) => pkgCheck(names, f as PkgFacts) } };
   },
   plan: (p, f, ctx) => planPackage(p, f.pkg, ctx),
 };

@@ -4,7 +4,7 @@
  * chkconfig. restarted/reloaded always change (as in Ansible): use them from handlers.
  */
 import { q } from '../util/quote.js';
-import type { Module, ModuleCtx, Plan, Step } from './types.js';
+import type { ExplainCheck, Module, ModuleCtx, Plan, Step } from './types.js';
 import { bool, object, str, strEnum } from './util/schema.js';
 import { tagged } from './sys/osfacts.js';
 
@@ -78,6 +78,17 @@ export function parseServiceFacts(name: string, out: string): UnitFacts {
     needReload: kv.NeedDaemonReload === 'yes',
     fileOnDisk,
   };
+}
+
+/** --explain: the unit's state as `systemctl is-active/is-enabled` (or SysV `service NAME status`) tell it. */
+export function serviceCheck(name: string, u: UnitFacts): ExplainCheck {
+  if (u.mgr === 'sysv') {
+    const n = q(name.replace(/\.service$/, ''));
+    return { cmd: `service ${n} status`, found: u.load === 'not-found' ? `no /etc/init.d/${name} (not installed)` : `${u.active === 'active' ? 'running' : 'not running'}, ${u.enabled} at boot` };
+  }
+  const unit = q(u.unit);
+  const found = u.load === 'not-found' ? `no such unit${u.fileOnDisk ? ' loaded (its file is on disk: daemon-reload needed)' : ' (not installed)'}` : `${u.active}, ${u.enabled}${u.needReload ? ' (its unit file changed: daemon-reload needed)' : ''}`;
+  return { cmd: `systemctl is-active ${unit}; systemctl is-enabled ${unit}`, found };
 }
 
 const ENABLED = new Set(['enabled', 'enabled-runtime', 'static', 'indirect', 'alias', 'generated']);
@@ -176,6 +187,6 @@ export const service: Module<ServiceParams, { unit: UnitFacts }> = {
     },
     { required: ['name'], anyOf: [{ required: ['state'] }, { required: ['enabled'] }, { required: ['masked'] }, { required: ['daemon_reload'] }] },
   ),
-  facts: (p) => ({ unit: { cmd: serviceFactCmd(p.name), parse: (r) => parseServiceFacts(p.name, r.stdout) } }),
+  facts: (p) => ({ unit: { cmd: serviceFactCmd(p.name), parse: (r) => parseServiceFacts(p.name, r.stdout), explain: (u) => serviceCheck(p.name, u as UnitFacts) } }),
   plan: (p, f, ctx) => planService(p, f.unit, ctx),
 };

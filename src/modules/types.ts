@@ -21,6 +21,45 @@ export interface Fact<T> {
    * module that is not `readOnly` runs. Use it for state that several tasks read (a firewalld zone).
    */
   cache?: boolean;
+  /**
+   * --explain: what this fact checked, as a command a student would type, and what it found
+   * (pure, from the parsed value); null: nothing worth telling. Without it the engine shows the
+   * command with its framing stripped and a summary of the value (src/engine/explain.ts).
+   */
+  explain?(v: T): ExplainCheck | ExplainCheck[] | null;
+}
+
+/** --explain: one check, as plain shell (`firewall-cmd --zone=public --list-services`), and what it found. */
+export interface ExplainCheck {
+  cmd: string;
+  found: string;
+}
+
+/** --explain: one command kvplay runs (or would run under --check), as plain shell, and why. */
+export interface ExplainRun {
+  cmd: string;
+  why: string;
+  /** its exit code, when it ran */
+  rc?: number;
+  /** planned but not run: an earlier command failed */
+  notRun?: boolean;
+}
+
+/** --explain for one task on one host: what was checked, what runs, and the plan's reason. */
+export interface Explanation {
+  checked: ExplainCheck[];
+  runs: ExplainRun[];
+  reason: string;
+  /** check mode: `runs` would run, nothing ran */
+  check: boolean;
+  /** the task has no_log: nothing of it is shown */
+  censored?: boolean;
+}
+
+/** Where an action module tells --explain what it checked and ran (ctx.explain, only with --explain). */
+export interface ExplainSink {
+  check(cmd: string, found: string): void;
+  run(cmd: string, why: string, rc?: number): void;
 }
 
 /** One change on the host: a POSIX sh command line (built with quote.ts), optional stdin. */
@@ -30,6 +69,11 @@ export interface Step {
   stdin?: string | Buffer;
   /** exit codes that count as success (default [0]) */
   okCodes?: number[];
+  /**
+   * --explain: the step as plain shell a student could type, where `cmd` is framing (temp files,
+   * stdin, sections): e.g. `cat > /etc/exports <<'EOF' ... EOF`. Describes `cmd`, never replaces it.
+   */
+  explain?: string;
 }
 
 /** A textual before/after for --diff (rendered as a unified diff by the reporter). */
@@ -69,6 +113,8 @@ export interface ModuleCtx {
   progress(text: string, fraction?: number, metrics?: ProgressMetrics): void;
   /** Progress/log line for -v output (never pass secrets). */
   log(msg: string): void;
+  /** Set only with --explain: action modules tell what they checked and ran (plan modules need not). */
+  explain?: ExplainSink;
 }
 
 /** Result of an action module or of the engine after applying a plan. */
@@ -108,6 +154,8 @@ export interface Module<P = any, F = any> extends ModuleInfo {
   facts?(params: P, ctx: ModuleCtx): Record<string, Fact<unknown>>;
   /** pure planning */
   plan?(params: P, facts: F, ctx: ModuleCtx): Plan;
+  /** --explain: what the facts checked and found, as a student would check it (pure; default: each Fact's explain) */
+  explain?(params: P, facts: F, ctx: ModuleCtx): ExplainCheck[];
   /** build the registered result after steps ran (stepResults empty when ok or check mode) */
   result?(params: P, facts: F, stepResults: ExecResult[], ctx: ModuleCtx): Record<string, unknown>;
   /** an action module that never changes a host (debug, assert, wait_for...): cached facts stay valid */

@@ -4,7 +4,7 @@ import { statSync } from 'node:fs';
 import { InputError, type Loc } from '../util/errors.js';
 import { keyLocOf, valueLocOf, itemLocOf, locOf, loadYamlFile } from '../yaml/load.js';
 import { didYouMean } from '../util/suggest.js';
-import { getModule, moduleNames } from '../modules/index.js';
+import { findModule, moduleMeta, moduleNames } from '../modules/index.js';
 import { normalizeArgs } from '../modules/args.js';
 import { validateParams } from '../modules/validate.js';
 import { TASK_KEYS, BLOCK_KEYS, ENGINE_ACTIONS, UNSUPPORTED, META_ACTIONS } from './keywords.js';
@@ -84,7 +84,7 @@ function parseTask(t: Record<string, unknown>, scope: Scope, ctx: LoadCtx, loc: 
   const actions: string[] = [];
   for (const k of Object.keys(t)) {
     if (allowed.has(k)) continue;
-    if (!isBlock && (ENGINE_ACTIONS.has(k) || getModule(k))) {
+    if (!isBlock && (ENGINE_ACTIONS.has(k) || findModule(k))) {
       actions.push(k);
       continue;
     }
@@ -176,7 +176,7 @@ function parseTask(t: Record<string, unknown>, scope: Scope, ctx: LoadCtx, loc: 
     if (short === 'import_role') return tasks ? tasks.map((x) => inherit(x, common)) : undefined;
     return [{ kind: 'include', what: 'role', name: nameOr(`include_role: ${value.name}`), ...common, target: value.name, tasksFrom, ...loopKeys(t, ctx), preloaded: tasks && role ? { tasks, role } : undefined }];
   }
-  return [parseModuleTask(t, action, { ...common, name: nameOr(getModule(action)!.name) }, ctx, isHandler)].filter((x): x is ModuleTask => !!x);
+  return [parseModuleTask(t, action, { ...common, name: nameOr(findModule(action)!.name) }, ctx, isHandler)].filter((x): x is ModuleTask => !!x);
 }
 
 function loopKeys(t: Record<string, unknown>, ctx: LoadCtx) {
@@ -196,7 +196,7 @@ function loopKeys(t: Record<string, unknown>, ctx: LoadCtx) {
 }
 
 function parseModuleTask(t: Record<string, unknown>, action: string, common: any, ctx: LoadCtx, isHandler: boolean): ModuleTask | undefined {
-  const mod = getModule(action)!;
+  const mod = moduleMeta(action)!;
   const aloc = valueLocOf(t, action)!;
   let params: unknown;
   try {

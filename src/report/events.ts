@@ -3,7 +3,7 @@
  * handles every kind (a `switch` with an exhaustive `never` check).
  * Events never carry secrets: the engine redacts before emitting.
  */
-import type { Diff } from '../modules/types.js';
+import type { Diff, Explanation } from '../modules/types.js';
 
 export type HostStatus = 'ok' | 'changed' | 'failed' | 'skipped' | 'unreachable' | 'rescued' | 'ignored';
 
@@ -39,6 +39,11 @@ export type RunEvent =
       ignored?: boolean;
       check?: boolean;
     }
+  /**
+   * --explain: what kvplay checked on the host and the commands it runs (or would run under
+   * --check) as plain shell, and the plan's reason; emitted just before the host_result it explains.
+   */
+  | { kind: 'explain'; task: string; host: string; item?: string; explain: Explanation }
   | { kind: 'task_end'; task: string; durationMs: number }
   | { kind: 'progress'; host: string; task: string; text: string; fraction?: number; metrics?: ProgressMetrics }
   | { kind: 'warning'; msg: string; host?: string; loc?: string }

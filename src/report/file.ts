@@ -6,6 +6,7 @@ import { dirname, basename, join } from 'node:path';
 import type { Counts, HostStatus, Reporter, RunEvent } from './events.js';
 import { safeJson, stamp, type StampedEvent } from './json.js';
 import type { Ev, HostResult } from './format.js';
+import type { Explanation } from '../modules/types.js';
 
 export const REPORT_VERSION = 1;
 
@@ -16,6 +17,8 @@ export interface ReportHost {
   durationMs: number;
   /** every host_result for this host in this task (one per loop item) */
   results: Array<HostResult & { ts: string }>;
+  /** --explain: what was checked and run, one per result (loop item) */
+  explain?: Array<Explanation & { item?: string }>;
 }
 
 export interface ReportTask {
@@ -67,6 +70,8 @@ export function buildReport(events: StampedEvent[], finishedAt: Date = new Date(
     events,
   };
   let current: ReportTask | null = null;
+  /** --explain events wait for the host_result they explain (it follows them) */
+  const explained = new Map<string, Array<Explanation & { item?: string }>>();
   const findTask = (name: string): ReportTask | null => {
     if (current && current.name === name) return current;
     for (let i = doc.tasks.length - 1; i >= 0; i--) if (doc.tasks[i].name === name) return doc.tasks[i];
@@ -89,11 +94,21 @@ export function buildReport(events: StampedEvent[], finishedAt: Date = new Date(
         if (!t) break;
         const entry = (t.results[ev.host] ??= { status: ev.status, reason: ev.reason, durationMs: 0, results: [] });
         entry.results.push(ev);
+        const ex = explained.get(`${ev.task}\0${ev.host}`);
+        if (ex) {
+          (entry.explain ??= []).push(...ex);
+          explained.delete(`${ev.task}\0${ev.host}`);
+        }
         entry.durationMs += Number(ev.durationMs) || 0;
         const plain = entry.results.filter((r) => r.item === undefined);
         const pick = plain.length > 0 ? plain[plain.length - 1] : entry.results.reduce((a, b) => ((SEVERITY[b.status] ?? 0) >= (SEVERITY[a.status] ?? 0) ? b : a));
         entry.status = pick.status;
         entry.reason = pick.reason;
+        break;
+      }
+      case 'explain': {
+        const key = `${ev.task}\0${ev.host}`;
+        explained.set(key, [...(explained.get(key) ?? []), { ...ev.explain, ...(ev.item !== undefined ? { item: ev.item } : {}) }]);
         break;
       }
       case 'task_end': {

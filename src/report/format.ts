@@ -3,6 +3,7 @@
  * (which prints the same lines outside of its live area: play banners, failures, diffs, recap).
  */
 import { emptyCounts, type Counts, type RunEvent } from './events.js';
+import type { Explanation } from '../modules/types.js';
 import type { Palette } from './color.js';
 import { renderDiffs } from './diff.js';
 
@@ -116,6 +117,51 @@ export function hostResultLines(ev: HostResult, f: FormatOpts): string[] {
   return out;
 }
 
+const EXPLAIN_LABEL = 11;
+
+/**
+ * --explain, as indented lines a student can read and copy (commands unpainted):
+ *   explain [nfs] (item=nfs):
+ *     checked    firewall-cmd --permanent --zone=public --list-services
+ *       found    ssh dhcpv6-client
+ *     would run  firewall-cmd --permanent --zone=public --add-service=nfs
+ *       why      add service nfs (permanent, zone public)
+ *     reason     service nfs: enabled in zone public (permanent + runtime)
+ * `p` paints the labels (default: none). Multi-line commands continue under their first line.
+ */
+export function explanationLines(ex: Explanation, p: Pick<Palette, 'dim'> = { dim: (s) => s }): string[] {
+  const out: string[] = [];
+  const put = (label: string, text: string, indent = '  ') => {
+    const [first, ...rest] = String(text ?? '').split('\n');
+    out.push(`${indent}${p.dim(label.padEnd(EXPLAIN_LABEL - indent.length + 2))}${first}`);
+    for (const l of rest) out.push(`${' '.repeat(EXPLAIN_LABEL + 2)}${l}`);
+  };
+  if (ex.censored) {
+    put('reason', ex.reason);
+    return out;
+  }
+  const checked = Array.isArray(ex.checked) ? ex.checked : [];
+  const runs = Array.isArray(ex.runs) ? ex.runs : [];
+  for (const c of checked) {
+    put('checked', c.cmd);
+    put('found', c.found, '    ');
+  }
+  const verb = ex.check ? 'would run' : 'runs';
+  if (!runs.length) put(verb, 'nothing');
+  for (const r of runs) {
+    const how = r.notRun ? ' (not run: an earlier command failed)' : typeof r.rc === 'number' && r.rc !== 0 ? ` (exit code ${r.rc})` : '';
+    put(r.notRun ? 'not run' : verb, r.cmd);
+    put('why', `${r.why}${how}`, '    ');
+  }
+  put('reason', ex.reason);
+  return out;
+}
+
+export function explainLines(ev: Ev<'explain'>, f: FormatOpts): string[] {
+  const item = ev.item !== undefined && ev.item !== null ? ` (item=${ev.item})` : '';
+  return [f.palette.verbose(`explain [${ev.host}]${item}:`), ...explanationLines(ev.explain ?? { checked: [], runs: [], reason: '', check: false }, f.palette)];
+}
+
 export function recapLines(hosts: Record<string, Counts>, f: FormatOpts): string[] {
   const p = f.palette;
   const names = Object.keys(hosts ?? {}).sort((a, b) => a.localeCompare(b, undefined, { numeric: true }));
@@ -206,6 +252,9 @@ export class PlainFormatter {
       }
       case 'host_result':
         out.push(...hostResultLines(ev, f));
+        break;
+      case 'explain':
+        out.push(...explainLines(ev, f));
         break;
       case 'task_end':
         if (f.verbosity >= 2) out.push(p.dim(`task done in ${fmtDuration(ev.durationMs)}`));

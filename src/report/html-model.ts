@@ -4,7 +4,7 @@
  * redacted events), by one exhaustive switch over the event kinds.
  */
 import type { Counts, HostStatus, ProgressMetrics, RunEvent } from './events.js';
-import type { Diff } from '../modules/types.js';
+import type { Diff, Explanation } from '../modules/types.js';
 import type { StampedEvent } from './json.js';
 import type { Ev } from './format.js';
 
@@ -19,6 +19,8 @@ export interface ResultView {
   diff?: Diff[];
   data?: Record<string, unknown>;
   output?: string;
+  /** --explain: what was checked and run (the explain event before this result) */
+  explain?: Explanation;
   ignored: boolean;
   check: boolean;
   durationMs: number;
@@ -124,6 +126,8 @@ export function buildRunView(events: ReadonlyArray<RunEvent & { ts?: string }>):
     return newTask(name, '', t);
   };
   let first = NaN;
+  /** --explain events wait for the result they explain (it follows them) */
+  const explained = new Map<string, Explanation>();
   for (const raw of events) {
     if (!raw || typeof raw !== 'object') continue;
     const t = time(raw.ts);
@@ -160,14 +164,19 @@ export function buildRunView(events: ReadonlyArray<RunEvent & { ts?: string }>):
           ...(Array.isArray(ev.diff) && ev.diff.length ? { diff: ev.diff } : {}),
           ...(ev.data && typeof ev.data === 'object' ? { data: ev.data } : {}),
           ...(ev.output !== undefined ? { output: str(ev.output) } : {}),
+          ...(explained.has(`${str(ev.task)}\0${str(ev.host)}`) ? { explain: explained.get(`${str(ev.task)}\0${str(ev.host)}`) } : {}),
           ignored: ev.ignored === true, check: ev.check === true, durationMs: ms, end: t, start: t - ms,
         };
+        explained.delete(`${str(ev.task)}\0${str(ev.host)}`);
         addHost(r.host);
         if (!task.hosts.includes(r.host)) task.hosts.push(r.host);
         task.results.push(r);
         v.results.push(r);
         break;
       }
+      case 'explain':
+        if (ev.explain && typeof ev.explain === 'object') explained.set(`${str(ev.task)}\0${str(ev.host)}`, ev.explain);
+        break;
       case 'task_end': {
         const task = taskOf(str(ev.task), t);
         task.durationMs = num(ev.durationMs);

@@ -6,7 +6,7 @@ import type { Counts, HostStatus } from './events.js';
 import { emptyCounts } from './events.js';
 import { createPalette } from './color.js';
 import { renderDiff } from './diff.js';
-import { compactJson, fmtDuration } from './format.js';
+import { compactJson, explanationLines, fmtDuration } from './format.js';
 import { shownStatus, worstShown, type ResultView, type RunView, type TaskView } from './html-model.js';
 
 /** Redact (text net) then escape for HTML text and double-quoted attribute values. */
@@ -122,6 +122,7 @@ function resultDetail(r: ResultView, e: Esc): string {
   const prog = r.task.progress.filter((p) => p.host === r.host);
   if (prog.length) parts.push(`<h4>progress</h4><p class="progress">${e(`${prog.length} update(s), the last: ${prog[prog.length - 1].text}`)}</p>`);
   if (r.diff) parts.push(`<h4>diff</h4>${diffBlocks(r, e)}`);
+  if (r.explain) parts.push(`<h4>explain</h4><pre class="explain">${e(explanationLines(r.explain).join('\n'))}</pre>`);
   if (r.data && Object.keys(r.data).length) parts.push(`<details><summary>result data</summary><pre>${e(pretty(r.data))}</pre></details>`);
   return parts.join('\n');
 }

@@ -29,6 +29,22 @@ export function sampleEventsByKind(): { [K in EventKind]: Of<K>[] } {
         data: { changed: true, backup: '' },
       },
     ],
+    explain: [
+      {
+        kind: 'explain',
+        task: 'Export images',
+        host: 'kvm2',
+        explain: {
+          checked: [{ cmd: 'ls -ld /etc/exports; cat /etc/exports', found: 'file 0644 root:root, 1 line, 7 bytes' }],
+          runs: [
+            { cmd: "cp -p /etc/exports /etc/exports.$(date +%Y%m%dT%H%M%S).kvplay~\ncat > /etc/exports <<'EOF'\n/srv a\n/images kvm1(rw)\nEOF\nchmod 0644 /etc/exports", why: 'write /etc/exports', rc: 0 },
+            { cmd: 'exportfs -ra', why: 'exportfs -ra', rc: 0 },
+          ],
+          reason: '/etc/exports: line added',
+          check: false,
+        },
+      },
+    ],
     task_end: [{ kind: 'task_end', task: 'Export images', durationMs: 40 }],
     progress: [{ kind: 'progress', host: 'kvm1', task: 'Export images', text: 'copying disk', fraction: 0.5 }],
     warning: [{ kind: 'warning', msg: 'module defaults are deprecated', host: 'kvm1', loc: 'site.yml:5:7' }],
@@ -44,7 +60,7 @@ export function sampleEventsByKind(): { [K in EventKind]: Of<K>[] } {
 export function sampleEvents(): RunEvent[] {
   const s = sampleEventsByKind();
   return [
-    ...s.run_start, ...s.play_start, ...s.task_start, ...s.log, ...s.progress, ...s.host_result, ...s.warning,
+    ...s.run_start, ...s.play_start, ...s.task_start, ...s.log, ...s.progress, ...s.explain, ...s.host_result, ...s.warning,
     ...s.task_end, ...s.list, ...s.error, ...s.recap, ...s.run_end,
   ];
 }

@@ -18,6 +18,7 @@ import type { Reporter, RunEvent } from './events.js';
 import {
   PlainFormatter,
   compactJson,
+  explainLines,
   fmtDuration,
   hostResultLines,
   isFailure,
@@ -97,6 +98,8 @@ class TaskView {
   readonly hosts = new Map<string, HostView>();
   private readonly results: HostResult[] = [];
   private readonly extras: HostResult[] = [];
+  /** --explain lines, printed under the task's tree when it is done */
+  private readonly explained: string[] = [];
   private readonly ended = deferred<void>();
   private readonly started = Date.now();
   private root?: Wrapper;
@@ -175,6 +178,11 @@ class TaskView {
       return;
     }
     this.settle(hv, ev);
+  }
+
+  /** --explain for a host of this task: shown under the task's tree (a live line could not hold it) */
+  explain(ev: Ev<'explain'>): void {
+    this.explained.push(...explainLines(ev, this.f));
   }
 
   /** true when shown live */
@@ -265,7 +273,7 @@ class TaskView {
       if (this.timer) clearInterval(this.timer);
     }
     const dump = [...this.results.filter((r) => this.needsDump(r)), ...this.extras].flatMap((r) => hostResultLines(r, this.f));
-    writeLines({ out: dump, err: [] }, this.s);
+    writeLines({ out: [...this.explained, ...dump], err: [] }, this.s);
   }
 }
 
@@ -296,6 +304,10 @@ export class TtyReporter implements Reporter {
         return;
       case 'progress':
         if (!this.view?.progress(ev)) this.print(this.fmt.format(ev));
+        return;
+      case 'explain':
+        if (this.view) this.view.explain(ev);
+        else this.print(this.fmt.format(ev));
         return;
       case 'task_end':
         this.view?.end(ev.durationMs);

@@ -5,7 +5,7 @@ import { Opaque, Undef, need, type Kw } from './core.js';
 import { NOT_FOUND, lookupVar } from './lazy.js';
 import { isMapping, pyErr, pyStr, pyTruth, setKey } from './py.js';
 import type { FEnv, GlobalFn } from './types.js';
-import { decryptVaultBytes } from '../yaml/load.js';
+import { decryptVaultBytes } from '../vault/loader.js';
 import { InputError } from '../util/errors.js';
 
 /** A reference to a global function, as seen by templates (opaque: no attributes). */

@@ -84,6 +84,11 @@ export class SftpUploader {
     return path;
   }
 
+  /** Unlink a staged file if it is still there (normally its command already did); no waiting. */
+  discard(path: string): void {
+    void this.session?.then((s) => s.unlink(path, () => undefined)).catch(() => undefined);
+  }
+
   /** Remove the (by then empty) staging dir and end the session; bounded, best effort. */
   async close(): Promise<void> {
     const session = this.session;

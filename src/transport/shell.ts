@@ -49,9 +49,8 @@ interface Pending {
  */
 export class RemoteShell {
   dead = false;
-  /** Remote pid and process group of the shell (for killing a timed-out command's tree). */
+  /** Remote pid of the shell (the running command's tree is below it: timeouts, interrupts). */
   pid = 0;
-  pgid = 0;
   /** The shell's parent: for the login shell, the connection's sshd process. */
   ppid = 0;
   /** The shell's private output dir (remote-sh.ts); '' when it has none (commands then stream). */
@@ -84,20 +83,19 @@ export class RemoteShell {
 
   /**
    * The first command on every new shell: removes this user's stale kvplay temp dirs, makes the
-   * shell's output dir (remote-sh.ts), and learns pid/ppid/pgid. Its output also absorbs anything
+   * shell's output dir (remote-sh.ts), and learns pid and ppid. Its output also absorbs anything
    * a login rc file printed before the shell started reading (hence the KVPID tag).
    */
   async init(): Promise<void> {
     // the setup runs in the shell itself (not in a command's subshell): its functions, variables and trap stay
     const marker = newMarker();
     const script = SWEEP + outputPrelude(randomToken(8))
-      + commandScript(`echo "KVPID $$ $PPID $__kv_d $(ps -o pgid= -p $$ 2>/dev/null || cut -d' ' -f5 /proc/$$/stat 2>/dev/null)"`, marker);
+      + commandScript('echo "KVPID $$ $PPID $__kv_d"', marker);
     const [r] = await this.runBatch(script, [marker]);
-    const m = /KVPID (\d+) (\d+) (\S*) *(\d*)\s*$/.exec(r.stdout.toString('latin1'));
+    const m = /KVPID (\d+) (\d+) ?(\S*)\s*$/.exec(r.stdout.toString('latin1'));
     this.pid = m ? Number(m[1]) : 0;
     this.ppid = m ? Number(m[2]) : 0;
     this.outDir = m ? m[3] : '';
-    this.pgid = m && m[4] ? Number(m[4]) : 0;
   }
 
   /** A command is running (or a batch is pending). */
@@ -163,12 +161,6 @@ export class RemoteShell {
       this.current = p;
       this.ch.write(script);
     });
-  }
-
-  /** Internal commands (no stdin, no timeout); `ownOutput` as in frame(). */
-  async run(cmd: string, ownOutput = true): Promise<RawResult> {
-    const f = this.frame([{ body: cmd, ownOutput }]);
-    return (await this.runBatch(f.script, f.markers))[0];
   }
 
   /** Kill the shell by closing its channel (sshd then drops the session). */

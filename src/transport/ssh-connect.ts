@@ -16,14 +16,22 @@ import { connect as netConnect, type Socket } from 'node:net';
 import { homedir } from 'node:os';
 import { join } from 'node:path';
 import type { Duplex } from 'node:stream';
-import ssh2 from 'ssh2';
+import type * as Ssh2 from 'ssh2';
 import type { AuthenticationType, ConnectConfig } from 'ssh2';
 import { UnreachableError } from '../util/errors.js';
 import { hostLookupName, knownKeyTypes, preferredHostKeyAlgos, readKnownHostsFiles, verifyHostKey } from './knownhosts.js';
 import type { SshOptions } from './ssh-options.js';
 
-const { Client, utils: sshUtils } = ssh2;
-export type SshClient = InstanceType<typeof Client>;
+// ssh2 (~0.8 MB of JS with its crypto) is imported by the first connection: runs that never
+// connect (local connection, --syntax-check, --list-tasks) do not load it
+let Client: typeof Ssh2.Client;
+let sshUtils: typeof Ssh2.utils;
+async function loadSsh2(): Promise<void> {
+  if (Client) return;
+  const lib = ((await import('ssh2')) as unknown as { default: typeof Ssh2 }).default;
+  ({ Client, utils: sshUtils } = lib);
+}
+export type SshClient = Ssh2.Client;
 
 /** Retries of a handshake dropped before the banner: at most this many attempts in all. */
 export const HANDSHAKE_ATTEMPTS = 8;
@@ -49,6 +57,7 @@ interface Ctx {
 
 /** The connection to the target (and to the jump host, when there is one). */
 export async function openSsh(o: SshOptions, where: string, timeoutMs: number): Promise<{ client: SshClient; jump?: SshClient }> {
+  await loadSsh2();
   const ctx: Ctx = { o, where, timeoutMs, deadline: Date.now() + timeoutMs };
   if (!o.jump) {
     const client = await withRetry(ctx, async () => handshake(ctx, await tcp(ctx, o.host, o.port), o.host, o.port, o.user, ''));

@@ -253,12 +253,13 @@ export class SshTransport implements Transport {
     const { key, become } = this.becomeKey(opts.become);
     let body = wrapCommand(cmd, opts);
     let stdin = opts.stdin;
+    let staged: string | undefined;
     // a large payload goes over SFTP (as the login user, read by it or by root)
     if (stdin !== undefined && Buffer.byteLength(stdin) >= SFTP_THRESHOLD && (!become || become.user === 'root')) {
       await this.connect();
-      const path = await this.sftp.upload(Buffer.isBuffer(stdin) ? stdin : Buffer.from(stdin, 'utf8')).catch(() => undefined);
-      if (path) {
-        body = withStdinFile(body, path);
+      staged = await this.sftp.upload(Buffer.isBuffer(stdin) ? stdin : Buffer.from(stdin, 'utf8')).catch(() => undefined);
+      if (staged) {
+        body = withStdinFile(body, staged);
         stdin = undefined;
       } // no SFTP subsystem on the host: the payload goes inline, base64 through the shell
     }
@@ -267,6 +268,8 @@ export class SshTransport implements Transport {
     } catch (e) {
       if (e instanceof BecomeFailure) return { code: 1, stdout: '', stderr: e.message + '\n' };
       throw e;
+    } finally {
+      if (staged) this.sftp.discard(staged); // the command did not get to open it (failed, timed out early)
     }
   }
 

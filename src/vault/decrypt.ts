@@ -11,6 +11,7 @@
  */
 import { createDecipheriv, createHmac, pbkdf2Sync, timingSafeEqual } from 'node:crypto';
 
+/** Vault-encrypted data starts with it (Ansible's is_encrypted). */
 export const VAULT_HEADER = '$ANSIBLE_VAULT';
 
 /** Ansible's message when no secret opens the envelope (a wrong password). */
@@ -32,11 +33,6 @@ export interface VaultEnvelope {
   salt: Buffer;
   hmac: Buffer;
   ciphertext: Buffer;
-}
-
-/** True when `text` is vault-encrypted data (starts with the header, as Ansible's is_encrypted). */
-export function isVaultText(text: string): boolean {
-  return text.startsWith(VAULT_HEADER);
 }
 
 function unhex(s: string, what: string): Buffer {

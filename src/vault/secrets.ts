@@ -1,6 +1,6 @@
 /**
  * Vault password sources, as ansible-playbook's setup_vault_secrets reads them, and the keyring
- * the YAML loader decrypts with (src/yaml/load.ts setYamlVault):
+ * the YAML loader decrypts with (src/vault/loader.ts setYamlVault):
  *
  *   --vault-id [LABEL@]SOURCE   (repeatable; SOURCE = a file, an executable script, or `prompt`)
  *   --vault-password-file FILE  (repeatable; = --vault-id default@FILE)
@@ -14,7 +14,7 @@ import { readFileSync, statSync } from 'node:fs';
 import { spawnSync } from 'node:child_process';
 import { basename, extname } from 'node:path';
 import { decryptVault, type VaultSecret } from './decrypt.js';
-import type { YamlVault } from '../yaml/load.js';
+import type { YamlVault } from './loader.js';
 import type { SecretSink } from '../util/secrets.js';
 
 export const DEFAULT_VAULT_ID = 'default';

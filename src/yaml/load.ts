@@ -6,7 +6,8 @@
 import { readFileSync, statSync } from 'node:fs';
 import { parseDocument, isMap, isSeq, isScalar, isAlias, LineCounter, type Alias, type Node, type YAMLError } from 'yaml';
 import { InputError, InputErrors, type Loc } from '../util/errors.js';
-import { addSecretLeaves } from '../util/secrets.js';
+import { VAULT_HEADER } from '../vault/decrypt.js';
+import { VAULT_TAGS, VaultValue, decryptVaultText, openVaultValue, revealLeaves, vaultTagOffset } from '../vault/loader.js';
 
 const LOC = Symbol('kvplay.loc');
 
@@ -115,89 +116,13 @@ const UNSAFE_TAGS = [
   { tag: '!unsafe', collection: 'seq' as const },
 ];
 
-/**
- * Vault decryption for `!vault` values and vault-encrypted files (src/vault/secrets.ts VaultKeyring),
- * registered by the CLI once the vault passwords are known, before anything is loaded (as
- * Ansible's DataLoader holds its vault secrets). Without it, vaulted data is an error.
- */
-export interface YamlVault {
-  /** The plaintext of a vault envelope; throws Error (Ansible's message) when no secret opens it. */
-  decrypt(envelope: string): string;
-  /** The same, as bytes (a vaulted file copied to a host may be binary). */
-  decryptBytes(envelope: string): Buffer;
-  /** Records a decrypted value as a secret (the reporters redact it). */
-  reveal(value: string): void;
-}
-let yamlVault: YamlVault | undefined;
-/** Register (or with undefined, forget) the vault used for every later parse. */
-export function setYamlVault(v: YamlVault | undefined): void {
-  yamlVault = v;
-}
-/** A `!vault` scalar before decryption. */
-class VaultValue {
-  constructor(readonly ciphertext: string) {}
-}
-/** `!vault` (and its older spelling `!vault-encrypted`) on a scalar. */
-const VAULT_TAGS = ['!vault', '!vault-encrypted'].map((tag) => ({ tag, resolve: (s: string) => new VaultValue(s) }));
-const VAULT_HINT = 'pass the vault password with --vault-password-file FILE, --vault-id [LABEL@]FILE or --ask-vault-pass';
-
-/** Where the `tag` of the value at `offset` starts (the value itself when the tag is not on its line). */
-function tagOffset(text: string, offset: number, tag: string): number {
-  const t = text.lastIndexOf(tag, offset);
-  return t >= 0 && !text.slice(t, offset).includes('\n') ? t : offset;
-}
-
-/**
- * Decrypt a `!vault` value (`value` true; revealed as a secret) or a vault-encrypted file, at load
- * (Ansible decrypts on first use; kvplay refuses before anything runs). Throws InputError at `at`.
- */
-function openVault(envelope: string, at: Loc, value: boolean): string {
-  if (!yamlVault) throw new InputError('Attempting to decrypt but no vault secrets found', at, VAULT_HINT);
-  let plain: string;
-  try {
-    plain = yamlVault.decrypt(envelope);
-  } catch (e) {
-    throw new InputError((e as Error).message, at, 'none of the vault passwords given opens it: check --vault-password-file / --vault-id / --ask-vault-pass');
-  }
-  if (value) yamlVault.reveal(plain);
-  return plain;
-}
-
-/**
- * A controller file's bytes as Ansible's loader hands them to copy/template `src` and
- * lookup('file'): decrypted when vault-encrypted (the plaintext then is a secret). Throws InputError.
- */
-export function decryptVaultBytes(data: Buffer, file: string): Buffer {
-  if (!data.subarray(0, 14).equals(Buffer.from('$ANSIBLE_VAULT'))) return data;
-  const at: Loc = { file, line: 1, col: 1 };
-  if (!yamlVault) throw new InputError('Attempting to decrypt but no vault secrets found', at, VAULT_HINT);
-  let plain: Buffer;
-  try {
-    plain = yamlVault.decryptBytes(data.toString('latin1'));
-  } catch (e) {
-    throw new InputError((e as Error).message, at, 'none of the vault passwords given opens it: check --vault-password-file / --vault-id / --ask-vault-pass');
-  }
-  yamlVault.reveal(plain.toString('utf8'));
-  return plain;
-}
-
-/** The plaintext of vault-encrypted file text (text that is not vaulted is returned as is). Throws InputErrors. */
-export function decryptVaultText(text: string, file: string): string {
-  if (!text.startsWith('$ANSIBLE_VAULT')) return text;
-  try {
-    return openVault(text, { file, line: 1, col: 1 }, false);
-  } catch (e) {
-    throw e instanceof InputError ? new InputErrors([e]) : e;
-  }
-}
-
 /** Parse YAML text. Throws InputErrors (all syntax errors at once) with file:line:col. */
 export function parseYaml(text: string, file: string): unknown {
   if (text.length > MAX_YAML_BYTES) throw new InputErrors([tooBig(file)]);
-  if (text.startsWith('$ANSIBLE_VAULT')) {
+  if (text.startsWith(VAULT_HEADER)) {
     // a vault-encrypted file: every value in it is a secret
     const data = parseYaml(decryptVaultText(text, file), file);
-    addSecretLeaves(data, (v) => yamlVault?.reveal(v));
+    revealLeaves(data);
     return data;
   }
   const lc = new LineCounter();
@@ -234,7 +159,7 @@ export function parseYaml(text: string, file: string): unknown {
         inAlias = outer;
       }
     }
-    if (isScalar(node)) return node.value instanceof VaultValue ? openVault(node.value.ciphertext, pos(tagOffset(text, node.range?.[0] ?? 0, '!vault')), true) : node.value;
+    if (isScalar(node)) return node.value instanceof VaultValue ? openVaultValue(node.value, pos(vaultTagOffset(text, node.range?.[0] ?? 0))) : node.value;
     if (isMap(node)) {
       // null prototype: user keys such as __proto__ or constructor are plain keys
       const out: Record<string, unknown> = Object.create(null);

@@ -28,6 +28,17 @@ const setup = () => {
   mkdirSync(cwd);
 };
 const teardown = () => rmSync(dir, { recursive: true, force: true });
+/** For the ungated tests: a directory of their own (the gated tests' one stays theirs). */
+function ownDir<T>(fn: () => T | Promise<T>): Promise<T> {
+  const saved = [dir, home, cwd];
+  setup();
+  return Promise.resolve()
+    .then(fn)
+    .finally(() => {
+      teardown();
+      [dir, home, cwd] = saved;
+    });
+}
 test.before(setup);
 test.after(teardown);
 
@@ -134,9 +145,8 @@ plainTest('the command line wins over ansible.cfg; the file fills in what is not
   assert.equal([none.forks, none.user, none.inventory, none.become, none.acceptNewHostKeys], [50, undefined, [], undefined, false], 'no file: kvplay defaults');
 });
 
-plainTest('bad files and values: errors at file:line; become_method other than sudo is refused', () => {
-  setup();
-  try {
+plainTest('bad files and values: errors at file:line; become_method other than sudo is refused', () =>
+  ownDir(() => {
     const cases: Array<[string, number, RegExp]> = [
       ['forks = 5\n', 1, /File contains no section headers/],
       ['[defaults]\nforks = many\n', 2, /forks: "many" is not an integer/],
@@ -149,13 +159,10 @@ plainTest('bad files and values: errors at file:line; become_method other than s
       writeFileSync(join(cwd, 'ansible.cfg'), text);
       assert.throws(() => loadAnsibleCfg(where()), (e: InputError) => e instanceof InputError && e.loc?.file === join(cwd, 'ansible.cfg') && e.loc.line === line && re.test(e.message) && !!e.hint);
     }
-  } finally {
-    teardown();
-  }
-});
+  }),
+);
 
-plainTest('the CLI: ansible.cfg inventory is used, ignored keys are named in one stderr line', async () => {
-  setup();
+plainTest('the CLI: ansible.cfg inventory is used, ignored keys are named in one stderr line', () => ownDir(async () => {
   const prevCwd = process.cwd();
   const prevEnv = process.env.ANSIBLE_CONFIG;
   const out: string[] = [];
@@ -183,8 +190,7 @@ plainTest('the CLI: ansible.cfg inventory is used, ignored keys are named in one
     process.stderr.write = ew;
     process.chdir(prevCwd);
     if (prevEnv !== undefined) process.env.ANSIBLE_CONFIG = prevEnv;
-    teardown();
   }
-});
+}));
 
 test.run();

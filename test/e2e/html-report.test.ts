@@ -6,7 +6,7 @@
  * the lab migration is tested elsewhere) is drawn in Chromium too. Screenshots: test-artifacts/.
  */
 import * as assert from 'uvu/assert';
-import { mkdirSync, readFileSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { pathToFileURL } from 'node:url';
 import { startHosts, kvplay, writePlaybook, ROOT, type Lab } from './helpers.js';
@@ -59,6 +59,7 @@ test.before(async () => {
   const r = await kvplay([pb, '-i', lab.inventory, '--diff', '--report', json, '--report-html', htmlFile]);
   cliCode = r.code;
   cliOut = r.stdout + r.stderr;
+  if (!existsSync(json)) throw new Error(`no --report file: exit ${r.code}\n${cliOut}`);
   doc = JSON.parse(readFileSync(json, 'utf8')) as ReportDocument;
   browser = await Browser.launch();
 });

@@ -3,7 +3,7 @@ import * as assert from 'uvu/assert';
 import { chmodSync, mkdirSync, statSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { applyModule } from '../../src/engine/apply.js';
-import { getModule } from '../../src/modules/index.js';
+import { loadModule } from '../../src/modules/index.js';
 import type { Module } from '../../src/modules/types.js';
 import type { ExecOptions, ExecResult, Transport, Become } from '../../src/transport/types.js';
 import { InputError, UnreachableError } from '../../src/util/errors.js';
@@ -106,7 +106,7 @@ test('real modules: copy with src reads two facts in one round trip', async () =
     writeFileSync(src, 'x');
     const ctx = makeCtx();
     mkdirSync(join(d, 'out'));
-    const out = await applyModule(getModule('copy')!, { src, dest: join(d, 'out') }, ctx);
+    const out = await applyModule((await loadModule('copy'))!, { src, dest: join(d, 'out') }, ctx);
     assert.is(out.status, 'changed', out.reason);
     assert.is((ctx.transport as CountingTransport).manyCalls, 1);
     assert.is((ctx.transport as CountingTransport).execs.length, 1, 'one write step');
@@ -118,22 +118,22 @@ sudoTest('become (sudo to nobody, root only): facts and steps run as that user',
   try {
     chmodSync(d, 0o777);
     const f = join(d, 'mine');
-    const out = await applyModule(getModule('copy')!, { dest: f, content: 'x' }, makeCtx({ become: { user: 'nobody' } }));
+    const out = await applyModule((await loadModule('copy'))!, { dest: f, content: 'x' }, makeCtx({ become: { user: 'nobody' } }));
     assert.is(out.status, 'changed', out.reason);
     assert.is(statSync(f).uid, 65534);
     const secret = join(d, 'secret');
     writeFileSync(secret, 'root only\n', { mode: 0o600 });
-    const denied = await applyModule(getModule('lineinfile')!, { path: secret, line: 'x' }, makeCtx({ become: { user: 'nobody' } }));
+    const denied = await applyModule((await loadModule('lineinfile'))!, { path: secret, line: 'x' }, makeCtx({ become: { user: 'nobody' } }));
     assert.is(denied.status, 'failed');
     assert.match(denied.reason, /cannot read .*secret.*Permission denied/);
   } finally { rmDir(d); }
 });
 
 test('action modules: ok/changed/failed/setVars mapping', async () => {
-  const out = await applyModule(getModule('set_fact')!, { x: 1 }, makeCtx());
+  const out = await applyModule((await loadModule('set_fact'))!, { x: 1 }, makeCtx());
   assert.equal(out.setVars, { x: 1 });
   assert.is(out.data.changed, false);
-  const f = await applyModule(getModule('fail')!, {}, makeCtx());
+  const f = await applyModule((await loadModule('fail'))!, {}, makeCtx());
   assert.is(f.status, 'failed');
   assert.is(f.data.msg, 'Failed as requested from task');
 });

@@ -6,7 +6,7 @@ import * as assert from 'uvu/assert';
 import { LocalTransport } from '../../src/transport/local.js';
 import type { ExecOptions, ExecResult, Transport, Become } from '../../src/transport/types.js';
 import type { ModuleCtx } from '../../src/modules/types.js';
-import { getModule } from '../../src/modules/index.js';
+import { loadModule } from '../../src/modules/index.js';
 import { applyModule, type ModuleOutcome } from '../../src/engine/apply.js';
 import { InputError } from '../../src/util/errors.js';
 import type { FileState, StatInfo } from '../../src/modules/util/fileops.js';
@@ -96,7 +96,7 @@ export function tempLeftovers(dir: string): string[] {
 }
 
 export async function run(name: string, params: Record<string, unknown>, over: Partial<ModuleCtx> = {}): Promise<ModuleOutcome> {
-  const mod = getModule(name);
+  const mod = await loadModule(name);
   if (!mod) throw new Error(`no module ${name}`);
   return applyModule(mod, params, makeCtx(over));
 }

@@ -40,6 +40,7 @@ const SHOWS: { [K in EventKind]: RegExp } = {
   play_start: /PLAY \[Prepare hypervisors\]/,
   task_start: /<td>Export images<div class="loc">site\.yml:5:7<\/div><\/td><td><code>lineinfile<\/code>/,
   host_result: /<tr class="res" id="r\d+"[^>]*data-host="kvm\d"/,
+  explain: /<h4>explain<\/h4><pre class="explain">  checked    ls -ld \/etc\/exports; cat \/etc\/exports/,
   task_end: /<td class="num">40ms<\/td>/,
   progress: /1 update\(s\), the last: copying disk/,
   warning: /module defaults are deprecated/,

@@ -20,7 +20,7 @@ async function renderPlain(events: RunEvent[], opts: { verbosity?: 0 | 1 | 2 | 3
 test('every event kind renders in plain mode without throwing', async () => {
   const byKind = sampleEventsByKind();
   const kinds = Object.keys(byKind) as EventKind[];
-  assert.is(kinds.length, 12);
+  assert.is(kinds.length, 13);
   for (const kind of kinds) {
     for (const v of [0, 1, 2, 3] as const) {
       const fmt = new PlainFormatter(plainOpts({ verbosity: v, diff: true }));

@@ -8,7 +8,7 @@ import * as assert from 'uvu/assert';
 import { evalExpr, render, truthy } from '../../src/template/index.js';
 import { boolish, toBool } from '../../src/util/truth.js';
 import { expandMatch, paramRegex, pyRegex } from '../../src/util/pyre.js';
-import { getModule } from '../../src/modules/index.js';
+import { loadModule } from '../../src/modules/index.js';
 import { makeCtx } from '../modules/helpers.js';
 
 const vars = { a: 'no', b: 'false', c: '0', e: '', f: 'yes', z: 0, l: [], d: {} };
@@ -19,7 +19,7 @@ test('conditions: Python truth (ansible-playbook 2.14 runs `when: a` for a = "no
 });
 
 test('assert: that: evaluates with the same rule as when:', async () => {
-  const mod = getModule('assert')!;
+  const mod = (await loadModule('assert'))!;
   for (const [k, expect] of [['a', true], ['b', true], ['e', false]] as const) {
     const ctx = makeCtx({ evalExpr: (x: unknown) => evalExpr(x as string, vars) } as never);
     const r = await mod.action!({ that: [k] } as never, ctx);

@@ -150,8 +150,8 @@ test('#jinja2: header errors name the option and the file', async () => {
 });
 
 test('the schema documents the options', async () => {
-  const { getModule } = await import('../../src/modules/index.js');
-  const props = (getModule('template')!.schema as { properties: Record<string, unknown> }).properties;
+  const { moduleMeta } = await import('../../src/modules/index.js');
+  const props = (moduleMeta('template')!.schema as { properties: Record<string, unknown> }).properties;
   for (const k of ['trim_blocks', 'lstrip_blocks', 'newline_sequence', 'variable_start_string', 'block_start_string', 'comment_start_string']) assert.ok(props[k], k);
 });
 

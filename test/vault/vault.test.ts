@@ -10,8 +10,10 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { decryptVault, parseEnvelope, DECRYPTION_FAILED } from '../../src/vault/decrypt.js';
 import { VaultKeyring, loadVaultSecrets, readPasswordSource, VaultSourceError } from '../../src/vault/secrets.js';
-import { parseYaml, setYamlVault } from '../../src/yaml/load.js';
+import { parseYaml } from '../../src/yaml/load.js';
+import { setYamlVault } from '../../src/vault/loader.js';
 import { InputErrors } from '../../src/util/errors.js';
+import { loadInventory } from '../../src/inventory/index.js';
 import { requires } from '../harness/gate.js';
 import { ansible } from '../harness/ansible.js';
 
@@ -59,7 +61,7 @@ test('a wrong password: Ansible\'s "Decryption failed" (and a tampered ciphertex
   assert.throws(() => decryptVault(`$ANSIBLE_VAULT;1.1;AES256\n${body}\n`, [secret(PW)]), (e: Error) => e.message === DECRYPTION_FAILED);
 });
 
-test('1.2 envelopes carry the vault-id label; any secret that opens it works, the labelled one first', () => {
+test('1.2 envelopes carry the vault-id label; any secret that opens it works (ids need not match, as in Ansible)', () => {
   const env = encryptString('labelled', `lab@${join(dir, 'pw2')}`);
   assert.match(env, /^\$ANSIBLE_VAULT;1\.2;AES256;lab\n/);
   assert.is(parseEnvelope(env).label, 'lab');
@@ -68,7 +70,7 @@ test('1.2 envelopes carry the vault-id label; any secret that opens it works, th
   assert.throws(() => decryptVault(env, [secret(PW, 'lab')]), (e: Error) => e.message === DECRYPTION_FAILED);
 });
 
-test('a whole file encrypted by ansible-vault encrypt reads through the YAML loader; its values become secrets', () => {
+test('a whole file encrypted by ansible-vault encrypt (vars or inventory) reads through the loader; its values become secrets', () => {
   const f = join(dir, 'vars.yml');
   writeFileSync(f, 'db_password: hunter2-xyz\nport: 5432\nnested:\n  token: tok-abc\n');
   const r = ansible('ansible-vault', ['encrypt', '--vault-password-file', pwFile(), f], dir);
@@ -79,8 +81,15 @@ test('a whole file encrypted by ansible-vault encrypt reads through the YAML loa
   setYamlVault(new VaultKeyring([secret(PW)], (v) => revealed.push(v)));
   assert.equal(JSON.parse(JSON.stringify(parseYaml(text, f))), { db_password: 'hunter2-xyz', port: 5432, nested: { token: 'tok-abc' } });
   assert.ok(revealed.includes('hunter2-xyz') && revealed.includes('tok-abc'), revealed.join(','));
+  // an encrypted INI inventory reads as Ansible's ini plugin reads it (through the loader's vault)
+  const ini = join(dir, 'hosts.ini');
+  writeFileSync(ini, '[web]\nw1 ansible_port=2201\n');
+  assert.is(ansible('ansible-vault', ['encrypt', '--vault-password-file', pwFile(), ini], dir).code, 0);
+  assert.equal(loadInventory(ini).match('web'), ['w1']);
+  assert.is(loadInventory(ini).hostVars('w1').ansible_port, 2201);
   setYamlVault(undefined);
   assert.throws(() => parseYaml(text, f), (e: InputErrors) => e.errors[0].message === 'Attempting to decrypt but no vault secrets found' && e.errors[0].loc?.file === f && e.errors[0].loc?.line === 1);
+  assert.throws(() => loadInventory(ini), (e: InputErrors) => e.errors[0].message === 'Attempting to decrypt but no vault secrets found' && e.errors[0].loc?.file === ini);
 });
 
 test('!vault values in YAML: decrypted at load with file:line on failure, never used as ciphertext', () => {

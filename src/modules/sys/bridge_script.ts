@@ -26,6 +26,11 @@ export interface SwitchSpec {
 
 export const runDir = (br: string) => `/run/kvplay/bridge-${br}`;
 
+/** Seconds the switch waits for the bridge to settle after the backend's commands returned. */
+const SETTLE_S = 60;
+/** Seconds the controller waits for the switch to report (the backend's commands plus settling; slow under emulation). */
+const REPORT_S = 240;
+
 const b64 = (s: string) => Buffer.from(s).toString('base64');
 
 /** iproute2 commands that put br over nic (idempotent: errors for existing things ignored). */
@@ -188,7 +193,10 @@ export function switchScript(s: SwitchSpec): string {
     '}',
     'st running',
     `log "switch ${s.br} over ${s.nic} (${s.backend})"`,
-    'if ( up ) >> "$D/log" 2>&1 && check; then st switched; else log "switch failed: rolling back"; ( down ) >> "$D/log" 2>&1; st "failed: the switch did not complete (rolled back)"; exit 1; fi',
+    // NetworkManager activates asynchronously ("master waiting for slaves"): the port joins and
+    // the address appears some seconds after nmcli returns, so the state is polled, not checked once
+    `settle() { i=0; while [ $i -lt ${SETTLE_S * 10} ]; do check && return 0; sleep 0.1; i=$((i+1)); done; check; }`,
+    'if ( up ) >> "$D/log" 2>&1 && settle; then st switched; else log "switch failed: rolling back"; ( down ) >> "$D/log" 2>&1; st "failed: the switch did not complete (rolled back)"; exit 1; fi',
     `i=0; while [ $i -lt ${s.timeout * 10} ]; do [ -f "$D/confirm" ] && break; sleep 0.1; i=$((i+1)); done`,
     'if [ -f "$D/confirm" ]; then st committed; log committed; exit 0; fi',
     `log "no confirmation from the controller within ${s.timeout}s: rolling back"`,
@@ -214,12 +222,12 @@ export function switchSteps(s: SwitchSpec): Step[] {
   ].join('\n');
   const wait = [
     `D=${d}; i=0`,
-    'while [ $i -lt 600 ]; do',
+    `while [ $i -lt ${REPORT_S * 10} ]; do`,
     '  s=$(cat "$D/status" 2>/dev/null)',
     '  case "$s" in switched|committed) echo "$s"; exit 0 ;; failed*|rolled-back) echo "$s" >&2; tail -n 20 "$D/log" >&2; exit 1 ;; esac',
     '  sleep 0.1; i=$((i+1))',
     'done',
-    'echo "the switch script did not report within 60s" >&2; tail -n 20 "$D/log" >&2; exit 1',
+    `echo "the switch script did not report within ${REPORT_S}s" >&2; tail -n 20 "$D/log" >&2; exit 1`,
   ].join('\n');
   const confirm = [
     `D=${d}`,

@@ -21,7 +21,7 @@ export interface ExportsLine {
 }
 
 const FLAGS = new Set([
-  'secure', 'insecure', 'rw', 'ro', 'sync', 'async', 'wdelay', 'no_wdelay', 'hide', 'nohide', 'crossmnt',
+  'secure', 'insecure', 'rw', 'ro', 'sync', 'async', 'wdelay', 'no_wdelay', 'hide', 'nohide', 'crossmnt', 'nocrossmnt',
   'subtree_check', 'no_subtree_check', 'insecure_locks', 'no_auth_nlm', 'secure_locks', 'auth_nlm', 'mp',
   'root_squash', 'no_root_squash', 'all_squash', 'no_all_squash', 'acl', 'no_acl', 'pnfs', 'no_pnfs',
   'security_label', 'nordirplus', 'rdirplus',
@@ -40,7 +40,7 @@ const VALUED: Record<string, RegExp> = {
 const CONFLICTS: [string, string][] = [
   ['rw', 'ro'], ['sync', 'async'], ['secure', 'insecure'], ['wdelay', 'no_wdelay'], ['hide', 'nohide'],
   ['subtree_check', 'no_subtree_check'], ['root_squash', 'no_root_squash'], ['all_squash', 'no_all_squash'],
-  ['secure_locks', 'insecure_locks'], ['acl', 'no_acl'], ['pnfs', 'no_pnfs'],
+  ['secure_locks', 'insecure_locks'], ['acl', 'no_acl'], ['pnfs', 'no_pnfs'], ['crossmnt', 'nocrossmnt'],
 ];
 
 export const KNOWN_EXPORT_OPTIONS = [...FLAGS, ...Object.keys(VALUED).map((k) => `${k}=...`)].sort();

@@ -4,6 +4,7 @@
  * (Debian family) and dnf/yum (RedHat family).
  */
 import { q } from '../../util/quote.js';
+import type { ExplainCheck } from '../types.js';
 import { tagged } from './osfacts.js';
 
 export type PkgMgr = 'apt' | 'dnf' | 'yum';
@@ -127,6 +128,37 @@ export function parsePkgFacts(out: string, names: string[]): PkgFacts {
     listsEmpty: mgr === 'apt' && Number((s.lists ?? '0').trim()) === 0,
     policyRcD: (s.policy ?? '').trim() === 'yes',
   };
+}
+
+const ago = (s: number) => (s < 120 ? `${s} s` : s < 7200 ? `${Math.round(s / 60)} min` : s < 172800 ? `${Math.round(s / 3600)} h` : `${Math.round(s / 86400)} days`);
+
+/** --explain: what the fact script asked the package manager (as a student asks it) and what it found. */
+export function pkgCheck(names: string[], f: PkgFacts): ExplainCheck {
+  const n = names.map(q).join(' ');
+  if (f.mgr !== 'apt' && f.mgr !== 'dnf' && f.mgr !== 'yum') return { cmd: 'command -v apt-get dnf yum', found: 'no supported package manager' };
+  const state = names.map((x) => {
+    const i = f.pkgs[x];
+    if (!i) return `${x}: unknown`;
+    if (i.installed) return `${x} ${i.version ?? ''} installed${i.upgradable ? ` (${i.candidate ?? 'a newer version'} available)` : ''}`;
+    return `${x} not installed${f.mgr === 'apt' ? (i.candidate ? ` (${i.candidate} available)` : ' (not in the package lists)') : ''}`;
+  });
+  const age = f.cacheAge === undefined ? 'never updated' : `updated ${ago(f.cacheAge)} ago`;
+  if (f.mgr === 'apt') return { cmd: `dpkg-query -W ${n}; apt-cache policy ${n}`, found: `${state.join('; ')}; package lists ${f.listsEmpty ? 'empty (never updated)' : age}` };
+  return { cmd: `rpm -q ${n}`, found: `${state.join('; ')}; metadata cache ${age}` };
+}
+
+/**
+ * --explain of an apt command run under withPolicy: the temporary /usr/sbin/policy-rc.d as the
+ * commands it amounts to (nothing when the host has one already: then it is left alone).
+ */
+export function policyExplain(inner: string, code: number | undefined, exists: boolean): string | undefined {
+  if (code === undefined) return undefined;
+  if (exists) return `${inner}   # /usr/sbin/policy-rc.d exists already: left as it is`;
+  return [
+    `printf '#!/bin/sh\\nexit %s\\n' ${q(code)} > /usr/sbin/policy-rc.d; chmod 755 /usr/sbin/policy-rc.d   # ${code === 101 ? 'the packages\' services are not started' : 'policy for the packages\' services'} while it runs`,
+    inner,
+    'rm -f /usr/sbin/policy-rc.d',
+  ].join('\n');
 }
 
 export interface PkgCmdOpts {

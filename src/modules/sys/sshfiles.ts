@@ -7,7 +7,8 @@
 import { createHmac, randomBytes } from 'node:crypto';
 import { posix } from 'node:path';
 import { q } from '../../util/quote.js';
-import type { Diff, Fact, Step } from '../types.js';
+import type { Diff, ExplainCheck, Fact, Step } from '../types.js';
+import { attrsOf, lineCount } from '../util/explain.js';
 import { contentDiff, mustBackup, parseStatLine, writeStep, type FileState, type StatInfo } from '../util/fileops.js';
 import { tagged } from './osfacts.js';
 
@@ -51,7 +52,18 @@ export function userFileFact(user: string | undefined, rel: string, readContent 
     'echo "@@ end"',
     'exit 0',
   ].join('\n');
-  return { cmd, parse: (r) => parseUserFile(r.stdout, user) };
+  return { cmd, parse: (r) => parseUserFile(r.stdout, user), explain: (f) => userFileCheck(f, user, rel, readContent) };
+}
+
+/** --explain: the user's home, then the file (`ls -l`, and `cat` when its content is read). */
+function userFileCheck(f: UserFile, user: string | undefined, rel: string, readContent: boolean): ExplainCheck[] {
+  const who = user !== undefined ? q(user) : '$(id -un)';
+  const home: ExplainCheck = { cmd: `getent passwd ${who}`, found: f.known ? `user ${f.user}, uid ${f.uid}, home ${f.home}` : 'no such user' };
+  if (!f.known) return [home];
+  const p = q(f.path || rel);
+  const n = f.content !== undefined ? lineCount(f.content) : undefined;
+  const found = f.st ? `file ${attrsOf(f.st)}, ${f.st.size} bytes${n !== undefined ? `, ${n} line${n === 1 ? '' : 's'}` : ''}` : f.dir ? 'missing' : `missing (${posix.dirname(f.path)} too)`;
+  return [home, { cmd: readContent ? `ls -l ${p}; cat ${p}` : `ls -l ${p}`, found }];
 }
 
 export function parseUserFile(out: string, user?: string): UserFile {

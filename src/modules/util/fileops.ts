@@ -17,6 +17,7 @@ import type { ExecResult } from '../../transport/types.js';
 import { q } from '../../util/quote.js';
 import type { Diff, Fact, ModuleCtx, Plan, Step } from '../types.js';
 import { applyMode, fmtMode, S_IFMT, type ModeSpec } from './mode.js';
+import { fileCheck, writeExplain } from './explain.js';
 
 export const DIFF_CAP = 1024 * 1024;
 
@@ -103,7 +104,7 @@ export function fileFactCmd(path: string, o: FileFactOpts = {}): string {
 }
 
 export function fileFact(path: string, o: FileFactOpts = {}): Fact<FileState> {
-  return { cmd: fileFactCmd(path, o), parse: (r) => parseFileState(path, r, o) };
+  return { cmd: fileFactCmd(path, o), parse: (r) => parseFileState(path, r, o), explain: (st) => fileCheck(st, (o.content ?? 'none') !== 'none') };
 }
 
 const TYPES: Record<number, FileType> = {
@@ -292,7 +293,8 @@ export function writeStep(o: WriteOpts): Step {
   lines.push('mv -f "$t" "$p"', 'trap - EXIT');
   if (!o.cur) lines.push('command -v restorecon >/dev/null 2>&1 && restorecon "$p" 2>/dev/null || :');
   lines.push('exit 0');
-  return { desc: o.desc ?? `write ${o.path}`, cmd: lines.join('\n'), stdin: o.content };
+  const explain = writeExplain({ path: o.path, content: o.content, mode: o.mode, owner: o.owner, group: o.group, validate: o.validate, backup: o.backup && !!o.cur });
+  return { desc: o.desc ?? `write ${o.path}`, cmd: lines.join('\n'), stdin: o.content, explain };
 }
 
 /** backup_file=... printed by writeStep, if any. */
@@ -333,11 +335,11 @@ export function ownerFacts(p: { owner?: string | number; group?: string | number
   const named = (v: unknown): v is string => v !== undefined && !/^\d+$/.test(String(v));
   if (named(p.owner)) {
     const n = q(p.owner);
-    f._owner = { cmd: `if command -v getent >/dev/null 2>&1; then getent passwd ${n} >/dev/null; else id -u ${n} >/dev/null 2>&1; fi`, parse: (r) => r.code === 0 };
+    f._owner = { cmd: `if command -v getent >/dev/null 2>&1; then getent passwd ${n} >/dev/null; else id -u ${n} >/dev/null 2>&1; fi`, parse: (r) => r.code === 0, explain: (v) => ({ cmd: `getent passwd ${n}`, found: v ? 'the user exists' : 'no such user' }) };
   }
   if (named(p.group)) {
     const n = q(p.group);
-    f._group = { cmd: `if command -v getent >/dev/null 2>&1; then getent group ${n} >/dev/null; else awk -F: -v g=${n} '$1==g{f=1} END{exit !f}' /etc/group; fi`, parse: (r) => r.code === 0 };
+    f._group = { cmd: `if command -v getent >/dev/null 2>&1; then getent group ${n} >/dev/null; else awk -F: -v g=${n} '$1==g{f=1} END{exit !f}' /etc/group; fi`, parse: (r) => r.code === 0, explain: (v) => ({ cmd: `getent group ${n}`, found: v ? 'the group exists' : 'no such group' }) };
   }
   return f;
 }

@@ -8,7 +8,7 @@ import * as assert from 'uvu/assert';
 import { itemFacts, parseFwFacts, planFirewalld } from '../../../src/modules/firewalld.js';
 import { parseZoneFact, zoneFactCmd, zoneHas } from '../../../src/facts/firewalld.js';
 import { readFacts, applyModule } from '../../../src/engine/apply.js';
-import { getModule } from '../../../src/modules/index.js';
+import { loadModule } from '../../../src/modules/index.js';
 import type { ExecResult, Transport } from '../../../src/transport/types.js';
 import { makeCtx } from '../helpers.js';
 import { fx, pctx } from './helpers.js';
@@ -69,7 +69,7 @@ class Recorded implements Transport {
 }
 
 test('fact cache: a loop over a zone reads it once; any change empties the cache', async () => {
-  const mod = getModule('firewalld')!;
+  const mod = (await loadModule('firewalld'))!;
   const t = new Recorded();
   const cache = new Map<string, ExecResult>();
   const ctx = makeCtx({ transport: t, factCache: cache });
@@ -86,9 +86,9 @@ test('fact cache: a loop over a zone reads it once; any change empties the cache
   await readFacts(mod, { service: 'nfs', state: 'enabled' }, ctx);
   assert.is(zoneReads(), 2);
   // an action that may change a host empties it too; a read-only one does not
-  await applyModule(getModule('debug')!, { msg: 'x' }, ctx);
+  await applyModule((await loadModule('debug'))!, { msg: 'x' }, ctx);
   assert.is(cache.size, 1);
-  await applyModule(getModule('command')!, { cmd: 'true' }, ctx);
+  await applyModule((await loadModule('command'))!, { cmd: 'true' }, ctx);
   assert.is(cache.size, 0);
 });
 

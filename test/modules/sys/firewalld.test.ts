@@ -1,7 +1,7 @@
 import { test } from 'uvu';
 import * as assert from 'uvu/assert';
 import { firewalld, fwFactCmd, itemOf, parseFwFacts, planFirewalld } from '../../../src/modules/firewalld.js';
-import { getModule } from '../../../src/modules/index.js';
+import { loadModule } from '../../../src/modules/index.js';
 import { fx, pctx } from './helpers.js';
 
 const cmds = (p: ReturnType<typeof planFirewalld>) => (p.kind === 'change' ? p.steps.map((s) => s.cmd) : []);
@@ -75,8 +75,8 @@ test('missing firewalld or zone: error in a real run, predicted in check mode', 
   assert.throws(() => planFirewalld({ service: 'nfs', zone: 'nope', permanent: true, state: 'enabled' }, badZone, pctx()), /zone 'nope' does not exist/);
 });
 
-test('FQCN alias', () => {
-  assert.is(getModule('ansible.posix.firewalld'), firewalld);
+test('FQCN alias', async () => {
+  assert.is(await loadModule('ansible.posix.firewalld'), firewalld);
 });
 
 test.run();

@@ -1,6 +1,8 @@
 /** Regenerates docs/modules.md from the module schemas: node --import tsx test/modules/sys/gendoc.ts > docs/modules.md */
-import { SYS_MODULES } from '../../../src/modules/sys/index.js';
-import { moduleNames, getModule } from '../../../src/modules/index.js';
+import { MODULES, moduleNames, moduleMeta } from '../../../src/modules/index.js';
+
+const SYS_MODULES = await Promise.all(MODULES.filter((e) => e.group === 'sys').map((e) => e.load()));
+const aliasesOf = (name: string) => moduleMeta(name)!.aliases;
 const NOTES: Record<string, string> = {
   package: `Facts (one round trip): the package manager (from gathered \`pkg_mgr\`/\`os_family\`, else detected), installed state (\`dpkg-query\` / \`rpm -q\`), candidates (\`apt-cache policy\`; \`dnf check-update\` for latest), cache age. apt runs with \`DEBIAN_FRONTEND=noninteractive\` and keeps changed config files (\`--force-confold\`). Without \`cache_valid_time\`, \`update_cache\` refreshes only when something is to be installed, so a second run is \`ok\`; a host that has no package lists at all gets them before installing. An unknown package fails before anything runs (check mode predicts). Difference from Ansible: no version pins (\`name=1.2\`), no \`deb:\`; \`apt\`/\`dnf\`/\`yum\` are not aliases (their parameters differ).
 
@@ -101,7 +103,7 @@ ${SYS_MODULES.map((m) => `| [\`${m.name}\`](#${m.name.replace(/_/g, '_')}) | ${m
 for (const m of SYS_MODULES) {
   const s: any = m.schema;
   const req: string[] = s.required ?? [];
-  out += `## ${m.name}\n\n${m.doc}${m.aliases?.length ? `\n\nAlso answers to: ${m.aliases.map((a) => `\`${a}\``).join(', ')}.` : ''}\n\n`;
+  out += `## ${m.name}\n\n${m.doc}${aliasesOf(m.name).length ? `\n\nAlso answers to: ${aliasesOf(m.name).map((a) => `\`${a}\``).join(', ')}.` : ''}\n\n`;
   out += '| parameter | type | default | description |\n| --- | --- | --- | --- |\n';
   for (const [k, v] of Object.entries<any>(s.properties)) {
     const d = v.default !== undefined ? `\`${JSON.stringify(v.default)}\`` : req.includes(k) ? '**required**' : '';
@@ -120,5 +122,5 @@ out += `## The roles that use them (playbooks/site.yaml)
 
 `;
 const others = moduleNames().filter((n) => !SYS_MODULES.some((m) => m.name === n));
-out += `## Other modules\n\nThe general modules (files, commands, control) are documented by their schemas and \`kvplay --help\`:\n\n${others.map((n) => `- \`${n}\`: ${getModule(n)!.doc}`).join('\n')}\n`;
+out += `## Other modules\n\nThe general modules (files, commands, control) are documented by their schemas and \`kvplay --help\`:\n\n${others.map((n) => `- \`${n}\`: ${moduleMeta(n)!.doc}`).join('\n')}\n`;
 process.stdout.write(out);

@@ -4,7 +4,7 @@ import { readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { editFstab, escapeMnt, findFstab, mountDiffs, parseMountinfo } from '../../../src/modules/sys/fstab.js';
 import { planMount } from '../../../src/modules/mount.js';
-import { getModule } from '../../../src/modules/index.js';
+import { moduleMeta } from '../../../src/modules/index.js';
 import { fileState } from '../helpers.js';
 import { converge, rmDir, run, tempDir } from '../helpers.js';
 import { fx, pctx } from './helpers.js';
@@ -83,7 +83,7 @@ test('module on a real fstab file (state present: no mount): converge and aliase
     const r = await run('ansible.posix.mount', { name: join(dir, 'mnt'), state: 'absent', fstab });
     assert.is(r.status, 'changed');
     assert.is(readFileSync(fstab, 'utf8'), '# fstab\n');
-    assert.is(getModule('ansible.posix.mount')?.name, 'mount');
+    assert.is(moduleMeta('ansible.posix.mount')?.name, 'mount');
     const bad = await run('mount', { path: '/x', state: 'mounted' });
     assert.match(bad.reason, 'needs src and fstype');
   } finally {

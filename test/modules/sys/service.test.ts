@@ -1,7 +1,7 @@
 import { test } from 'uvu';
 import * as assert from 'uvu/assert';
 import { parseServiceFacts, planService, serviceFactCmd, service, unitName } from '../../../src/modules/service.js';
-import { getModule } from '../../../src/modules/index.js';
+import { loadModule } from '../../../src/modules/index.js';
 import { fx, pctx } from './helpers.js';
 
 const active = () => parseServiceFacts('rpcbind', fx('service-rpcbind-active.txt'));
@@ -66,12 +66,12 @@ test('SysV fallback without systemd', () => {
   assert.match(serviceFactCmd('rpcbind'), 'service rpcbind status');
 });
 
-test('names, aliases, schema', () => {
+test('names, aliases, schema', async () => {
   assert.is(unitName('rpcbind'), 'rpcbind.service');
   assert.is(unitName('rpcbind.socket'), 'rpcbind.socket');
-  assert.is(getModule('systemd'), service);
-  assert.is(getModule('ansible.builtin.systemd'), service);
-  assert.is(getModule('ansible.builtin.service'), service);
+  assert.is(await loadModule('systemd'), service);
+  assert.is(await loadModule('ansible.builtin.systemd'), service);
+  assert.is(await loadModule('ansible.builtin.service'), service);
   assert.match(serviceFactCmd("it's"), `'it'\\''s.service'`);
 });
 

@@ -5,7 +5,7 @@ import * as assert from 'uvu/assert';
 import { parsePoolFacts, planPool, poolXml } from '../../../src/modules/libvirt_pool.js';
 import { parseDomainFacts, planDomain } from '../../../src/modules/libvirt_domain.js';
 import { planDomainXml, parseDomainXmlFacts } from '../../../src/modules/domain_xml.js';
-import { getModule } from '../../../src/modules/index.js';
+import { loadModule } from '../../../src/modules/index.js';
 import { applyModule } from '../../../src/engine/apply.js';
 import type { ExecResult, Transport } from '../../../src/transport/types.js';
 import { makeCtx } from '../helpers.js';
@@ -133,7 +133,7 @@ class NoVirsh implements Transport {
 
 test('check mode before libvirt is installed predicts a change; a real run explains the problem', async () => {
   for (const [name, params] of [['libvirt_pool', { name: 'p', target: '/kvm/disk' }], ['libvirt_domain', { name: 'g' }], ['domain_xml', { name: 'g', bridge: 'br0' }]] as const) {
-    const mod = getModule(name)!;
+    const mod = (await loadModule(name))!;
     const chk = await applyModule(mod, params, makeCtx({ check: true, transport: new NoVirsh() }));
     assert.is(chk.status, 'changed', `${name}: ${chk.reason}`);
     assert.match(chk.reason, /virsh is not installed yet/);
@@ -144,11 +144,11 @@ test('check mode before libvirt is installed predicts a change; a real run expla
 });
 
 test('parameter validation', async () => {
-  const bad = await applyModule(getModule('domain_xml')!, { name: 'g', disk_cache: 'fast' }, makeCtx());
+  const bad = await applyModule((await loadModule('domain_xml'))!, { name: 'g', disk_cache: 'fast' }, makeCtx());
   assert.is(bad.status, 'failed');
-  const bad2 = await applyModule(getModule('migrate')!, { name: 'g' }, makeCtx());
+  const bad2 = await applyModule((await loadModule('migrate'))!, { name: 'g' }, makeCtx());
   assert.match(bad2.reason, /target/);
-  const bad3 = await applyModule(getModule('libvirt_domain')!, { xml: '<domain><name>a</name></domain>', src: 'x.xml' }, makeCtx());
+  const bad3 = await applyModule((await loadModule('libvirt_domain'))!, { xml: '<domain><name>a</name></domain>', src: 'x.xml' }, makeCtx());
   assert.is(bad3.status, 'failed');
 });
 
