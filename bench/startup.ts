@@ -6,7 +6,7 @@
  * (user+sys of the kvplay process at its exit, process.cpuUsage(): microseconds, unlike GNU time's
  * 10 ms steps; less disturbed by other load than wall).
  *
- *   node dist/bench/startup.js [--runs N] [--baseline DIR]... [--no-tsc]
+ *   node dist/bench/startup.js [--runs N] [--baseline [NAME=]DIR]... [--no-tsc]
  *
  * Variants: `bundle` (bin/kvplay.js, which runs dist/bundle), `tsc` (the compiled tree dist/src,
  * unbundled), node running an empty script (the floor), and one per --baseline DIR: DIR/bin/kvplay.js of another build (e.g. bin/, dist/ and
@@ -20,14 +20,14 @@ import { pathToFileURL } from 'node:url';
 import { parseArgs } from 'node:util';
 import { BIN, ROOT, benchDir, fmtMs, max, median, min, table } from './lib.js';
 
-interface Variant { name: string; entry: string; floor?: boolean }
+interface Variant { name: string; entry: string; floor?: boolean; root?: string }
 interface Workload { name: string; args: string[]; expect: RegExp }
 
 const { values } = parseArgs({ options: { runs: { type: 'string', default: '15' }, baseline: { type: 'string', multiple: true, default: [] }, 'no-tsc': { type: 'boolean', default: false } } });
 const runs = Number(values.runs);
 const dir = benchDir('kvplay-startup-');
 
-const variants: Variant[] = [{ name: 'bundle', entry: BIN }];
+const variants: Variant[] = [{ name: 'bundle', entry: BIN, root: ROOT }];
 if (!values['no-tsc']) {
   // what bin/kvplay.js does when there is no bundle
   const entry = join(dir, 'tsc-entry.mjs');
@@ -38,7 +38,10 @@ if (!values['no-tsc']) {
 const empty = join(dir, 'empty.mjs');
 writeFileSync(empty, '');
 variants.push({ name: 'node (empty script)', entry: empty, floor: true });
-for (const b of values.baseline ?? []) variants.push({ name: `baseline ${basename(resolve(b))}`, entry: join(resolve(b), 'bin', 'kvplay.js') });
+for (const b of values.baseline ?? []) {
+  const [name, path] = b.includes('=') ? [b.slice(0, b.indexOf('=')), b.slice(b.indexOf('=') + 1)] : [basename(resolve(b)), b];
+  variants.push({ name, entry: join(resolve(path), 'bin', 'kvplay.js'), root: resolve(path) });
+}
 for (const v of variants) if (!existsSync(v.entry)) throw new Error(`${v.name}: no ${v.entry} (npm run build?)`);
 
 // preloaded into each run: its CPU time at exit
@@ -88,5 +91,20 @@ for (const w of workloads) {
     }),
   ]));
 }
+// the module registry alone, timed inside fresh processes (this tree's and each baseline's dist/src)
+const withIndex = variants.filter((v) => v.root && existsSync(join(v.root, 'dist/src/modules/index.js')));
+const importMs = new Map<string, number[]>(withIndex.map((v) => [v.name, []]));
+for (let i = 0; i < runs; i++) {
+  for (const v of withIndex) {
+    const url = pathToFileURL(join(v.root!, 'dist/src/modules/index.js')).href;
+    const r = spawnSync(process.execPath, ['--input-type=module', '-e', `const t0 = performance.now(); await import(${JSON.stringify(url)}); console.log(performance.now() - t0)`], { cwd: dir, encoding: 'utf8' });
+    importMs.get(v.name)!.push(Number(r.stdout.trim()));
+  }
+}
+console.log(`\nimport dist/src/modules/index.js (inside a fresh process)`);
+console.log(table([['tree', 'median', 'min–max'], ...withIndex.map((v) => {
+  const xs = importMs.get(v.name)!;
+  return [v.name === 'bundle' ? 'this tree' : v.name, fmtMs(median(xs)), `${fmtMs(min(xs))}–${fmtMs(max(xs))}`];
+})]));
 console.log(`\nload average ${load0.toFixed(1)} before, ${loadavg()[0].toFixed(1)} after`);
 rmSync(dir, { recursive: true, force: true });

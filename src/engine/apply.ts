@@ -90,7 +90,8 @@ export async function applyModule(mod: Module, rawParams: unknown, ctx: ModuleCt
       const ec = ctx.explain ? explainCollector() : undefined;
       const r = await mod.action(params, ec ? { ...ctx, explain: ec, transport: recordingTransport(ctx.transport, ec) } : ctx);
       if (!mod.readOnly) ctx.factCache?.clear(); // also what other hosts cached while it ran
-      return { ...fromAction(r), ...(ec ? { explain: actionExplanation(ec, r, ctx.check) } : {}) };
+      const explain = ec && actionExplanation(ec, r, ctx.check);
+      return { ...fromAction(r), ...(explain ? { explain } : {}) };
     }
     if (!mod.plan) throw new Error(`module ${mod.name} has neither plan nor action`);
     const facts = await readFacts(mod, params, ctx);

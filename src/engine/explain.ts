@@ -104,10 +104,12 @@ export function recordingTransport(t: Transport, c: ExplainCollector): Transport
 
 /**
  * The explanation of an action module: what it told (ctx.explain), else the commands it sent
- * (each once, `# xN` when repeated, e.g. a poll), as commands it ran.
+ * (each once, with how often when repeated, e.g. a poll), as commands it ran. undefined when it
+ * did neither (debug, set_fact, assert: nothing happens on the host, there is nothing to explain).
  */
-export function actionExplanation(c: ExplainCollector, r: ActionResult, check: boolean): Explanation {
+export function actionExplanation(c: ExplainCollector, r: ActionResult, check: boolean): Explanation | undefined {
   const told = c.checks.length > 0 || c.runs.length > 0;
+  if (!told && !c.sent.size) return undefined;
   const runs: ExplainRun[] = told
     ? c.runs
     : [...c.sent].map(([cmd, s]) => ({ cmd: plainShell(cmd, 12), why: s.count > 1 ? `sent ${s.count} times (polling)` : 'sent by the module', rc: s.rc }));

@@ -234,6 +234,7 @@ async function runModuleOnHosts(run: RunState, pr: PlayRun, task: ModuleTask, in
       count(h, r.status, !!r.ignored, r.data?.changed === true);
       if (r.status === 'failed' && !r.ignored) {
         h.failed = true;
+        h.lastFailure = { task: { name: t.name, action: t.module, args: t.params }, result: r.data };
         if (pr.play.anyErrorsFatal || t.anyErrorsFatal) fatal = true;
       }
       if (r.status === 'changed') for (const n of t.notify) h.notified.add(String(n));
@@ -266,6 +267,8 @@ async function runBlock(run: RunState, pr: PlayRun, b: BlockTask, inh: Inh, host
   const failedInBlock = hosts.filter((h) => h.failed && !wasFailed.get(h) && !h.unreachable);
   if (b.rescue.length && failedInBlock.length) {
     for (const h of failedInBlock) {
+      // as Ansible: the rescue sees what failed (the result is host data: unsafe)
+      if (h.lastFailure) assignVars(h.hostFacts, { ansible_failed_task: h.lastFailure.task, ansible_failed_result: markUnsafe(h.lastFailure.result) });
       h.failed = false;
       h.counts.failed = Math.max(0, h.counts.failed - 1);
       h.counts.rescued++;

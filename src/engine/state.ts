@@ -32,6 +32,8 @@ export interface RunOptions {
   startAtTask?: string;
   /** --explain: each task tells what it checked and the commands it runs (src/engine/explain.ts) */
   explain?: boolean;
+  /** the ansible.cfg read (ansible_config_file), if any */
+  configFile?: string;
   /** asks the --step question on the terminal, returns the line typed */
   askStep?: (prompt: string) => Promise<string>;
 }
@@ -54,6 +56,8 @@ export interface HostState {
   ended: boolean;
   notified: Set<string>;
   counts: Counts;
+  /** the last failed task and its result (ansible_failed_task / ansible_failed_result in a rescue) */
+  lastFailure?: { task: Vars; result: Vars };
 }
 
 export interface RunState {

@@ -112,7 +112,7 @@ export async function runModuleTask(run: RunState, play: Play, task: ModuleTask,
   for (let i = 0; i < (items ? items.length : 1); i++) {
     const started = Date.now();
     const vars = items
-      ? mergeVars(iterBase, loopVar(items, i, lv), task.loopControl?.indexVar ? { [task.loopControl.indexVar]: i } : {}, { ansible_loop: { index: i + 1, index0: i, first: i === 0, last: i === items.length - 1, length: items.length } })
+      ? mergeVars(iterBase, loopVar(items, i, lv), task.loopControl?.indexVar ? { [task.loopControl.indexVar]: i } : {}, loopExtended(task, items, i))
       : baseVars;
     let r: ItemResult;
     let label = '';
@@ -253,8 +253,8 @@ async function runOnce(run: RunState, play: Play, task: ModuleTask, host: HostSt
   let attempt = 0;
   for (;;) {
     const out: ModuleOutcome = await applyModule(mod, params, ctx);
-    // set_fact: a value rendered from untrusted data stays unsafe
-    if (out.setVars && params && typeof params === 'object') carryUnsafe(params, out.setVars);
+    // set_fact: a value rendered from untrusted data stays unsafe (include_vars' values come from controller files)
+    if (out.setVars && mod.templateKeys && params && typeof params === 'object') carryUnsafe(params, out.setVars);
     const predicted = ec.check && out.status === 'changed';
     const r = judge(task, out, vars, predicted);
     if (!task.until || predicted) return r; // a predicted change has no output to test `until` on
@@ -308,7 +308,7 @@ function judge(task: ModuleTask, out: ModuleOutcome, vars: Vars, predicted: bool
 
 
 /** Controller-side lookup for src: / template files: role dir, task file dir, playbook dir. */
-export function findFile(play: Play, task: ModuleTask, kind: 'files' | 'templates', p: string): string {
+export function findFile(play: Play, task: ModuleTask, kind: 'files' | 'templates' | 'vars', p: string): string {
   if (isAbsolute(p)) {
     if (existsSync(p)) return p;
     throw new InputError(`file not found: ${p}`, task.loc, 'check the path');
@@ -326,5 +326,20 @@ export function findFile(play: Play, task: ModuleTask, kind: 'files' | 'template
     const f = resolve(d, p);
     if (existsSync(f)) return f;
   }
-  throw new InputError(`${kind === 'templates' ? 'template' : 'file'} '${p}' not found`, task.loc, `looked in: ${[...new Set(dirs)].join(', ')}`);
+  throw new InputError(`${kind === 'templates' ? 'template' : kind === 'vars' ? 'vars file' : 'file'} '${p}' not found`, task.loc, `looked in: ${[...new Set(dirs)].join(', ')}`);
+}
+
+/** `ansible_loop` (loop_control.extended, as Ansible; allitems unless extended_allitems: false) and `ansible_index_var`. */
+function loopExtended(task: ModuleTask, items: unknown[], i: number): Vars {
+  const lc = task.loopControl as { extended?: unknown; extended_allitems?: unknown; indexVar?: string } | undefined;
+  const out: Vars = lc?.indexVar ? { ansible_index_var: lc.indexVar } : {};
+  if (!lc?.extended) return out;
+  const n = items.length;
+  out.ansible_loop = {
+    index: i + 1, index0: i, revindex: n - i, revindex0: n - i - 1, first: i === 0, last: i === n - 1, length: n,
+    ...(lc.extended_allitems === false ? {} : { allitems: items }),
+    ...(i > 0 ? { previtem: items[i - 1] } : {}),
+    ...(i < n - 1 ? { nextitem: items[i + 1] } : {}),
+  };
+  return out;
 }

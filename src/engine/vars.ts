@@ -10,6 +10,7 @@
 import { isUnsafe, isUnsafeKey, mergeVars, assignVars, setVar } from '../template/index.js';
 import type { Play, Task, Vars } from '../playbook/model.js';
 import type { HostState, RunState } from './state.js';
+import type { MagicName } from '../playbook/magic.js';
 import { SECRET_SINK } from '../util/secrets.js';
 
 /** Ansible's `omit`: a parameter whose value renders to this is left out of the module's parameters. */
@@ -90,30 +91,48 @@ export function taskVars(run: RunState, play: Play & { varsFilesData?: Vars; var
     task.vars ?? {},
     host.hostFacts,
     run.opts.extraVars,
-    {
-      inventory_hostname: host.name,
-      inventory_hostname_short: host.name.split('.')[0],
-      group_names: run.groupsOf(host.name),
-      groups: run.groups,
-      hostvars: hostvarsProxy(run),
-      playbook_dir: run.playbookDir,
-      inventory_file: run.inventoryFile,
-      inventory_dir: run.inventoryFile ? run.inventoryFile.replace(/\/[^/]*$/, '') : '',
-      role_path: role?.path,
-      role_name: role?.name,
-      ansible_check_mode: run.opts.check,
-      ansible_diff_mode: run.opts.diff,
-      ansible_play_hosts: playHosts,
-      ansible_play_batch: playHosts,
-      ansible_play_hosts_all: playHosts,
-      ansible_play_name: play.name,
-      ansible_verbosity: run.opts.verbosity,
-      ansible_version: { full: '2.14.0', major: 2, minor: 14, string: 'kvplay' },
-      kvplay: true,
-      omit: OMIT,
-      // a secret-named variable, once rendered, is a secret (src/template/lazy.ts reads this)
-      [SECRET_SINK]: (v: string) => void run.secrets.add(v),
-    },
+    magicVars(run, play, host, playHosts),
+    // only inside a role: elsewhere role_name/role_path never hide a user variable of that name
+    role ? { role_path: role.path, role_name: role.name, ansible_role_name: role.name } : {},
+    run.opts.limit !== undefined ? { ansible_limit: run.opts.limit } : {},
+    // a secret-named variable, once rendered, is a secret (src/template/lazy.ts reads this)
+    { [SECRET_SINK]: (v: string) => void run.secrets.add(v) },
     layers.loopVars ?? {},
   );
+}
+
+/** The values of the magic variables (src/playbook/magic.ts: the one list of their names). */
+function magicVars(run: RunState, play: Play, host: HostState, playHosts: string[]): Record<MagicName, unknown> {
+  const roleNames = play.roles.map((r) => r.name);
+  return {
+    inventory_hostname: host.name,
+    inventory_hostname_short: host.name.split('.')[0],
+    group_names: run.groupsOf(host.name),
+    groups: run.groups,
+    hostvars: hostvarsProxy(run),
+    playbook_dir: run.playbookDir,
+    inventory_file: run.inventoryFile,
+    inventory_dir: run.inventoryFile ? run.inventoryFile.replace(/\/[^/]*$/, '') : '',
+    ansible_inventory_sources: run.inventoryFile ? [run.inventoryFile] : [],
+    ansible_check_mode: run.opts.check,
+    ansible_diff_mode: run.opts.diff,
+    ansible_play_hosts: playHosts,
+    ansible_play_batch: playHosts,
+    ansible_play_hosts_all: playHosts,
+    ansible_play_name: play.name,
+    ansible_verbosity: run.opts.verbosity,
+    ansible_version: { full: '2.14.0', major: 2, minor: 14, revision: 0, string: '2.14.0 (kvplay)' },
+    // kvplay runs no Python on the controller; Ansible's test inventories only pass this on as the
+    // hosts' interpreter (ansible_python_interpreter: "{{ ansible_playbook_python }}")
+    ansible_playbook_python: '/usr/bin/python3',
+    ansible_run_tags: run.opts.tags.length ? run.opts.tags : ['all'],
+    ansible_skip_tags: run.opts.skipTags,
+    ansible_forks: run.opts.forks,
+    role_names: roleNames,
+    ansible_role_names: roleNames,
+    ansible_play_role_names: roleNames,
+    ansible_config_file: run.opts.configFile ?? null,
+    kvplay: true,
+    omit: OMIT,
+  };
 }

@@ -5,9 +5,10 @@
  * a kvplay unit) and rolls back unless the controller confirms over the new path in time.
  * Idempotent: br0 up with the NIC as port and the address (and the persistent config) -> ok.
  */
-import type { Module, ModuleCtx, Plan, Step } from './types.js';
+import type { ExplainCheck, Module, ModuleCtx, Plan, Step } from './types.js';
 import { bool, int, object, str, strEnum } from './util/schema.js';
 import { contentDiff, sha256, writeStep } from './util/fileops.js';
+import { catInto } from './util/explain.js';
 import { q } from '../util/quote.js';
 import {
   addrsOf, bridgeFactCmd, chooseBackend, chooseUplink, ifupdownConvert, ifupdownDone, parseBridgeFacts, runtimeProblems, PERSIST_SCRIPT, PERSIST_UNIT, type BridgeFacts,
@@ -21,6 +22,19 @@ export interface BridgeParams {
   stp?: boolean;
   forward_delay?: number;
   rollback_timeout?: number;
+}
+
+/** --explain: the interfaces, the default route and who manages the network, as `ip` and `nmcli` show them. */
+function bridgeCheck(br: string, f: BridgeFacts): ExplainCheck[] {
+  const show = (n: string) => `${n} ${f.ifs[n].type}${f.ifs[n].master ? ` (port of ${f.ifs[n].master})` : ''} ${addrsOf(f.ifs[n]).map((a) => a.cidr).join(' ') || '(no address)'}`;
+  const ifs = Object.keys(f.ifs).filter((n) => f.ifs[n].type !== 'loopback');
+  const out: ExplainCheck[] = [
+    { cmd: 'ip -br addr', found: `${ifs.map(show).join('; ') || 'no interface'}${f.ifs[br] ? '' : `; no ${br}`}` },
+    { cmd: 'ip route show default', found: f.gateway ? `via ${f.gateway} dev ${f.defIf}` : f.defIf ? `dev ${f.defIf}` : 'no default route' },
+  ];
+  if (f.nmRunning) out.push({ cmd: 'nmcli -t device', found: Object.entries(f.nmDevices).map(([d, s]) => `${d}: ${s}`).join('; ') || 'no device' });
+  else out.push({ cmd: 'pidof NetworkManager; systemctl is-active systemd-networkd; command -v ifup', found: `${f.networkdActive ? 'systemd-networkd' : f.ifup ? 'ifupdown' : 'no network manager (iproute2)'} configures the network` });
+  return out;
 }
 
 export function planBridge(p: BridgeParams, f: BridgeFacts, ctx: Pick<ModuleCtx, 'check' | 'diff' | 'vars'>): Plan {
@@ -79,9 +93,9 @@ export function planBridge(p: BridgeParams, f: BridgeFacts, ctx: Pick<ModuleCtx,
   if (backend === 'ifupdown') {
     steps.push(writeStep({ path: '/etc/network/interfaces', content: newInterfaces!, mode: 0o644, backup: true, cur: { type: 'file', mode: 0o644, uid: 0, gid: 0, owner: 'root', group: 'root', size: 0, mtime: 0, inode: 0, dev: 0, nlink: 1 } }));
   } else if (backend === 'iproute2') {
-    steps.push({ desc: `write ${PERSIST_SCRIPT(br)}`, cmd: `mkdir -p /etc/kvplay && cat > ${q(PERSIST_SCRIPT(br))}`, stdin: persistScript(spec) });
+    steps.push({ desc: `write ${PERSIST_SCRIPT(br)}`, cmd: `mkdir -p /etc/kvplay && cat > ${q(PERSIST_SCRIPT(br))}`, stdin: persistScript(spec), explain: `mkdir -p /etc/kvplay\n${catInto(q(PERSIST_SCRIPT(br)), persistScript(spec))}` });
     if (f.systemd) {
-      steps.push({ desc: `enable ${PERSIST_UNIT(br)}`, cmd: `cat > /etc/systemd/system/${PERSIST_UNIT(br)} && systemctl daemon-reload && systemctl enable ${PERSIST_UNIT(br)}`, stdin: persistUnit(spec) });
+      steps.push({ desc: `enable ${PERSIST_UNIT(br)}`, cmd: `cat > /etc/systemd/system/${PERSIST_UNIT(br)} && systemctl daemon-reload && systemctl enable ${PERSIST_UNIT(br)}`, stdin: persistUnit(spec), explain: `${catInto(`/etc/systemd/system/${PERSIST_UNIT(br)}`, persistUnit(spec))}\nsystemctl daemon-reload && systemctl enable ${PERSIST_UNIT(br)}` });
     }
   } else {
     return { kind: 'ok', reason: `${br}: bridge over ${nic} at runtime; its ${backend} configuration was not made by kvplay and is left alone`, result };
@@ -100,6 +114,6 @@ export const bridge: Module<BridgeParams, { br: BridgeFacts }> = {
     forward_delay: int('Forward delay in seconds (default 0: the port forwards at once).', { minimum: 0, maximum: 30 }),
     rollback_timeout: int('Seconds the remote switch waits for the controller\'s confirmation before it rolls back (default 20).', { minimum: 3, maximum: 600 }),
   }),
-  facts: (p) => ({ br: { cmd: bridgeFactCmd(p.name ?? 'br0'), parse: (r) => parseBridgeFacts(r.stdout) } }),
+  facts: (p) => ({ br: { cmd: bridgeFactCmd(p.name ?? 'br0'), parse: (r) => parseBridgeFacts(r.stdout), explain: (f) => bridgeCheck(p.name ?? 'br0', f as BridgeFacts) } }),
   plan: (p, f, ctx) => planBridge(p, f.br, ctx),
 };

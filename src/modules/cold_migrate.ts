@@ -14,6 +14,7 @@ import type { ActionResult, Module, ModuleCtx } from './types.js';
 import { bool, num, object, str, strEnum } from './util/schema.js';
 import { parseDomain } from './virt/domxml.js';
 import { shutdownScript, sshTo } from './virt/ops.js';
+import { explainLocation, explainPreflight, shutdownExplain } from './virt/explain.js';
 import { locate, ON, run, runPreflight, sleep, sshTrustError, type RunCtx } from './virt/remote.js';
 import { fmtBytes, virshError } from './virt/virsh.js';
 
@@ -79,6 +80,7 @@ async function coldAction(p: ColdParams, ctx: ModuleCtx): Promise<ActionResult> 
     if (ctx.check) return guess((e as Error).message);
     throw e;
   }
+  explainLocation(ctx.explain, p.name, T, loc);
   if (ctx.check && loc.sshError !== undefined) return guess(`no SSH trust to ${T} yet`);
   if (loc.sshError !== undefined) return fail(`preflight failed, nothing was moved: ${sshTrustError(src, T, loc.sshError)}`, { step: 'preflight' });
   if (loc.here === null) {
@@ -95,6 +97,16 @@ async function coldAction(p: ColdParams, ctx: ModuleCtx): Promise<ActionResult> 
   const pf = await runPreflight(c, p.name, g, src, T, { mode: 'cold', copyStorage: p.copy_storage !== 'never', unsafe: false });
   const toCopy = pf.toCopy;
   const pfData = { errors: pf.errors, notes: pf.notes, shared_disks: pf.shared, disks_to_copy: toCopy };
+  explainPreflight(ctx.explain, p.name, T, pf, false);
+  if (ctx.explain && !pf.errors.length) {
+    const say = ctx.explain;
+    if (loc.here !== 'shut off') say.run(shutdownExplain(p.name, p.shutdown_timeout ?? 60), `shut ${p.name} down on ${src}`);
+    for (const d of toCopy) say.run(`dd if=${q(d)} bs=4M | ssh root@${q(T)} "cat > ${q(d)}"`, `copy the disk (not on shared storage) to the same path on ${T}`);
+    say.run(`virsh dumpxml --inactive ${n} > /tmp/${q(p.name)}.xml\nscp /tmp/${q(p.name)}.xml root@${q(T)}:/tmp/ && ssh root@${q(T)} virsh define /tmp/${q(p.name)}.xml`, `define ${p.name} on ${T} with the same XML`);
+    if (p.undefine_source !== false) say.run(`virsh undefine ${n}`, `undefine it on ${src} (its disks are kept)`);
+    if (start) say.run(`ssh root@${q(T)} virsh start ${n}`, `start it on ${T}`);
+    say.run(`virsh list --all; ssh root@${q(T)} virsh list --all`, 'verify on both hosts');
+  }
   if (pf.errors.length) return fail(`preflight failed, nothing was moved (${p.name} still ${loc.here} on ${src}):\n  - ${pf.errors.join('\n  - ')}`, { step: 'preflight', preflight: pfData });
   if (ctx.check) return { changed: true, msg: `would move ${p.name} cold ${src} -> ${T}${toCopy.length ? ` copying ${toCopy.join(', ')}` : ' (shared storage: only the XML moves)'}`, data: { preflight: pfData } };
 

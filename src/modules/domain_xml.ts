@@ -15,6 +15,7 @@ import type { Module, ModuleCtx, Plan, Step } from './types.js';
 import { backupFileFrom } from './util/fileops.js';
 import { bool, num, object, str, strEnum } from './util/schema.js';
 import { defineStep } from './libvirt_pool.js';
+import { domainXmlChecks, restartExplain, xmlBackupExplain } from './virt/explain.js';
 import { applyEdits, type Edits, type GenericEdit } from './virt/edits.js';
 import { restartScript } from './virt/ops.js';
 import { assumeVirsh, parseDomstate, sectionScript, sectionsOf, virshError, virshMissing, type DomState, type Section } from './virt/virsh.js';
@@ -67,6 +68,7 @@ export function backupStep(dir: string, name: string, xml: string): Step {
     desc: `back up the XML of ${name} to ${dir}`,
     cmd: `set -e\nd=${q(dir)}\nmkdir -p "$d"\nchmod 700 "$d"\nf="$d/"${q(name)}".$(date +%Y%m%dT%H%M%S).xml"\ncat > "$f"\nprintf 'backup_file=%s\\n' "$f"`,
     stdin: xml,
+    explain: xmlBackupExplain(dir, name),
   };
 }
 
@@ -93,7 +95,7 @@ export function planDomainXml(p: DomainXmlParams, f: DomainXmlFacts, ctx: Pick<M
   if (needRestart) {
     if (p.restart) {
       const mode = p.restart_mode ?? 'shutdown';
-      steps.push({ desc: `restart ${name} (${mode}, then start)`, cmd: restartScript(name, mode, p.shutdown_timeout ?? 60) });
+      steps.push({ desc: `restart ${name} (${mode}, then start)`, cmd: restartScript(name, mode, p.shutdown_timeout ?? 60), explain: restartExplain(name, mode, p.shutdown_timeout ?? 60) });
       result.restarted = true;
       restartNote = `; restarted (${mode} + start) so the running guest uses it`;
     } else {
@@ -160,6 +162,7 @@ export const domain_xml: Module<DomainXmlParams, { all: DomainXmlFacts }> = {
         ['live', `virsh dumpxml ${q(p.name)}`],
       ]),
       parse: (r) => parseDomainXmlFacts(sectionsOf(r, 'domain_xml facts'), p.name),
+      explain: (f) => domainXmlChecks(p.name, f as DomainXmlFacts),
     },
   }),
   plan: (p, f, ctx) => (f.all.missingVirsh ? assumeVirsh(ctx, `domain ${p.name}`) : planDomainXml(p, f.all, ctx)),

@@ -60,6 +60,7 @@ export const MODULES: readonly ModuleEntry[] = Object.freeze([
   core('wait_for', async () => (await import('./wait_for.js')).wait_for),
   core('pause', async () => (await import('./pause.js')).pause),
   core('setup', async () => (await import('./setup.js')).setup),
+  core('include_vars', async () => (await import('./include_vars.js')).include_vars),
   sys('package', async () => (await import('./package.js')).packageModule, ['ansible.builtin.package']),
   sys('service', async () => (await import('./service.js')).service, ['systemd', 'ansible.builtin.service', 'ansible.builtin.systemd', 'ansible.builtin.systemd_service', 'systemd_service']),
   sys('firewalld', async () => (await import('./firewalld.js')).firewalld, ['ansible.posix.firewalld']),

@@ -17,6 +17,7 @@ import { bool, exclusive, num, object, str, strEnum } from './util/schema.js';
 import { defineStep } from './libvirt_pool.js';
 import { domainDiff, parseDomain, withUuid } from './virt/domxml.js';
 import { shutdownScript } from './virt/ops.js';
+import { domainChecks, shutdownExplain } from './virt/explain.js';
 import { assumeVirsh, parseDomstate, parseInfo, sectionScript, sectionsOf, virshError, virshMissing, type DomState, type Section } from './virt/virsh.js';
 
 export type DomainWant = 'running' | 'shutoff' | 'destroyed' | 'undefined' | 'defined';
@@ -102,7 +103,7 @@ export function planDomain(p: DomainParams, f: DomainFacts, ctx: Pick<ModuleCtx,
       why.push('started');
     }
   } else if (want === 'shutoff' && running) {
-    steps.push({ desc: `shut down ${name}`, cmd: shutdownScript(name, p.shutdown_timeout ?? 60) });
+    steps.push({ desc: `shut down ${name}`, cmd: shutdownScript(name, p.shutdown_timeout ?? 60), explain: shutdownExplain(name, p.shutdown_timeout ?? 60) });
     why.push('shut down');
   } else if (want === 'destroyed' && running) {
     steps.push({ desc: `destroy ${name}`, cmd: `virsh destroy ${n}` });
@@ -162,6 +163,6 @@ export const libvirt_domain: Module<DomainParams, { all: DomainFacts }> = {
     if (p.name && p.name !== info.name) throw new InputError(`name ${p.name} differs from the XML's <name>${info.name}</name>`, undefined, 'drop name: or make them equal');
     return { ...p, name: info.name, _xml: xml };
   },
-  facts: (p) => ({ all: { cmd: domainFactsCmd(p.name!), parse: (r) => parseDomainFacts(sectionsOf(r, 'libvirt_domain facts'), p.name!) } }),
+  facts: (p) => ({ all: { cmd: domainFactsCmd(p.name!), parse: (r) => parseDomainFacts(sectionsOf(r, 'libvirt_domain facts'), p.name!), explain: (f) => domainChecks(p.name!, f as DomainFacts) } }),
   plan: (p, f, ctx) => (f.all.missingVirsh ? assumeVirsh(ctx, `domain ${p.name}`) : planDomain(p, f.all, ctx)),
 };

@@ -11,6 +11,7 @@ import { bool, object, str, strEnum } from './util/schema.js';
 import { subsetDiff } from './virt/domxml.js';
 import { assumeVirsh, parseInfo, sectionScript, sectionsOf, virshError, virshMissing, type Section } from './virt/virsh.js';
 import { XmlDoc } from './virt/xml.js';
+import { defineExplain, poolChecks } from './virt/explain.js';
 
 export interface PoolParams {
   name: string;
@@ -59,6 +60,7 @@ export function defineStep(kind: 'pool' | 'domain', xml: string, desc: string): 
     desc,
     cmd: `t=$(mktemp /tmp/kvplay-${kind}-XXXXXX.xml) || exit 1\ncat > "$t"\nvirsh ${cmd} "$t"; rc=$?\nrm -f "$t"\nexit $rc`,
     stdin: xml,
+    explain: defineExplain(kind, xml),
   };
 }
 
@@ -145,6 +147,7 @@ export const libvirt_pool: Module<PoolParams, { all: PoolFacts }> = {
         ['target', `test -d ${q(p.target)}`],
       ]),
       parse: (r) => parsePoolFacts(sectionsOf(r, 'libvirt_pool facts')),
+      explain: (f) => poolChecks(p.name, p.target, f as PoolFacts),
     },
   }),
   plan: (p, f, ctx) => (f.all.missingVirsh ? assumeVirsh(ctx, `pool ${p.name}`) : planPool(p, f.all)),

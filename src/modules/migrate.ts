@@ -20,7 +20,8 @@ import { q } from '../util/quote.js';
 import type { ActionResult, Module, ModuleCtx } from './types.js';
 import { bool, num, object, str, strEnum } from './util/schema.js';
 import { parseDomain } from './virt/domxml.js';
-import { diagnose, startScript, type MigrateOptions } from './virt/migcmd.js';
+import { diagnose, migrateArgs, startScript, type MigrateOptions } from './virt/migcmd.js';
+import { explainLocation, explainPreflight } from './virt/explain.js';
 import { qemuSshUri, sshTo } from './virt/ops.js';
 import { locate, ON, run, runPreflight, sleep, sshTrustError, type RunCtx } from './virt/remote.js';
 import { probeReport, probeStartCmd, probeText, type ProbeReport } from './virt/probe.js';
@@ -92,6 +93,7 @@ async function migrateAction(p: MigrateParams, ctx: ModuleCtx): Promise<ActionRe
     if (ctx.check) return guess((e as Error).message);
     throw e;
   }
+  explainLocation(ctx.explain, p.name, p.target, st);
   if (ctx.check && st.there !== 'running' && (st.sshError !== undefined || st.here === null)) return guess(st.sshError !== undefined ? `no SSH trust to ${p.target} yet` : `${p.name} is not defined on ${src} yet`);
   if (st.sshError !== undefined) return fail(`preflight failed, nothing was moved: ${sshTrustError(src, p.target, st.sshError)}`, { step: 'preflight' });
   if (st.there === 'running' && (st.here === null || !ON.includes(st.here))) {
@@ -106,9 +108,17 @@ async function migrateAction(p: MigrateParams, ctx: ModuleCtx): Promise<ActionRe
   ctx.progress(`preflight ${where}`, 0);
   const pf = await runPreflight(c, p.name, g, src, p.target, { mode: 'live', copyStorage: !!o.copyStorage, unsafe: o.unsafe });
   const pfData = { errors: pf.errors, notes: pf.notes, shared_disks: pf.shared };
+  explainPreflight(ctx.explain, p.name, p.target, pf, true);
+  // --explain: the commands of the migration itself (with their exit code once they ran)
+  const told = (rc?: number) => {
+    if (p.max_downtime !== undefined) ctx.explain?.run(`virsh migrate-setmaxdowntime ${q(p.name)} ${q(p.max_downtime)}`, 'the longest pause allowed for the final switch (ms)');
+    if (p.probe_address) ctx.explain?.run(`ping -i ${p.probe_interval ?? 0.2} ${q(p.probe_address)}   # in the background, to measure the gap`, 'probe the guest during the migration');
+    ctx.explain?.run(migrateArgs(o).map(q).join(' '), `the live migration (kvplay runs it detached and polls virsh domjobinfo ${p.name} for the progress)`, rc);
+  };
   if (pf.errors.length) {
     return fail(`preflight failed, nothing was moved (${p.name} still ${st.here} on ${src}):\n  - ${pf.errors.join('\n  - ')}`, { step: 'preflight', preflight: pfData });
   }
+  if (ctx.check) told();
   if (ctx.check) return { changed: true, msg: `would migrate ${p.name} live ${where} (preflight passed${pf.notes.length ? `; ${pf.notes.join('; ')}` : ''})`, data: { preflight: pfData } };
   // 3. run it
   const mk = await run(c, 'mktemp -d /tmp/kvplay-migrate-XXXXXX');
@@ -157,6 +167,7 @@ async function migrateAction(p: MigrateParams, ctx: ModuleCtx): Promise<ActionRe
     const wallS = Math.round((Date.now() - t0) / 100) / 10;
     const fin = sectionsOf(await run(c, sectionScript([['rc', `cat ${q(dir + '/rc')}`], ['log', `cat ${q(dir + '/log')}`], ['t1', `cat ${q(dir + '/t1')}`]])), 'migration result');
     const rc = Number(fin.rc.out.trim());
+    told(rc);
     const end = Number(fin.t1.out.trim()) || start;
     const probe = await finishProbe(c, dir, probePid, p, { start, end });
     // 4. after

@@ -86,7 +86,7 @@ export const sysctl: Module<SysctlParams, Facts> = {
     },
     { required: ['name'] },
   ),
-  facts: (p) => ({ ...editFacts({ path: p.sysctl_file ?? '/etc/sysctl.conf' }), live: { cmd: `sysctl -n ${q(keyOf(p.name))} 2>/dev/null`, parse: (r) => (r.code === 0 ? r.stdout.trim() : undefined) } }),
+  facts: (p) => ({ ...editFacts({ path: p.sysctl_file ?? '/etc/sysctl.conf' }), live: { cmd: `sysctl -n ${q(keyOf(p.name))} 2>/dev/null`, parse: (r) => (r.code === 0 ? r.stdout.trim() : undefined), explain: (v) => ({ cmd: `sysctl -n ${q(keyOf(p.name))}`, found: v === undefined ? 'no such parameter in the running kernel' : String(v) }) } }),
   plan: planSysctl,
   result: (_p, _f, results) => editResult(results),
 };

@@ -98,8 +98,8 @@ export interface ModuleCtx {
   diff: boolean;
   become: Become | null;
   transport: Transport;
-  /** Resolve a controller-side file for `src:` (kind 'files') or template (kind 'templates'); absolute path, or throws InputError. */
-  findFile(kind: 'files' | 'templates', path: string): string;
+  /** Resolve a controller-side file for `src:` (kind 'files'), a template (kind 'templates') or a vars file/dir (kind 'vars', include_vars); absolute path, or throws InputError. */
+  findFile(kind: 'files' | 'templates' | 'vars', path: string): string;
   /**
    * Render the text of a template file with the task's variables, as Ansible's template action does
    * (`#jinja2:` header, line ends, trailing newlines; Jinja2 options: Ansible's unless `opts`). `file` is for error messages.

@@ -28,12 +28,15 @@ export function checkTemplates(t: ModuleTask, raw: Record<string, unknown>, out:
   }
 }
 
+const CONTROLLER_ONLY = new Set(['debug', 'set_fact', 'assert', 'fail', 'pause']);
+
 /**
  * A NUL byte (YAML "\0") cannot be part of a command line, a path or an environment value: the
  * host would silently cut the text there. A literal one is an error at load time; a templated
  * one fails the task when it runs (src/util/quote.ts). File content (copy content:) may hold NUL.
  */
 export function checkNul(t: ModuleTask, raw: Record<string, unknown>, out: InputError[], at: Loc): void {
+  if (CONTROLLER_ONLY.has(t.module)) return; // their values never reach a command line
   const walk = (v: unknown, here: Loc, path: string): void => {
     if (typeof v === 'string') {
       if (v.includes('\0')) out.push(new InputError(`${path} holds a NUL byte ("\\0"): no command line, path or name can hold one`, here, 'remove the \\0 escape (binary data belongs in a file: copy src:)'));

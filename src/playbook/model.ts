@@ -78,7 +78,7 @@ export interface ModuleTask extends TaskBase {
   params: unknown; // raw params (string free-form or mapping), templated at run time
   loop?: unknown;
   loopKind?: 'loop' | 'with_items' | 'with_list' | 'with_dict';
-  loopControl?: { loopVar: string; indexVar?: string; label?: unknown; pause?: number };
+  loopControl?: { loopVar: string; indexVar?: string; label?: unknown; pause?: number; extended?: unknown; extended_allitems?: unknown };
   register?: string;
   notify: string[];
   notifyLocs?: Loc[];

@@ -42,6 +42,8 @@ export function parseTags(v: unknown): string[] {
   return toList(v).filter((t) => typeof t === 'string' || typeof t === 'number').flatMap((t) => String(t).split(',')).map((t) => t.trim()).filter(Boolean);
 }
 
+const LOOP_CONTROL_KEYS = ['loop_var', 'index_var', 'label', 'pause', 'extended', 'extended_allitems'];
+
 function boolKey(t: Record<string, unknown>, k: string, ctx: LoadCtx, allowTemplate = false): boolean | undefined {
   const v = t[k];
   if (v === undefined || v === null) return undefined;
@@ -187,12 +189,13 @@ function loopKeys(t: Record<string, unknown>, ctx: LoadCtx) {
   if (lc !== undefined && !isObj(lc)) ctx.errors.push(new InputError("'loop_control' must be a mapping", valueLocOf(t, 'loop_control'), 'e.g. loop_control: {label: "{{ item.name }}"}'));
   const lco = isObj(lc) ? lc : {};
   for (const k of Object.keys(lco)) {
-    if (!['loop_var', 'index_var', 'label', 'pause', 'extended'].includes(k)) ctx.errors.push(new InputError(`unknown loop_control key '${k}'`, keyLocOf(lco, k), didYouMean(k, ['loop_var', 'index_var', 'label', 'pause']) || 'allowed: loop_var, index_var, label, pause'));
+    if (!LOOP_CONTROL_KEYS.includes(k)) ctx.errors.push(new InputError(`unknown loop_control key '${k}'`, keyLocOf(lco, k), didYouMean(k, LOOP_CONTROL_KEYS) || `allowed: ${LOOP_CONTROL_KEYS.join(', ')}`));
   }
+  checkInt(lco, 'pause', valueLocOf(t, 'loop_control') ?? keyLocOf(t, 'loop_control') ?? locOf(t) ?? { file: '?', line: 1, col: 1 }, ctx.errors);
   const loopVar = typeof lco.loop_var === 'string' ? lco.loop_var : 'item';
   ctx.defined.add(loopVar);
   if (typeof lco.index_var === 'string') ctx.defined.add(lco.index_var);
-  return loopKind ? { loop: t[loopKind], loopKind, loopControl: { loopVar, indexVar: lco.index_var as string | undefined, label: lco.label, pause: lco.pause as number | undefined } } : {};
+  return loopKind ? { loop: t[loopKind], loopKind, loopControl: { loopVar, indexVar: lco.index_var as string | undefined, label: lco.label, pause: lco.pause as number | undefined, extended: lco.extended, extended_allitems: lco.extended_allitems } } : {};
 }
 
 function parseModuleTask(t: Record<string, unknown>, action: string, common: any, ctx: LoadCtx, isHandler: boolean): ModuleTask | undefined {
@@ -214,6 +217,8 @@ function parseModuleTask(t: Record<string, unknown>, action: string, common: any
     else ctx.defined.add(t.register);
   }
   if (mod.name === 'set_fact' && isObj(params)) for (const k of Object.keys(params)) if (!isTemplated(k)) ctx.defined.add(k);
+  // include_vars: the name it stores everything under (without one, src/playbook/undefined.ts treats it as a dynamic source)
+  if (mod.name === 'include_vars' && isObj(params) && typeof params.name === 'string' && !isTemplated(params.name)) ctx.defined.add(params.name);
   const notify = stringList(t, 'notify', aloc, ctx.errors);
   checkInt(t, 'retries', aloc, ctx.errors);
   checkInt(t, 'delay', aloc, ctx.errors);

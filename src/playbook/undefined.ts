@@ -6,7 +6,7 @@
  *
  * The check never rejects what Ansible would run: where the names a source defines are only known
  * at run time (a templated vars_files name, a dynamically named include_tasks/include_role, a
- * set_fact with a templated name, a templated loop_var), every name is possibly defined — for the
+ * set_fact with a templated name, a templated loop_var, include_vars), every name is possibly defined — for the
  * play (vars_files) or for the whole playbook (host facts outlive the play) — and an undefined
  * variable fails its task at run time, with its file:line, as any other.
  */
@@ -16,14 +16,9 @@ import { InputError, type Loc } from '../util/errors.js';
 import { valueLocOf, itemLocOf, parseYaml, unsafeTagged } from '../yaml/load.js';
 import { freeNames } from '../template/index.js';
 import { didYouMean } from '../util/suggest.js';
+import { MAGIC_NAMES, SCOPED_MAGIC_NAMES } from './magic.js';
 import type { Playbook, Task, Vars, Cond } from './model.js';
 
-const MAGIC = [
-  'inventory_hostname', 'inventory_hostname_short', 'group_names', 'groups', 'hostvars', 'playbook_dir',
-  'inventory_file', 'inventory_dir', 'role_path', 'role_name', 'ansible_check_mode', 'ansible_diff_mode',
-  'ansible_play_hosts', 'ansible_play_batch', 'ansible_play_hosts_all', 'ansible_play_name', 'ansible_verbosity',
-  'ansible_version', 'ansible_facts', 'ansible_loop', 'ansible_loop_var', 'kvplay', 'omit', 'environment',
-];
 
 const keys = (v: unknown) => (v && typeof v === 'object' && !Array.isArray(v) ? Object.keys(v) : []);
 
@@ -35,6 +30,8 @@ function dynamicSource(ts: Task[]): Loc | undefined {
     if (t.kind === 'include' && !t.preloaded) return t.loc; // include_tasks: "{{ x }}.yml", include_role: {name: "{{ r }}"}
     if ((t.kind === 'module' || t.kind === 'include') && templated(t.loopControl?.loopVar)) return t.loc;
     if (t.kind === 'module' && t.module === 'set_fact' && (!t.params || typeof t.params !== 'object' || keys(t.params).some(templated))) return t.loc;
+    // include_vars: the names are in a controller file read at run time (unless they all go under a literal `name`)
+    if (t.kind === 'module' && t.module === 'include_vars' && !(t.params && typeof t.params === 'object' && typeof (t.params as Vars).name === 'string' && !templated((t.params as Vars).name))) return t.loc;
     const inner = t.kind === 'block' ? dynamicSource([...t.block, ...t.rescue, ...t.always]) : t.kind === 'include' && t.preloaded ? dynamicSource(t.preloaded.tasks) : undefined;
     if (inner) return inner;
   }
@@ -45,7 +42,7 @@ const playTasks = (play: Playbook['plays'][number]) => [...play.preTasks, ...pla
 
 /** Every name any source in the playbook can define. */
 function definedNames(pb: Playbook, inventoryNames: Iterable<string>, extra: Iterable<string>): Set<string> {
-  const names = new Set<string>([...MAGIC, ...inventoryNames, ...extra, ...pb.defined]);
+  const names = new Set<string>([...MAGIC_NAMES, ...SCOPED_MAGIC_NAMES, ...inventoryNames, ...extra, ...pb.defined]);
   const addTasks = (ts: Task[]) => {
     for (const t of ts) {
       keys(t.vars).forEach((k) => names.add(k));

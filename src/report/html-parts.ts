@@ -57,7 +57,9 @@ export function recapSection(v: RunView, e: Esc): string {
   if (!hosts.length) return '';
   hosts.sort((a, b) => a.localeCompare(b, undefined, { numeric: true }));
   const keys: (keyof Counts)[] = ['ok', 'changed', 'unreachable', 'failed', 'skipped', 'rescued', 'ignored'];
-  const spent = (h: string) => v.results.filter((r) => r.host === h).reduce((a, r) => a + r.durationMs, 0);
+  const time = new Map<string, number>();
+  for (const r of v.results) time.set(r.host, (time.get(r.host) ?? 0) + r.durationMs);
+  const spent = (h: string) => time.get(h) ?? 0;
   const rows = hosts.map((h) => {
     const c: Counts = { ...emptyCounts(), ...v.recap![h] };
     const cls = c.failed || c.unreachable ? 'failed' : c.changed ? 'changed' : 'ok';

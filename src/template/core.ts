@@ -40,3 +40,40 @@ export function need<T>(v: T): T {
 export abstract class Opaque {
   abstract describe(): string;
 }
+
+/**
+ * A Python object value other than str/number/list/dict (datetime, timedelta): read only through
+ * its own attributes and methods (sandbox.ts), compared and combined through its own operators.
+ */
+export abstract class PyObject {
+  /** Python's type name (type_debug). */
+  abstract readonly typeName: string;
+  /** str() */
+  abstract str(): string;
+  repr(): string {
+    return this.str();
+  }
+  /** What to_json writes (Ansible's JSON encoder): an ISO date, for example. */
+  json(): unknown {
+    return this.str();
+  }
+  /** An attribute value, or undefined when there is none. */
+  attr(_name: string): unknown {
+    return undefined;
+  }
+  /** A method call; undefined when there is no such method. */
+  call(_name: string, _args: unknown[], _kw: Kw): unknown {
+    return undefined;
+  }
+  /** The result of `this op other` (or `other op this` when `right`), or undefined when unsupported. */
+  binop(_op: string, _other: unknown, _right: boolean): unknown {
+    return undefined;
+  }
+  /** -1/0/1 against another value, or undefined when they do not compare. */
+  compare(_other: unknown): number | undefined {
+    return undefined;
+  }
+  truth(): boolean {
+    return true;
+  }
+}

@@ -7,7 +7,7 @@
  */
 import { InputError, type Loc } from '../util/errors.js';
 import { copyLoc, itemLocOf, valueLocOf } from '../yaml/load.js';
-import { Opaque, TplError, Undef, type Vars } from './core.js';
+import { Opaque, PyObject, TplError, Undef, type Vars } from './core.js';
 import { isMapping } from './py.js';
 import { isUnsafe, isUnsafeKey, markUnsafe } from './unsafe.js';
 import { SECRET_VAR, addSecretLeaves, isSecretPath, sinkOf, type SecretSink } from '../util/secrets.js';
@@ -184,6 +184,7 @@ export function materialize(v: unknown, depth = 0): unknown {
   if (v instanceof Undef) v.fail();
   if (v instanceof Opaque) throw new TplError(`${v.describe()} is a function, not a value`, 'call it, e.g. range(3), or remove it', -1);
   if (depth > 200) throw new TplError('value is nested too deeply (circular reference?)', undefined, -1);
+  if (v instanceof PyObject) return v.str(); // a datetime leaves the template as its str(), as in Ansible
   let out: unknown[] | Record<string, unknown>;
   if (Array.isArray(v)) out = Array.from(v, (x) => materialize(x, depth + 1));
   else if (isMapping(v)) {

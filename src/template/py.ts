@@ -1,5 +1,5 @@
 /** Python semantics for template values: truthiness, str()/repr(), ==, ordering, operators, json.dumps. */
-import { Opaque, TplError, TYPE_HINT, Undef, need } from './core.js';
+import { Opaque, PyObject, TplError, TYPE_HINT, Undef, need } from './core.js';
 
 /** A template-level error whose line is filled in by the interpreter. */
 export function pyErr(message: string, hint?: string): TplError {
@@ -17,6 +17,7 @@ export function isMapping(v: unknown): v is Record<string, unknown> {
     !Array.isArray(v) &&
     !(v instanceof Undef) &&
     !(v instanceof Opaque) &&
+    !(v instanceof PyObject) &&
     !(v instanceof RegExp) &&
     !(v instanceof Date)
   );
@@ -45,6 +46,7 @@ export function pyTruth(v: unknown): boolean {
   if (typeof v === 'number') return v !== 0;
   if (typeof v === 'string' || Array.isArray(v)) return v.length > 0;
   if (isMapping(v)) return Object.keys(v).length > 0;
+  if (v instanceof PyObject) return v.truth();
   return true;
 }
 
@@ -56,6 +58,7 @@ export function pyType(v: unknown): string {
   if (typeof v === 'string') return 'str';
   if (Array.isArray(v)) return 'list';
   if (v instanceof Opaque) return 'function';
+  if (v instanceof PyObject) return v.typeName;
   if (isMapping(v)) return 'dict';
   return typeof v;
 }
@@ -86,6 +89,7 @@ export function pyRepr(v: unknown): string {
   if (Array.isArray(v) && TUPLES.has(v)) return v.length === 1 ? `(${pyRepr(v[0])},)` : '(' + Array.from(v, pyRepr).join(', ') + ')';
   if (Array.isArray(v)) return '[' + Array.from(v, pyRepr).join(', ') + ']';
   if (isMapping(v)) return '{' + Object.keys(v).map((k) => reprStr(k) + ': ' + pyRepr(v[k])).join(', ') + '}';
+  if (v instanceof PyObject) return v.repr();
   return pyStr(v);
 }
 
@@ -97,6 +101,7 @@ export function pyStr(v: unknown): string {
   if (typeof v === 'boolean') return v ? 'True' : 'False';
   if (typeof v === 'number') return numStr(v);
   if (v instanceof Opaque) return v.describe();
+  if (v instanceof PyObject) return v.str();
   if (v instanceof RegExp) return `re.compile(${reprStr(v.source)})`;
   if (typeof v === 'function') return '<function>';
   if (typeof v !== 'object') return String(v);
@@ -117,6 +122,7 @@ export function pyEq(a: unknown, b: unknown): boolean {
     const ka = Object.keys(a);
     return ka.length === Object.keys(b).length && ka.every((k) => Object.prototype.hasOwnProperty.call(b, k) && pyEq(a[k], b[k]));
   }
+  if (a instanceof PyObject) return a.compare(b) === 0;
   return a === b;
 }
 
@@ -133,6 +139,8 @@ export function pyOrder(a: unknown, b: unknown, op = '<'): number {
     }
     return a.length - b.length;
   }
+  const c = a instanceof PyObject ? a.compare(b) : b instanceof PyObject ? -(b.compare(a) ?? NaN) : undefined;
+  if (c !== undefined && !Number.isNaN(c)) return c;
   throw pyErr(`'${op}' not supported between instances of '${pyType(a)}' and '${pyType(b)}'`, TYPE_HINT);
 }
 
@@ -201,6 +209,8 @@ export function binop(op: string, a: unknown, b: unknown, percent: (fmt: string,
   need(a);
   need(b);
   if (op === '~') return pyStr(a) + pyStr(b);
+  const obj = a instanceof PyObject ? a.binop(op, b, false) : b instanceof PyObject ? b.binop(op, a, true) : undefined;
+  if (obj !== undefined) return obj;
   const bad = () => pyErr(`unsupported operand type(s) for ${op}: '${pyType(a)}' and '${pyType(b)}'`, TYPE_HINT);
   if (isNum(a) && isNum(b)) {
     const x = Number(a);
@@ -241,6 +251,7 @@ export function pyJson(v: unknown, indent: number | null, sortKeys: boolean, asc
   if (typeof v === 'boolean') return v ? 'true' : 'false';
   if (typeof v === 'number') return Number.isNaN(v) ? 'NaN' : Number.isFinite(v) ? String(v) : v > 0 ? 'Infinity' : '-Infinity';
   if (typeof v === 'string') return jsonStr(v, ascii);
+  if (v instanceof PyObject) return pyJson(v.json(), indent, sortKeys, ascii, level);
   if (level > 200) throw pyErr('value is nested too deeply (circular reference?)');
   const open = indent === null ? '' : '\n' + ' '.repeat(indent * (level + 1));
   const close = indent === null ? '' : '\n' + ' '.repeat(indent * level);

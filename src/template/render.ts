@@ -6,8 +6,11 @@ import { FILTER_NAMES, Interp, Scope, TEST_NAMES } from './interp.js';
 import { materialize, type Ctx } from './lazy.js';
 import { TemplateSyntaxError, parseTemplate, type LexOptions } from './nunjucks.js';
 import { jinjaSource, restoreNewlines } from './options.js';
+import { escapeBackslashes } from './escape.js';
 
 const cache = new Map<string, Stmt[]>();
+/** Ansible's SINGLE_VAR: a template that is only `{{ name }}`. */
+const BARE_NAME = /^\{\{\s*\w*\s*\}\}$/;
 const FILTER_SET = new Set(FILTER_NAMES);
 const TEST_SET = new Set(TEST_NAMES);
 
@@ -80,11 +83,14 @@ export function toInputError(err: unknown, loc: Loc | undefined, what = 'templat
 export function renderIn(ctx: Ctx, src: string, loc: Loc | undefined): unknown {
   try {
     // line ends and the final newline as Jinja2 reads them, then as Ansible restores them (options.ts)
-    const body = parse(jinjaSource(src));
+    // string literals inside {{ }} read as Ansible reads playbook strings (escape.ts)
+    const body = parse(jinjaSource(escapeBackslashes(src)));
     const interp = new Interp(ctx);
     const one = single(body);
     if (!one) return restoreNewlines(src, interp.run(body, new Scope()));
     const v = interp.eval(one, new Scope());
+    // None is rendered as '' (Ansible's finalize), except for a bare `{{ name }}`, whose value Ansible returns as is
+    if ((v === null || v === undefined) && !BARE_NAME.test(src)) return restoreNewlines(src, body.length > 1 ? interp.run(body, new Scope()) : '');
     // "{{ x }}\n": a string keeps the whitespace around it, as Ansible does;
     // a list or dict stays native
     if (typeof v === 'string') return restoreNewlines(src, body.length > 1 ? interp.run(body, new Scope()) : v);

@@ -4,7 +4,7 @@
  * here). No JavaScript function value is ever returned to a template or called by it, and
  * names such as constructor / __proto__ are refused outright.
  */
-import { Opaque, SANDBOX_HINT, TplError, Undef, need, type Kw } from './core.js';
+import { Opaque, PyObject, SANDBOX_HINT, TplError, Undef, need, type Kw } from './core.js';
 import { isMapping, ownData, pyEq, pyErr, pyStr, pyType } from './py.js';
 import { pyCapitalize, pyFormat, pySplit, pyStrip, pyTitle } from './pystr.js';
 
@@ -32,6 +32,10 @@ export function getItem(obj: unknown, key: unknown, desc: () => string, line: nu
   const missing = (why: string) => new Undef(`undefined variable '${path}': ${why}`, line);
   if (obj === null || obj === undefined) return missing(`'${d}' is None`);
   if (typeof key === 'boolean') key = Number(key);
+  if (obj instanceof PyObject && typeof key === 'string') {
+    const v = obj.attr(key);
+    return v !== undefined ? v : missing(`'${pyType(obj)} object' has no attribute '${key}'`);
+  }
   if (typeof key === 'number' && (Array.isArray(obj) || typeof obj === 'string')) {
     const chars = typeof obj === 'string' ? Array.from(obj) : obj;
     const i = key < 0 ? chars.length + key : key;
@@ -143,6 +147,11 @@ export function callMethod(obj: unknown, name: string, args: unknown[], kw: Kw, 
   else if (Array.isArray(obj)) table = LIST_METHODS;
   else if (obj && typeof obj === 'object' && LOOPS.has(obj) && name === 'cycle') return args[((obj as any).index0 as number) % Math.max(1, args.length)];
   else if (isMapping(obj)) table = DICT_METHODS;
+  if (obj instanceof PyObject) {
+    for (const a of args) need(a);
+    const r = obj.call(name, args, kw);
+    if (r !== undefined) return r;
+  }
   const m = table && Object.prototype.hasOwnProperty.call(table, name) ? table[name] : undefined;
   if (m) {
     for (const a of args) need(a);

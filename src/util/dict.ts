@@ -8,7 +8,3 @@ export function dict<T = unknown>(...parts: Array<Record<string, T> | undefined 
   return Object.assign(Object.create(null) as Record<string, T>, ...parts.filter(Boolean));
 }
 
-/** Own (never inherited) property test. */
-export function hasKey(o: object | undefined | null, k: string): boolean {
-  return !!o && Object.prototype.hasOwnProperty.call(o, k);
-}

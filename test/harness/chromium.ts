@@ -25,6 +25,15 @@ interface Pending {
   reject(e: Error): void;
 }
 
+/** The fields of the DevTools events recorded (Runtime, Log, Network). */
+interface DevToolsEvent {
+  exceptionDetails?: { text?: string; exception?: { description?: string } };
+  type?: string;
+  args?: Array<{ value?: unknown; description?: string }>;
+  entry?: { level?: string; source?: string; text?: string; url?: string };
+  request?: { url?: string };
+}
+
 export interface PageProblems {
   /** console.error/assert calls, uncaught exceptions, browser log entries of level error */
   errors: string[];
@@ -87,13 +96,13 @@ export class Browser {
   }
 
   private record(m: Record<string, unknown>): void {
-    const p = (m.params ?? {}) as Record<string, any>;
+    const p = (m.params ?? {}) as DevToolsEvent;
     switch (m.method) {
       case 'Runtime.exceptionThrown':
         this.problems.errors.push(`exception: ${p.exceptionDetails?.exception?.description ?? p.exceptionDetails?.text}`);
         break;
       case 'Runtime.consoleAPICalled':
-        if (p.type === 'error' || p.type === 'assert') this.problems.errors.push(`console.${p.type}: ${(p.args ?? []).map((a: any) => a.value ?? a.description).join(' ')}`);
+        if (p.type === 'error' || p.type === 'assert') this.problems.errors.push(`console.${p.type}: ${(p.args ?? []).map((a) => a.value ?? a.description).join(' ')}`);
         break;
       case 'Log.entryAdded':
         if (p.entry?.level === 'error') this.problems.errors.push(`log (${p.entry.source}): ${p.entry.text} ${p.entry.url ?? ''}`);

@@ -24,7 +24,7 @@ test('default / d', () => {
   assert.is(r('{{ missing | d(5) }}'), 5);
   assert.is(r('{{ missing | default }}'), '');
   assert.is(r('{{ e | default("x") }}'), '', 'defined empty values are kept');
-  assert.is(r('{{ z | default("x") }}'), null, 'None is defined');
+  assert.is(r('{{ z | default("x") }}'), '', "None is defined (and rendered as '', as Ansible does)");
   assert.is(r('{{ e | default("x", true) }}'), 'x', 'boolean=true also replaces falsy values');
   assert.is(r('{{ z | default("x", boolean=true) }}'), 'x');
   assert.is(r('{{ missing | default(other | default(3)) }}'), 3);
@@ -60,36 +60,37 @@ test('text filters', () => {
   assert.is(r('{{ s | upper }}'), 'HELLO WORLD');
   assert.is(r('{{ "hELLO wORLD" | capitalize }}'), 'Hello world');
   assert.is(r('{{ "hello big world" | title }}'), 'Hello Big World');
-  assert.is(r('{{ "  pad\\n" | trim }}'), 'pad');
+  assert.is(r('{{ "  pad\n" | trim }}'), 'pad');
+  assert.is(r('{{ "  pad\\n" | trim }}'), 'pad\\n', 'inside {{ }} a backslash is literal, as in Ansible');
   assert.is(r('{{ "xxaxx" | trim("x") }}'), 'a');
   assert.is(r('{{ s | replace("o", "0") }}'), 'Hell0 W0rld');
   assert.is(r('{{ "aaa" | replace("a", "b", 2) }}'), 'bba');
   assert.equal(r('{{ "a,b,,c" | split(",") }}'), ['a', 'b', '', 'c']);
   assert.equal(r('{{ "  a  b c " | split }}'), ['a', 'b', 'c']);
   assert.is(r('{{ "%s=%05.1f" | format("x", 2.26) }}'), 'x=002.3');
-  assert.is(r('{{ "a\\nb" | indent(2) }}'), 'a\n  b');
-  assert.is(r('{{ "a\\nb" | indent(2, true) }}'), '  a\n  b');
+  assert.is(r('{{ "a\nb" | indent(2) }}'), 'a\n  b');
+  assert.is(r('{{ "a\nb" | indent(2, true) }}'), '  a\n  b');
   assert.is(r('{{ "<a href=\'x\'>" | e }}'), '&lt;a href=&#39;x&#39;&gt;');
 });
 
 test('regex filters with Python syntax', () => {
-  assert.is(r('{{ "abc123def" | regex_replace("\\\\d+", "#") }}'), 'abc#def');
-  assert.is(r('{{ "ab-12" | regex_replace("(\\\\w+)-(\\\\d+)", "\\\\2-\\\\1") }}'), '12-ab');
-  assert.is(r('{{ "ab-12" | regex_replace("(?P<w>\\\\w+)-(?P<d>\\\\d+)", "\\\\g<d>:\\\\g<w>") }}'), '12:ab');
-  assert.is(r('{{ "ab" | regex_replace("(a)", "\\\\g<1>0") }}'), 'a0b', '\\g<1>0 is group 1 then a literal 0');
+  assert.is(r('{{ "abc123def" | regex_replace("\\d+", "#") }}'), 'abc#def');
+  assert.is(r('{{ "ab-12" | regex_replace("(\\w+)-(\\d+)", "\\2-\\1") }}'), '12-ab');
+  assert.is(r('{{ "ab-12" | regex_replace("(?P<w>\\w+)-(?P<d>\\d+)", "\\g<d>:\\g<w>") }}'), '12:ab');
+  assert.is(r('{{ "ab" | regex_replace("(a)", "\\g<1>0") }}'), 'a0b', '\\g<1>0 is group 1 then a literal 0');
   assert.is(r('{{ "AbA" | regex_replace("a", "x", ignorecase=true) }}'), 'xbx');
-  assert.is(r('{{ "a$b" | regex_replace("\\\\$", "$$") }}'), 'a$$b', 'replacement $ is literal');
-  assert.is(r('{{ "line1\\nline2" | regex_replace("^l", "L", multiline=true) }}'), 'Line1\nLine2');
-  assert.is(r('{{ "v1.22" | regex_search("\\\\d+\\\\.\\\\d+") }}'), '1.22');
-  assert.is(r('{{ "none here" | regex_search("\\\\d+") }}'), null);
-  assert.equal(r('{{ "key=val" | regex_search("(?P<k>\\\\w+)=(\\\\w+)", "\\\\g<k>", "\\\\2") }}'), ['key', 'val']);
-  assert.equal(r('{{ "a1 b22 c333" | regex_findall("\\\\d+") }}'), ['1', '22', '333']);
-  assert.equal(r('{{ "a=1 b=2" | regex_findall("(\\\\w)=(\\\\d)") }}'), [['a', '1'], ['b', '2']]);
+  assert.is(r('{{ "a$b" | regex_replace("\\$", "$$") }}'), 'a$$b', 'replacement $ is literal');
+  assert.is(r('{{ "line1\nline2" | regex_replace("^l", "L", multiline=true) }}'), 'Line1\nLine2');
+  assert.is(r('{{ "v1.22" | regex_search("\\d+\\.\\d+") }}'), '1.22');
+  assert.is(r('{{ "none here" | regex_search("\\d+") }}'), '', "no match: None, rendered as ''");
+  assert.equal(r('{{ "key=val" | regex_search("(?P<k>\\w+)=(\\w+)", "\\g<k>", "\\2") }}'), ['key', 'val']);
+  assert.equal(r('{{ "a1 b22 c333" | regex_findall("\\d+") }}'), ['1', '22', '333']);
+  assert.equal(r('{{ "a=1 b=2" | regex_findall("(\\w)=(\\d)") }}'), [['a', '1'], ['b', '2']]);
   assert.is(r('{{ "1.2.3*" | regex_escape }}'), '1\\.2\\.3\\*');
   assert.is(r('{{ "abab-x" | regex_replace("(?P<p>ab)(?P=p)", "<\\g<p>>") }}'), '<ab>-x', '(?P=name) backreference');
   assert.is(r('{{ "ABC" | regex_replace("(?i)b", "-") }}'), 'A-C', 'leading inline flags');
-  assert.is(r('{{ "x\\n" | regex_search("x$") }}'), 'x', "Python's $ matches before a final newline");
-  assert.is(r('{{ "ab" | regex_search("\\\\Ab") }}'), null);
+  assert.is(r('{{ "x\n" | regex_search("x$") }}'), 'x', "Python's $ matches before a final newline");
+  assert.is(r('{{ "ab" | regex_search("\\Ab") }}'), '');
   fails('{{ "a" | regex_replace("(", "") }}', /invalid regular expression '\('/);
 });
 
@@ -103,8 +104,8 @@ test('JSON and YAML', () => {
   fails('{{ "{bad" | from_json }}', /from_json: invalid JSON/);
   assert.is(r('{{ {"a": [1, 2], "b": "x"} | to_yaml }}'), 'a:\n- 1\n- 2\nb: x\n');
   assert.is(r('{{ {"a": {"b": 1}} | to_nice_yaml }}'), 'a:\n    b: 1\n');
-  assert.equal(r('{{ "a: [1, 2]\\nb: {c: d}" | from_yaml }}'), { a: [1, 2], b: { c: 'd' } });
-  assert.equal(r('{{ "---\\na: 1\\n---\\nb: 2" | from_yaml_all }}'), [{ a: 1 }, { b: 2 }]);
+  assert.equal(r('{{ "a: [1, 2]\nb: {c: d}" | from_yaml }}'), { a: [1, 2], b: { c: 'd' } });
+  assert.equal(r('{{ "---\na: 1\n---\nb: 2" | from_yaml_all }}'), [{ a: 1 }, { b: 2 }]);
 });
 
 test('encodings, hashes, paths, quoting', () => {

@@ -35,7 +35,7 @@ test('keyword booleans: Ansible boolean(); the bool filter: to_bool', () => {
   assert.is(boolish('maybe'), false);
   assert.is(render("{{ 'no' | bool }}", {}), false);
   assert.is(render("{{ 'Yes' | bool }}", {}), true);
-  assert.is(render('{{ none | bool }}', {}), null);
+  assert.is(render('{{ none | bool }}', {}), '', "None, rendered as '' (Ansible's finalize)");
   assert.is(render("{{ 'no' is truthy(convert_bool=True) }}", {}), false);
   assert.is(render("{{ 'no' is truthy }}", {}), true);
 });

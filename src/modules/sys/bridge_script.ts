@@ -7,6 +7,7 @@
  */
 import { q } from '../../util/quote.js';
 import type { Step } from '../types.js';
+import { plainShell } from '../util/explain.js';
 import { NETDEV_FILE, PERSIST_SCRIPT, PERSIST_UNIT, type Addr, type Backend } from './bridge.js';
 
 export interface SwitchSpec {
@@ -173,6 +174,17 @@ function backendSwitch(s: SwitchSpec): { up: string[]; down: string[] } {
   }
 }
 
+/** --explain of the switch: the backend's commands, run by a detached script that rolls them back unless confirmed. */
+function switchExplain(s: SwitchSpec): string {
+  const { up, down } = backendSwitch(s);
+  return [
+    `# run by a script started detached on the host (setsid nohup sh ${runDir(s.br)}/switch.sh): the SSH session may drop meanwhile`,
+    plainShell(up.join('\n')),
+    `# unless kvplay confirms within ${s.timeout} s (it reconnects over ${s.br}), the script undoes it:`,
+    plainShell(down.join('\n')).split('\n').map((l) => `#   ${l}`).join('\n'),
+  ].join('\n');
+}
+
 /** The detached script. Status file: running -> switched -> committed | rolled-back | failed: ... */
 export function switchScript(s: SwitchSpec): string {
   const { up, down } = backendSwitch(s);
@@ -238,8 +250,8 @@ export function switchSteps(s: SwitchSpec): Step[] {
     'echo "not committed: $s" >&2; tail -n 20 "$D/log" >&2; exit 1',
   ].join('\n');
   return [
-    { desc: `start the ${s.backend} switch of ${s.nic} to ${s.br} (detached, rollback after ${s.timeout}s)`, cmd: start, stdin: switchScript(s) },
-    { desc: `wait for ${s.br} to carry ${s.addrs.map((a) => a.cidr).join(', ') || 'the link'}`, cmd: wait },
-    { desc: `confirm ${s.br} (the host answered over it)`, cmd: confirm },
+    { desc: `start the ${s.backend} switch of ${s.nic} to ${s.br} (detached, rollback after ${s.timeout}s)`, cmd: start, stdin: switchScript(s), explain: switchExplain(s) },
+    { desc: `wait for ${s.br} to carry ${s.addrs.map((a) => a.cidr).join(', ') || 'the link'}`, cmd: wait, explain: `cat ${d}/status   # every 0.1 s, until the script says "switched" (or failed and rolled back)` },
+    { desc: `confirm ${s.br} (the host answered over it)`, cmd: confirm, explain: `touch ${d}/confirm   # kvplay reached the host again: the script keeps the new setup` },
   ];
 }

@@ -138,17 +138,19 @@ export function plainShell(cmd: string, maxLines = Infinity): string {
   let s = cmd.replace(/^\( ([\s\S]*?)\n\) 2>&1 <\/dev\/null$/gm, '$1');
   // here-documents: <<'X' ... X (the body is a payload)
   s = s.replace(/<<-?\s*'?([A-Za-z_][A-Za-z0-9_]*)'?\n([\s\S]*?)\n\1$/gm, (_m, d: string, body: string) => `<<'${d}'  # ${contentNote(body + '\n')}`);
-  // only payload-sized words: a key blob or a hash in a command is part of the command
-  s = s.replace(/'?\b[A-Za-z0-9+/]{200,}={0,2}'?/g, (w) => {
-    const core = w.replace(/^'|'$/g, '');
-    return /[0-9+/]/.test(core) && /[a-z]/.test(core) && /[A-Z]/.test(core) ? `<base64 content of ${Math.floor((core.length * 3) / 4)} bytes>` : w;
-  });
   const lines = s
     .split('\n')
     .map((l) => l.replace(/echo "@@ [\w.-]+"; ?/g, ''))
     .filter((l) => l.trim() !== '' && !FRAMING_LINE.some((re) => re.test(l.trim())));
-  if (lines.length <= maxLines) return lines.join('\n');
-  return [...lines.slice(0, maxLines), `# ... (${lines.length - maxLines} more lines of the script)`].join('\n');
+  s = lines.length <= maxLines ? lines.join('\n') : [...lines.slice(0, maxLines), `# ... (${lines.length - maxLines} more lines of the script)`].join('\n');
+  // kvplay's own base64 framing of a file's content: the content, as a here-document (after the
+  // framing lines went: the content is shown whole)
+  s = s.replace(/printf %s '?([A-Za-z0-9+/]*={0,2})'? \| base64 -d > (\S+)/g, (_m, b64: string, target: string) => catInto(target, Buffer.from(b64, 'base64')));
+  // only payload-sized words: a key blob or a hash in a command is part of the command
+  return s.replace(/'?\b[A-Za-z0-9+/]{200,}={0,2}'?/g, (w) => {
+    const core = w.replace(/^'|'$/g, '');
+    return /[0-9+/]/.test(core) && /[a-z]/.test(core) && /[A-Z]/.test(core) ? `<base64 content of ${Math.floor((core.length * 3) / 4)} bytes>` : w;
+  });
 }
 
 /** plainShell for a fact script (cut after a few lines). */

@@ -38,6 +38,8 @@ export interface ProbeInput {
   /** source: create this nonce file next to each shared path; target: look for it */
   nonce?: { file: string; create: boolean };
   cpuXml?: string;
+  /** the guest's domain type (kvm, qemu): its CPU is compared with what THAT hypervisor offers */
+  virtType?: string;
 }
 
 const dirOf = (p: string) => p.replace(/\/[^/]*$/, '') || '/';
@@ -72,7 +74,7 @@ export function probeScript(i: ProbeInput): string {
   });
   sections.push(['paths', paths.join('\n') || 'true']);
   if (i.cpuXml) {
-    sections.push(['cpucmp', `t=$(mktemp) || exit 1\ncat > "$t" <<'KVPLAY_CPU_XML'\n${i.cpuXml}\nKVPLAY_CPU_XML\nvirsh hypervisor-cpu-compare "$t" --virttype qemu; rc=$?; rm -f "$t"; exit $rc`]);
+    sections.push(['cpucmp', `t=$(mktemp) || exit 1\ncat > "$t" <<'KVPLAY_CPU_XML'\n${i.cpuXml}\nKVPLAY_CPU_XML\nvirsh hypervisor-cpu-compare "$t" --virttype ${q(/^[a-z0-9]+$/.test(i.virtType ?? '') ? i.virtType! : 'qemu')}; rc=$?; rm -f "$t"; exit $rc`]);
   }
   return 'export LC_ALL=C\n' + sectionScript(sections);
 }

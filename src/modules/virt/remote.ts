@@ -75,7 +75,7 @@ export async function runPreflight(c: RunCtx, name: string, g: DomainInfo, sourc
   try {
     const rs = await run(c, 'sh -s', probeScript({ ...base, nonce: { file: nonce, create: true } }));
     const src = parseProbe(source, rs.stdout);
-    const rt = await run(c, remoteScript(target), probeScript({ ...base, nonce: { file: nonce, create: false }, ...(g.cpuXml && o.mode !== 'cold' ? { cpuXml: g.cpuXml } : {}) }));
+    const rt = await run(c, remoteScript(target), probeScript({ ...base, nonce: { file: nonce, create: false }, ...(g.cpuXml && o.mode !== 'cold' ? { cpuXml: g.cpuXml, virtType: g.type } : {}) }));
     if (rt.code === 255 && !rt.stdout.includes('@@kvplay-section')) {
       return { errors: [sshTrustError(source, target, rt.stderr.trim().split('\n').pop() ?? '')], notes: [], shared: [], toCopy: [] };
     }

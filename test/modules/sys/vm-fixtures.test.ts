@@ -8,6 +8,7 @@ import { mountDiffs, parseMountinfo } from '../../../src/modules/sys/fstab.js';
 import { planMount } from '../../../src/modules/mount.js';
 import { chooseBackend, chooseUplink, parseBridgeFacts, runtimeProblems } from '../../../src/modules/sys/bridge.js';
 import { planBridge } from '../../../src/modules/bridge.js';
+import { probeScript } from '../../../src/modules/virt/preflight.js';
 import { fileState } from '../helpers.js';
 import { fx, pctx } from './helpers.js';
 
@@ -98,6 +99,17 @@ test('NetworkManager host (kvm1, bridged by the role): ok, nothing to do (the se
   const p = planBridge({}, f, pctx({ vars: { ansible_host: '10.237.30.2' } }));
   assert.is(p.kind, 'ok');
   assert.is(p.reason, 'br0: bridge over enp0s1 with 10.237.30.2/24 (nm)');
+});
+
+test('migration preflight: a kvm guest\'s CPU is compared with the KVM hypervisor, not TCG\'s', () => {
+  // the live <cpu> libvirt gave the nested kvm guest on kvm1: "incompatible" with --virttype qemu,
+  // "superset" with --virttype kvm (recorded on the VM lab)
+  const cpuXml = "<cpu mode='custom' match='exact' check='full'><model fallback='forbid'>qemu64</model><feature policy='require' name='x2apic'/><feature policy='disable' name='svm'/></cpu>";
+  const base = { name: 'g', bridges: [], networks: [], paths: [], cpuXml };
+  assert.match(probeScript({ ...base, virtType: 'kvm' }), 'virsh hypervisor-cpu-compare "$t" --virttype kvm;');
+  assert.match(probeScript({ ...base, virtType: 'qemu' }), '--virttype qemu;');
+  assert.match(probeScript(base), '--virttype qemu;');
+  assert.match(probeScript({ ...base, virtType: 'kvm; reboot' }), '--virttype qemu;');
 });
 
 test.run();
