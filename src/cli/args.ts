@@ -30,6 +30,10 @@ export interface CliOptions {
   startAtTask?: string;
   /** --explain: show what each task checked and the commands it runs, as plain shell */
   explain: boolean;
+  /** --lab NAME: the inventory of that local lab (`kvplay lab up --name NAME`) when no -i is given */
+  lab?: string;
+  /** --force-handlers: notified handlers run on hosts that failed too */
+  forceHandlers: boolean;
   acceptNewHostKeys: boolean;
   knownHosts: string[];
   askBecomePass: boolean;
@@ -61,10 +65,12 @@ export const USAGE = `usage: kvplay PLAYBOOK [options]
        kvplay report RUN.json --html FILE
 
 Runs an Ansible-style YAML playbook over SSH, idempotently.
-With no -i, the local lab's inventory is used when the lab is up.
+With no -i, the local lab's inventory is used when the lab is up (--lab NAME or KVPLAY_LAB=NAME:
+that named lab's, see \`kvplay lab list\`).
 
 options:
   -i, --inventory FILE     inventory (Ansible's YAML or INI format); may be repeated
+      --lab NAME           the inventory of local lab NAME (kvplay lab up --name NAME); or KVPLAY_LAB
   -C, --check              predict changes, change nothing
   -D, --diff               show the differences of changed files
   -l, --limit PATTERN      run only on hosts matching PATTERN
@@ -86,6 +92,7 @@ options:
       --start-at-task NAME start at the first task whose name matches NAME (a glob: * ? [abc])
       --explain            for each task and host: what kvplay checked (and found) and the commands
                            it runs (with --check: would run), as plain shell, and why
+      --force-handlers     run notified handlers on hosts that failed too
       --accept-new-host-keys  record unknown SSH host keys (changed keys are always refused)
       --known-hosts FILE   extra known_hosts file; may be repeated
   -K, --ask-become-pass    ask for the sudo password (or set KVPLAY_BECOME_PASSWORD)
@@ -177,6 +184,8 @@ export function parseCli(argv: string[], cfg: AnsibleSettings = {}, o: { deferEx
       'report-html': { type: 'string' },
       step: { type: 'boolean' },
       explain: { type: 'boolean' },
+      lab: { type: 'string' },
+      'force-handlers': { type: 'boolean' },
       'start-at-task': { type: 'string' },
       'accept-new-host-keys': { type: 'boolean' },
       'known-hosts': { type: 'string', multiple: true },
@@ -233,6 +242,8 @@ export function parseCli(argv: string[], cfg: AnsibleSettings = {}, o: { deferEx
     reportHtml: values['report-html'],
     step: !!values.step,
     explain: !!values.explain,
+    lab: values.lab,
+    forceHandlers: !!values['force-handlers'],
     startAtTask: values['start-at-task'],
     acceptNewHostKeys: !!values['accept-new-host-keys'] || cfg.hostKeyChecking === false,
     knownHosts: values['known-hosts'] ?? [],

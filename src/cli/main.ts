@@ -14,7 +14,7 @@ import { askHidden, askLine } from './prompt.js';
 export async function main(argv: string[]): Promise<number> {
   if (argv[0] === 'lab') {
     const { labMain } = await import('../lab/index.js');
-    return labMain(argv.slice(1));
+    return labMain(argv.slice(1), { lab: process.env.KVPLAY_LAB });
   }
   if (argv[0] === 'report') {
     const { reportMain } = await import('./report.js');
@@ -101,15 +101,31 @@ function reportError(reporter: Reporter, e: unknown): void {
   }
 }
 
-/** The inventory: -i, else the lab's when it is up, else the implicit localhost. */
+/**
+ * The inventory: -i, else the lab's when it is up (--lab NAME, else KVPLAY_LAB, else the default
+ * lab), else the implicit localhost. A lab asked for by name must be up.
+ */
 async function pickInventory(opts: CliOptions, playbookDir: string, reporter: Reporter): Promise<Inventory> {
   const { loadInventory } = await import('./pipeline.js');
+  const where = { file: '<command line>', line: 1, col: 1 };
+  if (opts.lab !== undefined && opts.inventory.length)
+    throw new InputError('--lab and -i both name the inventory', where, 'give one of them');
   if (opts.inventory.length > 1) reporter.emit({ kind: 'warning', msg: 'several -i given: kvplay uses the first one only' });
   if (opts.inventory.length) return loadInventory(resolve(opts.inventory[0]), { extraVarDirs: [playbookDir] });
-  const { labInventoryPath } = await import('../lab/index.js');
-  const lab = labInventoryPath();
+  const { labInventoryPath, LabError } = await import('../lab/index.js');
+  const name = opts.lab ?? (process.env.KVPLAY_LAB || undefined);
+  const from = opts.lab !== undefined ? '--lab' : 'KVPLAY_LAB';
+  let lab: string | null;
+  try {
+    lab = labInventoryPath(name);
+  } catch (e) {
+    if (e instanceof LabError) throw new InputError(`${from}: ${e.message}`, where, e.hint ?? 'see `kvplay lab list`');
+    throw e;
+  }
+  if (name !== undefined && !lab)
+    throw new InputError(`${from}: lab ${name} is not up`, where, `start it with \`kvplay lab up --name ${name}\` (labs here: \`kvplay lab list\`)`);
   if (lab && existsSync(lab)) {
-    reporter.emit({ kind: 'warning', msg: `no -i given: using the local lab's inventory ${lab}` });
+    reporter.emit({ kind: 'warning', msg: `no -i given: using the ${name ? `lab ${name}'s` : "local lab's"} inventory ${lab}` });
     return loadInventory(lab, { extraVarDirs: [playbookDir] });
   }
   reporter.emit({ kind: 'warning', msg: 'no -i given and the lab is not up: only localhost is available (start the lab with `kvplay lab up`)' });
@@ -167,10 +183,13 @@ async function runCli(opts: CliOptions, reporter: Reporter, secrets: Set<string>
   }
   const invNames = new Set<string>();
   for (const h of inv.hosts) for (const k of Object.keys(inv.hostVars(h))) invNames.add(k);
-  errs.push(...checkUndefined(pb, invNames, Object.keys(opts.extraVars)));
+  // what Ansible only meets when (and if) a task runs: said now, and the task fails when it runs
+  const warnings = [...pb.warnings];
+  errs.push(...checkUndefined(pb, invNames, Object.keys(opts.extraVars), warnings));
   const known = knownNames(pb, invNames, Object.keys(opts.extraVars));
   if (known) errs.push(...undefinedInConnVars(inv, known));
   if (errs.length) throw new InputErrors(errs);
+  for (const w of warnings) reporter.emit({ kind: 'warning', msg: w.message + (w.hint ? ` (${w.hint})` : ''), loc: w.loc ? `${w.loc.file}:${w.loc.line}:${w.loc.col}` : undefined });
   if (opts.syntaxCheck) {
     process.stdout.write(`\nplaybook: ${pb.file}\n`);
     return 0;
@@ -202,6 +221,7 @@ async function runCli(opts: CliOptions, reporter: Reporter, secrets: Set<string>
     step: opts.step,
     startAtTask: opts.startAtTask,
     explain: opts.explain,
+    forceHandlers: opts.forceHandlers,
     askStep: (prompt) => askLine(prompt, '--step needs a terminal on stdin'),
   }, reporter, pb.dir);
   run.secrets = secrets;

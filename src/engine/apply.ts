@@ -7,8 +7,8 @@
  * InputError/InputErrors/UnreachableError propagate (the caller reports them); any other exception -> failed.
  */
 import type { ExecResult } from '../transport/types.js';
-import { InputError, InputErrors, UnreachableError } from '../util/errors.js';
-import type { ActionResult, Diff, Module, ModuleCtx, Plan } from '../modules/types.js';
+import { InputError, InputErrors, ModuleFailure, UnreachableError } from '../util/errors.js';
+import type { ActionResult, Diff, Module, ModuleCtx, Plan, StepResult } from '../modules/types.js';
 import { coerceParams, validateParams } from '../modules/validate.js';
 import type { Explanation } from '../modules/types.js';
 import { actionExplanation, explainCollector, markRan, planExplanation, recordingTransport } from './explain.js';
@@ -23,9 +23,14 @@ export interface ModuleOutcome {
   setVars?: Record<string, unknown>;
   /** the module decided to skip itself (debug verbosity) */
   skipped?: boolean;
+  /** the action ended early: the result is taken as is (ActionResult.final) */
+  final?: boolean;
   /** --explain: what was checked, what runs, why (only when ctx.explain is set) */
   explain?: Explanation;
 }
+
+/** Wall-clock time in epoch ms with sub-millisecond precision (a step's start and end). */
+const clock = () => performance.timeOrigin + performance.now();
 
 function firstLines(s: string, n = 5): string {
   const lines = s.trim().split('\n');
@@ -37,7 +42,8 @@ function fromAction(r: ActionResult): ModuleOutcome {
   const data: Record<string, unknown> = { changed: !!r.changed, ...(r.failed ? { failed: true } : {}), ...(r.msg !== undefined ? { msg: r.msg } : {}), ...(r.data ?? {}) };
   if (r.skipped) data.skipped = true;
   if (r.diff) data.diff = r.diff;
-  return { status, reason: r.msg ?? (r.skipped ? 'skipped' : status), diff: r.diff, data, ...(r.setVars ? { setVars: r.setVars } : {}), ...(r.skipped ? { skipped: true } : {}) };
+  const reason = r.reason ?? (typeof r.msg === 'string' ? r.msg : undefined) ?? (r.skipped ? 'skipped' : status);
+  return { status, reason, diff: r.diff, data, ...(r.setVars ? { setVars: r.setVars } : {}), ...(r.skipped ? { skipped: true } : {}), ...(r.final ? { final: true } : {}) };
 }
 
 function failed(reason: string, data: Record<string, unknown> = {}): ModuleOutcome {
@@ -76,6 +82,11 @@ function safeResult(mod: Module, params: unknown, facts: unknown, results: ExecR
   }
 }
 
+/** The registered msg of an ok/changed plan: its reason, unless the module registers only its own result (Module.reasonIsMsg). */
+function msgOf(mod: Module, plan: Plan): { msg?: string } {
+  return mod.reasonIsMsg === false ? {} : { msg: plan.reason };
+}
+
 export async function applyModule(mod: Module, rawParams: unknown, ctx: ModuleCtx): Promise<ModuleOutcome> {
   const errors = validateParams(mod, rawParams, { static: false });
   if (errors.length) {
@@ -90,7 +101,7 @@ export async function applyModule(mod: Module, rawParams: unknown, ctx: ModuleCt
       const ec = ctx.explain ? explainCollector() : undefined;
       const r = await mod.action(params, ec ? { ...ctx, explain: ec, transport: recordingTransport(ctx.transport, ec) } : ctx);
       if (!mod.readOnly) ctx.factCache?.clear(); // also what other hosts cached while it ran
-      const explain = ec && actionExplanation(ec, r, ctx.check);
+      const explain = ec && actionExplanation(ec, r, ctx.check, mod.readOnly);
       return { ...fromAction(r), ...(explain ? { explain } : {}) };
     }
     if (!mod.plan) throw new Error(`module ${mod.name} has neither plan nor action`);
@@ -99,32 +110,39 @@ export async function applyModule(mod: Module, rawParams: unknown, ctx: ModuleCt
     const diff = plan.kind === 'change' && plan.diff?.length ? plan.diff : undefined;
     const ex = ctx.explain ? { explain: planExplanation(mod, params, facts, plan, ctx) } : {};
     if (plan.kind === 'ok') {
-      const data = { changed: false, msg: plan.reason, ...(plan.result ?? {}), ...safeResult(mod, params, facts, [], ctx) };
+      const data = { changed: false, ...msgOf(mod, plan), ...(plan.result ?? {}), ...safeResult(mod, params, facts, [], ctx) };
       return { status: 'ok', reason: plan.reason, data, ...ex };
     }
-    const base = { changed: true, msg: plan.reason, ...(plan.result ?? {}), ...(diff ? { diff } : {}) };
+    const quiet = plan.changed === false; // the steps run, the task reports ok (Plan.changed)
+    const done = quiet ? 'ok' : 'changed';
+    const base = { changed: !quiet, ...msgOf(mod, plan), ...(plan.result ?? {}), ...(diff ? { diff } : {}) };
     if (ctx.check) {
-      return { status: 'changed', reason: plan.reason, diff, data: { ...base, ...safeResult(mod, params, facts, [], ctx) }, ...ex };
+      const data: Record<string, unknown> = { ...base, ...safeResult(mod, params, facts, [], ctx) };
+      // a module that does not run in check mode says so (command, raw: skipped, as in Ansible)
+      if (data.skipped === true) return { status: 'ok', skipped: true, reason: plan.reason, diff, data: { ...data, changed: false }, ...ex };
+      return { status: done, reason: plan.reason, diff, data, ...ex };
     }
-    const results: ExecResult[] = [];
+    const results: StepResult[] = [];
     ctx.factCache?.clear(); // steps change the host: cached facts are no longer trusted
     for (const step of plan.steps) {
       ctx.log(`${mod.name}: ${step.desc}`);
-      const r = await ctx.transport.exec(step.cmd, { stdin: step.stdin, become: ctx.become });
-      results.push(r);
+      const startedAt = clock();
+      const r: StepResult = await ctx.transport.exec(step.cmd, { stdin: step.stdin, become: ctx.become });
+      results.push({ ...r, startedAt, endedAt: clock() });
       if (!(step.okCodes ?? [0]).includes(r.code)) {
         ctx.factCache?.clear();
         const err = firstLines(r.stderr) || firstLines(r.stdout);
         const reason = `${step.desc}: rc=${r.code}${r.timedOut ? ' (timed out)' : ''}${err ? `: ${err}` : ''}`;
         const extra = safeResult(mod, params, facts, results, ctx);
-        return { status: 'failed', reason, diff, data: { ...base, ...extra, changed: results.length > 1 || extra.changed === true, failed: true, msg: extra.msg ?? reason, rc: r.code }, ...(ex.explain ? { explain: markRan(ex.explain, results) } : {}) };
+        return { status: 'failed', reason, diff, data: { ...base, rc: r.code, ...extra, changed: (!quiet && results.length > 1) || extra.changed === true, failed: true, msg: extra.msg ?? reason }, ...(ex.explain ? { explain: markRan(ex.explain, results) } : {}) };
       }
     }
     ctx.factCache?.clear(); // also what other hosts cached while the steps ran
     const extra = safeResult(mod, params, facts, results, ctx);
-    return { status: 'changed', reason: plan.reason, diff, data: { ...base, ...extra }, ...(ex.explain ? { explain: markRan(ex.explain, results) } : {}) };
+    return { status: done, reason: plan.reason, diff, data: { ...base, ...extra }, ...(ex.explain ? { explain: markRan(ex.explain, results) } : {}) };
   } catch (e) {
     if (isPassThrough(e)) throw e;
+    if (e instanceof ModuleFailure) return failed(e.message, e.result);
     return failed((e as Error)?.message ?? String(e));
   }
 }

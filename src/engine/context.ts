@@ -29,6 +29,15 @@ export interface Inh {
   delegateTo?: string;
   /** the dynamic includes this task runs under (outermost first): a bound against endless recursion */
   includes?: string[];
+  /** in the `block:` of a block with a rescue: a failure here is `rescued` (src/engine/block.ts) */
+  rescuable?: boolean;
+  /** the enclosing block has an `always:` still to run (Ansible's any_errors_fatal then waits) */
+  alwaysNext?: boolean;
+  /** any_errors_fatal of the enclosing blocks */
+  anyErrorsFatal?: boolean;
+  /** `notify:` of the enclosing blocks */
+  notify?: string[];
+  ignoreUnreachable?: boolean | string;
 }
 
 export const ROOT_INH: Inh = { when: [], tags: [], vars: [] };
@@ -36,6 +45,7 @@ export const ROOT_INH: Inh = { when: [], tags: [], vars: [] };
 /** Block/include keywords pushed onto the inherited ones (inner wins). */
 export function pushInh(inh: Inh, t: Task): Inh {
   return {
+    ...inh,
     when: [...inh.when, ...(t.kind === 'block' || t.kind === 'include' ? t.when : [])],
     tags: [...inh.tags, ...t.tags],
     vars: t.vars ? [...inh.vars, t.vars] : inh.vars,
@@ -94,6 +104,18 @@ export async function hostTransport(run: RunState, h: HostState, vars: Vars): Pr
   return h.transport;
 }
 
+/** A new connection to the host, not shared (the caller closes it). */
+export async function ownTransport(run: RunState, h: HostState, vars: Vars): Promise<Transport> {
+  const tr = createTransport(h.name, connVars(run, h, vars), { knownHostsFiles: run.opts.knownHostsFiles, acceptNewHostKeys: run.opts.acceptNewHostKeys, connectTimeoutMs: run.opts.connectTimeoutMs });
+  await run.connectSlots.acquire();
+  try {
+    await tr.connect();
+  } finally {
+    run.connectSlots.release();
+  }
+  return tr;
+}
+
 /** A transport that adds environment variables to every command. */
 function withEnv(t: Transport, env: Record<string, string>): Transport {
   const merge = (o?: ExecOptions): ExecOptions => ({ ...(o ?? {}), env: { ...env, ...(o?.env ?? {}) } });
@@ -112,7 +134,11 @@ function withEnv(t: Transport, env: Record<string, string>): Transport {
 /** A boolean keyword (become, no_log, ignore_errors), templated, then Ansible's boolean(). */
 const boolKw = (v: unknown, vars: Vars): boolean => (v === undefined || v === null ? false : boolish(typeof v === 'boolean' ? v : renderDeep(v, vars)));
 
-export function execContext(run: RunState, play: Play, h: HostState, t: Task, inh: Inh, vars: Vars): ExecContext {
+/**
+ * `own`: the connection to the host instead of its shared one (an async job runs on its own,
+ * src/engine/async.ts).
+ */
+export function execContext(run: RunState, play: Play, h: HostState, t: Task, inh: Inh, vars: Vars, own?: () => Promise<Transport>): ExecContext {
   const checkMode = t.checkMode ?? inh.checkMode ?? play.checkMode;
   const check = checkMode === undefined ? run.opts.check : checkMode;
   // become and environment are templated when first used, so a loop task gets them per item (forItem), as Ansible does
@@ -128,7 +154,7 @@ export function execContext(run: RunState, play: Play, h: HostState, t: Task, in
     get become() {
       return connection().become;
     },
-    forItem: (itemVars) => execContext(run, play, h, t, inh, itemVars),
+    forItem: (itemVars) => execContext(run, play, h, t, inh, itemVars, own),
     transport: async () => {
       const { env } = connection();
       let tr: Transport;
@@ -138,7 +164,7 @@ export function execContext(run: RunState, play: Play, h: HostState, t: Task, in
         if (dh) tr = await hostTransport(run, dh, vars);
         else if (name === 'localhost' || name === '127.0.0.1') tr = new LocalTransport('localhost');
         else throw new InputError(`delegate_to host '${name}' is not in the inventory`, t.loc, 'add it to the inventory or use localhost');
-      } else tr = await hostTransport(run, h, vars);
+      } else tr = own ? await own() : await hostTransport(run, h, vars);
       return env ? withEnv(tr, env) : tr;
     },
   };

@@ -15,14 +15,17 @@ const list = (x: ExplainCheck | ExplainCheck[] | null | undefined): ExplainCheck
 /** A fact as it explains itself, else its command (framing stripped) and a summary of what it parsed to. */
 export function explainFact(def: Fact<unknown>, value: unknown): ExplainCheck[] {
   if (def.explain) return list(def.explain(value));
-  return [{ cmd: plainFactShell(def.cmd), found: summarize(value) }];
+  const cmd = plainFactShell(def.cmd);
+  return cmd === ':' || cmd === '' ? [] : [{ cmd, found: summarize(value) }];
 }
 
 /** What the facts checked: the module's explain, else each fact's. Never throws (an explanation never fails a task). */
 export function explainChecks(mod: Module, params: unknown, defs: Record<string, Fact<unknown>>, facts: Record<string, unknown>, ctx: ModuleCtx): ExplainCheck[] {
   try {
     if (mod.explain) return mod.explain(params, facts, ctx);
-    return Object.keys(defs).flatMap((n) => explainFact(defs[n], facts[n]));
+    // facts sharing a step (the user's home of two ssh files) tell it once
+    const seen = new Set<string>();
+    return Object.keys(defs).flatMap((n) => explainFact(defs[n], facts[n])).filter((c) => !seen.has(`${c.cmd}\0${c.found}`) && !!seen.add(`${c.cmd}\0${c.found}`));
   } catch (e) {
     return [{ cmd: '(the checks could not be explained)', found: (e as Error)?.message ?? String(e) }];
   }
@@ -107,13 +110,15 @@ export function recordingTransport(t: Transport, c: ExplainCollector): Transport
  * (each once, with how often when repeated, e.g. a poll), as commands it ran. undefined when it
  * did neither (debug, set_fact, assert: nothing happens on the host, there is nothing to explain).
  */
-export function actionExplanation(c: ExplainCollector, r: ActionResult, check: boolean): Explanation | undefined {
+export function actionExplanation(c: ExplainCollector, r: ActionResult, check: boolean, readOnly = false): Explanation | undefined {
   const told = c.checks.length > 0 || c.runs.length > 0;
   if (!told && !c.sent.size) return undefined;
-  const runs: ExplainRun[] = told
-    ? c.runs
-    : [...c.sent].map(([cmd, s]) => ({ cmd: plainShell(cmd, 12), why: s.count > 1 ? `sent ${s.count} times (polling)` : 'sent by the module', rc: s.rc }));
-  return { checked: c.checks, runs, reason: r.msg ?? (r.failed ? 'failed' : r.changed ? 'changed' : 'ok'), check };
+  const reason = r.msg ?? (r.failed ? 'failed' : r.changed ? 'changed' : 'ok');
+  if (told) return { checked: c.checks, runs: c.runs, reason, check };
+  const sent = [...c.sent].map(([cmd, s]) => ({ cmd: plainShell(cmd, 12), times: s.count > 1 ? `, ${s.count} times (polling)` : '', rc: s.rc }));
+  // a read-only action (wait_for, fetch, setup) only asks: what it sent are checks
+  if (readOnly) return { checked: sent.map((x) => ({ cmd: x.cmd, found: `exit code ${x.rc}${x.times}` })), runs: [], reason, check };
+  return { checked: [], runs: sent.map((x) => ({ cmd: x.cmd, why: `sent by the module${x.times}`, rc: x.rc })), reason, check };
 }
 
 /** What a no_log task shows of its explanation: nothing but that it is hidden. */

@@ -32,6 +32,8 @@ export interface RunOptions {
   startAtTask?: string;
   /** --explain: each task tells what it checked and the commands it runs (src/engine/explain.ts) */
   explain?: boolean;
+  /** --force-handlers: notified handlers run on hosts that failed too */
+  forceHandlers?: boolean;
   /** the ansible.cfg read (ansible_config_file), if any */
   configFile?: string;
   /** asks the --step question on the terminal, returns the line typed */
@@ -58,6 +60,8 @@ export interface HostState {
   counts: Counts;
   /** the last failed task and its result (ansible_failed_task / ansible_failed_result in a rescue) */
   lastFailure?: { task: Vars; result: Vars };
+  /** how many times meta: clear_host_errors revived this host (an always then leaves it alive) */
+  clears?: number;
 }
 
 export interface RunState {

@@ -18,6 +18,7 @@ import type { HostStatus } from '../report/events.js';
 import { NO_LOG_RESULT as NO_LOG_MSG } from '../report/redact.js';
 import type { ExecContext } from './context.js';
 import { stripOmit } from './vars.js';
+import { lookupLoopItems } from './loops.js';
 import { pyStr, isMapping } from '../template/py.js';
 import { runtimeInt } from '../playbook/schema.js';
 import { keyLocOf } from '../yaml/load.js';
@@ -48,22 +49,17 @@ export function errText(e: unknown): string {
 const unsafeAt = (o: object, k: string | number) => isUnsafeKey(o, k) || isUnsafe((o as Vars)[k]);
 
 /**
- * Items of a loop, templated. with_items flattens one level; with_dict gives {key, value}.
+ * Items of a loop, templated; `with_<lookup>` loops run the lookup (loops.ts: with_items flattens
+ * one level, with_dict gives {key, value}, with_sequence, with_nested...).
  * Items built from untrusted data are marked unsafe by index (see loopVar).
  */
-export function loopItems(task: { loop?: unknown; loopKind?: string; loc: Loc }, vars: Vars): unknown[] {
+export function loopItems(task: { loop?: unknown; loopKind?: string; loc: Loc; module?: string }, vars: Vars): unknown[] {
+  if (task.loopKind?.startsWith('with_')) return lookupLoopItems(task, vars);
   let { value: v, unsafe } = renderDeepTracked(task.loop, vars, task.loc);
   // a template that rendered to a template is rendered once more, unless that text is untrusted
   if (typeof v === 'string' && !unsafe) ({ value: v, unsafe } = renderTracked(v, vars, task.loc));
   const out: unknown[] = [];
   const push = (x: unknown, bad: boolean) => setVar(out, String(out.length), x, unsafe || bad);
-  if (task.loopKind === 'with_dict') {
-    if (!v || typeof v !== 'object' || Array.isArray(v)) throw new InputError('with_dict needs a mapping', task.loc, 'use a dict or loop: "{{ d | dict2items }}"');
-    for (const [key, value] of Object.entries(v as Vars)) push({ key, value }, unsafeAt(v, key));
-    return out;
-  }
-  // with_items / with_list take a single value as a one-item list (Ansible's listify); loop does not
-  if (!Array.isArray(v) && v !== null && v !== undefined && task.loopKind !== undefined && task.loopKind !== 'loop') v = [v];
   if (!Array.isArray(v)) {
     throw new InputError(
       `Invalid data passed to 'loop', it requires a list, got this instead: ${pyStr(v)}. Hint: If you passed a list/dict of just one element, try adding wantlist=True to your lookup invocation or use q/query instead of lookup.`,
@@ -71,11 +67,7 @@ export function loopItems(task: { loop?: unknown; loopKind?: string; loc: Loc },
       isMapping(v) ? 'to loop over a dict use loop: "{{ mydict | dict2items }}" (items have .key and .value)' : 'give a YAML list or a template that yields one, e.g. loop: "{{ range(n) | list }}"',
     );
   }
-  v.forEach((x, i) => {
-    const bad = unsafeAt(v as unknown[], i);
-    if (task.loopKind === 'with_items' && Array.isArray(x)) x.forEach((y, j) => push(y, bad || unsafeAt(x, j)));
-    else push(x, bad);
-  });
+  v.forEach((x, i) => push(x, unsafeAt(v as unknown[], i)));
   return out;
 }
 
@@ -118,7 +110,7 @@ export async function runModuleTask(run: RunState, play: Play, task: ModuleTask,
     let label = '';
     try {
       if (items) label = noLog ? '(censored due to no_log)' : labelOf(task, items[i], vars);
-      if (!condsHold([...ec.when, ...task.when], vars)) r = { status: 'skipped', reason: 'conditional result was false', data: { skipped: true, changed: false } };
+      if (!condsHold([...ec.when, ...task.when], vars)) r = { status: 'skipped', reason: 'conditional result was false', data: { changed: false, skipped: true, skip_reason: 'Conditional result was False' } };
       else r = await runOnce(run, play, task, host, items ? ec.forItem(vars) : ec, vars);
     } catch (e) {
       if (e instanceof UnreachableError) throw e;
@@ -250,35 +242,43 @@ async function runOnce(run: RunState, play: Play, task: ModuleTask, host: HostSt
   // a non-number (a template that yields text) would retry forever: fail the task instead
   const retries = task.until ? Math.floor(runtimeInt(renderDeep(task.retries ?? 3, vars, task.loc), 'retries', task.loc)) : 0;
   const delay = runtimeInt(renderDeep(task.delay ?? 5, vars, task.loc), 'delay', task.loc);
-  let attempt = 0;
-  for (;;) {
+  // as Ansible: `retries` more attempts after the first; retries <= 0 runs once and never tests `until`
+  const tries = task.until && retries > 0 ? retries + 1 : 1;
+  for (let attempt = 1; ; attempt++) {
     const out: ModuleOutcome = await applyModule(mod, params, ctx);
     // set_fact: a value rendered from untrusted data stays unsafe (include_vars' values come from controller files)
     if (out.setVars && mod.templateKeys && params && typeof params === 'object') carryUnsafe(params, out.setVars);
     const predicted = ec.check && out.status === 'changed';
-    const r = judge(task, out, vars, predicted);
-    if (!task.until || predicted) return r; // a predicted change has no output to test `until` on
+    // `attempts` is in the result before changed_when/failed_when run (they may use it), as in Ansible
+    const r = judge(task, out, vars, predicted, task.until ? attempt : undefined);
+    if (tries === 1 || predicted || out.final) return r; // a predicted change has no output to test `until` on
     const uvars = task.register ? withVar(vars, task.register, r.data, true) : vars;
-    if (r.status !== 'failed' && truthy(evalExpr(task.until.expr as string, uvars, task.until.loc))) return { ...r, data: { ...r.data, attempts: attempt + 1 } };
-    if (attempt >= retries) return { ...r, status: 'failed', reason: `retries exhausted (${retries + 1} attempts): until '${task.until.expr}' never held at ${fmtLoc(task.until.loc)}`, data: { ...r.data, failed: true, attempts: attempt + 1 } };
-    attempt++;
-    run.reporter.emit({ kind: 'log', level: 1, host: host.name, msg: `FAILED - RETRYING: ${task.name} (${retries - attempt + 1} retries left)` });
+    // as Ansible: `until` is tested on a failed result too (and ends the retries when it holds)
+    if (truthy(evalExpr(task.until!.expr as string, uvars, task.until!.loc))) return r;
+    // Ansible reports one attempt less than it made once the retries are exhausted (attempts = retries)
+    if (attempt >= tries) return { ...r, status: 'failed', reason: `retries exhausted (${tries} attempts): until '${task.until!.expr}' never held at ${fmtLoc(task.until!.loc)}`, data: { ...r.data, failed: true, attempts: retries } };
+    run.reporter.emit({ kind: 'log', level: 1, host: host.name, msg: `FAILED - RETRYING: ${task.name} (${tries - attempt} retries left)` });
     await new Promise((res) => setTimeout(res, delay * 1000));
   }
 }
 
-/** Apply changed_when / failed_when to a module outcome. */
 /**
  * Apply changed_when / failed_when to a module outcome. `predicted`: check mode, the change was
  * predicted and not run, so its output (rc, stdout) does not exist: a condition that needs it
  * cannot be evaluated; then changed_when keeps the prediction (unless it is the constant false)
- * and failed_when does not fail the task.
+ * and failed_when does not fail the task. `attempt`: the task has `until` (result key `attempts`).
+ * As Ansible: a result the action ended early (out.final) is taken as it is; a skipped one gets
+ * `failed: false` and `attempts` but no changed_when/failed_when.
  */
-function judge(task: ModuleTask, out: ModuleOutcome, vars: Vars, predicted: boolean): ItemResult {
+function judge(task: ModuleTask, out: ModuleOutcome, vars: Vars, predicted: boolean, attempt?: number): ItemResult {
+  const extra = { diff: out.diff, setVars: out.setVars, ...(out.explain ? { explain: out.explain } : {}) };
+  if (out.final) return { status: out.skipped ? 'skipped' : out.status, reason: out.reason, data: out.data, ...extra };
+  const tries = attempt !== undefined ? { attempts: attempt } : {};
+  if (out.skipped) return { status: 'skipped', reason: out.reason, data: { failed: false, ...out.data, ...tries, changed: false, skipped: true }, ...extra };
   let status: HostStatus = out.status;
   let reason = out.reason;
   // a failure may still have changed something (a command that ran and exited non-zero: changed, as Ansible)
-  const data: Vars = { ...out.data, changed: out.status === 'changed' || (out.status === 'failed' && out.data.changed === true), failed: out.status === 'failed' };
+  const data: Vars = { ...out.data, changed: out.status === 'changed' || (out.status === 'failed' && out.data.changed === true), failed: out.status === 'failed', ...tries };
   const rvars = task.register ? withVar(vars, task.register, data, true) : vars;
   const tryConds = (conds: Cond[], fallback: boolean): boolean => {
     if (!predicted) return condsHold(conds, rvars);
@@ -296,14 +296,22 @@ function judge(task: ModuleTask, out: ModuleOutcome, vars: Vars, predicted: bool
     if (!c) reason = `${reason} (changed_when false)`;
   }
   if (task.failedWhen) {
-    const f = tryConds(task.failedWhen, false);
+    let f: boolean;
+    try {
+      f = tryConds(task.failedWhen, false);
+    } catch (e) {
+      // as Ansible: a failed_when that cannot be evaluated fails the task, with what the module did (changed)
+      if (!(e instanceof InputError)) throw e;
+      return { status: 'failed', reason: errText(e), data: { ...data, failed: true, failed_when_result: errText(e) }, ...extra };
+    }
     if (f) {
       status = 'failed';
       reason = `failed_when held: ${task.failedWhen.map((c) => c.expr).join(' or ')}`;
     } else if (status === 'failed') status = data.changed ? 'changed' : 'ok';
     data.failed = f;
+    data.failed_when_result = f;
   }
-  return { status, reason, data, diff: out.diff, setVars: out.setVars, ...(out.explain ? { explain: out.explain } : {}) };
+  return { status, reason, data, ...extra };
 }
 
 

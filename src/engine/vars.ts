@@ -73,17 +73,30 @@ export interface Layers {
   loopVars?: Vars;
 }
 
-export function taskVars(run: RunState, play: Play & { varsFilesData?: Vars; varsFilesByHost?: Map<string, Vars> }, host: HostState, task: Task, layers: Layers, playHosts: string[]): Vars {
+/** The hosts of a play as its magic variables show them (Ansible's play._removed_hosts: failed, unreachable, ended). */
+export interface PlayHosts {
+  /** every host of the play, all serial batches */
+  all: readonly string[];
+  /** this serial batch */
+  batch: readonly string[];
+  removed: ReadonlySet<string>;
+}
+
+export function taskVars(run: RunState, play: Play & { varsFilesData?: Vars; varsFilesByHost?: Map<string, Vars> }, host: HostState, task: Task, layers: Layers, playHosts: PlayHosts): Vars {
   const role = task.scope.role;
   const roleDefaults: Vars = Object.create(null);
   for (const r of play.roles) assignVars(roleDefaults, r.defaults);
   if (role) assignVars(roleDefaults, role.defaults);
+  // the vars of the play's roles (roles:, import_role, include_role with public) are the play's (Ansible's default)
+  const roleVars: Vars = Object.create(null);
+  for (const r of play.roles) assignVars(roleVars, r.vars);
   return mergeVars(
     roleDefaults,
     host.invVars,
     factVars(host.facts),
     play.vars,
     play.varsFilesByHost?.get(host.name) ?? play.varsFilesData ?? {},
+    roleVars,
     task.scope.parentVars ?? {},
     role?.vars ?? {},
     task.scope.params ?? {},
@@ -102,7 +115,7 @@ export function taskVars(run: RunState, play: Play & { varsFilesData?: Vars; var
 }
 
 /** The values of the magic variables (src/playbook/magic.ts: the one list of their names). */
-function magicVars(run: RunState, play: Play, host: HostState, playHosts: string[]): Record<MagicName, unknown> {
+function magicVars(run: RunState, play: Play, host: HostState, hosts: PlayHosts): Record<MagicName, unknown> {
   const roleNames = play.roles.map((r) => r.name);
   return {
     inventory_hostname: host.name,
@@ -116,9 +129,9 @@ function magicVars(run: RunState, play: Play, host: HostState, playHosts: string
     ansible_inventory_sources: run.inventoryFile ? [run.inventoryFile] : [],
     ansible_check_mode: run.opts.check,
     ansible_diff_mode: run.opts.diff,
-    ansible_play_hosts: playHosts,
-    ansible_play_batch: playHosts,
-    ansible_play_hosts_all: playHosts,
+    ansible_play_hosts: hosts.all.filter((n) => !hosts.removed.has(n)),
+    ansible_play_batch: hosts.batch.filter((n) => !hosts.removed.has(n)),
+    ansible_play_hosts_all: [...hosts.all],
     ansible_play_name: play.name,
     ansible_verbosity: run.opts.verbosity,
     ansible_version: { full: '2.14.0', major: 2, minor: 14, revision: 0, string: '2.14.0 (kvplay)' },

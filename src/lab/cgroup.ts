@@ -8,7 +8,7 @@
  */
 import { existsSync, mkdirSync, readdirSync, readFileSync, rmdirSync, statSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { HostDef } from './config.js';
+import { HostDef, cgroupName } from './config.js';
 
 const ROOT = '/sys/fs/cgroup';
 
@@ -33,7 +33,7 @@ const cgFile = (dir: string) => join(dir, 'cgroups');
 /** Create the host's cgroups; returns their cgroup.procs files (for the supervisor) and records them. */
 export function prepareCgroups(h: HostDef, hostDir: string): string[] {
   const dirs = trackingCgroups()
-    .map((d) => join(d, `kvplay-lab-${h.name}`))
+    .map((d) => join(d, cgroupName(h)))
     .filter((d) => !/\s/.test(d));
   for (const d of dirs) {
     removeEmptyTree(d, false);
@@ -65,11 +65,11 @@ function removeEmptyTree(dir: string, self = true): void {
 
 /** Remove the host's recorded cgroups (after its processes are gone). */
 export function removeCgroups(h: HostDef, hostDir: string): void {
-  let dirs: string[] = trackingCgroups().map((d) => join(d, `kvplay-lab-${h.name}`));
+  let dirs: string[] = trackingCgroups().map((d) => join(d, cgroupName(h)));
   try {
     dirs = dirs.concat(readFileSync(cgFile(hostDir), 'utf8').split('\n').filter(Boolean));
   } catch {}
-  for (const d of dirs) if (/\/kvplay-lab-[a-z0-9]+$/.test(d)) removeEmptyTree(d);
+  for (const d of dirs) if (/\/kvplay-lab-[a-z0-9-]+$/.test(d)) removeEmptyTree(d);
 }
 
 /** Recorded cgroups of a host that still exist (for tests and `lab down` checks). */

@@ -1,6 +1,7 @@
 /** Lab constants: directories, host names, package lists. Everything else derives from here. */
 import { createHash } from 'node:crypto';
-import { join } from 'node:path';
+import { dirname, join, resolve } from 'node:path';
+import { LabError } from './sys.js';
 
 export const SUITE = 'bookworm';
 
@@ -9,12 +10,46 @@ export function cacheDir(): string {
   return process.env.KVPLAY_CACHE_DIR || '/var/cache/kvplay';
 }
 
-/** State directory of the running lab (overlays, keys, inventory). Removed by `lab down`. */
-export function labDir(): string {
+/** State directory of the default lab (KVPLAY_LAB_DIR); named labs live in labsRoot()/NAME. */
+export function defaultLabDir(): string {
   return process.env.KVPLAY_LAB_DIR || '/var/lib/kvplay/lab';
 }
 
-export const BRIDGE = process.env.KVPLAY_LAB_BRIDGE || 'kvplay0';
+/**
+ * Several labs on one machine (`kvplay lab up --name NAME`). The lab a process works on is chosen
+ * once, by selectLab() in the CLI layer (`--name`, `--lab`, KVPLAY_LAB); everything below follows
+ * it: labDir(), BRIDGE, HOSTS[].veth, machineName(), cgroupName(). The default lab keeps the names
+ * it always had (state, links and tests of a running default lab stay valid); a named lab gets
+ * short names from a hash of its name (interface names have at most 15 characters).
+ */
+export const DEFAULT_LAB = 'default';
+let currentLab = DEFAULT_LAB;
+
+/** Named labs' state dirs: a `labs` directory beside the default lab's. */
+export function labsRoot(): string {
+  return join(dirname(resolve(defaultLabDir())), 'labs');
+}
+
+/** State directory of the selected lab (overlays, keys, inventory). Removed by `lab down`. */
+export function labDir(): string {
+  return currentLab === DEFAULT_LAB ? defaultLabDir() : join(labsRoot(), currentLab);
+}
+
+export const LAB_NAME_RE = /^[a-z](?:[a-z0-9-]{0,22}[a-z0-9])?$/;
+
+/** Why `name` is not a lab name ('' when it is one). */
+export function labNameProblem(name: string): string {
+  return LAB_NAME_RE.test(name) ? '' : `invalid lab name ${JSON.stringify(name)}: a lowercase letter, then up to 23 of a-z 0-9 - (not ending in -)`;
+}
+
+/** Link-name stem of a named lab: kvp + 4 hex digits of its name's hash (kvpXXXX-br, kvpXXXX-kvm1). */
+export function labStem(name: string): string {
+  return 'kvp' + createHash('sha256').update(`kvplay-lab:${name}`).digest('hex').slice(0, 4);
+}
+
+const DEFAULT_BRIDGE = process.env.KVPLAY_LAB_BRIDGE || 'kvplay0';
+/** The selected lab's bridge (a live binding: follows selectLab()). */
+export let BRIDGE = DEFAULT_BRIDGE;
 
 /** Candidate /24 networks (first three octets); the first that collides with no route wins. */
 export const SUBNET_CANDIDATES = [
@@ -38,15 +73,44 @@ export interface HostDef {
   uuid: string;
 }
 
-export const HOSTS: HostDef[] = [
+const DEFAULT_HOSTS: HostDef[] = [
   { name: 'kvm1', octet: 2, role: 'kvm', veth: 'kvp-kvm1', uuid: '6b1c3a52-0d1e-4c4b-9a51-000000000001' },
   { name: 'kvm2', octet: 3, role: 'kvm', veth: 'kvp-kvm2', uuid: '6b1c3a52-0d1e-4c4b-9a51-000000000002' },
   { name: 'nfs', octet: 4, role: 'nfs', veth: 'kvp-nfs', uuid: '6b1c3a52-0d1e-4c4b-9a51-000000000003' },
 ];
 
+/** The selected lab's hosts (a live binding: follows selectLab()). */
+export let HOSTS: HostDef[] = DEFAULT_HOSTS;
+
+/** Bridge and host-side veth names of lab `name` (the default lab's are kvplay0, kvp-kvm1, ...). */
+export function labLinkNames(name: string): { bridge: string; veths: string[] } {
+  if (name === DEFAULT_LAB) return { bridge: DEFAULT_BRIDGE, veths: DEFAULT_HOSTS.map((h) => h.veth) };
+  const stem = labStem(name);
+  return { bridge: `${stem}-br`, veths: DEFAULT_HOSTS.map((h) => `${stem}-${h.name}`) };
+}
+
+/** Work on lab `name` from now on (this process handles one lab at a time). */
+export function selectLab(name: string): void {
+  const bad = labNameProblem(name);
+  if (bad) throw new LabError(bad, 'e.g. --name student1');
+  currentLab = name;
+  const n = labLinkNames(name);
+  BRIDGE = n.bridge;
+  HOSTS = DEFAULT_HOSTS.map((h, i) => ({ ...h, veth: n.veths[i] }));
+}
+
+export function selectedLab(): string {
+  return currentLab;
+}
+
 /** Machine name given to systemd-nspawn (-M). Prefixed so it cannot clash with other containers. */
 export function machineName(h: HostDef): string {
-  return `kvplay-${h.name}`;
+  return currentLab === DEFAULT_LAB ? `kvplay-${h.name}` : `kvplay-${currentLab}-${h.name}`;
+}
+
+/** The host's tracking cgroup (src/lab/cgroup.ts), unique per lab. */
+export function cgroupName(h: HostDef): string {
+  return currentLab === DEFAULT_LAB ? `kvplay-lab-${h.name}` : `kvplay-lab-${currentLab}-${h.name}`;
 }
 
 /** Packages in the base image (besides the essential set mmdebstrap always installs). */
@@ -127,4 +191,6 @@ export const paths = {
   nfsShare: () => join(labDir(), 'nfsshare'),
   hostDir: (h: HostDef) => join(labDir(), 'hosts', h.name),
   lock: () => labDir().replace(/\/+$/, '') + '.lock',
+  /** held while the shared cache (image, rootfs, repository) is built or unpacked */
+  cacheLock: () => join(cacheDir(), 'build.lock'),
 };

@@ -4,8 +4,10 @@
  */
 import { spawn } from 'node:child_process';
 import { existsSync } from 'node:fs';
-import { HOSTS, labDir, paths } from './config.js';
+import { DEFAULT_LAB, HOSTS, labDir, paths, selectLab } from './config.js';
 import { LabInfo, LabStatus, labBuild, labDown, labInfo, labStatus, labUp, sshArgs, waitSsh } from './lab.js';
+import { downMany, formatList, listLabs, upMany } from './class.js';
+import { parseLabArgs } from './labargs.js';
 import { LabError, preflight, withLock } from './sys.js';
 import { q } from '../util/quote.js';
 
@@ -14,8 +16,12 @@ export { labStatus, labRemnants } from './lab.js';
 export { detectStorage } from './inventory.js';
 export { LabError } from './sys.js';
 
-/** Path of the generated inventory when the lab is up, else null. */
-export function labInventoryPath(): string | null {
+/**
+ * Path of the generated inventory when the lab is up, else null. With `name`, that lab is selected
+ * first (a LabError for an invalid name).
+ */
+export function labInventoryPath(name?: string): string | null {
+  if (name !== undefined) selectLab(name);
   return labStatus().up && existsSync(paths.inventory()) ? paths.inventory() : null;
 }
 
@@ -32,21 +38,28 @@ export async function ensureLab(log: (s: string) => void = () => {}): Promise<La
   });
 }
 
-const USAGE = `usage: kvplay lab <command>
+const USAGE = `usage: kvplay lab <command> [--name NAME]
   up                 build (first time) and boot kvm1, kvm2, nfs; write inventory and known_hosts
+    [--subnet A.B.C]   the lab's /24 (default: the first free one)
+    [--count N [--prefix P]]  a class: labs P1..PN (default prefix: lab), one after the other
   down               stop the hosts, remove links, mounts and state (keeps the image cache)
+    [--all | --count N --prefix P]  every lab on this machine / the labs P1..PN
   reset              down, then up: fresh hosts from the cached image
   status             hosts, addresses, running/stopped, PIDs
+  list               the labs on this machine: state, subnet, bridge, memory
   ssh HOST [CMD...]  ssh into a lab host as root (one CMD word is a shell command line;
                      several words are quoted one by one)
   build              build the image and the local apt repository only
-environment: KVPLAY_CACHE_DIR (default /var/cache/kvplay), KVPLAY_LAB_DIR (default /var/lib/kvplay/lab),
-             KVPLAY_LAB_SUBNET (three octets, e.g. 10.99.7), KVPLAY_LAB_BRIDGE (default kvplay0)`;
+--name NAME: which lab (default: KVPLAY_LAB, else the default lab); each lab has its own bridge,
+  subnet, state dir, inventory and known_hosts. \`kvplay --lab NAME PLAYBOOK\` runs on its inventory.
+environment: KVPLAY_LAB (lab name), KVPLAY_CACHE_DIR (default /var/cache/kvplay),
+             KVPLAY_LAB_DIR (default lab's state, default /var/lib/kvplay/lab; named labs: ../labs/NAME),
+             KVPLAY_LAB_SUBNET (default lab, three octets, e.g. 10.99.7), KVPLAY_LAB_BRIDGE (default kvplay0)`;
 
 const out = (s: string) => process.stdout.write(s + '\n');
 
 function printStatus(s: LabStatus): void {
-  out(`lab ${s.up ? 'up' : 'down'}  (state ${s.stateDir}, bridge ${s.bridge}${s.subnet ? `, ${s.subnet}` : ''})`);
+  out(`lab ${s.name === DEFAULT_LAB ? '' : `${s.name} `}${s.up ? 'up' : 'down'}  (state ${s.stateDir}, bridge ${s.bridge}${s.subnet ? `, ${s.subnet}` : ''})`);
   for (const h of s.hosts) {
     const pid = h.running ? `pid ${h.nspawnPid} (container init ${h.leaderPid ?? '?'}, supervisor ${h.supervisorPid ?? '?'})` : '';
     const state = h.running ? 'running' : h.supervisorPid ? 'booting' : 'stopped';
@@ -64,7 +77,8 @@ async function sshCmd(host: string | undefined, cmd: string[]): Promise<number> 
   const s = labStatus();
   const hi = s.hosts.find((x) => x.name === h.name)!;
   if (!hi.address || !existsSync(paths.key())) {
-    process.stderr.write(`kvplay lab ssh: the lab is not up (run \`kvplay lab up\`)\n`);
+    const n = s.name === DEFAULT_LAB ? '' : ` --name ${s.name}`;
+    process.stderr.write(`kvplay lab ssh: the lab${n ? ` ${s.name}` : ''} is not up (run \`kvplay lab up${n}\`)\n`);
     return 1;
   }
   const remote = cmd.length === 0 ? [] : cmd.length === 1 ? [cmd[0]] : [cmd.map(q).join(' ')];
@@ -79,24 +93,42 @@ async function sshCmd(host: string | undefined, cmd: string[]): Promise<number> 
   });
 }
 
-export async function labMain(args: string[]): Promise<number> {
+export interface LabCliDefaults {
+  /** the lab without --name (the CLI passes KVPLAY_LAB) */
+  lab?: string;
+}
+
+export async function labMain(args: string[], defaults: LabCliDefaults = {}): Promise<number> {
   // `--vm` right before or after the command word: the VM flavour (src/lab/vmcli.ts)
   const vmAt = args.slice(0, 2).indexOf('--vm');
   if (vmAt >= 0) {
+    if (args.some((a) => /^--(name|count|all)(=|$)/.test(a))) {
+      process.stderr.write('kvplay lab: the VM lab is one per machine: --name, --count and --all are for container labs\n');
+      return 2;
+    }
     const { vmLabMain } = await import('./vmcli.js');
     return vmLabMain(args.filter((_, i) => i !== vmAt));
   }
-  const [cmd, ...rest] = args;
+  const cmd = args[0];
   const log = out;
   try {
+    const known = ['up', 'down', 'reset', 'build', 'status', 'ssh', 'list'];
+    const o = known.includes(cmd) ? parseLabArgs(cmd, args.slice(1), defaults.lab || DEFAULT_LAB) : undefined;
+    const rest = o?.rest ?? [];
+    if (o?.names.length === 1) selectLab(o.names[0]);
     switch (cmd) {
       case 'up':
         preflight();
-        await withLock(paths.lock(), () => labUp(log));
+        if (o!.count !== undefined) return (await upMany(o!.names, log)).length ? 1 : 0;
+        await withLock(paths.lock(), () => labUp(log, { subnet: o!.subnet }));
         return 0;
       case 'down':
         preflight(['ip', 'umount']);
+        if (o!.all || o!.count !== undefined) return (await downMany(log, o!.all ? undefined : o!.names)).length ? 1 : 0;
         await withLock(paths.lock(), () => labDown(log));
+        return 0;
+      case 'list':
+        out(formatList(await listLabs()));
         return 0;
       case 'reset':
         preflight();

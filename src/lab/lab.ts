@@ -4,17 +4,20 @@ import { existsSync, mkdirSync, readFileSync, rmSync, writeFileSync } from 'node
 import { connect } from 'node:net';
 import { resolve } from 'node:path';
 import { trackingCgroups } from './cgroup.js';
-import { BRIDGE, HOSTS, HostDef, Role, cacheDir, labDir, paths } from './config.js';
+import { BRIDGE, DEFAULT_LAB, HOSTS, HostDef, Role, cacheDir, cgroupName, labDir, paths, selectedLab } from './config.js';
 import { hostAddress, hostPaths, hostRuntime, mountsUnder, prepareHost, startHost, stopHosts, unmountAll } from './host.js';
 import { buildImage, unpackImage } from './image.js';
 import { StorageBackends, detectStorage, studentInventoryPath, writeLabFiles } from './inventory.js';
-import { chooseSubnet, ensureBridge, machineRoutes, removeNetwork } from './net.js';
+import { ensureBridge, isolationRules, machineRoutes, removeNetwork } from './net.js';
+import { assertLinkNamesFree, chooseLabSubnet, parseSubnet, rootfsCurrent, rootfsUsersElsewhere } from './registry.js';
 import { buildRepo } from './repo.js';
-import { LabError, run, runOk, sleep } from './sys.js';
+import { LabError, run, runOk, sleep, withLock } from './sys.js';
 
 export type Log = (s: string) => void;
 
 interface LabState {
+  /** the lab's name (`default` or the --name it was brought up with) */
+  name?: string;
   subnet: string;
   bridge: string;
   createdAt: string;
@@ -44,6 +47,8 @@ export interface LabHostInfo {
 }
 
 export interface LabStatus {
+  /** `default` or the lab's --name */
+  name: string;
   /** the lab was brought up completely and every host runs (or is rebooting under its supervisor) */
   up: boolean;
   stateDir: string;
@@ -68,6 +73,7 @@ export function labStatus(): LabStatus {
     };
   });
   return {
+    name: selectedLab(),
     // a host between two boots (supervisor alive, nspawn restarting) still counts as up
     up: !!st && st.complete && hosts.every((h) => h.running || !!h.supervisorPid),
     stateDir: labDir(),
@@ -158,6 +164,11 @@ const secs = (t0: number) => ((Date.now() - t0) / 1000).toFixed(1) + ' s';
 /** Build the image and the local repository if they are not cached (in parallel). */
 export async function labBuild(log: Log): Promise<void> {
   mkdirSync(cacheDir(), { recursive: true });
+  // several labs (and their `up`s) share the cache
+  await withLock(paths.cacheLock(), () => buildCache(log));
+}
+
+async function buildCache(log: Log): Promise<void> {
   const t0 = Date.now();
   const [img, repo] = await Promise.all([
     buildImage(log).then((b) => (b && log(`  image built in ${secs(t0)}`), b)),
@@ -166,23 +177,36 @@ export async function labBuild(log: Log): Promise<void> {
   if (!img && !repo) log(`image and repository cached in ${cacheDir()}`);
 }
 
-export async function labUp(log: Log): Promise<LabInfo> {
+export interface UpOptions {
+  /** the lab's /24 as three octets (a new lab only); else the first free candidate */
+  subnet?: string;
+}
+
+export async function labUp(log: Log, opts: UpOptions = {}): Promise<LabInfo> {
   const T = Date.now();
   await labBuild(log);
-  mkdirSync(labDir(), { recursive: true, mode: 0o700 });
   let st = readState();
   if (!st) {
-    st = { subnet: chooseSubnet(await machineRoutes()), bridge: BRIDGE, createdAt: new Date().toISOString(), complete: false };
+    await assertLinkNamesFree();
+    const subnet = chooseLabSubnet(await machineRoutes(), opts.subnet);
+    mkdirSync(labDir(), { recursive: true, mode: 0o700 });
+    st = { name: selectedLab(), subnet, bridge: BRIDGE, createdAt: new Date().toISOString(), complete: false };
     writeState(st);
+  } else if (opts.subnet !== undefined && parseSubnet(opts.subnet) !== st.subnet) {
+    throw new LabError(`lab ${selectedLab()} already has the subnet ${st.subnet}.0/24`, 'leave out --subnet, or take the lab down first');
   }
   const running = HOSTS.filter((h) => hostRuntime(h).running);
   if (running.length === HOSTS.length && st.complete) {
+    await ensureBridge(st.subnet); // re-asserts the isolation rules
     await Promise.all(HOSTS.map((h) => waitSsh(hostAddress(st!, h))));
     log(`lab already up (${secs(T)})`);
     return printInfo(log);
   }
   let t = Date.now();
-  if (!running.length && (await unpackImage())) {
+  const rootfsUsers = running.length ? [] : rootfsUsersElsewhere();
+  if (rootfsUsers.length && !rootfsCurrent())
+    log(`note: a newer image is cached, but other labs still run on the unpacked one (${rootfsUsers[0]}...): it is kept until they are down`);
+  if (!running.length && !rootfsUsers.length && (await withLock(paths.cacheLock(), () => unpackImage()))) {
     log(`image unpacked in ${secs(t)}`);
     // overlays made over another image are meaningless now
     for (const h of HOSTS) {
@@ -232,7 +256,9 @@ function printInfo(log: Log): LabInfo {
   for (const h of info.hosts) log(`  ${h.name.padEnd(5)} ${h.address.padEnd(15)} ${h.role}`);
   log(`inventory:   ${info.inventoryPath}`);
   log(`known_hosts: ${info.knownHostsPath}`);
-  log(`ssh:         ssh -F ${info.sshConfigPath} kvm1   (or: kvplay lab ssh kvm1)`);
+  const name = selectedLab() === DEFAULT_LAB ? '' : `--name ${selectedLab()} `;
+  log(`ssh:         ssh -F ${info.sshConfigPath} kvm1   (or: kvplay lab ssh ${name}kvm1)`);
+  if (name) log(`playbooks:   kvplay --lab ${selectedLab()} PLAYBOOK   (or: KVPLAY_LAB=${selectedLab()} kvplay PLAYBOOK)`);
   return info;
 }
 
@@ -261,6 +287,7 @@ export async function labRemnants(): Promise<string[]> {
   const names = new Set([BRIDGE, ...HOSTS.map((h: HostDef) => h.veth)]);
   for (const l of links) if (names.has(l.ifname)) out.push(`link ${l.ifname}`);
   for (const d of trackingCgroups())
-    for (const h of HOSTS) if (existsSync(`${d}/kvplay-lab-${h.name}`)) out.push(`cgroup ${d}/kvplay-lab-${h.name}`);
+    for (const h of HOSTS) if (existsSync(`${d}/${cgroupName(h)}`)) out.push(`cgroup ${d}/${cgroupName(h)}`);
+  for (const f of ['-4', '-6'] as const) if (await isolationRules(f)) out.push(`ip ${f} rule iif ${BRIDGE} unreachable`);
   return out;
 }

@@ -27,7 +27,7 @@ export function overlaps(prefix: string, dst: string): boolean {
  * touches. `envName` names the variable that forces one (three octets, e.g. 10.99.7).
  */
 export function chooseSubnet(routes: Route[], candidates = SUBNET_CANDIDATES, ownDev = BRIDGE, envName = 'KVPLAY_LAB_SUBNET'): string {
-  const env = process.env[envName]; // e.g. 10.99.0  (three octets)
+  const env = envName ? process.env[envName] : undefined; // e.g. 10.99.0  (three octets)
   const list = env ? [env.replace(/\.0(\/24)?$/, '')] : candidates;
   for (const c of list) {
     if (!routes.some((r) => r.dev !== ownDev && overlaps(c, r.dst))) return c;
@@ -65,10 +65,36 @@ export async function ensureBridge(subnet: string): Promise<void> {
   for (const a of have) if (a !== addr) await runOk('ip', ['addr', 'del', a, 'dev', BRIDGE]);
   if (!have.includes(addr)) await runOk('ip', ['addr', 'add', addr, 'dev', BRIDGE]);
   await runOk('ip', ['link', 'set', BRIDGE, 'up']);
+  await isolateBridge(BRIDGE);
+}
+
+/**
+ * Nothing entering from a lab bridge is forwarded, whatever the machine's ip_forward says: a policy
+ * rule answers "unreachable" for every packet from the bridge that is not for the machine itself
+ * (the local table comes first), so a host of one lab cannot reach another lab's hosts even with a
+ * route through its gateway. The machine still reaches every lab (its packets are not from a bridge).
+ */
+const ISOLATION_PREF = '3200';
+const isolationRule = (family: '-4' | '-6', bridge: string, verb: 'add' | 'del') =>
+  ['-j', family, 'rule', verb, 'pref', ISOLATION_PREF, 'iif', bridge, 'unreachable'];
+
+export async function isolationRules(family: '-4' | '-6', bridge = BRIDGE): Promise<number> {
+  const rules = JSON.parse((await runOk('ip', ['-j', family, 'rule', 'show', 'pref', ISOLATION_PREF])) || '[]') as { iif?: string }[];
+  return rules.filter((r) => r.iif === bridge).length;
+}
+
+async function isolateBridge(bridge: string): Promise<void> {
+  for (const f of ['-4', '-6'] as const) if (!(await isolationRules(f, bridge))) await runOk('ip', isolationRule(f, bridge, 'add'));
+}
+
+async function removeIsolation(bridge: string): Promise<void> {
+  for (const f of ['-4', '-6'] as const)
+    for (let n = await isolationRules(f, bridge); n > 0; n--) await run('ip', isolationRule(f, bridge, 'del'));
 }
 
 /** Remove the hosts' veths (normally gone with their containers) and the bridge. */
 export async function removeNetwork(): Promise<void> {
   for (const h of HOSTS) if (await linkExists(h.veth)) await run('ip', ['link', 'del', h.veth]);
   if (await linkExists(BRIDGE)) await runOk('ip', ['link', 'del', BRIDGE]);
+  await removeIsolation(BRIDGE);
 }

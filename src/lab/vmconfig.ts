@@ -4,13 +4,13 @@
  * namespace of their own. Constants and paths only; everything else derives from here.
  */
 import { join } from 'node:path';
-import { HOSTS, HostDef, cacheDir, labDir } from './config.js';
+import { HOSTS, HostDef, cacheDir, defaultLabDir } from './config.js';
 
 export const VM_HOSTS: HostDef[] = HOSTS;
 
 /** State dir of the running VM lab (overlays, keys, inventory, PID files). Removed by `lab down --vm`. */
 export function vmLabDir(): string {
-  return process.env.KVPLAY_VMLAB_DIR || join(labDir(), '..', 'vmlab');
+  return process.env.KVPLAY_VMLAB_DIR || join(defaultLabDir(), '..', 'vmlab');
 }
 
 /** The network namespace holding the VMs' bridge and taps. */

@@ -115,6 +115,14 @@ export function vmImage(key = vmImageKey()): VmImage {
 
 export const vmImageCached = (): boolean => existsSync(join(vmImage().dir, 'complete'));
 
+/** Images of other keys are stale: remove them (1+ GiB each), except those running VMs stand on. */
+export function pruneVmImages(keep: string[] = []): void {
+  if (!existsSync(vmPaths.cache())) return;
+  const keepDirs = new Set([vmImage().dir, ...keep.map((k) => vmImage(k).dir)]);
+  for (const e of readdirSync(vmPaths.cache()))
+    if (e.startsWith('image-') && !e.includes('.tmp-') && !keepDirs.has(join(vmPaths.cache(), e))) rmSync(join(vmPaths.cache(), e), { recursive: true, force: true });
+}
+
 const secs = (t0: number) => `${Math.round((Date.now() - t0) / 1000)} s`;
 
 /** Build the image unless cached. Returns true when it built one. Progress with estimates on `log`. */
@@ -122,9 +130,7 @@ export async function buildVmImage(log: (s: string) => void, keep: string[] = []
   const img = vmImage();
   if (vmImageCached()) return false;
   mkdirSync(vmPaths.cache(), { recursive: true });
-  // images of other keys are stale: remove them (1+ GiB each), except those running VMs stand on
-  const keepDirs = new Set([img.dir, ...keep.map((k) => vmImage(k).dir)]);
-  for (const e of readdirSync(vmPaths.cache())) if (e.startsWith('image-') && !keepDirs.has(join(vmPaths.cache(), e)) && !e.includes('.tmp-')) rmSync(join(vmPaths.cache(), e), { recursive: true, force: true });
+  pruneVmImages(keep);
   const work = `${img.dir}.tmp-${process.pid}`;
   const root = join(work, 'root');
   rmSync(work, { recursive: true, force: true });

@@ -13,7 +13,7 @@ import { buildRepo, repoCached } from './repo.js';
 import { LabError, VM_TOOLS, preflight, run, runOk, sleep, withLock } from './sys.js';
 import { VM_HOSTS, VM_NETNS, vmHostPaths, vmLabDir, vmPaths } from './vmconfig.js';
 import { Accel, prepareVm, probeKvm, startVm, stopVms, vmAddress, vmHostKey, vmPid, vmRssMiB } from './vmhost.js';
-import { buildRepoDisk, buildVmImage, imageSummary, vmImage } from './vmimage.js';
+import { buildRepoDisk, buildVmImage, imageSummary, pruneVmImages, vmImage } from './vmimage.js';
 import { chooseVmSubnet, ensureVmNet, removeVmNet, vmNetRemnants } from './vmnet.js';
 
 export type Log = (s: string) => void;
@@ -144,7 +144,9 @@ export async function vmLabBuild(log: Log): Promise<void> {
   mkdirSync(vmPaths.cache(), { recursive: true });
   if (!repoCached()) await withLock(paths.lock(), () => buildRepo(log)); // the container lab's lock guards the shared repository
   const st = readVmState();
-  const built = await buildVmImage(log, st && VM_HOSTS.some((h) => vmPid(h)) ? [st.imageKey] : []);
+  const keep = st && VM_HOSTS.some((h) => vmPid(h)) ? [st.imageKey] : [];
+  const built = await buildVmImage(log, keep);
+  pruneVmImages(keep);
   await buildRepoDisk(log);
   if (!built) log(`vm image cached: ${vmImage().dir} (${imageSummary(vmImage())})`);
 }

@@ -1,8 +1,9 @@
 /** command, shell, raw: run commands. Always `changed` unless creates/removes say there is nothing to do. */
 import { posix } from 'node:path';
-import type { ExecResult } from '../transport/types.js';
+import { PyDateTime, PyTimeDelta, tmOf } from '../template/pydate.js';
+import { pySplitlines } from '../template/pystr.js';
 import { q, qAlways } from '../util/quote.js';
-import type { Fact, Module, Plan, Step } from './types.js';
+import type { Fact, Module, Plan, Step, StepResult } from './types.js';
 import { expandWord, globWord, shlexSplit } from '../util/shlex.js';
 import { bool, exclusive, object, requireOne, str, strList } from './util/schema.js';
 import { withStdinNote } from './util/explain.js';
@@ -48,14 +49,16 @@ function guardFacts(p: CommandParams): Record<string, Fact<unknown>> {
   return f;
 }
 
-function guardPlan(p: CommandParams, facts: CmdFacts): Plan | null {
-  if (p.creates && facts.creates) {
-    return { kind: 'ok', reason: `skipped, since ${p.creates} exists`, result: { rc: 0, stdout: `skipped, since ${p.creates} exists`, stdout_lines: [`skipped, since ${p.creates} exists`], stderr: '', stderr_lines: [] } };
-  }
-  if (p.removes && !facts.removes) {
-    return { kind: 'ok', reason: `skipped, since ${p.removes} does not exist`, result: { rc: 0, stdout: `skipped, since ${p.removes} does not exist`, stdout_lines: [`skipped, since ${p.removes} does not exist`], stderr: '', stderr_lines: [] } };
-  }
+/** The guard (creates/removes) that holds: the command is not run (ok). */
+function guardHit(p: CommandParams, facts: CmdFacts): { what: string; path: string } | null {
+  if (p.creates && facts.creates) return { what: 'exists', path: p.creates };
+  if (p.removes && !facts.removes) return { what: 'does not exist', path: p.removes };
   return null;
+}
+
+function guardPlan(p: CommandParams, facts: CmdFacts): Plan | null {
+  const g = guardHit(p, facts);
+  return g ? { kind: 'ok', reason: `skipped, since ${g.path} ${g.what}` } : null;
 }
 
 function stdinOf(p: CommandParams): string | undefined {
@@ -67,30 +70,57 @@ function withChdir(p: CommandParams, cmd: string): string {
   return p.chdir ? `cd ${q(p.chdir)} || exit 1\n${cmd}` : cmd;
 }
 
+/** strip_empty_ends, as Ansible: every trailing \r and \n goes. */
 function stripEnds(s: string, on: boolean | undefined): string {
-  return on === false ? s : s.replace(/(\r?\n)+$/, '');
+  return on === false ? s : s.replace(/[\r\n]+$/, '');
 }
 
-function lines(s: string): string[] {
-  return s === '' ? [] : s.split(/\r?\n/);
+/** Python's str(datetime) of epoch ms (local time) and str(timedelta) of a span of ms, as Ansible's start/end/delta. */
+function pyTime(ms: number): string {
+  return PyDateTime.of(tmOf(ms / 1000, false)).str();
+}
+function pyDelta(ms: number): string {
+  return new PyTimeDelta(Math.max(0, Math.round(ms * 1000))).str();
 }
 
-/** The registered value of a command run. */
-export function commandResult(p: CommandParams, shown: string | string[], results: ExecResult[]): Record<string, unknown> {
+/**
+ * The registered value of command/shell, as Ansible's command module returns it: `cmd` (the argv
+ * list for command, the string for shell), rc, stdout/stderr and their _lines (Python's
+ * splitlines), start/end/delta (controller clock around the run; null when it did not run) and msg
+ * ('' on success). Not run: a guard (creates/removes) held, or check mode (skipped unless a guard was given).
+ */
+export function commandResult(p: CommandParams, shown: string | string[], facts: CmdFacts, results: StepResult[], check: boolean): Record<string, unknown> {
+  const base = { cmd: shown, start: null, end: null, delta: null, stderr: '', stderr_lines: [] };
+  const g = guardHit(p, facts);
+  if (g) {
+    const stdout = `skipped, since ${g.path} ${g.what}`;
+    return { ...base, changed: false, rc: 0, stdout, stdout_lines: [stdout], msg: `${check ? 'Would' : 'Did'} not run command since '${g.path}' ${g.what}` };
+  }
   const r = results[0];
-  if (!r) return { cmd: shown };
+  if (!r) {
+    if (!check) return base;
+    const skip = p.creates === undefined && p.removes === undefined;
+    return { ...base, changed: !skip, rc: 0, stdout: '', stdout_lines: [], msg: 'Command would have run if not in check mode', ...(skip ? { skipped: true } : {}) };
+  }
+  const bad = Array.isArray(shown) ? execError(r) : null;
+  if (bad && Array.isArray(shown)) {
+    // as Ansible's run_command: cmd as one quoted string, no start/end/delta
+    return { changed: false, cmd: shown.map((w) => q(w)).join(' '), rc: bad.errno, stdout: '', stderr: '', stdout_lines: [], stderr_lines: [], msg: bad.msg };
+  }
   const stdout = stripEnds(r.stdout, p.strip_empty_ends);
   const stderr = stripEnds(r.stderr, p.strip_empty_ends);
+  const t = r.startedAt !== undefined && r.endedAt !== undefined ? { start: pyTime(r.startedAt), end: pyTime(r.endedAt), delta: pyDelta(r.endedAt - r.startedAt) } : {};
   return {
     // a command that ran reports changed, whatever its exit code (as Ansible's command module)
     changed: true,
     cmd: shown,
+    ...t,
     rc: r.code,
     stdout,
     stderr,
-    stdout_lines: lines(stdout),
-    stderr_lines: lines(stderr),
-    ...(r.code !== 0 ? { msg: 'non-zero return code' } : {}),
+    stdout_lines: pySplitlines(stdout),
+    stderr_lines: pySplitlines(stderr),
+    msg: r.code !== 0 ? 'non-zero return code' : '',
   };
 }
 
@@ -122,10 +152,57 @@ export function commandLine(words: string[]): string {
   return [head, ...rest.map(expandWord)].join(' ');
 }
 
+/**
+ * Before the command runs: a program that cannot be executed fails as Ansible's command module
+ * reports it (Python's exec error: `[Errno 2] No such file or directory: b'name'`, rc 2; a
+ * directory or a file without x: Errno 13), not as the shell's "not found" (rc 127). The shell
+ * prints the errno and the name; execError reads them back.
+ */
+function execCheck(words: string[]): string {
+  const first = words[0];
+  if (first === undefined) return '';
+  const head = /=/.test(first) || SH_KEYWORDS.has(first) ? qAlways(first) : expandWord(first);
+  return [
+    `kvplay_exe=${head}; kvplay_e=`,
+    'case $kvplay_exe in',
+    `  */*) if [ ! -e "$kvplay_exe" ]; then kvplay_e='2] No such file or directory'; elif [ -d "$kvplay_exe" ] || [ ! -x "$kvplay_exe" ]; then kvplay_e='13] Permission denied'; fi ;;`,
+    `  *) command -v -- "$kvplay_exe" >/dev/null 2>&1 || kvplay_e='2] No such file or directory' ;;`,
+    'esac',
+    `if [ -n "$kvplay_e" ]; then printf '[Errno %s: %s\\n' "$kvplay_e" "$kvplay_exe" >&2; exit ${EXEC_FAILED}; fi`,
+    '',
+  ].join('\n');
+}
+
+const EXEC_FAILED = 127;
+
+/** The exec error execCheck printed, as Python words it (the name as a bytes repr), or null. */
+function execError(r: StepResult): { errno: number; msg: string } | null {
+  if (r.code !== EXEC_FAILED || r.stdout !== '') return null;
+  const m = /^\[Errno (2|13)\] (No such file or directory|Permission denied): ([^]*)\n$/.exec(r.stderr);
+  return m ? { errno: Number(m[1]), msg: `[Errno ${m[1]}] ${m[2]}: ${pyBytesRepr(m[3])}` } : null;
+}
+
+/** Python's repr() of the UTF-8 bytes of s: b'...' (\\xNN for what is not printable ASCII). */
+function pyBytesRepr(s: string): string {
+  const b = Buffer.from(s, 'utf8');
+  const quote = b.includes(0x27) && !b.includes(0x22) ? '"' : "'";
+  let out = '';
+  for (const c of b) {
+    if (c === 0x5c || c === quote.charCodeAt(0)) out += '\\' + String.fromCharCode(c);
+    else if (c === 0x09) out += '\\t';
+    else if (c === 0x0a) out += '\\n';
+    else if (c === 0x0d) out += '\\r';
+    else if (c < 0x20 || c >= 0x7f) out += '\\x' + c.toString(16).padStart(2, '0');
+    else out += String.fromCharCode(c);
+  }
+  return `b${quote}${out}${quote}`;
+}
+
 const SH_KEYWORDS = new Set(['if', 'then', 'else', 'elif', 'fi', 'case', 'esac', 'for', 'while', 'until', 'do', 'done', '!', '{', '}', 'in']);
 
 export const command: Module<CommandParams, CmdFacts> = {
   name: 'command',
+  reasonIsMsg: false,
   doc: 'Run a command without a shell: no pipes, redirections or ; (use shell for those). $VAR and ~ in words are expanded.',
   freeForm: 'cmd',
   schema: object(
@@ -139,13 +216,14 @@ export const command: Module<CommandParams, CmdFacts> = {
   facts: (p) => guardFacts(p),
   plan(p, facts) {
     const words = commandWords(p);
-    return runPlan(p, facts, commandLine(words), p.argv ? words.join(' ') : p.cmd!, commandLine(words));
+    return runPlan(p, facts, execCheck(words) + commandLine(words), p.argv ? words.join(' ') : p.cmd!, commandLine(words));
   },
-  result: (p, _f, results) => commandResult(p, p.argv ?? p.cmd!, results),
+  result: (p, f, results, ctx) => commandResult(p, commandWords(p), f, results, ctx.check),
 };
 
 export const shell: Module<CommandParams, CmdFacts> = {
   name: 'shell',
+  reasonIsMsg: false,
   doc: 'Run a command line through a shell (/bin/sh -c, or `executable`): pipes, redirections, variables work.',
   freeForm: 'cmd',
   schema: object(
@@ -161,11 +239,12 @@ export const shell: Module<CommandParams, CmdFacts> = {
     const exe = p.executable ?? '/bin/sh';
     return runPlan(p, facts, `${q(exe)} -c ${q(p.cmd!)}`, p.cmd!.trim(), p.executable === undefined ? p.cmd!.trim() : undefined);
   },
-  result: (p, _f, results) => commandResult(p, p.cmd!, results),
+  result: (p, f, results, ctx) => commandResult(p, p.cmd!, f, results, ctx.check),
 };
 
 export const raw: Module<CommandParams> = {
   name: 'raw',
+  reasonIsMsg: false,
   doc: 'Run a command line as is through /bin/sh (or `executable`), nothing else: no creates/removes, no chdir.',
   freeForm: 'cmd',
   schema: object(
@@ -179,5 +258,10 @@ export const raw: Module<CommandParams> = {
     const exe = p.executable ?? '/bin/sh';
     return { kind: 'change', reason: `run: ${p.cmd}`, steps: [{ desc: 'run raw command', cmd: `${q(exe)} -c ${q(p.cmd!)}` }] };
   },
-  result: (p, _f, results) => commandResult({ ...p, strip_empty_ends: false }, p.cmd!, results),
+  // as Ansible's raw action: the output as it is (lines: Python's splitlines); skipped in check mode
+  result(_p, _f, results, ctx) {
+    const r = results[0];
+    if (!r) return ctx.check ? { skipped: true } : {};
+    return { changed: true, rc: r.code, stdout: r.stdout, stdout_lines: pySplitlines(r.stdout), stderr: r.stderr, stderr_lines: pySplitlines(r.stderr), ...(r.code !== 0 ? { msg: 'non-zero return code' } : {}) };
+  },
 };

@@ -24,7 +24,7 @@ export const debug: Module<DebugParams> = {
   ),
   async action(p, ctx) {
     const level = Number(ctx.vars.ansible_verbosity ?? 0);
-    if ((p.verbosity ?? 0) > level) return { changed: false, skipped: true, msg: 'verbosity threshold not met' };
+    if ((p.verbosity ?? 0) > level) return { changed: false, skipped: true, reason: 'Verbosity threshold not met.', data: { skipped_reason: 'Verbosity threshold not met.' } };
     if (p.var !== undefined) {
       let v: unknown;
       try {
@@ -34,7 +34,7 @@ export const debug: Module<DebugParams> = {
         else throw e;
       }
       if (v === undefined) v = 'VARIABLE IS NOT DEFINED!';
-      return { changed: false, msg: `${p.var}: ${show(v)}`, data: { [p.var]: v } };
+      return { changed: false, reason: `${p.var}: ${show(v)}`, data: { [p.var]: v } };
     }
     const msg = p.msg === undefined ? 'Hello world!' : p.msg;
     return { changed: false, msg: show(msg), data: { msg } };

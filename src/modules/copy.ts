@@ -3,10 +3,11 @@ import { readFileSync, statSync } from 'node:fs';
 import { decryptVaultBytes } from '../vault/loader.js';
 import { posix, basename } from 'node:path';
 import { InputError } from '../util/errors.js';
-import type { Fact, Module, ModuleCtx, Plan, Step } from './types.js';
+import type { Fact, Module, ModuleCtx, Plan, Step, StepResult } from './types.js';
 import {
-  assumeInCheck, attrSteps, backupFileFrom, checkOwners, contentDiff, fileFact, mustBackup, ownerFacts, sha256, targetMode, writeStep, type FileState,
+  assumeInCheck, attrSteps, backupFileFrom, checkOwners, contentDiff, fileFact, md5, mustBackup, ownerFacts, sha1, targetMode, writeStep, type FileState,
 } from './util/fileops.js';
+import { pathInfo, reportFrom, withStatAfter } from './util/pathinfo.js';
 import { fmtMode, type ModeSpec } from './util/mode.js';
 import { any, attrProps, backupProp, bool, object, requireOne, exclusive, str, validateProp } from './util/schema.js';
 import { ANSIBLE_OPTIONS, setOption, type TemplateOptions } from '../template/options.js';
@@ -26,6 +27,8 @@ export interface CopyParams {
   _data?: Buffer;
   /** set by prepare: the local file's mode, for mode: preserve */
   _srcMode?: number;
+  /** set by prepare (copy with src): the local file's path */
+  _srcPath?: string;
 }
 
 type CopyFacts = { dest: FileState; inDir?: FileState; _owner?: boolean; _group?: boolean };
@@ -40,7 +43,7 @@ const fileOpts = {
 };
 
 function factOpts(ctx: ModuleCtx) {
-  return { checksum: 'sha256' as const, content: ctx.diff ? ('diff' as const) : ('none' as const) };
+  return { checksum: 'sha1' as const, content: ctx.diff ? ('diff' as const) : ('none' as const) };
 }
 
 /** Shared planning for copy and template: `data` is the wanted content. */
@@ -66,27 +69,32 @@ export function planContent(p: CopyParams, facts: CopyFacts, data: Buffer, srcNa
   const replacingLink = st.l?.type === 'link' && !p.follow;
   const cur = st.f; // followed stat, undefined when missing/broken link
   const mode: ModeSpec | undefined = p.mode === 'preserve' ? (p._srcMode !== undefined ? fmtMode(p._srcMode) : undefined) : p.mode;
-  const checksum = sha256(data);
-  const result = { dest, checksum, size: data.length };
-  if (st.exists && cur && p.force === false) return { kind: 'ok', reason: `${dest}: exists (force: false)`, result };
+  // the registered value is Ansible's (copy and file modules): SHA-1 checksum, the path's owner, mode, state, size
+  const checksum = sha1(data);
+  if (st.exists && cur && p.force === false) return { kind: 'ok', reason: `${dest}: exists (force: false)`, result: { dest: p.dest, ...(p._srcPath !== undefined ? { src: p._srcPath } : {}) } };
   if (!cur || cur.type !== 'file' || st.checksum !== checksum || replacingLink) {
     const m = targetMode(mode, replacingLink ? undefined : cur, st.umask);
-    const steps: Step[] = [
-      writeStep({
-        path: writePath, content: data, cur: replacingLink ? undefined : cur, mode: m, owner: p.owner, group: p.group,
-        validate: p.validate, backup: mustBackup(writePath, !!cur && !replacingLink, p.backup),
-      }),
-    ];
+    const write = writeStep({
+      path: writePath, content: data, cur: replacingLink ? undefined : cur, mode: m, owner: p.owner, group: p.group,
+      validate: p.validate, backup: mustBackup(writePath, !!cur && !replacingLink, p.backup), report: true,
+    });
+    const steps: Step[] = [withStatAfter(write, dest)];
     const what = !st.exists ? 'created' : replacingLink ? 'symlink replaced by a file' : 'content changed';
     return {
       kind: 'change', reason: `${dest}: ${what}`, steps,
       diff: ctx.diff ? [contentDiff(dest, st, data)] : undefined,
-      result: { ...result, mode: fmtMode(m) },
+      // check mode: only `changed`, as Ansible's copy action; else the rest comes from the step (result())
+      result: ctx.check ? {} : { dest, md5sum: md5(data), checksum },
     };
   }
+  // content as wanted: Ansible's file module sets the attributes (its path information, then the step's)
+  const result = { dest, path: dest, checksum, ...(st.l ? pathInfo(st.l, st.f) : {}) };
   const { steps, changes } = attrSteps(writePath, cur, { mode, owner: p.owner, group: p.group });
-  if (steps.length) return { kind: 'change', reason: `${dest}: ${changes.join(', ')}`, steps, result };
-  return { kind: 'ok', reason: `${dest}: content and attributes as wanted`, result: { ...result, mode: fmtMode(cur.mode) } };
+  if (steps.length) {
+    steps[steps.length - 1] = withStatAfter(steps[steps.length - 1], dest);
+    return { kind: 'change', reason: `${dest}: ${changes.join(', ')}`, steps, result };
+  }
+  return { kind: 'ok', reason: `${dest}: content and attributes as wanted`, result };
 }
 
 function copyFacts(p: CopyParams, ctx: ModuleCtx, srcName: string | undefined) {
@@ -95,9 +103,11 @@ function copyFacts(p: CopyParams, ctx: ModuleCtx, srcName: string | undefined) {
   return f;
 }
 
-function contentResult(p: CopyParams, results: Parameters<NonNullable<Module['result']>>[2]) {
+/** What the steps report: the temp file written (Ansible's `src` on the target), the path after, the backup. */
+function contentResult(results: StepResult[]): Record<string, unknown> {
+  const r = reportFrom(results);
   const b = backupFileFrom(results);
-  return b ? { backup_file: b } : {};
+  return { ...(r.src !== undefined ? { src: r.src } : {}), ...(r.stat ? pathInfo(r.stat) : {}), ...(b ? { backup_file: b } : {}) };
 }
 
 function contentBytes(c: unknown): Buffer {
@@ -121,6 +131,7 @@ function readLocal(ctx: ModuleCtx, kind: 'files' | 'templates', src: string): { 
 
 export const copy: Module<CopyParams, CopyFacts> = {
   name: 'copy',
+  reasonIsMsg: false,
   doc: 'Copy a controller file (src) or literal content to a remote file, atomically, only when it differs.',
   schema: object(
     {
@@ -133,14 +144,14 @@ export const copy: Module<CopyParams, CopyFacts> = {
   prepare(p, ctx) {
     if (p.src !== undefined) {
       const l = readLocal(ctx, 'files', p.src);
-      return { ...p, _data: l.data, _srcMode: l.mode };
+      return { ...p, _data: l.data, _srcMode: l.mode, _srcPath: l.path };
     }
     if (p.mode === 'preserve') throw new InputError("mode: preserve needs src", undefined, 'give an explicit mode with content:');
     return { ...p, _data: contentBytes(p.content) };
   },
   facts: (p, ctx) => copyFacts(p, ctx, p.src !== undefined ? basename(p.src) : undefined),
   plan: (p, facts, ctx) => planContent(p, facts, p._data!, p.src !== undefined ? basename(p.src) : undefined, ctx),
-  result: (p, _f, results) => ({ ...contentResult(p, results), ...(p.src !== undefined ? { src: p.src } : {}) }),
+  result: (_p, _f, results) => contentResult(results),
 };
 
 /** The template module's Jinja2 options (over Ansible's defaults); "\\n" written escaped is accepted, as Ansible does. */
@@ -161,6 +172,7 @@ const delimDoc = (what: string, dflt: string) => str(`The string marking the ${w
 
 export const template: Module<TemplateParams, CopyFacts> = {
   name: 'template',
+  reasonIsMsg: false,
   doc: "Render a Jinja2 template on the controller and write it to a remote file, atomically, only when it differs. As Ansible: the template's line ends are written as newline_sequence, its trailing newlines are kept, and a first line '#jinja2: trim_blocks: False, ...' sets options for that file and is not written.",
   schema: object(
     {
@@ -186,5 +198,5 @@ export const template: Module<TemplateParams, CopyFacts> = {
   },
   facts: (p, ctx) => copyFacts(p, ctx, basename(p.src!)),
   plan: (p, facts, ctx) => planContent(p, facts, p._data!, basename(p.src!), ctx),
-  result: (p, _f, results) => ({ ...contentResult(p, results), src: p.src }),
+  result: (_p, _f, results) => contentResult(results),
 };

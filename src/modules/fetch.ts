@@ -4,7 +4,7 @@ import { randomBytes } from 'node:crypto';
 import { basename, dirname, join, resolve } from 'node:path';
 import { q } from '../util/quote.js';
 import type { Module } from './types.js';
-import { sha256 } from './util/fileops.js';
+import { md5, sha1 } from './util/fileops.js';
 import { bool, object, str } from './util/schema.js';
 
 export interface FetchParams {
@@ -49,31 +49,40 @@ export const fetch: Module<FetchParams> = {
     { required: ['src', 'dest'] },
   ),
   async action(p, ctx) {
+    // as Ansible's fetch action: not run in check mode (ended early: no failed key, no changed_when...)
+    if (ctx.check) return { changed: false, skipped: true, final: true, msg: 'check mode not (yet) supported for this module' };
     const dest = fetchDest(p, ctx.host);
     const s = q(p.src);
     const r = await ctx.transport.exec(
-      `if [ -f ${s} ]; then h=$(sha256sum < ${s}) || exit 4; echo "\${h%% *}"; elif [ -e ${s} ]; then exit 3; else exit 2; fi`,
+      `if [ -f ${s} ]; then h=$(sha1sum < ${s}) || exit 4; echo "\${h%% *}"; elif [ -d ${s} ]; then exit 3; elif [ -e ${s} ]; then exit 5; else exit 2; fi`,
       { become: ctx.become },
     );
     if (r.code === 2) {
-      const msg = `the remote file does not exist: ${p.src}`;
+      // Ansible's words (its slurp said "file not found")
+      const msg = 'the remote file does not exist, not transferring, ignored';
       if (p.fail_on_missing === false) return { changed: false, msg, data: { file: p.src } };
-      return { changed: false, failed: true, msg, data: { file: p.src } };
+      return { changed: false, failed: true, msg, reason: `the remote file does not exist: ${p.src}`, data: { file: p.src } };
     }
-    if (r.code === 3) return { changed: false, failed: true, msg: `remote file is not a regular file: ${p.src}` };
+    if (r.code === 3) {
+      const msg = 'remote file is a directory, fetch cannot work on directories';
+      if (p.fail_on_missing === false) return { changed: false, msg: `${msg}, not transferring, ignored` };
+      return { changed: false, failed: true, msg };
+    }
+    if (r.code === 5) return { changed: false, failed: true, msg: `remote file is not a regular file: ${p.src}` };
     if (r.code !== 0) return { changed: false, failed: true, msg: `cannot read ${p.src}: ${r.stderr.trim()}` };
     const remoteSum = r.stdout.trim();
-    const localSum = existsSync(dest) ? sha256(readFileSync(dest)) : null;
-    const data = { src: p.src, dest, checksum: remoteSum, remote_checksum: remoteSum };
-    if (localSum === remoteSum) return { changed: false, msg: `${dest}: up to date`, data };
-    if (ctx.check) return { changed: true, msg: `${dest}: would be ${localSum ? 'updated' : 'created'}`, data };
+    const local = existsSync(dest) ? readFileSync(dest) : null;
+    if (local && sha1(local) === remoteSum) {
+      return { changed: false, reason: `${dest}: up to date`, data: { md5sum: md5(local), file: p.src, dest, checksum: remoteSum } };
+    }
     const c = await ctx.transport.exec(`base64 < ${s}`, { become: ctx.become });
     if (c.code !== 0) return { changed: false, failed: true, msg: `cannot read ${p.src}: ${c.stderr.trim()}` };
     const bytes = Buffer.from(c.stdout.replace(/\s+/g, ''), 'base64');
-    if (p.validate_checksum !== false && sha256(bytes) !== remoteSum) {
-      return { changed: false, failed: true, msg: `checksum mismatch after transfer of ${p.src} (the file changed meanwhile?)`, data };
+    const got = sha1(bytes);
+    if (p.validate_checksum !== false && got !== remoteSum) {
+      return { changed: false, failed: true, msg: 'checksum mismatch', reason: `checksum mismatch after transfer of ${p.src} (the file changed meanwhile?)`, data: { md5sum: md5(bytes), file: p.src, dest, remote_md5sum: null, checksum: got, remote_checksum: remoteSum } };
     }
     writeLocalAtomic(dest, bytes);
-    return { changed: true, msg: `${dest}: ${localSum ? 'updated' : 'created'} (${bytes.length} bytes)`, data };
+    return { changed: true, reason: `${dest}: ${local ? 'updated' : 'created'} (${bytes.length} bytes)`, data: { md5sum: md5(bytes), dest, remote_md5sum: null, checksum: got, remote_checksum: remoteSum } };
   },
 };

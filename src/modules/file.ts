@@ -2,7 +2,10 @@
 import { posix } from 'node:path';
 import { q } from '../util/quote.js';
 import type { Diff, Fact, Module, ModuleCtx, Plan, Step } from './types.js';
-import { assumeInCheck, attrSteps, checkOwners, fileFact, idMatches, ownerFacts, parseStatLine, STAT_FMT, type Attrs, type FileState, type StatInfo } from './util/fileops.js';
+import {
+  assumeInCheck, attrSteps, checkOwners, fileFact, idMatches, ownerFacts, parseStatLine, STAT_FMT, type Attrs, type FileState, type StatInfo,
+} from './util/fileops.js';
+import { pathInfo, reportFrom, withStatAfter } from './util/pathinfo.js';
 import { applyMode, fmtMode, type ModeSpec } from './util/mode.js';
 import { attrProps, bool, object, str, strEnum } from './util/schema.js';
 
@@ -139,12 +142,27 @@ function stateDiff(ctx: ModuleCtx, path: string, before: string, after: string):
   return ctx.diff ? [{ path, before: `path: ${path}\nstate: ${before}\n`, after: `path: ${path}\nstate: ${after}\n` }] : undefined;
 }
 
-function done(path: string, state: string, cur: StatInfo | undefined, a: { steps: Step[]; changes: string[] }, pre: Step[] = [], preReason = '', diff?: Diff[], extra: Record<string, unknown> = {}): Plan {
+/**
+ * The plan for an existing path. `result`: the registered value as Ansible's file module gives it
+ * (path or dest, src), with the path's information now (pathInfo); when steps run, the last one
+ * reports the path's information after (`statPath`: the path reported, result()).
+ */
+function done(path: string, state: string, cur: StatInfo | undefined, a: { steps: Step[]; changes: string[] }, pre: Step[] = [], preReason = '', diff?: Diff[], result: Record<string, unknown> = { path }, statPath = path): Plan {
   const steps = [...pre, ...a.steps];
-  const result = { path, state, ...extra };
   const why = [preReason, ...a.changes].filter(Boolean).join(', ');
   if (!steps.length) return { kind: 'ok', reason: `${path}: ${state}${cur ? `, mode ${fmtMode(cur.mode)}, ${cur.owner}:${cur.group}` : ''}`, result };
-  return { kind: 'change', reason: `${path}: ${why}`, steps, diff, result };
+  return { kind: 'change', reason: `${path}: ${why}`, steps: statAfter(steps, statPath), diff, result };
+}
+
+/** The steps, the last one reporting `path`'s information after it ran (result()). */
+function statAfter(steps: Step[], path: string): Step[] {
+  return steps.length ? [...steps.slice(0, -1), withStatAfter(steps[steps.length - 1], path)] : steps;
+}
+
+/** The path that is operated on (Ansible's `path` in the result): a followed symlink's target. */
+function followed(path: string, st: FileState, follow: boolean): { path: string; info: Record<string, unknown> } {
+  if (follow && st.l?.type === 'link' && st.f && st.realpath) return { path: st.realpath, info: pathInfo(st.f) };
+  return { path, info: st.l ? pathInfo(st.l, st.f) : {} };
 }
 
 export function planFile(p: FileParams, facts: FileFacts, ctx: ModuleCtx): Plan {
@@ -170,7 +188,8 @@ export function planFile(p: FileParams, facts: FileFacts, ctx: ModuleCtx): Plan 
       const cur = follow ? st.f : st.l;
       if (!cur) throw new Error(`${path} is a broken symlink`);
       if (cur.type === 'directory') throw new Error(`${path} is a directory, not a file`);
-      return done(path, 'file', cur, attrSteps(path, cur, want, !follow && st.l!.type === 'link'));
+      const fp = followed(path, st, follow);
+      return done(path, 'file', cur, attrSteps(path, cur, want, !follow && st.l!.type === 'link'), [], '', undefined, { path: fp.path, ...fp.info }, fp.path);
     }
     case 'directory': {
       if (st.exists) {
@@ -182,7 +201,8 @@ export function planFile(p: FileParams, facts: FileFacts, ctx: ModuleCtx): Plan 
           if (t.steps.length) a.changes.push(`attributes of ${t.count} entries below`);
           a.steps.push(...t.steps);
         }
-        return done(path, 'directory', cur, a);
+        const fp = followed(path, st, follow);
+        return done(path, 'directory', cur, a, [], '', undefined, { path: fp.path, ...fp.info }, fp.path);
       }
       const anc = ancestorsOf(path);
       const created = [...anc.filter((_, i) => facts.ancestors && !facts.ancestors[i]), path];
@@ -197,7 +217,7 @@ export function planFile(p: FileParams, facts: FileFacts, ctx: ModuleCtx): Plan 
       }
       return {
         kind: 'change', reason: `${path}: directory created${created.length > 1 ? ` (with ${created.length - 1} parent(s))` : ''}`,
-        steps, diff: stateDiff(ctx, path, 'absent', 'directory'), result: { path, state: 'directory' },
+        steps: statAfter(steps, path), diff: stateDiff(ctx, path, 'absent', 'directory'), result: { path },
       };
     }
     case 'link':
@@ -210,7 +230,7 @@ export function planFile(p: FileParams, facts: FileFacts, ctx: ModuleCtx): Plan 
         pre.push({ desc: `touch ${path}`, cmd: `touch -- ${q(path)}` });
         cur = { ...emptyStat(), mode: 0o666 & ~st.umask, owner: '\0', group: '\0', uid: -1, gid: -1 };
         const a = attrSteps(path, cur, want);
-        return { kind: 'change', reason: `${path}: created`, steps: [...pre, ...a.steps], diff: stateDiff(ctx, path, 'absent', 'file'), result: { path, state: 'file' } };
+        return { kind: 'change', reason: `${path}: created`, steps: statAfter([...pre, ...a.steps], path), diff: stateDiff(ctx, path, 'absent', 'file'), result: { dest: path } };
       }
       const m = p.modification_time ?? 'now';
       const at = p.access_time ?? 'now';
@@ -219,7 +239,7 @@ export function planFile(p: FileParams, facts: FileFacts, ctx: ModuleCtx): Plan 
         pre.push({ desc: `touch ${path}`, cmd: `touch ${flag}${follow ? '' : '-h '}-- ${q(path)}` });
       }
       if (!cur) throw new Error(`${path} is a broken symlink`);
-      return done(path, prev === 'directory' ? 'directory' : 'file', cur, attrSteps(path, cur, want, !follow && st.l!.type === 'link'), pre, pre.length ? 'times updated' : '');
+      return done(path, prev === 'directory' ? 'directory' : 'file', cur, attrSteps(path, cur, want, !follow && st.l!.type === 'link'), pre, pre.length ? 'times updated' : '', undefined, { dest: path, ...pathInfo(st.l!, st.f) });
     }
   }
 }
@@ -232,9 +252,10 @@ function planLink(p: FileParams, state: 'link' | 'hard', st: FileState, src: Fil
   const path = p.path!;
   const want: Attrs = { owner: p.owner, group: p.group };
   const force = p.force === true;
-  const extra = { src: p.src };
+  // as Ansible's file module: dest and src, and the link's own information
+  const extra = { dest: path, src: p.src };
   if (state === 'link') {
-    if (prev === 'link' && st.linkTarget === p.src) return done(path, 'link', st.l, attrSteps(path, st.l!, want, true), [], '', undefined, extra);
+    if (prev === 'link' && st.linkTarget === p.src) return done(path, 'link', st.l, attrSteps(path, st.l!, want, true), [], '', undefined, { ...extra, ...pathInfo(st.l!) });
     if (!force && !src?.exists) return assumeInCheck(ctx, p.src!, `${path}: symlink to ${p.src} created`, `src ${p.src} does not exist (use force: true to create a dangling link)`);
     const pre: Step[] = [];
     if (prev === 'directory') {
@@ -249,24 +270,25 @@ function planLink(p: FileParams, state: 'link' | 'hard', st: FileState, src: Fil
     const before = prev === 'link' ? `link -> ${st.linkTarget}` : prev;
     return {
       kind: 'change', reason: `${path}: ${prev === 'link' ? `link target ${st.linkTarget} -> ${p.src}` : `symlink to ${p.src} created`}`,
-      steps: pre, diff: stateDiff(ctx, path, before, `link -> ${p.src}`), result: { path, state: 'link', ...extra },
+      steps: statAfter(pre, path), diff: stateDiff(ctx, path, before, `link -> ${p.src}`), result: extra,
     };
   }
   // hard link
   if (!src?.exists || !src.l) return assumeInCheck(ctx, p.src!, `${path}: hard link to ${p.src} created`, `src ${p.src} does not exist`);
   if (src.l.type === 'directory') throw new Error(`src ${p.src} is a directory: cannot hard link`);
   if (st.exists && st.l && st.l.inode === src.l.inode && st.l.dev === src.l.dev) {
-    return done(path, 'hard', st.l, attrSteps(path, st.l, { ...want, mode: p.mode }), [], '', undefined, extra);
+    return done(path, 'hard', st.l, attrSteps(path, st.l, { ...want, mode: p.mode }), [], '', undefined, { ...extra, ...pathInfo(st.l, st.f) });
   }
   if (prev === 'directory') throw new Error(`${path} is a directory: cannot replace it with a hard link`);
   if (st.exists && !force) throw new Error(`cannot hard link: ${path} exists and is not a link to ${p.src} (use force: true)`);
   const steps: Step[] = [{ desc: `ln ${p.src} ${path}`, cmd: `ln -f -- ${q(p.src!.startsWith('/') ? p.src! : srcPath(p))} ${q(path)}` }];
   const a = attrSteps(path, src.l, { ...want, mode: p.mode });
-  return { kind: 'change', reason: `${path}: hard link to ${p.src} created`, steps: [...steps, ...a.steps], diff: stateDiff(ctx, path, prev, 'hard'), result: { path, state: 'hard', ...extra } };
+  return { kind: 'change', reason: `${path}: hard link to ${p.src} created`, steps: statAfter([...steps, ...a.steps], path), diff: stateDiff(ctx, path, prev, 'hard'), result: extra };
 }
 
 export const file: Module<FileParams, FileFacts> = {
   name: 'file',
+  reasonIsMsg: false,
   doc: 'Set the state of a path (file, directory, link, hard, absent, touch) and its mode, owner and group.',
   schema: object(
     {
@@ -294,10 +316,19 @@ export const file: Module<FileParams, FileFacts> = {
     if ((p.state === 'link' || p.state === 'hard') && p.src) f.src = fileFact(srcPath(p), { checksum: false });
     if (p.state === 'directory' || (p.state === undefined && p.recurse)) {
       const anc = ancestorsOf(p.path!);
-      f.ancestors = { cmd: anc.map((d) => `if [ -d ${q(d)} ]; then echo y; else echo n; fi`).join('\n') || ':', parse: (r) => r.stdout.split('\n').filter(Boolean).map((l) => l === 'y') };
+      f.ancestors = {
+        cmd: anc.map((d) => `if [ -d ${q(d)} ]; then echo y; else echo n; fi`).join('\n') || ':',
+        parse: (r) => r.stdout.split('\n').filter(Boolean).map((l) => l === 'y'),
+        explain: (v) => (anc.length ? { cmd: `ls -d ${anc.map(q).join(' ')}`, found: anc.some((_, i) => !(v as boolean[])[i]) ? `missing: ${anc.filter((_, i) => !(v as boolean[])[i]).join(' ')}` : 'all are directories' } : null),
+      };
       if (p.recurse) f.tree = { cmd: `if [ -d ${q(p.path!)} ]; then ${treeFact(p.path!).cmd}; fi`, parse: (r) => (r.stdout ? treeFact(p.path!).parse(r) : []) };
     }
     return f;
   },
   plan: planFile,
+  // the path's information after the steps (Ansible's add_path_info), when they report it
+  result: (_p, _f, results) => {
+    const r = reportFrom(results);
+    return r.stat ? pathInfo(r.stat) : {};
+  },
 };

@@ -89,7 +89,7 @@ export function pickVarsFiles(
   p: IncludeVarsParams,
   roleMain?: string,
 ): { load: string[]; error?: string } {
-  const exts = p.extensions ?? ['json', 'yaml', 'yml'];
+  const exts = p.extensions ?? ['yaml', 'yml', 'json'];
   const matcher = p.files_matching !== undefined ? paramRegex(p.files_matching, 'files_matching') : undefined;
   const ignores = (p.ignore_files === undefined ? [] : Array.isArray(p.ignore_files) ? p.ignore_files : p.ignore_files.split(/\s+/).filter(Boolean)).map((x) => paramRegex(`${x}$`, 'ignore_files'));
   const validExt = (f: string) => exts.includes(extname(f).slice(1));
@@ -211,7 +211,7 @@ export const include_vars: Module<IncludeVarsParams> = {
       depth: int('dir: how many of the walked directories to read, in sorted path order (0: all).', { minimum: 0, default: 0 }),
       files_matching: str('dir: only files whose name matches this Python regular expression (searched).'),
       ignore_files: { ...strList('dir: file names to skip: Python regular expressions matched at the end of the name.'), type: ['array', 'string'] },
-      extensions: { ...strList("dir: the file extensions loaded (default json, yaml, yml); '' for files without one."), default: ['json', 'yaml', 'yml'] },
+      extensions: { ...strList("dir: the file extensions loaded (default yaml, yml, json); '' for files without one."), default: ['yaml', 'yml', 'json'] },
       ignore_unknown_extensions: bool('dir: skip files with other extensions instead of failing.', false),
       hash_behaviour: strEnum(['replace', 'merge'], 'merge: mappings are merged into the current value of each variable (recursively) instead of replacing it.'),
     },

@@ -76,6 +76,12 @@ export interface Step {
   explain?: string;
 }
 
+/** The outcome of one Step: its ExecResult, and when it started and ended (controller clock, epoch ms with a fraction). */
+export interface StepResult extends ExecResult {
+  startedAt?: number;
+  endedAt?: number;
+}
+
 /** A textual before/after for --diff (rendered as a unified diff by the reporter). */
 export interface Diff {
   path: string; // what is diffed, e.g. "/etc/exports" or "firewalld zone public"
@@ -85,7 +91,18 @@ export interface Diff {
 
 export type Plan =
   | { kind: 'ok'; reason: string; result?: Record<string, unknown> }
-  | { kind: 'change'; reason: string; steps: Step[]; diff?: Diff[]; result?: Record<string, unknown> };
+  | {
+      kind: 'change';
+      reason: string;
+      steps: Step[];
+      diff?: Diff[];
+      result?: Record<string, unknown>;
+      /**
+       * false: the steps run but the task reports ok, as Ansible does for housekeeping that is no
+       * change of the host's state (apt refreshing its cache before finding every package installed).
+       */
+      changed?: false;
+    };
 
 /** Everything a module may use. No globals: all of it travels here. */
 export interface ModuleCtx {
@@ -123,6 +140,13 @@ export interface ActionResult {
   failed?: boolean;
   skipped?: boolean;
   msg?: string;
+  /** the text shown for the result when it is not `msg` (a result Ansible gives without msg) */
+  reason?: string;
+  /**
+   * The action ended before its module ran (Ansible's AnsibleActionSkip/Fail: fetch in check
+   * mode): the result is registered as given, without `failed: false`, changed_when, failed_when or until.
+   */
+  final?: boolean;
   /** extra keys for `register` (rc, stdout, stat, content...) */
   data?: Record<string, unknown>;
   /** variables to set on the host (set_fact) */
@@ -157,7 +181,12 @@ export interface Module<P = any, F = any> extends ModuleInfo {
   /** --explain: what the facts checked and found, as a student would check it (pure; default: each Fact's explain) */
   explain?(params: P, facts: F, ctx: ModuleCtx): ExplainCheck[];
   /** build the registered result after steps ran (stepResults empty when ok or check mode) */
-  result?(params: P, facts: F, stepResults: ExecResult[], ctx: ModuleCtx): Record<string, unknown>;
+  result?(params: P, facts: F, stepResults: StepResult[], ctx: ModuleCtx): Record<string, unknown>;
+  /**
+   * false: the plan's reason is only shown, never registered as `msg`: the registered value is the
+   * module's own (plan.result, result()), shaped as the Ansible module returns it (copy, file, command...).
+   */
+  reasonIsMsg?: false;
   /** an action module that never changes a host (debug, assert, wait_for...): cached facts stay valid */
   readOnly?: boolean;
   /** for action modules (no plan/apply) */

@@ -132,6 +132,13 @@ export interface ValidateOpts {
   static: boolean;
 }
 
+/**
+ * The errors of validateParams that are about names (an unknown parameter), not values: the loader
+ * refuses these (a typo is caught before anything runs); a wrong value fails its task when it runs,
+ * as in Ansible (src/playbook/tasks.ts).
+ */
+export const UNKNOWN_NAMES = new WeakSet<InputError>();
+
 /** Validate a module's params; [] when valid. */
 export function validateParams(mod: ModuleInfo, rawParams: unknown, opts: ValidateOpts): InputError[] {
   const v = validatorFor(mod);
@@ -145,10 +152,12 @@ export function validateParams(mod: ModuleInfo, rawParams: unknown, opts: Valida
   const props = Object.keys((mod.schema as any).properties ?? {});
   const out: InputError[] = [];
   const seen = new Set<string>();
-  const push = (msg: string, loc: Loc | undefined, hint?: string) => {
+  const push = (msg: string, loc: Loc | undefined, hint?: string, name = false) => {
     if (seen.has(msg)) return;
     seen.add(msg);
-    out.push(new InputError(`${mod.name}: ${msg}`, loc ?? opts.loc, hint ?? `${mod.name} takes: ${props.join(', ')}`));
+    const err = new InputError(`${mod.name}: ${msg}`, loc ?? opts.loc, hint ?? `${mod.name} takes: ${props.join(', ')}`);
+    if (name) UNKNOWN_NAMES.add(err);
+    out.push(err);
   };
   // anyOf of pure "required" branches: "one of a, b is required"
   const consumed = new Set<ErrorObject>();
@@ -179,7 +188,7 @@ export function validateParams(mod: ModuleInfo, rawParams: unknown, opts: Valida
         const key = p.additionalProperty as string;
         const cands = segs.length ? Object.keys((e.parentSchema as any)?.properties ?? {}) : props;
         const near = closest(key, cands);
-        push(`unknown parameter '${key}'`, keyLocOf(target, key), near ? `did you mean '${near}'?` : `valid parameters: ${cands.join(', ')}`);
+        push(`unknown parameter '${key}'`, keyLocOf(target, key), near ? `did you mean '${near}'?` : `valid parameters: ${cands.join(', ')}`, true);
         break;
       }
       case 'required':

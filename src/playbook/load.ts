@@ -11,7 +11,8 @@ import { PLAY_KEYS, UNSUPPORTED } from './keywords.js';
 import { parseTaskList, parseTags, findYaml, toList, loadTaskFile, type LoadCtx } from './tasks.js';
 import { expandRole, parseRoleRef, NO_INH, type RoleRunState } from './roles.js';
 import { dict } from '../util/dict.js';
-import { checkHosts, checkName, checkSerial, checkStrings, checkTags, kindOf, showValue } from './schema.js';
+import { checkHosts, checkName, checkSerial, checkStrings, checkTags, kindOf, showValue, varsField } from './schema.js';
+import { checkBecomeMethod, checkStrategy, handlerTopics } from './keywords.js';
 import type { Play, Playbook, Role, Scope, Task, Vars, ModuleTask } from './model.js';
 
 const isObj = (v: unknown): v is Record<string, unknown> => !!v && typeof v === 'object' && !Array.isArray(v);
@@ -45,47 +46,72 @@ function yamlOrEmpty(file: string | undefined, ctx: LoadCtx, from: Loc): Vars {
   }
 }
 
-export function loadPlaybook(file: string, opts: LoadOptions = {}): Playbook {
-  const path = resolve(file);
-  const dir = dirname(path);
-  const errors: InputError[] = [];
+/**
+ * A loader: the playbook's (errors collected in ctx.errors, warnings in ctx.warnings) and the
+ * engine's, which loads include_tasks/include_role content when it runs. Roles are read once
+ * (per *_from variant); a role's load errors are given again to every later use of it.
+ */
+export function newLoadCtx(dir: string, search: string[]): LoadCtx {
   const roles = new Map<string, Role>();
-  const search = roleSearchPath(dir, opts.rolesPath);
+  const roleErrors = new Map<string, InputError[]>();
   const ctx: LoadCtx = {
-    errors,
+    errors: [],
+    warnings: [],
     stack: [],
     defined: new Set(),
-    loadRole(name, loc, dirs = []) {
+    loadRole(name, loc, dirs = [], from = {}) {
       const where = [...search, ...dirs.filter((d) => !search.includes(d))];
       const found = where.map((d) => resolve(d, name)).find((d) => existsSync(d));
       const rpath = isAbsolute(name) || name.startsWith('.') ? resolve(dir, name) : found;
       if (!rpath || !existsSync(rpath)) {
-        errors.push(new InputError(`role ${showValue(name)} not found`, loc, `looked in: ${where.join(', ')}`));
+        ctx.errors.push(new InputError(`role ${showValue(name)} not found`, loc, `looked in: ${where.join(', ')}`));
         return undefined;
       }
-      if (roles.has(rpath)) return roles.get(rpath);
+      const key = `${rpath}\0${from.vars ?? ''}\0${from.defaults ?? ''}\0${from.handlers ?? ''}`;
+      if (roles.has(key)) {
+        ctx.errors.push(...(roleErrors.get(key) ?? []));
+        return roles.get(key);
+      }
+      const before = ctx.errors.length;
+      const part = (kind: 'defaults' | 'vars' | 'handlers') => {
+        const want = from[kind];
+        const f = findYaml(resolve(rpath, kind, want ?? 'main'));
+        if (!f && want) ctx.errors.push(new InputError(`Could not find specified file in role: ${kind}/${want}`, loc, `expected ${resolve(rpath, kind, want)}.yml (or .yaml)`));
+        return f;
+      };
       const role: Role = {
         name,
         path: rpath,
-        defaults: yamlOrEmpty(findYaml(resolve(rpath, 'defaults', 'main')), ctx, loc),
-        vars: yamlOrEmpty(findYaml(resolve(rpath, 'vars', 'main')), ctx, loc),
+        defaults: yamlOrEmpty(part('defaults'), ctx, loc),
+        vars: yamlOrEmpty(part('vars'), ctx, loc),
         handlers: [],
+        ...(from.vars || from.defaults || from.handlers ? { from } : {}),
       };
-      roles.set(rpath, role);
+      roles.set(key, role);
       loadRoleMeta(role, ctx, loc);
-      const hfile = findYaml(resolve(rpath, 'handlers', 'main'));
+      const hfile = part('handlers');
       if (hfile) {
         const scope: Scope = { role, dir: dirname(hfile), inherited: { when: [], tags: [], vars: [] } };
-        role.handlers = loadTaskFile(hfile, loc, scope, ctx) ?? [];
+        role.handlers = loadTaskFile(hfile, loc, scope, ctx, undefined, true) ?? [];
         markHandlers(role.handlers, ctx, hfile);
       }
+      roleErrors.set(key, ctx.errors.slice(before));
       return role;
     },
-    roleWithDeps(name, loc, params, tasksFrom) {
-      const ex = expandRole({ name, loc, params: dict(params ?? {}), tags: [], when: [] }, ctx, { seen: new Set() }, NO_INH, [], tasksFrom);
-      return ex.role ? { tasks: ex.tasks, role: ex.role } : undefined;
+    roleWithDeps(name, loc, params, from, allowDuplicates) {
+      const ex = expandRole({ name, loc, params: dict(params ?? {}), tags: [], when: [] }, ctx, { seen: new Set() }, NO_INH, [], from, allowDuplicates);
+      return ex.role ? { tasks: ex.tasks, role: ex.role, roles: ex.roles } : undefined;
     },
   };
+  return ctx;
+}
+
+export function loadPlaybook(file: string, opts: LoadOptions = {}): Playbook {
+  const path = resolve(file);
+  const dir = dirname(path);
+  const search = roleSearchPath(dir, opts.rolesPath);
+  const ctx = newLoadCtx(dir, search);
+  const errors = ctx.errors;
 
   const plays: Play[] = [];
   const loadFile = (f: string, from: Loc | undefined, stack: string[]) => {
@@ -118,13 +144,13 @@ export function loadPlaybook(file: string, opts: LoadOptions = {}): Playbook {
         loadFile(target, valueLocOf(p, 'import_playbook'), [...stack, f]);
         return;
       }
-      const play = parsePlay(p, loc, dirname(f), ctx);
+      const play = parsePlay(p, loc, dirname(f), ctx, search);
       if (play) plays.push(play);
     });
   };
   loadFile(path, undefined, []);
   if (errors.length) throw new InputErrors(dedupe(errors));
-  return { file: path, dir, plays, defined: [...ctx.defined] };
+  return { file: path, dir, plays, defined: [...ctx.defined], warnings: dedupe(ctx.warnings) };
 }
 
 /** meta/main.yml: `dependencies` (run before the role) and `allow_duplicates`. */
@@ -167,7 +193,7 @@ function markHandlers(list: Task[], ctx: LoadCtx, file: string): void {
   }
 }
 
-function parsePlay(p: unknown, loc: Loc, dir: string, ctx: LoadCtx): Play | undefined {
+function parsePlay(p: unknown, loc: Loc, dir: string, ctx: LoadCtx, roleSearch: string[]): Play | undefined {
   if (!isObj(p)) {
     ctx.errors.push(new InputError('a play must be a mapping', loc, 'a play starts with "- hosts: PATTERN"'));
     return undefined;
@@ -185,8 +211,8 @@ function parsePlay(p: unknown, loc: Loc, dir: string, ctx: LoadCtx): Play | unde
   checkTags(p, loc, ctx.errors);
   checkSerial(p, loc, ctx.errors);
   checkStrings(p, ['become_user', 'remote_user'], loc, ctx.errors);
-  if (p.become_method !== undefined && p.become_method !== 'sudo' && !(typeof p.become_method === 'string' && p.become_method.includes('{{'))) ctx.errors.push(new InputError(`become_method ${showValue(p.become_method)} is not supported`, valueLocOf(p, 'become_method'), 'kvplay becomes with sudo only'));
-  if (p.strategy !== undefined && p.strategy !== 'linear') ctx.errors.push(new InputError(`strategy ${showValue(p.strategy)} is not supported`, valueLocOf(p, 'strategy'), 'kvplay runs the linear strategy'));
+  checkBecomeMethod(p, loc, ctx);
+  const strategy = checkStrategy(p, loc, ctx);
   const hosts = !hostsOk ? '' : Array.isArray(p.hosts) ? p.hosts.join(':') : String(p.hosts);
   const bool = (k: string, d: boolean) => {
     const v = p[k];
@@ -196,8 +222,7 @@ function parsePlay(p: unknown, loc: Loc, dir: string, ctx: LoadCtx): Play | unde
     ctx.errors.push(new InputError(`'${k}' must be a boolean`, valueLocOf(p, k), 'use true or false'));
     return d;
   };
-  const vars = p.vars ?? {};
-  if (!isObj(vars)) ctx.errors.push(new InputError("'vars' must be a mapping", valueLocOf(p, 'vars'), 'write vars as "key: value" lines'));
+  const vars = varsField(p, loc, ctx.errors) ?? {};
   const scope: Scope = { dir, inherited: { when: [], tags: [], vars: [] } };
   const parsed = new Map<string, Task[]>();
   const list = (k: string, handler = false) => {
@@ -207,6 +232,8 @@ function parsePlay(p: unknown, loc: Loc, dir: string, ctx: LoadCtx): Play | unde
 
   const roles: Role[] = [];
   const roleTaskList: Task[] = [];
+  ctx.playRoles = [];
+  ctx.includedRoles = [];
   const rolesVal = p.roles;
   if (rolesVal !== undefined && !Array.isArray(rolesVal)) ctx.errors.push(new InputError("'roles' must be a list", valueLocOf(p, 'roles'), 'write "roles:\\n  - name"'));
   const ran: RoleRunState = { seen: new Set() };
@@ -219,8 +246,11 @@ function parsePlay(p: unknown, loc: Loc, dir: string, ctx: LoadCtx): Play | unde
     roleTaskList.push(...ex.tasks);
   });
 
+  for (const k of ['pre_tasks', 'tasks', 'post_tasks']) list(k);
+  list('handlers', true);
+  for (const role of ctx.playRoles) if (!roles.includes(role)) roles.push(role); // import_role: one of the play's roles
   const handlers = [...roles.flatMap((r) => r.handlers), ...list('handlers', true)];
-  const topics = new Set(handlers.flatMap((h) => [h.name, ...(h.kind === 'module' ? (h.listen ?? []) : [])]));
+  const topics = new Set([...handlers, ...ctx.includedRoles.flatMap((r) => r.handlers)].flatMap(handlerTopics));
   const tasksAll = [...list('pre_tasks'), ...roleTaskList, ...list('tasks'), ...list('post_tasks'), ...handlers];
   forEachModuleTask(tasksAll, (t) => t.notify.forEach((n, i) => {
     if (!topics.has(n) && !n.includes('{{')) ctx.errors.push(new InputError(`no handler named ${showValue(n)}`, t.notifyLocs?.[i] ?? t.loc, didYouMean(n, topics) || (topics.size ? `handlers: ${[...topics].join(', ')}` : 'define it under handlers:')));
@@ -260,5 +290,9 @@ function parsePlay(p: unknown, loc: Loc, dir: string, ctx: LoadCtx): Play | unde
     noLog: p.no_log === undefined ? undefined : bool('no_log', false),
     roles,
     dir,
+    ...(strategy !== undefined ? { strategy } : {}),
+    ...(p.force_handlers !== undefined ? { forceHandlers: bool('force_handlers', false) } : {}),
+    ...(p.ignore_unreachable !== undefined ? { ignoreUnreachable: bool('ignore_unreachable', false) } : {}),
+    roleSearch,
   };
 }

@@ -1,5 +1,5 @@
 /** The loaded playbook: plain data with source locations, before any host is contacted. */
-import type { Loc } from '../util/errors.js';
+import type { InputError, Loc } from '../util/errors.js';
 
 export type Vars = Record<string, unknown>;
 
@@ -14,6 +14,16 @@ export interface Role {
   dependencies?: Array<{ spec: unknown; loc: Loc }>;
   /** meta/main.yml `allow_duplicates` */
   allowDuplicates?: boolean;
+  /** the files read instead of the main ones (vars_from, defaults_from, handlers_from of include_role/import_role) */
+  from?: RoleFrom;
+}
+
+/** include_role/import_role `tasks_from`, `vars_from`, `defaults_from`, `handlers_from`. */
+export interface RoleFrom {
+  tasks?: string;
+  vars?: string;
+  defaults?: string;
+  handlers?: string;
 }
 
 /** Where a task comes from: its role (for role vars/defaults and file search paths) and include params. */
@@ -70,6 +80,8 @@ interface TaskBase {
   anyErrorsFatal?: boolean;
   /** task-level `diff:` (overrides --diff for this task) */
   diff?: boolean;
+  /** `ignore_unreachable:` an unreachable host is an ignored failure, the host stays in the play */
+  ignoreUnreachable?: boolean | string;
 }
 
 export interface ModuleTask extends TaskBase {
@@ -77,7 +89,8 @@ export interface ModuleTask extends TaskBase {
   module: string; // canonical module name
   params: unknown; // raw params (string free-form or mapping), templated at run time
   loop?: unknown;
-  loopKind?: 'loop' | 'with_items' | 'with_list' | 'with_dict';
+  /** `loop`, or `with_<lookup>` (any lookup plugin: with_items, with_sequence, with_nested...) */
+  loopKind?: 'loop' | `with_${string}`;
   loopControl?: { loopVar: string; indexVar?: string; label?: unknown; pause?: number; extended?: unknown; extended_allitems?: unknown };
   register?: string;
   notify: string[];
@@ -88,11 +101,16 @@ export interface ModuleTask extends TaskBase {
   retries?: number | string;
   delay?: number | string;
   listen?: string[]; // handlers only
+  /** `register:` that is not a variable name (e.g. a number): the task fails when it runs, and the run stops (as Ansible) */
+  badRegister?: string;
+  /** `async:` seconds (or a template) and `poll:` seconds (or a template) */
+  async?: number | string;
+  poll?: number | string;
 }
 
 export interface MetaTask extends TaskBase {
   kind: 'meta';
-  action: 'flush_handlers' | 'noop' | 'end_play' | 'end_host' | 'clear_host_errors' | 'refresh_inventory' | 'reset_connection' | 'clear_facts';
+  action: 'flush_handlers' | 'noop' | 'end_play' | 'end_batch' | 'end_host' | 'clear_host_errors' | 'refresh_inventory' | 'reset_connection' | 'clear_facts';
 }
 
 export interface BlockTask extends TaskBase {
@@ -100,6 +118,8 @@ export interface BlockTask extends TaskBase {
   block: Task[];
   rescue: Task[];
   always: Task[];
+  /** `notify:` on a block: every task in it notifies these too */
+  notify?: string[];
 }
 
 /** include_tasks / include_role: expanded per host at run time (dynamic). */
@@ -110,8 +130,16 @@ export interface IncludeTask extends TaskBase {
   target: string;
   /** include_role: tasks_from */
   tasksFrom?: string;
+  /** include_role: tasks_from, vars_from, defaults_from, handlers_from */
+  from?: RoleFrom;
+  /** include_role `public:` the role's variables stay visible to the play's later tasks */
+  public?: boolean | string;
+  allowDuplicates?: boolean;
+  /** include_tasks/include_role `apply:` keywords (a block around the included tasks) */
+  apply?: BlockTask;
   loop?: unknown;
-  loopKind?: 'loop' | 'with_items' | 'with_list' | 'with_dict';
+  /** `loop`, or `with_<lookup>` (any lookup plugin: with_items, with_sequence, with_nested...) */
+  loopKind?: 'loop' | `with_${string}`;
   loopControl?: { loopVar: string; indexVar?: string; label?: unknown };
   /** pre-loaded content when the target is not templated (validated at load time) */
   preloaded?: { tasks: Task[]; role?: Role };
@@ -143,6 +171,13 @@ export interface Play {
   noLog?: boolean;
   roles: Role[];
   dir: string;
+  /** `strategy:` as written ('linear', or a template rendered when the play starts) */
+  strategy?: string;
+  /** `force_handlers:` notified handlers run on hosts that failed too */
+  forceHandlers?: boolean;
+  ignoreUnreachable?: boolean;
+  /** where roles are looked up (include_role loads its role when it runs) */
+  roleSearch: string[];
 }
 
 export interface Playbook {
@@ -151,4 +186,6 @@ export interface Playbook {
   plays: Play[];
   /** names defined by register, set_fact and loop variables anywhere in the playbook */
   defined: string[];
+  /** what Ansible only finds when (and if) a task runs: told before the run, an error of the task when it runs */
+  warnings: InputError[];
 }

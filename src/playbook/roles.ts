@@ -10,7 +10,7 @@ import { valueLocOf } from '../yaml/load.js';
 import { dict } from '../util/dict.js';
 import { parseConds, parseTags, roleTasks, type LoadCtx } from './tasks.js';
 import { checkTags, kindOf } from './schema.js';
-import type { Cond, Role, Task, Vars } from './model.js';
+import type { Cond, Role, RoleFrom, Task, Vars } from './model.js';
 
 const isObj = (v: unknown): v is Record<string, unknown> => !!v && typeof v === 'object' && !Array.isArray(v);
 
@@ -88,9 +88,9 @@ export interface Expanded {
  * The tasks of a role reference with its dependencies before them. `chain`: the depending roles
  * (cycle detection); `st`: the play's roles that already ran; `tasksFrom`: include_role/import_role.
  */
-export function expandRole(ref: RoleRef, ctx: LoadCtx, st: RoleRunState, inh: RoleInh = NO_INH, chain: Array<{ role: Role; name: string }> = [], tasksFrom?: string): Expanded {
+export function expandRole(ref: RoleRef, ctx: LoadCtx, st: RoleRunState, inh: RoleInh = NO_INH, chain: Array<{ role: Role; name: string }> = [], from: RoleFrom = {}, allowDuplicates?: boolean): Expanded {
   const parent = chain[chain.length - 1];
-  const role = ctx.loadRole(ref.name, ref.loc, parent ? [dirname(parent.role.path)] : []);
+  const role = ctx.loadRole(ref.name, ref.loc, parent ? [dirname(parent.role.path)] : [], from);
   if (!role) return { tasks: [], roles: [] };
   const at = chain.findIndex((c) => c.role.path === role.path);
   if (at >= 0) {
@@ -103,8 +103,8 @@ export function expandRole(ref: RoleRef, ctx: LoadCtx, st: RoleRunState, inh: Ro
   const when = [...inh.when, ...ref.when];
   const become = ref.become ?? inh.become;
   const becomeUser = ref.becomeUser ?? inh.becomeUser;
-  const key = `${role.path}\0${tasksFrom ?? ''}\0${stable({ params, tags, when: when.map((c) => c.expr) })}`;
-  if (st.seen.has(key) && !role.allowDuplicates) return { tasks: [], roles: [role], role };
+  const key = `${role.path}\0${from.tasks ?? ''}\0${stable({ params, tags, when: when.map((c) => c.expr) })}`;
+  if (st.seen.has(key) && !(allowDuplicates ?? role.allowDuplicates)) return { tasks: [], roles: [role], role };
 
   const out: Expanded = { tasks: [], roles: [], role };
   const down: RoleInh = { params, parentVars: dict(inh.parentVars, role.vars), tags, when, become, becomeUser };
@@ -116,7 +116,7 @@ export function expandRole(ref: RoleRef, ctx: LoadCtx, st: RoleRunState, inh: Ro
     out.roles.push(...sub.roles);
   }
   out.roles.push(role);
-  const own = roleTasks(role, tasksFrom, ref.loc, ctx, params, chain.length ? inh.parentVars : undefined) ?? [];
+  const own = roleTasks(role, from.tasks, ref.loc, ctx, params, chain.length ? inh.parentVars : undefined) ?? [];
   for (const t of own) {
     t.tags = [...new Set([...tags, ...t.tags])];
     if (when.length) t.when = [...when, ...t.when];

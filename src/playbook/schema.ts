@@ -4,7 +4,8 @@
  * a value that is silently stringified ("[object Object]") or loops forever at run time.
  */
 import { InputError, type Loc } from '../util/errors.js';
-import { valueLocOf, itemLocOf } from '../yaml/load.js';
+import { valueLocOf, itemLocOf, copyLoc } from '../yaml/load.js';
+import { mergeVars } from '../template/index.js';
 
 type Obj = Record<string, unknown>;
 
@@ -128,4 +129,21 @@ export function runtimeInt(v: unknown, k: string, loc: Loc): number {
   const n = typeof v === 'number' ? v : typeof v === 'string' && /^\s*-?\d+(\.\d+)?\s*$/.test(v) ? Number(v) : NaN;
   if (!Number.isFinite(n) || n < 0) throw new InputError(`'${k}' must be a number (0 or more), got ${kindOf(v)}`, loc, `e.g. ${k}: 5, or a template that yields a number`);
   return n;
+}
+
+/**
+ * `vars:` a mapping, or a list of mappings merged in order (Ansible's _load_vars, for plays, blocks
+ * and tasks). Anything else is an error (Ansible: "Vars in a Play must be specified as a dictionary,
+ * or a list of dictionaries"); returns the mapping, or undefined.
+ */
+export function varsField(o: Obj, loc: Loc, errors: InputError[]): Obj | undefined {
+  const v = o.vars;
+  if (v === undefined || v === null) return undefined;
+  const isMap = (x: unknown): x is Obj => !!x && typeof x === 'object' && !Array.isArray(x);
+  if (isMap(v)) return v;
+  if (Array.isArray(v) && v.every(isMap)) return v.length ? copyLoc(v[v.length - 1], mergeVars(...v)) : {};
+  const list: unknown[] = Array.isArray(v) ? v : [];
+  const bad = list.findIndex((x) => !isMap(x));
+  errors.push(new InputError(`'vars' must be a mapping or a list of mappings, got ${bad >= 0 ? `a list holding ${kindOf(list[bad])}` : kindOf(v)}`, (bad >= 0 ? itemLocOf(v, bad) : undefined) ?? at(o, 'vars', loc), 'write vars as "key: value" lines (or a list of such mappings)'));
+  return undefined;
 }

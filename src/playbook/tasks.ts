@@ -2,24 +2,31 @@
 import { dirname, resolve } from 'node:path';
 import { statSync } from 'node:fs';
 import { InputError, type Loc } from '../util/errors.js';
-import { keyLocOf, valueLocOf, itemLocOf, locOf, loadYamlFile } from '../yaml/load.js';
+import { keyLocOf, valueLocOf, itemLocOf, locOf, loadYamlFile, copyLoc, renameKey } from '../yaml/load.js';
 import { didYouMean } from '../util/suggest.js';
 import { findModule, moduleMeta, moduleNames } from '../modules/index.js';
 import { normalizeArgs } from '../modules/args.js';
-import { validateParams } from '../modules/validate.js';
-import { TASK_KEYS, BLOCK_KEYS, ENGINE_ACTIONS, UNSUPPORTED, META_ACTIONS } from './keywords.js';
+import { validateParams, UNKNOWN_NAMES } from '../modules/validate.js';
+import { TASK_KEYS, BLOCK_KEYS, ENGINE_ACTIONS, UNSUPPORTED, META_ACTIONS, checkBecomeMethod, isWithLoop } from './keywords.js';
 import { checkTemplates, checkNul } from './check.js';
-import { checkName, checkTags, checkInt, checkStrings, showValue, stringList } from './schema.js';
-import type { Task, Cond, Scope, ModuleTask, Vars, Role } from './model.js';
+import { checkName, checkTags, checkInt, checkStrings, kindOf, showValue, stringList, varsField } from './schema.js';
+import { parseIncludeTask } from './includes.js';
+import type { Task, Cond, Scope, ModuleTask, Vars, Role, RoleFrom } from './model.js';
 
 export interface LoadCtx {
   errors: InputError[];
+  /** what Ansible meets only when (and if) a task runs: said before the run, a failure of the task when it runs */
+  warnings: InputError[];
   /** files being included (loop detection) */
   stack: string[];
   /** load roles/NAME (cached); `dirs`: more directories to look in (a dependency's depending role's roles dir) */
-  loadRole(name: string, loc: Loc, dirs?: string[]): Role | undefined;
+  loadRole(name: string, loc: Loc, dirs?: string[], from?: RoleFrom): Role | undefined;
   /** a role with its meta dependencies before it (src/playbook/roles.ts), for import_role/include_role */
-  roleWithDeps?(name: string, loc: Loc, params: Vars | undefined, tasksFrom: string | undefined): { tasks: Task[]; role: Role } | undefined;
+  roleWithDeps(name: string, loc: Loc, params: Vars | undefined, from: RoleFrom, allowDuplicates?: boolean): { tasks: Task[]; role: Role; roles: Role[] } | undefined;
+  /** the roles import_role brought into the play being loaded (they are the play's roles, as in Ansible) */
+  playRoles?: Role[];
+  /** the roles a (preloaded) include_role may bring in: their handlers can be notified */
+  includedRoles?: Role[];
   /** every variable name a task can define (register, set_fact, loop vars): for the static undefined check */
   defined: Set<string>;
 }
@@ -75,7 +82,9 @@ export function parseTaskList(list: unknown, scope: Scope, ctx: LoadCtx, where: 
   return out;
 }
 
-function parseTask(t: Record<string, unknown>, scope: Scope, ctx: LoadCtx, loc: Loc, isHandler: boolean): Task[] | undefined {
+function parseTask(raw: Record<string, unknown>, scope: Scope, ctx: LoadCtx, loc: Loc, isHandler: boolean): Task[] | undefined {
+  const t = actionForm(raw, loc, ctx);
+  if (!t) return undefined;
   const errsBefore = ctx.errors.length;
   const given = checkName(t, loc, ctx.errors);
   const nameOr = (d: string) => given ?? d;
@@ -85,7 +94,11 @@ function parseTask(t: Record<string, unknown>, scope: Scope, ctx: LoadCtx, loc: 
   const allowed = isBlock ? BLOCK_KEYS : TASK_KEYS;
   const actions: string[] = [];
   for (const k of Object.keys(t)) {
-    if (allowed.has(k)) continue;
+    if (allowed.has(k) || (!isBlock && isWithLoop(k))) continue;
+    if (!isBlock && k.startsWith('with_') && !findModule(k)) {
+      ctx.errors.push(new InputError(`'${k}': there is no lookup plugin named '${k.slice(5)}'`, keyLocOf(t, k), "with_<name> loops over lookup <name>: with_items, with_dict, with_sequence, with_nested, with_subelements, with_fileglob, with_first_found... (or use 'loop')"));
+      continue;
+    }
     if (!isBlock && (ENGINE_ACTIONS.has(k) || findModule(k))) {
       actions.push(k);
       continue;
@@ -118,7 +131,7 @@ function parseTask(t: Record<string, unknown>, scope: Scope, ctx: LoadCtx, loc: 
     becomeUser: t.become_user as string | undefined,
     becomeMethod: t.become_method as string | undefined,
     environment: t.environment,
-    vars: t.vars as Vars | undefined,
+    vars: varsField(t, loc, ctx.errors),
     ignoreErrors: boolKey(t, 'ignore_errors', ctx, true),
     noLog: boolKey(t, 'no_log', ctx, true),
     checkMode: boolKey(t, 'check_mode', ctx),
@@ -126,12 +139,13 @@ function parseTask(t: Record<string, unknown>, scope: Scope, ctx: LoadCtx, loc: 
     runOnce: boolKey(t, 'run_once', ctx),
     anyErrorsFatal: boolKey(t, 'any_errors_fatal', ctx),
     diff: boolKey(t, 'diff', ctx),
+    ignoreUnreachable: boolKey(t, 'ignore_unreachable', ctx, true),
   };
-  if (t.vars !== undefined && !isObj(t.vars)) ctx.errors.push(new InputError("'vars' must be a mapping", valueLocOf(t, 'vars'), 'write vars as "key: value" lines'));
-  if (t.become_method !== undefined && t.become_method !== 'sudo' && !isTemplated(t.become_method)) ctx.errors.push(new InputError(`become_method ${showValue(t.become_method)} is not supported`, valueLocOf(t, 'become_method'), 'kvplay becomes with sudo only'));
+  checkBecomeMethod(t, loc, ctx);
   if (isBlock) {
     const sub = (k: string) => parseTaskList(t[k], scope, ctx, keyLocOf(t, k) ?? loc, isHandler);
-    return [{ kind: 'block', name: nameOr('block'), ...common, block: sub('block'), rescue: sub('rescue'), always: sub('always') }];
+    const notify = stringList(t, 'notify', loc, ctx.errors);
+    return [{ kind: 'block', name: nameOr('block'), ...common, block: sub('block'), rescue: sub('rescue'), always: sub('always'), ...(notify.length ? { notify } : {}) }];
   }
   const action = actions[0];
   const short = action.replace(/^ansible\.(builtin|legacy)\./, '');
@@ -144,45 +158,12 @@ function parseTask(t: Record<string, unknown>, scope: Scope, ctx: LoadCtx, loc: 
     }
     return [{ kind: 'meta', name: nameOr(`meta: ${value}`), ...common, action: value as any }];
   }
-  if (short === 'import_tasks' || short === 'include_tasks') {
-    const file = isObj(value) ? value.file : value;
-    if (typeof file !== 'string') {
-      ctx.errors.push(new InputError(`${short} needs a file name`, aloc, `write "${short}: other.yaml"`));
-      return undefined;
-    }
-    if (short === 'import_tasks' && isTemplated(file)) {
-      ctx.errors.push(new InputError('import_tasks is static: its file name cannot use variables', aloc, 'use include_tasks for a dynamic file name'));
-      return undefined;
-    }
-    const tasks = isTemplated(file) ? undefined : loadTaskFile(resolve(scope.dir, file), aloc, scope, ctx, { ...common, tags: common.tags });
-    if (short === 'import_tasks') {
-      // static: inherit this task's keywords into the imported tasks
-      return tasks ? tasks.map((x) => inherit(x, common)) : undefined;
-    }
-    return [{ kind: 'include', what: 'tasks', name: nameOr(`include_tasks: ${file}`), ...common, target: file, ...loopKeys(t, ctx), preloaded: tasks ? { tasks } : undefined }];
-  }
-  if (short === 'import_role' || short === 'include_role') {
-    if (!isObj(value) || typeof value.name !== 'string') {
-      ctx.errors.push(new InputError(`${short} needs 'name:'`, aloc, `write "${short}:\\n  name: ROLE"`));
-      return undefined;
-    }
-    const tasksFrom = typeof value.tasks_from === 'string' ? value.tasks_from : undefined;
-    const nameLoc = valueLocOf(value, 'name') ?? aloc;
-    let role: Role | undefined;
-    let tasks: Task[] | undefined;
-    if (!isTemplated(value.name) && ctx.roleWithDeps) ({ role, tasks } = ctx.roleWithDeps(value.name, nameLoc, value.vars as Vars | undefined, tasksFrom) ?? {});
-    else if (!isTemplated(value.name)) {
-      role = ctx.loadRole(value.name, nameLoc);
-      tasks = role ? roleTasks(role, tasksFrom, aloc, ctx, value.vars as Vars | undefined) : undefined;
-    }
-    if (short === 'import_role') return tasks ? tasks.map((x) => inherit(x, common)) : undefined;
-    return [{ kind: 'include', what: 'role', name: nameOr(`include_role: ${value.name}`), ...common, target: value.name, tasksFrom, ...loopKeys(t, ctx), preloaded: tasks && role ? { tasks, role } : undefined }];
-  }
+  if (short === 'import_tasks' || short === 'include_tasks' || short === 'import_role' || short === 'include_role') return parseIncludeTask(short, t, action, common, given, ctx, isHandler);
   return [parseModuleTask(t, action, { ...common, name: nameOr(findModule(action)!.name) }, ctx, isHandler)].filter((x): x is ModuleTask => !!x);
 }
 
-function loopKeys(t: Record<string, unknown>, ctx: LoadCtx) {
-  const kinds = (['loop', 'with_items', 'with_list', 'with_dict'] as const).filter((k) => k in t);
+export function loopKeys(t: Record<string, unknown>, ctx: LoadCtx) {
+  const kinds = Object.keys(t).filter((k): k is 'loop' | `with_${string}` => k === 'loop' || isWithLoop(k));
   if (kinds.length > 1) ctx.errors.push(new InputError(`only one of ${kinds.join(', ')} may be used`, keyLocOf(t, kinds[1]), "use 'loop'"));
   const loopKind = kinds[0];
   const lc = t.loop_control;
@@ -211,10 +192,15 @@ function parseModuleTask(t: Record<string, unknown>, action: string, common: any
   }
   // templated parameter names (set_fact) are known when the task runs: then it is validated there
   const dynamicKeys = !!mod.templateKeys && isObj(params) && Object.keys(params).some(isTemplated);
-  if (!isTemplated(params) && !dynamicKeys) ctx.errors.push(...validateParams(mod, params, { loc: keyLocOf(t, action) ?? aloc, static: true }));
-  if (t.register !== undefined) {
-    if (typeof t.register !== 'string' || !/^[A-Za-z_][A-Za-z0-9_]*$/.test(t.register)) ctx.errors.push(new InputError(`invalid register name ${JSON.stringify(t.register)}`, valueLocOf(t, 'register'), 'a variable name: letters, digits and _'));
-    else ctx.defined.add(t.register);
+  // an unknown parameter is a load error; a wrong value fails the task when it runs (as in Ansible): a warning now
+  if (!isTemplated(params) && !dynamicKeys) for (const e of validateParams(mod, params, { loc: keyLocOf(t, action) ?? aloc, static: true })) (UNKNOWN_NAMES.has(e) ? ctx.errors : ctx.warnings).push(e);
+  let badRegister: string | undefined;
+  if (t.register !== undefined && t.register !== null) {
+    if (typeof t.register === 'string' && /^[A-Za-z_][A-Za-z0-9_]*$/.test(t.register)) ctx.defined.add(t.register);
+    else if (typeof t.register === 'string' || typeof t.register === 'number' || typeof t.register === 'boolean') {
+      badRegister = typeof t.register === 'boolean' ? (t.register ? 'True' : 'False') : String(t.register);
+      ctx.warnings.push(new InputError(`Invalid variable name in 'register' specified: '${badRegister}'`, valueLocOf(t, 'register'), 'a variable name: letters, digits and _ (not starting with a digit); when the task runs, the run stops there'));
+    } else ctx.errors.push(new InputError(`'register' must be a variable name, got ${kindOf(t.register)}`, valueLocOf(t, 'register'), 'a variable name: letters, digits and _'));
   }
   if (mod.name === 'set_fact' && isObj(params)) for (const k of Object.keys(params)) if (!isTemplated(k)) ctx.defined.add(k);
   // include_vars: the name it stores everything under (without one, src/playbook/undefined.ts treats it as a dynamic source)
@@ -222,6 +208,8 @@ function parseModuleTask(t: Record<string, unknown>, action: string, common: any
   const notify = stringList(t, 'notify', aloc, ctx.errors);
   checkInt(t, 'retries', aloc, ctx.errors);
   checkInt(t, 'delay', aloc, ctx.errors);
+  checkInt(t, 'async', aloc, ctx.errors);
+  checkInt(t, 'poll', aloc, ctx.errors);
   const notifyLocs = Array.isArray(t.notify) ? t.notify.map((_, i) => itemLocOf(t.notify, i) ?? aloc) : notify.map(() => valueLocOf(t, 'notify') ?? aloc);
   const mt: ModuleTask = {
     kind: 'module',
@@ -229,7 +217,10 @@ function parseModuleTask(t: Record<string, unknown>, action: string, common: any
     module: mod.name,
     params,
     ...loopKeys(t, ctx),
-    register: t.register as string | undefined,
+    register: badRegister === undefined ? (t.register as string | undefined) : undefined,
+    ...(badRegister !== undefined ? { badRegister } : {}),
+    ...(t.async !== undefined && t.async !== null ? { async: t.async as number | string } : {}),
+    ...(t.poll !== undefined && t.poll !== null ? { poll: t.poll as number | string } : {}),
     notify,
     notifyLocs,
     changedWhen: t.changed_when !== undefined ? parseConds(t.changed_when, t, 'changed_when') : undefined,
@@ -246,7 +237,7 @@ function parseModuleTask(t: Record<string, unknown>, action: string, common: any
 }
 
 /** Statically included tasks inherit the including task's keywords. */
-function inherit(t: Task, from: { when: Cond[]; tags: string[]; become?: boolean; becomeUser?: string; becomeMethod?: string; vars?: Vars; environment?: unknown }): Task {
+export function inherit(t: Task, from: { when: Cond[]; tags: string[]; become?: boolean; becomeUser?: string; becomeMethod?: string; vars?: Vars; environment?: unknown }): Task {
   const out = { ...t, when: [...from.when, ...t.when], tags: [...new Set([...from.tags, ...t.tags])] } as Task;
   if (out.become === undefined && from.become !== undefined) out.become = from.become;
   if (out.becomeUser === undefined && from.becomeUser !== undefined) out.becomeUser = from.becomeUser;
@@ -256,9 +247,12 @@ function inherit(t: Task, from: { when: Cond[]; tags: string[]; become?: boolean
   return out;
 }
 
-export function loadTaskFile(file: string, from: Loc, scope: Scope, ctx: LoadCtx, _inh?: unknown): Task[] | undefined {
+/** The start of the error for a file that includes itself (a dynamic include may, ended by a `when`). */
+export const INCLUDE_LOOP = 'include loop';
+
+export function loadTaskFile(file: string, from: Loc, scope: Scope, ctx: LoadCtx, _inh?: unknown, isHandler = false): Task[] | undefined {
   if (ctx.stack.includes(file)) {
-    ctx.errors.push(new InputError(`include loop: ${[...ctx.stack.slice(ctx.stack.indexOf(file)), file].join(' -> ')}`, from, 'a task file must not include itself, directly or indirectly'));
+    ctx.errors.push(new InputError(`${INCLUDE_LOOP}: ${[...ctx.stack.slice(ctx.stack.indexOf(file)), file].join(' -> ')}`, from, 'a task file must not include itself, directly or indirectly'));
     return undefined;
   }
   let data: unknown;
@@ -272,7 +266,7 @@ export function loadTaskFile(file: string, from: Loc, scope: Scope, ctx: LoadCtx
   }
   ctx.stack.push(file);
   try {
-    return parseTaskList(data ?? [], { ...scope, dir: dirname(file) }, ctx, { file, line: 1, col: 1 });
+    return parseTaskList(data ?? [], { ...scope, dir: dirname(file) }, ctx, { file, line: 1, col: 1 }, isHandler);
   } finally {
     ctx.stack.pop();
   }
@@ -300,4 +294,52 @@ export function findYaml(pathNoExt: string): string | undefined {
     }
   }
   return undefined;
+}
+
+/**
+ * `action: MODULE ARGS` / `action: {module: MODULE, ...}` and `local_action:` (the same, delegated
+ * to localhost), as Ansible's ModuleArgsParser: the task as if written with the module as its key.
+ */
+function actionForm(t: Record<string, unknown>, loc: Loc, ctx: LoadCtx): Record<string, unknown> | undefined {
+  const keys = ['action', 'local_action'].filter((k) => k in t);
+  if (!keys.length) return t;
+  const key = keys[0];
+  const at = valueLocOf(t, key) ?? loc;
+  if (keys.length > 1) {
+    ctx.errors.push(new InputError('action and local_action are mutually exclusive', keyLocOf(t, keys[1]), 'keep one of them'));
+    return undefined;
+  }
+  if (key === 'local_action' && t.delegate_to !== undefined) {
+    ctx.errors.push(new InputError('local_action and delegate_to are mutually exclusive', keyLocOf(t, 'delegate_to'), "local_action already runs on localhost: remove delegate_to or write the module as the task's key"));
+    return undefined;
+  }
+  const v = t[key];
+  let mod: unknown;
+  let args: unknown;
+  if (typeof v === 'string') {
+    const m = /^\s*(\S+)\s*([\s\S]*)$/.exec(v);
+    mod = m?.[1];
+    args = m?.[2] ? m[2] : null;
+  } else if (isObj(v)) {
+    mod = v.module;
+    const rest: Record<string, unknown> = {};
+    for (const [k, x] of Object.entries(v)) if (k !== 'module') rest[k] = x;
+    args = copyLoc(v, rest);
+  }
+  if (typeof mod !== 'string' || !mod) {
+    ctx.errors.push(new InputError(`${key} needs a module name, got ${kindOf(v)}`, at, `write "${key}: MODULE ARGS" or "${key}: {module: MODULE, ...}"`));
+    return undefined;
+  }
+  const other = Object.keys(t).find((k) => k !== key && (ENGINE_ACTIONS.has(k) || !!findModule(k)));
+  if (other) {
+    ctx.errors.push(new InputError(`conflicting action statements: ${key}, ${other}`, keyLocOf(t, other), 'split them into separate tasks'));
+    return undefined;
+  }
+  if (!findModule(mod)) {
+    ctx.errors.push(new InputError(`couldn't resolve module/action '${mod}'`, at, didYouMean(mod, [...moduleNames()]) || "run 'kvplay --list-modules' to see the modules kvplay has"));
+    return undefined;
+  }
+  const out = renameKey(t, key, mod, args);
+  if (key === 'local_action') out.delegate_to = 'localhost';
+  return out;
 }

@@ -70,11 +70,19 @@ function definedNames(pb: Playbook, inventoryNames: Iterable<string>, extra: Ite
   return names;
 }
 
-export function checkUndefined(pb: Playbook, inventoryNames: Iterable<string>, extra: Iterable<string>): InputError[] {
+/**
+ * Undefined names: an error where the task surely runs and fails on it; a warning (into `warnings`)
+ * where Ansible may never evaluate it or survives its failure — a task (or block) with a `when`,
+ * `ignore_errors`, `failed_when`, a templated loop (maybe empty) or the tag `never`, a task of a
+ * block with a rescue or of a rescue, a handler, a condition after the first of a `when` list:
+ * there the task fails when (and if) it runs, as in Ansible.
+ */
+export function checkUndefined(pb: Playbook, inventoryNames: Iterable<string>, extra: Iterable<string>, warnings?: InputError[]): InputError[] {
   // facts set at run time by an unknowable source reach every later play: nothing can be rejected
   if (pb.plays.some((play) => dynamicSource(playTasks(play)))) return [];
   const known = definedNames(pb, inventoryNames, extra);
   const errors: InputError[] = [];
+  let guarded = false;
   const check = (text: string, loc: Loc, isExpr: boolean) => {
     let names: string[];
     try {
@@ -84,7 +92,7 @@ export function checkUndefined(pb: Playbook, inventoryNames: Iterable<string>, e
     }
     for (const n of names) {
       if (known.has(n) || n.startsWith('ansible_')) continue;
-      errors.push(new InputError(`undefined variable '${n}'`, loc, didYouMean(n, known) || `define '${n}' in vars, the inventory or with -e, or guard it: ${n} | default(...)`));
+      (guarded ? (warnings ?? []) : errors).push(new InputError(`undefined variable '${n}'`, loc, didYouMean(n, known) || `define '${n}' in vars, the inventory or with -e, or guard it: ${n} | default(...)`));
     }
   };
   const walk = (v: unknown, loc: Loc) => {
@@ -95,32 +103,57 @@ export function checkUndefined(pb: Playbook, inventoryNames: Iterable<string>, e
     else if (v && typeof v === 'object') for (const [k, x] of Object.entries(v as Vars)) if (!unsafeTagged(v, k)) walk(x, valueLocOf(v, k) ?? loc);
   };
   const conds = (cs: Cond[] | undefined) => (cs ?? []).forEach((c) => typeof c.expr === 'string' && check(c.expr, c.loc, true));
-  const tasks = (ts: Task[]) => {
+  /** checks under a guard (or not): `g` says whether the enclosing blocks already guard */
+  const under = (g: boolean, fn: () => void) => {
+    const was = guarded;
+    guarded = g;
+    try {
+      fn();
+    } finally {
+      guarded = was;
+    }
+  };
+  const tasks = (ts: Task[], g: boolean, playIgnores: boolean) => {
     for (const t of ts) {
-      conds(t.when);
-      if (t.kind === 'module') {
-        walk(t.params, t.loc);
-        if (t.loop !== undefined) walk(t.loop, t.loc);
-        conds(t.changedWhen);
-        conds(t.failedWhen);
-        if (t.until) conds([t.until]);
-      } else if (t.kind === 'block') tasks([...t.block, ...t.rescue, ...t.always]);
-      else if (t.kind === 'include') {
-        if (t.loop !== undefined) walk(t.loop, t.loc);
-        if (t.preloaded) tasks(t.preloaded.tasks);
-      }
+      // the first condition is evaluated whenever the task is reached; the next ones only if it held
+      t.when.forEach((c, i) => under(g || i > 0, () => conds([c])));
+      const mine = g || playIgnores || guards(t);
+      under(mine, () => {
+        if (t.kind === 'module') {
+          walk(t.params, t.loc);
+          if (t.loop !== undefined) walk(t.loop, t.loc);
+          conds(t.changedWhen);
+          conds(t.failedWhen);
+          if (t.until) conds([t.until]);
+        } else if (t.kind === 'include' && t.loop !== undefined) walk(t.loop, t.loc);
+      });
+      if (t.kind === 'block') {
+        tasks(t.block, mine || t.rescue.length > 0, playIgnores);
+        tasks(t.rescue, true, playIgnores); // runs only where something failed
+        tasks(t.always, mine, playIgnores);
+      } else if (t.kind === 'include' && t.preloaded) tasks(t.preloaded.tasks, mine, playIgnores);
     }
   };
   for (const play of pb.plays) {
     // a templated vars_files name: its variables are the play's, known when the play runs
     if (play.varsFiles.some((vf) => templated(vf.path))) continue;
-    tasks(playTasks(play));
+    const ignores = play.ignoreErrors === true;
+    tasks([...play.preTasks, ...play.tasks, ...play.postTasks], false, ignores);
+    tasks(play.handlers, true, ignores); // a handler runs only when notified
   }
   const seen = new Set<string>();
   return errors.filter((e) => {
     const k = e.format();
     return seen.has(k) ? false : (seen.add(k), true);
   });
+}
+
+/** Whether a task's own keywords may keep Ansible from evaluating its templates, or from stopping on them. */
+function guards(t: Task): boolean {
+  if (t.when.length || t.tags.includes('never')) return true;
+  if (t.ignoreErrors !== undefined && t.ignoreErrors !== false) return true; // true, or a template that may be
+  if (t.kind === 'module' && (t.failedWhen !== undefined || typeof t.loop === 'string')) return true;
+  return t.kind === 'include' && typeof t.loop === 'string';
 }
 
 /** Every name the playbook, inventory and extra vars can define; undefined when facts with unknowable names make any name possible. */

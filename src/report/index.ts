@@ -9,13 +9,11 @@ import { PlainReporter } from './plain.js';
 import { JsonReporter, safeJson } from './json.js';
 import { ReportFileWriter } from './file.js';
 import { dynamicRedactor } from './redact.js';
-import { HtmlReportWriter } from './html.js';
 
 export { createRedactor, NO_LOG_RESULT, REDACTED } from './redact.js';
 export type { Redactor } from './redact.js';
 export { buildReport, REPORT_VERSION } from './file.js';
 export type { ReportDocument } from './file.js';
-export { renderHtml, HtmlReportWriter } from './html.js';
 
 export type ReporterMode = 'auto' | 'plain' | 'tty' | 'json';
 
@@ -71,7 +69,9 @@ export function createReporter(opts: ReporterOptions): Reporter {
         : new PlainReporter({ out: net(out, redact?.text), err: net(err, redact?.text) }, f);
   const sinks: Reporter[] = [main];
   if (opts.reportFile) sinks.push(new ReportFileWriter(opts.reportFile, undefined, redact?.json));
-  if (opts.reportHtmlFile) sinks.push(new HtmlReportWriter(opts.reportHtmlFile, redact?.text));
+  // the HTML renderer is loaded only when a page is asked for (start-up time)
+  const html = opts.reportHtmlFile;
+  if (html) sinks.push(new Deferred(import('./html.js').then(({ HtmlReportWriter }) => new HtmlReportWriter(html, redact?.text))));
   return new FanOut(sinks, redact ?? ((v: unknown) => v), err);
 }
 

@@ -8,6 +8,11 @@ export interface Pos {
 }
 
 export type Kwargs = [string, Expr][];
+/** `*args` and `**kwargs` of a call. */
+export interface Stars {
+  star?: Expr;
+  dstar?: Expr;
+}
 
 export type Expr = Pos &
   (
@@ -17,9 +22,9 @@ export type Expr = Pos &
     | { k: 'dict'; pairs: [Expr, Expr][] }
     | { k: 'get'; obj: Expr; key: Expr }
     | { k: 'slice'; obj: Expr; start: Expr | null; stop: Expr | null; step: Expr | null }
-    | { k: 'call'; fn: Expr; args: Expr[]; kw: Kwargs }
-    | { k: 'filter'; name: string; value: Expr; args: Expr[]; kw: Kwargs }
-    | { k: 'test'; name: string; value: Expr; args: Expr[]; kw: Kwargs }
+    | ({ k: 'call'; fn: Expr; args: Expr[]; kw: Kwargs } & Stars)
+    | ({ k: 'filter'; name: string; value: Expr; args: Expr[]; kw: Kwargs } & Stars)
+    | ({ k: 'test'; name: string; value: Expr; args: Expr[]; kw: Kwargs } & Stars)
     | { k: 'not'; e: Expr }
     | { k: 'neg' | 'pos'; e: Expr }
     | { k: 'and' | 'or'; l: Expr; r: Expr }

@@ -1,11 +1,31 @@
 /** Filters on lists and dicts: first/last, set operations, sort, map/select, combine, dict2items... */
 import { Undef, need, type Kw } from './core.js';
-import { isMapping, pyErr, pyEq, pyIter, pyLen, pyOrder, pyStr, pyTruth, pyType, setKey, binop } from './py.js';
+import { TUPLES, isMapping, pyErr, pyEq, pyIter, pyLen, pyOrder, pyStr, pyTruth, pyType, setKey, binop } from './py.js';
 import { pyPercent } from './pystr.js';
 import { getItem } from './sandbox.js';
 import { arg, type FEnv, type FilterFn } from './types.js';
 
 const desc = () => 'item';
+const tuple = <T extends unknown[]>(t: T): T => (TUPLES.add(t), t);
+
+/**
+ * Ansible 2.14's unique: Jinja2's (case-insensitive unless case_sensitive, by attribute), which
+ * hashes the keys; on an unhashable key (a list or dict) Ansible falls back to its own
+ * case-sensitive unique by ==, unless case_sensitive=false or an attribute was given.
+ */
+function uniqueFilter(items: unknown[], cs: unknown, at: unknown): unknown[] {
+  const byAttr = at !== undefined && at !== null;
+  const keys = items.map((x) => (byAttr ? need(attr(x, at)) : x));
+  if (keys.some((k) => Array.isArray(k) || isMapping(k))) {
+    if (cs === false || byAttr) throw pyErr("Jinja2's unique filter failed and we cannot fall back to Ansible's version as it does not support the parameters supplied. unhashable type: '" + pyType(keys.find((k) => Array.isArray(k) || isMapping(k))) + "'");
+    return unique(items);
+  }
+  const seen = new PySet();
+  return items.filter((_x, i) => {
+    const k = !pyTruth(cs ?? false) && typeof keys[i] === 'string' ? (keys[i] as string).toLowerCase() : keys[i];
+    return seen.has(k) ? false : (seen.add(k), true);
+  });
+}
 
 /** Jinja's attribute getter: 'a.b.0'; missing → dflt (or Undef). */
 function attr(x: unknown, path: unknown, dflt?: unknown): unknown {
@@ -118,16 +138,7 @@ export const LIST_FILTERS: Record<string, FilterFn> = {
     return l.length ? l[l.length - 1] : new Undef('last: the sequence is empty', -1);
   },
   list: (_e, v) => list(v, 'list'),
-  unique: (_e, v, a, kw) => {
-    const items = list(v, 'unique');
-    const at = arg(a, kw, 1, 'attribute');
-    if (at === undefined || at === null) return unique(items);
-    const seen = new PySet();
-    return items.filter((x) => {
-      const k = attr(x, at);
-      return seen.has(k) ? false : (seen.add(k), true);
-    });
-  },
+  unique: (_e, v, a, kw) => uniqueFilter(list(v, 'unique'), arg(a, kw, 0, 'case_sensitive', null), arg(a, kw, 1, 'attribute')),
   union: (_e, v, a) => unique([...list(v, 'union'), ...list(a[0], 'union')]),
   intersect: (_e, v, a) => {
     const other = new PySet(list(a[0], 'intersect'));
@@ -157,7 +168,7 @@ export const LIST_FILTERS: Record<string, FilterFn> = {
     const key = (x: unknown) => (!cs && typeof x === 'string' ? x.toLowerCase() : x);
     const rev = pyTruth(arg(a, kw, 2, 'reverse', false)) ? -1 : 1;
     return Object.keys(d)
-      .map((k) => [k, d[k]])
+      .map((k) => tuple([k, d[k]]))
       .sort((p, q) => rev * pyOrder(key(p[byValue ? 1 : 0]), key(q[byValue ? 1 : 0])));
   },
   reverse: (_e, v) => (typeof v === 'string' ? Array.from(v).reverse().join('') : list(v, 'reverse').reverse()),
@@ -203,9 +214,11 @@ export const LIST_FILTERS: Record<string, FilterFn> = {
   },
   items: (_e, v) => {
     const d = mapping(v, 'items');
-    return Object.keys(d).map((k) => [k, d[k]]);
+    return Object.keys(d).map((k) => tuple([k, d[k]]));
   },
   combine: (_e, v, a, kw) => {
+    const bad = Object.keys(kw).filter((k) => k !== 'recursive' && k !== 'list_merge');
+    if (bad.length) throw pyErr("'recursive' and 'list_merge' are the only valid keyword arguments", `not: ${bad.join(', ')}`);
     const dicts = [v, ...a].flatMap((d) => (Array.isArray(d) ? Array.from(d) : [d])).map((d) => mapping(d, 'combine'));
     const rec = pyTruth(kw.recursive ?? false);
     const lm = String(kw.list_merge ?? 'replace');
@@ -214,12 +227,12 @@ export const LIST_FILTERS: Record<string, FilterFn> = {
   zip: (_e, v, a) => {
     const lists = [v, ...a].map((x) => list(x, 'zip'));
     const n = Math.min(...lists.map((l) => l.length));
-    return Array.from({ length: n }, (_x, i) => lists.map((l) => l[i]));
+    return Array.from({ length: n }, (_x, i) => tuple(lists.map((l) => l[i])));
   },
   zip_longest: (_e, v, a, kw) => {
     const lists = [v, ...a].map((x) => list(x, 'zip_longest'));
     const n = Math.max(...lists.map((l) => l.length));
-    return Array.from({ length: n }, (_x, i) => lists.map((l) => (i < l.length ? l[i] : kw.fillvalue ?? null)));
+    return Array.from({ length: n }, (_x, i) => tuple(lists.map((l) => (i < l.length ? l[i] : kw.fillvalue ?? null))));
   },
   flatten: (_e, v, a, kw) => {
     const lv = arg(a, kw, 0, 'levels', null);
@@ -245,7 +258,7 @@ export const LIST_FILTERS: Record<string, FilterFn> = {
       if (g) g[1].push(x);
       else groups.push([k, [x]]);
     }
-    return groups.sort((p, q) => pyOrder(p[0], q[0]));
+    return groups.sort((p, q) => pyOrder(p[0], q[0])).map(tuple);
   },
   extract: (_e, v, a, kw) => {
     let r = getItem(a[0], v, () => 'container', -1);

@@ -1,10 +1,12 @@
 /** Filters on scalars and strings: types, text, regex, encodings, JSON/YAML, hashes, paths. */
-import { createHash, getHashes } from 'node:crypto';
-import { parse as yamlParse, parseAllDocuments, stringify as yamlStringify } from 'yaml';
-import { q } from '../util/quote.js';
+import { parse as yamlParse, parseAllDocuments } from 'yaml';
 import { TYPE_HINT, UNDEF_HINT, Undef } from './core.js';
 import { materialize } from './lazy.js';
-import { TUPLES, pyErr, pyJson, pyTruth, pyType, pyStr } from './py.js';
+import { TUPLES, isMapping, pyErr, pyJson, pyTruth, pyType, pyStr } from './py.js';
+import { strftimeFilter, strptime } from './pydate.js';
+import { escapeHtml } from './filters-text.js';
+import { pyYamlDump } from './pyyaml.js';
+import { randrange, rngFor, shuffle } from './pyrandom.js';
 import { pyCapitalize, pyPercent, pySplit, pyStrip, pyTitle } from './pystr.js';
 import { groupRef, pyEscape, pyFindall, pyRegex, pySub, reFlags } from '../util/pyre.js';
 import { arg, type FilterFn } from './types.js';
@@ -61,19 +63,6 @@ function indent(s: string, width: unknown, first: unknown, blank: unknown): stri
     .join('\n');
 }
 
-const basename = (s: string) => s.slice(s.lastIndexOf('/') + 1);
-function dirname(s: string): string {
-  const head = s.slice(0, s.lastIndexOf('/') + 1);
-  return head && !/^\/+$/.test(head) ? head.replace(/\/+$/, '') : head;
-}
-function splitext(s: string): [string, string] {
-  const b = basename(s);
-  const i = b.lastIndexOf('.');
-  if (i <= 0 || /^\.+$/.test(b.slice(0, i + 1))) return [s, ''];
-  const cut = s.length - b.length + i;
-  return [s.slice(0, cut), s.slice(cut)];
-}
-
 /**
  * A JSON/YAML parser's error without the excerpt of the input it quotes (the input may be a
  * secret: `db_password | from_json`): V8 quotes up to 10 characters around the error, the yaml
@@ -86,12 +75,41 @@ function parseErrorText(err: unknown): string {
   return first.replace(/: .*$/, '');
 }
 
-const yamlOpts = (indentN: number) => ({ indent: indentN, indentSeq: indentN !== 2, lineWidth: 0 });
+/** to_yaml / to_nice_yaml: yaml.dump's keyword arguments that change the text (pyyaml.ts). */
+function toYaml(v: unknown, kw: Record<string, unknown>, indent: unknown, flow: boolean | null): string {
+  const known = ['default_flow_style', 'indent', 'width', 'sort_keys', 'explicit_start', 'explicit_end'];
+  const bad = Object.keys(kw).find((k) => !known.includes(k));
+  if (bad) throw pyErr(`to_yaml: unsupported keyword argument '${bad}'`, `kvplay supports ${known.join(', ')}`);
+  const fs = kw.default_flow_style;
+  // not materialized: the same list or dict met twice is written once with an anchor, as PyYAML does
+  return pyYamlDump(v, {
+    indent: indent === undefined || indent === null ? undefined : Number(indent),
+    width: kw.width === undefined ? undefined : Number(kw.width),
+    flowStyle: fs === undefined ? flow : fs === null ? null : pyTruth(fs),
+    sortKeys: kw.sort_keys === undefined ? true : pyTruth(kw.sort_keys),
+    explicitStart: pyTruth(kw.explicit_start ?? false),
+    explicitEnd: pyTruth(kw.explicit_end ?? false),
+  });
+}
 
-function hashOf(v: unknown, type: string): string {
-  const t = type.toLowerCase();
-  if (!getHashes().includes(t)) throw pyErr(`hash: unsupported hash type '${type}'`, 'use md5, sha1, sha224, sha256, sha384 or sha512');
-  return createHash(t).update(str(v)).digest('hex');
+/** Python codec names (b64encode/b64decode's encoding) as Buffer encodings. */
+function codec(name: unknown): BufferEncoding {
+  const n = String(name ?? 'utf-8').toLowerCase().replace(/_/g, '-');
+  const map: Record<string, BufferEncoding> = { 'utf-8': 'utf8', utf8: 'utf8', 'latin-1': 'latin1', latin1: 'latin1', 'iso-8859-1': 'latin1', ascii: 'ascii', 'utf-16-le': 'utf16le', 'utf-16le': 'utf16le' };
+  if (!map[n]) throw pyErr(`unknown encoding: ${String(name)}`, 'use utf-8, latin-1, ascii or utf-16-le');
+  return map[n];
+}
+
+/** regex_search's group arguments: '\\1' or '\\g<name>' (anything else is an error, as in Ansible). */
+function regexSearch(v: unknown, a: unknown[], kw: Record<string, unknown>): unknown {
+  const groups = a.slice(1).map((g) => {
+    const s = str(g);
+    if (!/^\\(\d+|g<\S+>)/.test(s)) throw pyErr('regex_search: Unknown argument', "group arguments look like '\\1' or '\\g<name>'");
+    return s;
+  });
+  const m = pyRegex(a[0] ?? kw.regex, reFlags(kw)).exec(str(v));
+  if (!m) return null;
+  return groups.length ? groups.map((g) => groupRef(g, m)) : m[0];
 }
 
 export const SCALAR_FILTERS: Record<string, FilterFn> = {
@@ -125,16 +143,20 @@ export const SCALAR_FILTERS: Record<string, FilterFn> = {
     TUPLES.add(t);
     return pyPercent(str(v), Object.keys(kw).length ? kw : t);
   },
-  escape: (_e, v) => str(v).replace(/&/g, '&amp;').replace(/</g, '&lt;').replace(/>/g, '&gt;').replace(/"/g, '&#34;').replace(/'/g, '&#39;'),
-  regex_replace: (_e, v, a, kw) =>
-    pySub(pyRegex(arg(a, kw, 0, 'pattern', ''), reFlags(kw, arg(a, kw, 2, 'ignorecase'), arg(a, kw, 3, 'multiline'))), str(arg(a, kw, 1, 'replacement', '')), str(v), Number(arg(a, kw, 4, 'count', 0))),
-  regex_search: (_e, v, a, kw) => {
-    const m = pyRegex(a[0] ?? kw.regex, reFlags(kw)).exec(str(v));
-    if (!m) return null;
-    return a.length > 1 ? a.slice(1).map((g) => groupRef(g, m)) : m[0];
+  escape: (_e, v) => escapeHtml(str(v)),
+  regex_replace: (_e, v, a, kw) => {
+    const bad = Object.keys(kw).find((k) => !['value', 'pattern', 'replacement', 'ignorecase', 'multiline'].includes(k));
+    if (bad || a.length > 4) throw pyErr(bad ? `regex_replace() got an unexpected keyword argument '${bad}'` : 'regex_replace() takes at most 5 arguments', 'regex_replace(pattern, replacement, ignorecase=false, multiline=false)');
+    return pySub(pyRegex(arg(a, kw, 0, 'pattern', ''), reFlags({}, arg(a, kw, 2, 'ignorecase'), arg(a, kw, 3, 'multiline'))), str(arg(a, kw, 1, 'replacement', '')), str(v), 0);
   },
-  regex_findall: (_e, v, a, kw) => pyFindall(pyRegex(arg(a, kw, 0, 'regex'), reFlags(kw, arg(a, kw, 2, 'ignorecase'), arg(a, kw, 1, 'multiline'))), str(v)),
-  regex_escape: (_e, v) => pyEscape(str(v)),
+  regex_search: (_e, v, a, kw) => regexSearch(v, a, kw),
+  regex_findall: (_e, v, a, kw) => pyFindall(pyRegex(arg(a, kw, 0, 'regex'), reFlags(kw, arg(a, kw, 2, 'ignorecase'), arg(a, kw, 1, 'multiline'))), str(v)).map((x) => (Array.isArray(x) && TUPLES.add(x), x)),
+  regex_escape: (_e, v, a, kw) => {
+    const type = arg(a, kw, 0, 're_type', 'python');
+    if (type === 'python') return pyEscape(str(v));
+    if (type === 'posix_basic') return str(v).replace(/[\].[^$*\\]/g, '\\$&');
+    throw pyErr(type === 'posix_extended' ? `Regex type (${type}) not yet implemented` : `Invalid regex type (${str(type)})`);
+  },
   to_json: (_e, v, a, kw) => pyJson(v, (arg(a, kw, 0, 'indent', null) as number | null) ?? null, !!arg(a, kw, 1, 'sort_keys', false), arg(a, kw, 2, 'ensure_ascii', true) !== false),
   to_nice_json: (_e, v, a, kw) => pyJson(v, Number(arg(a, kw, 0, 'indent', 4)), arg(a, kw, 1, 'sort_keys', true) !== false, arg(a, kw, 2, 'ensure_ascii', true) !== false),
   from_json: (_e, v) => {
@@ -144,8 +166,8 @@ export const SCALAR_FILTERS: Record<string, FilterFn> = {
       throw pyErr(`from_json: invalid JSON: ${parseErrorText(err)}`, 'the value must be a JSON document');
     }
   },
-  to_yaml: (_e, v, a, kw) => yamlStringify(materialize(v), yamlOpts(Number(arg(a, kw, 0, 'indent', 2)))),
-  to_nice_yaml: (_e, v, a, kw) => yamlStringify(materialize(v), yamlOpts(Number(arg(a, kw, 0, 'indent', 4)))),
+  to_yaml: (_e, v, _a, kw) => toYaml(v, kw, kw.indent, null),
+  to_nice_yaml: (_e, v, a, kw) => toYaml(v, { ...kw, default_flow_style: false }, arg(a, kw, 0, 'indent', 4), false),
   from_yaml: (_e, v) => {
     try {
       return yamlParse(str(v), { logLevel: 'error' }) ?? null;
@@ -155,26 +177,22 @@ export const SCALAR_FILTERS: Record<string, FilterFn> = {
   },
   from_yaml_all: (_e, v) => {
     try {
-      return parseAllDocuments(str(v), { logLevel: 'error' }).map((d) => d.toJS());
+      const docs = parseAllDocuments(str(v), { logLevel: 'error' });
+      for (const d of docs) if (d.errors.length) throw d.errors[0];
+      return docs.map((d) => d.toJS());
     } catch (err) {
       throw pyErr(`from_yaml_all: invalid YAML: ${parseErrorText(err)}`, 'the value must be YAML documents');
     }
   },
-  b64encode: (_e, v) => Buffer.from(str(v), 'utf8').toString('base64'),
-  b64decode: (_e, v) => Buffer.from(str(v), 'base64').toString('utf8'),
-  basename: (_e, v) => basename(str(v)),
-  dirname: (_e, v) => dirname(str(v)),
-  splitext: (_e, v) => splitext(str(v)),
-  expanduser: (_e, v) => str(v).replace(/^~(?=\/|$)/, process.env.HOME ?? '~'),
-  path_join: (_e, v) => (Array.isArray(v) ? Array.from(v, str) : [str(v)]).reduce((acc, p) => (p.startsWith('/') || !acc ? p : acc.replace(/\/?$/, '/') + p), ''),
-  quote: (_e, v) => q(str(v)),
+  b64encode: (_e, v, a, kw) => Buffer.from(str(v), codec(arg(a, kw, 0, 'encoding', 'utf-8'))).toString('base64'),
+  b64decode: (_e, v, a, kw) => Buffer.from(str(v), 'base64').toString(codec(arg(a, kw, 0, 'encoding', 'utf-8'))),
+  to_datetime: (_e, v, a, kw) => strptime(str(v), str(arg(a, kw, 0, 'format', '%Y-%m-%d %H:%M:%S'))),
+  strftime: (_e, v, a, kw) => strftimeFilter(v, a, kw),
   ternary: (_e, v, a, kw) => {
     const noneVal = arg(a, kw, 2, 'none_val', null);
     if ((v === null || v === undefined) && noneVal !== null) return noneVal;
     return pyTruth(v) ? arg(a, kw, 0, 'true_val', true) : arg(a, kw, 1, 'false_val', false);
   },
-  hash: (_e, v, a, kw) => hashOf(v, String(arg(a, kw, 0, 'hashtype', 'sha1'))),
-  checksum: (_e, v) => hashOf(v, 'sha1'),
   abs: (_e, v) => Math.abs(num(v, 'abs')),
   round: (_e, v, a, kw) => {
     const p = Number(arg(a, kw, 0, 'precision', 0));
@@ -184,19 +202,24 @@ export const SCALAR_FILTERS: Record<string, FilterFn> = {
     if (method !== 'ceil' && method !== 'floor') throw pyErr(`round: method must be common, ceil or floor`);
     return Math[method](x * 10 ** p) / 10 ** p;
   },
+  // Ansible's rand: Python's Random(seed) when seeded (the same numbers as Ansible), else the system's
   random: (_e, v, a, kw) => {
-    if (Array.isArray(v) || typeof v === 'string') {
-      const l = Array.from(v);
-      if (!l.length) throw pyErr('random: the sequence is empty');
-      return l[Math.floor(Math.random() * l.length)];
+    const [start, step] = [arg(a, kw, 0, 'start', null), arg(a, kw, 1, 'step', null)];
+    const rng = rngFor(arg(a, kw, 2, 'seed', null));
+    if (typeof v === 'number' && Number.isInteger(v)) {
+      const r = randrange(rng, Number(start || 0), v, Number(step || 1));
+      if (r === undefined) throw pyErr(`empty range for randrange() (${Number(start || 0)}, ${v})`);
+      return r;
     }
-    const end = num(v, 'random');
-    const start = Number(arg(a, kw, 0, 'start', 0));
-    const step = Number(arg(a, kw, 1, 'step', 1));
-    const n = Math.ceil((end - start) / step);
-    if (n <= 0) throw pyErr('random: empty range');
-    return start + step * Math.floor(Math.random() * n);
+    if (Array.isArray(v) || typeof v === 'string' || isMapping(v)) {
+      if (start || step) throw pyErr('start and step can only be used with integer values');
+      const l = isMapping(v) ? Object.keys(v) : Array.from(v);
+      if (!l.length) throw pyErr('Cannot choose from an empty sequence');
+      return l[rng.randbelow(l.length)];
+    }
+    throw pyErr('random can only be used on sequences and integers');
   },
+  shuffle: (_e, v, a, kw) => (Array.isArray(v) || typeof v === 'string' || isMapping(v) ? shuffle(rngFor(arg(a, kw, 0, 'seed', null) || null), isMapping(v) ? Object.keys(v) : Array.from(v)) : v),
 };
 SCALAR_FILTERS.d = SCALAR_FILTERS.default;
 SCALAR_FILTERS.e = SCALAR_FILTERS.escape;

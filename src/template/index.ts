@@ -18,6 +18,9 @@ import { isMapping } from './py.js';
 import { evalTop, parse, renderIn, renderTop, single, toInputError } from './render.js';
 import { renderFileIn } from './file.js';
 import { ANSIBLE_OPTIONS, type TemplateOptions } from './options.js';
+import { runLookup } from './lookups.js';
+import { SUBDIR_OPTION } from './lookups-files.js';
+import { Interp } from './interp.js';
 import { isUnsafe, isUnsafeKey, markUnsafe, setVar } from './unsafe.js';
 
 export type { Vars } from './core.js';
@@ -139,3 +142,20 @@ export function renderTemplateFile(text: string, vars: Vars, loc?: Loc, opts: Te
   return renderFileIn(ctxFor(vars, loc), text, loc, opts);
 }
 export { ANSIBLE_OPTIONS, setOption, type TemplateOptions } from './options.js';
+
+/**
+ * The items of a `with_<name>` loop: lookup plugin `name` run on the (already templated) terms,
+ * as Ansible's task executor does (`subdir`: the folder first_found searches first). The items are
+ * plain data; the caller marks them unsafe, as Ansible does.
+ */
+export function loopLookup(name: string, terms: unknown[], vars: Vars, loc: Loc | undefined, subdir?: string): unknown[] {
+  const ctx = ctxFor(vars, loc);
+  try {
+    const kw = Object.create(null);
+    if (subdir) kw[SUBDIR_OPTION] = subdir;
+    return runLookup(new Interp(ctx), name, terms, kw).map((x) => materialize(x));
+  } catch (err) {
+    throw toInputError(err, loc);
+  }
+}
+export { hasLookup } from './lookups.js';

@@ -4,21 +4,27 @@
  * methods and macros defined in the template itself.
  */
 import { PatternError } from '../util/pyre.js';
-import type { Expr, Stmt } from './ast.js';
+import type { Expr, Kwargs, Stars, Stmt } from './ast.js';
 import { InputError } from '../util/errors.js';
-import { Opaque, SANDBOX_HINT, TplError, Undef, need, type Kw } from './core.js';
-import { NOT_FOUND, lookupVar, type Ctx } from './lazy.js';
+import { Opaque, SANDBOX_HINT, TYPE_HINT, TplError, Undef, need, type Kw } from './core.js';
+import { NOT_FOUND, lookupVar, tracked, type Ctx } from './lazy.js';
 import { TUPLES, binop, isMapping, pyCompare, pyErr, pyIn, pyIter, pyStr, pyTruth, pyType, setKey } from './py.js';
 import { pyPercent } from './pystr.js';
 import { LOOPS, callMethod, checkName, getItem, pySlice } from './sandbox.js';
 import { SCALAR_FILTERS, UNDEF_OK_FILTERS } from './filters.js';
 import { LIST_FILTERS } from './filters-list.js';
+import { MATH_FILTERS } from './filters-math.js';
+import { TEXT_FILTERS } from './filters-text.js';
+import { WEB_FILTERS } from './filters-web.js';
+import { PATH_FILTERS } from './filters-path.js';
+import { DATA_FILTERS } from './filters-data.js';
+import { CRYPT_FILTERS } from './crypt.js';
 import { TESTS, UNDEF_OK_TESTS } from './jtests.js';
 import { GLOBALS, GlobalRef, NAMESPACES } from './globals.js';
 import type { FEnv, FilterFn, TestFn } from './types.js';
 
 const table = <T>(...parts: Record<string, T>[]): Record<string, T> => Object.freeze(Object.assign(Object.create(null), ...parts));
-const FILTERS = table<FilterFn>(SCALAR_FILTERS, LIST_FILTERS);
+const FILTERS = table<FilterFn>(SCALAR_FILTERS, LIST_FILTERS, MATH_FILTERS, TEXT_FILTERS, WEB_FILTERS, PATH_FILTERS, DATA_FILTERS, CRYPT_FILTERS);
 const TEST_FNS = table<TestFn>(TESTS);
 const GLOBAL_FNS = table(GLOBALS);
 const has = (o: object, k: string) => Object.prototype.hasOwnProperty.call(o, k);
@@ -217,11 +223,15 @@ export class Interp implements FEnv {
         return this.call(e, sc);
       case 'filter': {
         if (!has(FILTERS, e.name)) throw new TplError(`no filter named '${e.name}'`, 'check the spelling; kvplay implements the common Jinja2/Ansible filters', e.line);
-        return this.filter(e.name, this.eval(e.value, sc), e.args.map((a) => this.eval(a, sc)), this.kwargs(e.kw, sc));
+        const value = this.eval(e.value, sc);
+        const { args, kw } = this.callArgs(e, sc);
+        return this.filter(e.name, value, args, kw);
       }
       case 'test': {
         if (!has(TEST_FNS, e.name)) throw new TplError(`no test named '${e.name}'`, 'check the spelling of the test after "is"', e.line);
-        return this.test(e.name, this.eval(e.value, sc), e.args.map((a) => this.eval(a, sc)), this.kwargs(e.kw, sc));
+        const value = this.eval(e.value, sc);
+        const { args, kw } = this.callArgs(e, sc);
+        return this.test(e.name, value, args, kw);
       }
       case 'not':
         return !pyTruth(this.eval(e.e, sc));
@@ -277,19 +287,48 @@ export class Interp implements FEnv {
     return out;
   }
 
+  /** The arguments of a call, filter or test: positional, keyword, then `*args` and `**kwargs` unpacked (Python's rules). */
+  private callArgs(e: { args: Expr[]; kw: Kwargs } & Stars, sc: Scope, taint?: boolean[]): { args: unknown[]; kw: Kw } {
+    // with `taint`: whether each positional argument read unsafe data (lookup terms)
+    const ev = (x: Expr) => {
+      if (!taint) return this.eval(x, sc);
+      const r = tracked(this.ctx, () => this.eval(x, sc));
+      taint.push(r.t);
+      return r.v;
+    };
+    const args = e.args.map(ev);
+    const kw = this.kwargs(e.kw, sc);
+    if (e.star) {
+      const v = need(ev(e.star));
+      if (taint) taint.push(...Array.from({ length: pyIter(v).length - 1 }, () => taint[taint.length - 1]));
+      if (typeof v !== 'string' && !Array.isArray(v) && !isMapping(v)) throw pyErr(`Value after * must be an iterable, not ${pyType(v)}`, TYPE_HINT);
+      args.push(...pyIter(v));
+    }
+    if (e.dstar) {
+      const v = need(this.eval(e.dstar, sc));
+      if (!isMapping(v)) throw pyErr(`argument after ** must be a mapping, not ${pyType(v)}`, TYPE_HINT);
+      for (const k of Object.keys(v)) {
+        if (has(kw, k)) throw pyErr(`got multiple values for keyword argument '${k}'`);
+        kw[k] = v[k];
+      }
+    }
+    return { args, kw };
+  }
+
   private call(e: Extract<Expr, { k: 'call' }>, sc: Scope): unknown {
     const fnx = e.fn;
     if (fnx.k === 'get' && fnx.key.k === 'lit' && typeof fnx.key.v === 'string') {
       const name = fnx.key.v;
       checkName(name, e.line);
       const obj = this.eval(fnx.obj, sc);
-      return callMethod(obj, name, e.args.map((a) => this.eval(a, sc)), this.kwargs(e.kw, sc), () => describe(fnx.obj), e.line);
+      const { args, kw } = this.callArgs(e, sc);
+      return callMethod(obj, name, args, kw, () => describe(fnx.obj), e.line);
     }
     const fn = this.eval(fnx, sc);
-    const args = e.args.map((a) => this.eval(a, sc));
-    const kw = this.kwargs(e.kw, sc);
+    const taint: boolean[] = [];
+    const { args, kw } = this.callArgs(e, sc, fn instanceof GlobalRef ? taint : undefined);
     if (fn instanceof GlobalRef && has(GLOBAL_FNS, fn.name)) {
-      const r = GLOBAL_FNS[fn.name](this, args, kw);
+      const r = GLOBAL_FNS[fn.name](this, args, kw, taint);
       return r instanceof Undef ? r.at(e.line) : r;
     }
     if (fn instanceof Macro) return this.callMacro(fn, args, kw, e.line);
@@ -317,6 +356,10 @@ export class Interp implements FEnv {
     } finally {
       this.depth--;
     }
+  }
+
+  has(kind: 'filter' | 'test', name: string): boolean {
+    return has(kind === 'filter' ? FILTERS : TEST_FNS, name);
   }
 
   /** Apply a filter by name (also used by map()). */

@@ -8,7 +8,7 @@
 import { InputError, type Loc } from '../util/errors.js';
 import { copyLoc, itemLocOf, valueLocOf } from '../yaml/load.js';
 import { Opaque, PyObject, TplError, Undef, type Vars } from './core.js';
-import { isMapping } from './py.js';
+import { TUPLES, isMapping } from './py.js';
 import { isUnsafe, isUnsafeKey, markUnsafe } from './unsafe.js';
 import { SECRET_VAR, addSecretLeaves, isSecretPath, sinkOf, type SecretSink } from '../util/secrets.js';
 
@@ -192,5 +192,6 @@ export function materialize(v: unknown, depth = 0): unknown {
     for (const k of Object.keys(v)) Object.defineProperty(out, k, { value: materialize(v[k], depth + 1), enumerable: true, writable: true, configurable: true });
   } else return v;
   if (isUnsafe(v)) markUnsafe(out);
+  if (TUPLES.has(v as object)) TUPLES.add(out); // str() of a tuple stays (a, b)
   return copyLoc(v, out);
 }

@@ -129,6 +129,16 @@ export function lex(src: string, o: LexOptions = ANSIBLE_LEX): Tokenizer {
         keepEnd = true;
       }
     }
+    // numbers with an exponent or underscores (1e-7, 1.5E3, 1_000), which nunjucks reads as names
+    if (tk.in_code && /[0-9]/.test(tk.current())) {
+      const m = /^[0-9][0-9_]*(?:\.[0-9][0-9_]*)?(?:[eE][+-]?[0-9][0-9_]*)?/.exec(tk.str.slice(tk.index, tk.index + 400));
+      if (m && /[eE_]/.test(m[0]) && !/_$|_[eE.]|[eE.]_/.test(m[0])) {
+        const tok = { type: /[.eE]/.test(m[0]) ? L.TOKEN_FLOAT : L.TOKEN_INT, value: m[0].replace(/_/g, ''), lineno: tk.lineno, colno: tk.colno };
+        tk.forwardN(m[0].length);
+        trimNext = false;
+        return tok;
+      }
+    }
     const plusStart = !tk.in_code && (at(T.BLOCK_START + '+') || at(T.VARIABLE_START + '+'));
     const tok = next();
     if (!tok) return tok;

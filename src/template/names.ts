@@ -11,7 +11,7 @@ import { isTemplate } from './lazy.js';
 const GUARD_FILTERS = new Set(['default', 'd', 'mandatory']);
 const GUARD_TESTS = new Set(['defined', 'undefined', 'none']);
 /** Global functions of the template language (not variables). */
-const GLOBALS = new Set(['range', 'lookup', 'query', 'q', 'dict', 'loop', 'true', 'false', 'none', 'True', 'False', 'None', 'omit', 'namespace', 'super', 'varargs', 'kwargs', 'caller']);
+const GLOBALS = new Set(['range', 'lookup', 'query', 'q', 'dict', 'now', 'undef', 'loop', 'true', 'false', 'none', 'True', 'False', 'None', 'omit', 'namespace', 'super', 'varargs', 'kwargs', 'caller']);
 
 /** Free names of a template string (or of a bare expression when isExpr). Throws on syntax errors. */
 export function freeNames(text: string, isExpr = false): string[] {
@@ -66,10 +66,15 @@ function walkExpr(e: Expr | null, bound: Set<string>, out: Set<string>): void {
       if (!GUARD_FILTERS.has(e.name)) walkExpr(e.value, bound, out);
       e.args.forEach((a) => walkExpr(a, bound, out));
       e.kw.forEach(([, a]) => walkExpr(a, bound, out));
+      walkExpr(e.star ?? null, bound, out);
+      walkExpr(e.dstar ?? null, bound, out);
       return;
     case 'test':
       if (!GUARD_TESTS.has(e.name)) walkExpr(e.value, bound, out);
       e.args.forEach((a) => walkExpr(a, bound, out));
+      e.kw.forEach(([, a]) => walkExpr(a, bound, out));
+      walkExpr(e.star ?? null, bound, out);
+      walkExpr(e.dstar ?? null, bound, out);
       return;
     case 'lit':
       return;

@@ -151,9 +151,13 @@ function parseAggregate(this: any): any {
   return node;
 }
 
-/** Call arguments `(a, b, k=v)`: a trailing comma is allowed (not in a macro's parameters, as in Jinja2). */
+/**
+ * Call arguments `(a, b, k=v, *args, **kwargs)`: a trailing comma is allowed (not in a macro's
+ * parameters, as in Jinja2); `*x` and `**x` come after the other arguments of their kind.
+ */
 function parseSignature(this: any, tolerant?: boolean, noParens?: boolean): any {
   const trailingComma = !this.kvMacroDef;
+  const macroDef = this.kvMacroDef;
   this.kvMacroDef = false;
   let tok = this.peekToken();
   if (!noParens && tok?.type !== L.TOKEN_LEFT_PAREN) {
@@ -165,6 +169,8 @@ function parseSignature(this: any, tolerant?: boolean, noParens?: boolean): any 
   const kwargs = new nodes.KeywordArgs(tok.lineno, tok.colno);
   const atEnd = () => (noParens ? this.peekToken()?.type === L.TOKEN_BLOCK_END : this.skip(L.TOKEN_RIGHT_PAREN));
   let first = true;
+  const stars: any[] = [];
+  const invalid = (t: any) => this.fail('invalid syntax for function call expression', t?.lineno ?? tok.lineno, t?.colno ?? tok.colno);
   while (!atEnd()) {
     if (!first) {
       const t = this.peekToken();
@@ -172,11 +178,25 @@ function parseSignature(this: any, tolerant?: boolean, noParens?: boolean): any 
       if (trailingComma && atEnd()) break;
     }
     first = false;
+    const t = this.peekToken();
+    if (!macroDef && t?.type === L.TOKEN_OPERATOR && (t.value === '*' || t.value === '**')) {
+      this.nextToken();
+      const level = t.value.length;
+      if (stars.some((x) => x.level === 2 || x.level === level)) invalid(t);
+      stars.push({ typename: 'StarArgs', level, value: this.parseExpression(), lineno: t.lineno, colno: t.colno });
+      continue;
+    }
     const arg = this.parseExpression();
-    if (this.skipValue(L.TOKEN_OPERATOR, '=')) kwargs.addChild(new nodes.Pair(arg.lineno, arg.colno, arg, this.parseExpression()));
-    else args.addChild(arg);
+    if (this.skipValue(L.TOKEN_OPERATOR, '=')) {
+      if (stars.some((x) => x.level === 2)) invalid(t);
+      kwargs.addChild(new nodes.Pair(arg.lineno, arg.colno, arg, this.parseExpression()));
+    } else {
+      if (stars.length || kwargs.children.length) invalid(t);
+      args.addChild(arg);
+    }
   }
   if (kwargs.children.length) args.addChild(kwargs);
+  for (const x of stars) args.addChild(x);
   return args;
 }
 
@@ -294,14 +314,16 @@ function kwargs(n: any): Kwargs {
   return n.children.map((p: any) => [symName(p.key), expr(p.value)] as [string, Expr]);
 }
 
-function callArgs(list: any[]): { args: Expr[]; kw: Kwargs } {
+function callArgs(list: any[]): { args: Expr[]; kw: Kwargs; star?: Expr; dstar?: Expr } {
   const args: Expr[] = [];
   let kw: Kwargs = [];
+  const out: { args: Expr[]; kw: Kwargs; star?: Expr; dstar?: Expr } = { args, kw };
   for (const a of list) {
-    if (a.typename === 'KeywordArgs') kw = kwargs(a);
+    if (a.typename === 'KeywordArgs') out.kw = kw = kwargs(a);
+    else if (a.typename === 'StarArgs') out[a.level === 1 ? 'star' : 'dstar'] = expr(a.value);
     else args.push(expr(a));
   }
-  return { args, kw };
+  return out;
 }
 
 /** Filter and test names may be namespaced (ansible.builtin.to_json): keep the last part. */

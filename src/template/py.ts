@@ -63,10 +63,21 @@ export function pyType(v: unknown): string {
   return typeof v;
 }
 
-function numStr(n: number): string {
+/** Python's repr() of a float (exponent form below 1e-4 and from 1e16). */
+export function pyFloatRepr(n: number): string {
   if (Number.isNaN(n)) return 'nan';
   if (!Number.isFinite(n)) return n > 0 ? 'inf' : '-inf';
-  return String(n);
+  const [mant, e] = n.toExponential().split('e');
+  const exp = Number(e);
+  if (exp >= -4 && exp < 16) {
+    const s = String(n);
+    return /e/.test(s) ? n.toFixed(Math.max(0, mant.replace(/^-?\d\.?/, '').length - exp)) : s;
+  }
+  return `${mant}e${exp < 0 ? '-' : '+'}${String(Math.abs(exp)).padStart(2, '0')}`;
+}
+
+function numStr(n: number): string {
+  return Number.isInteger(n) ? String(n) : pyFloatRepr(n);
 }
 
 function reprStr(s: string): string {

@@ -47,6 +47,25 @@ export function pyStrip(s: string, chars?: unknown, side: 'both' | 'left' | 'rig
 export const pyTitle = (s: string) => s.replace(/\p{L}+/gu, (w) => w[0].toUpperCase() + w.slice(1).toLowerCase());
 export const pyCapitalize = (s: string) => (s ? s[0].toUpperCase() + s.slice(1).toLowerCase() : s);
 
+/**
+ * Python's '%.<p>f': the exact binary value rounded, ties to even (JS toFixed rounds ties up:
+ * (0.125).toFixed(2) is 0.13, Python's '%.2f' % 0.125 is 0.12).
+ */
+export function pyFixed(x: number, p: number): string {
+  if (!Number.isFinite(x)) return Number.isNaN(x) ? 'nan' : x > 0 ? 'inf' : '-inf';
+  if (Math.abs(x) >= 1e21 || p > 60) return x.toFixed(Math.min(p, 100));
+  const exact = Math.abs(x).toFixed(Math.min(100, p + 40));
+  const cut = exact.indexOf('.') + 1 + p;
+  if (/^50*$/.test(exact.slice(cut))) {
+    // a tie: round to the even last digit
+    const kept = exact.slice(0, p ? cut : cut - 1);
+    const last = Number(kept.replace('.', '').slice(-1));
+    const down = (x < 0 ? '-' : '') + kept;
+    return last % 2 === 0 ? down : x.toFixed(p);
+  }
+  return x.toFixed(p);
+}
+
 /** Apply a format spec such as `>10`, `05d`, `.2f`, `x`. */
 function applySpec(v: unknown, spec: string, conv: string): string {
   const m = /^(?:(.)?([<>^=]))?([+\- ])?(0)?(\d+)?(?:\.(\d+))?([sdifFeExXo%r])?$/.exec(spec);
@@ -64,7 +83,7 @@ function applySpec(v: unknown, spec: string, conv: string): string {
       break;
     case 'f':
     case 'F':
-      s = num().toFixed(prec ? Number(prec) : 6);
+      s = pyFixed(num(), prec ? Number(prec) : 6);
       break;
     case 'e':
     case 'E':
@@ -78,7 +97,7 @@ function applySpec(v: unknown, spec: string, conv: string): string {
       if (type === 'X') s = s.toUpperCase();
       break;
     case '%':
-      s = (num() * 100).toFixed(prec ? Number(prec) : 6) + '%';
+      s = pyFixed(num() * 100, prec ? Number(prec) : 6) + '%';
       break;
     case 'r':
       s = pyRepr(v);
@@ -138,5 +157,18 @@ export function pyPercent(fmt: string, arg: unknown): string {
     return applySpec(type === 'c' ? String.fromCharCode(Number(v)) : v, spec, type === 'c' ? 's' : type);
   });
   if (!isMapping(arg) && i < list.length) throw pyErr('not all arguments converted during string formatting');
+  return out;
+}
+
+/** Python's str.splitlines(): breaks at \n, \r\n, \r, \v, \f, \x1c-\x1e, \x85, \u2028, \u2029; no empty last item. */
+export function pySplitlines(s: string, keepends = false): string[] {
+  const out: string[] = [];
+  const re = /\r\n|[\n\r\v\f\x1c-\x1e\x85\u2028\u2029]/g;
+  let last = 0;
+  for (let m = re.exec(s); m; m = re.exec(s)) {
+    out.push(s.slice(last, keepends ? m.index + m[0].length : m.index));
+    last = m.index + m[0].length;
+  }
+  if (last < s.length) out.push(s.slice(last));
   return out;
 }

@@ -7,6 +7,7 @@ import { materialize, type Ctx } from './lazy.js';
 import { TemplateSyntaxError, parseTemplate, type LexOptions } from './nunjucks.js';
 import { jinjaSource, restoreNewlines } from './options.js';
 import { escapeBackslashes } from './escape.js';
+import { literalEval } from '../util/pyliteral.js';
 
 const cache = new Map<string, Stmt[]>();
 /** Ansible's SINGLE_VAR: a template that is only `{{ name }}`. */
@@ -87,17 +88,34 @@ export function renderIn(ctx: Ctx, src: string, loc: Loc | undefined): unknown {
     const body = parse(jinjaSource(escapeBackslashes(src)));
     const interp = new Interp(ctx);
     const one = single(body);
-    if (!one) return restoreNewlines(src, interp.run(body, new Scope()));
+    if (!one) return typed(restoreNewlines(src, interp.run(body, new Scope())));
     const v = interp.eval(one, new Scope());
     // None is rendered as '' (Ansible's finalize), except for a bare `{{ name }}`, whose value Ansible returns as is
     if ((v === null || v === undefined) && !BARE_NAME.test(src)) return restoreNewlines(src, body.length > 1 ? interp.run(body, new Scope()) : '');
     // "{{ x }}\n": a string keeps the whitespace around it, as Ansible does;
     // a list or dict stays native
-    if (typeof v === 'string') return restoreNewlines(src, body.length > 1 ? interp.run(body, new Scope()) : v);
+    if (typeof v === 'string') {
+      if (body.length > 1) return typed(restoreNewlines(src, interp.run(body, new Scope())));
+      return one.k === 'filter' && STRING_FILTERS.has(one.name) ? v : typed(v);
+    }
     return v;
   } catch (err) {
     throw toInputError(err, loc);
   }
+}
+
+/** Filters whose string result Ansible keeps a string (its STRING_TYPE_FILTERS: NativeJinjaText). */
+const STRING_FILTERS = new Set(['string', 'to_json', 'to_nice_json', 'to_yaml', 'to_nice_yaml', 'ppretty', 'json']);
+
+/**
+ * Ansible's ansible_eval_concat: a rendered string that looks like a list, a dict or a boolean
+ * ('[1, 2]', "{'a': 1}", 'True') is read as a Python literal (JSON's true/false/null too); when it
+ * is not one, it stays the string.
+ */
+export function typed(s: string): unknown {
+  if (!(s.startsWith('{') || s.startsWith('[') || s === 'True' || s === 'False')) return s;
+  const v = literalEval(s, true);
+  return v === undefined ? s : v;
 }
 
 /** Render at top level: the result is plain data (no views, no undefined values). */

@@ -6,7 +6,7 @@
  */
 import { Opaque, PyObject, SANDBOX_HINT, TplError, Undef, need, type Kw } from './core.js';
 import { isMapping, ownData, pyEq, pyErr, pyStr, pyType } from './py.js';
-import { pyCapitalize, pyFormat, pySplit, pyStrip, pyTitle } from './pystr.js';
+import { pyCapitalize, pyFormat, pySplit, pySplitlines, pyStrip, pyTitle } from './pystr.js';
 
 export const BLOCKED = new Set([
   'constructor', '__proto__', 'prototype', '__defineGetter__', '__defineSetter__', '__lookupGetter__',
@@ -107,7 +107,7 @@ const STR_METHODS: Record<string, Method> = {
   find: (s: string, a) => s.indexOf(str(a[0])),
   rfind: (s: string, a) => s.lastIndexOf(str(a[0])),
   count: (s: string, a) => (str(a[0]) === '' ? s.length + 1 : s.split(str(a[0])).length - 1),
-  splitlines: (s: string) => s.split(/\r\n|\r|\n/).filter((x, i, all) => i < all.length - 1 || x !== ''),
+  splitlines: (s: string, a, kw) => pySplitlines(s, !!(a[0] ?? kw?.keepends)),
   isdigit: (s: string) => /^\d+$/.test(s),
   isalpha: (s: string) => /^\p{L}+$/u.test(s),
   isalnum: (s: string) => /^[\p{L}\d]+$/u.test(s),

@@ -7,11 +7,14 @@ export interface FEnv {
   ctx: Ctx;
   filter(name: string, v: unknown, args: unknown[], kw: Kw): unknown;
   test(name: string, v: unknown, args: unknown[], kw: Kw): boolean;
+  /** Whether a filter or test of that name exists (Jinja's `is filter` / `is test`). */
+  has(kind: 'filter' | 'test', name: string): boolean;
 }
 
 export type FilterFn = (env: FEnv, v: unknown, args: unknown[], kw: Kw) => unknown;
 export type TestFn = (env: FEnv, v: unknown, args: unknown[], kw: Kw) => boolean;
-export type GlobalFn = (env: FEnv, args: unknown[], kw: Kw) => unknown;
+/** `taint[i]`: positional argument i was computed from unsafe data (lookup terms are not templated then). */
+export type GlobalFn = (env: FEnv, args: unknown[], kw: Kw, taint?: boolean[]) => unknown;
 
 /** Positional argument i or keyword `name`, else `dflt`. */
 // eslint-disable-next-line @typescript-eslint/no-explicit-any

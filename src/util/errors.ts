@@ -44,3 +44,14 @@ export class UnreachableError extends Error {
     this.name = 'UnreachableError';
   }
 }
+
+/**
+ * A module failed on the host. The message is what kvplay shows (with its hint); `result` is the
+ * registered value as the Ansible module gives it (its msg, rc, path...).
+ */
+export class ModuleFailure extends Error {
+  constructor(message: string, public result: Record<string, unknown>) {
+    super(message);
+    this.name = 'ModuleFailure';
+  }
+}

@@ -25,7 +25,8 @@ const STRING_START = /([rRuUbBfF]{0,2})('''|"""|'|")/y;
 
 class Parser {
   pos = 0;
-  constructor(private readonly s: string) {}
+  /** json: JSON's true/false/null read as True/False/None (Ansible's Json2Python) */
+  constructor(private readonly s: string, private readonly json = false) {}
 
   /** skip blanks and comments; `nl`: newlines too (inside brackets) */
   ws(nl: boolean): void {
@@ -139,6 +140,7 @@ class Parser {
       if (w === 'True') return true;
       if (w === 'False') return false;
       if (w === 'None') return null;
+      if (this.json && (w === 'true' || w === 'false' || w === 'null')) return w === 'null' ? null : w === 'true';
       if (w === 'set' && this.eat('(', nl) && this.eat(')', true)) return [];
       return fail();
     }
@@ -226,9 +228,12 @@ class Parser {
   }
 }
 
-/** ast.literal_eval(text) (leading blanks ignored, as Python's), or undefined when it is not a literal. */
-export function literalEval(text: string): unknown {
-  const p = new Parser(text.replace(/^[ \t]+/, ''));
+/**
+ * ast.literal_eval(text) (leading blanks ignored, as Python's), or undefined when it is not a literal.
+ * `json`: JSON's true/false/null are accepted too (what Ansible's templating reads).
+ */
+export function literalEval(text: string, json = false): unknown {
+  const p = new Parser(text.replace(/^[ \t]+/, ''), json);
   try {
     return p.top();
   } catch (e) {

@@ -86,6 +86,16 @@ export function copyLoc<T extends object>(from: unknown, to: T): T {
   if (r) attach(to, r);
   return to;
 }
+/** A copy of mapping `obj` with key `from` replaced by `to` holding `value` (positions of `from` kept for `to`). */
+export function renameKey(obj: Record<string, unknown>, from: string, to: string, value: unknown): Record<string, unknown> {
+  const out: Record<string, unknown> = {};
+  for (const [k, v] of Object.entries(obj)) if (k !== from) out[k] = v;
+  out[to] = value;
+  const r = rec(obj);
+  const moved = (m: Record<string, Loc> | undefined) => (m && m[from] ? Object.assign(Object.create(null), m, { [to]: m[from] }) : m);
+  if (r) attach(out, { ...r, keys: moved(r.keys), values: moved(r.values) });
+  return out;
+}
 /** Give `to` a location (when it has none). */
 export function setLoc<T extends object>(to: T, loc: Loc | undefined): T {
   if (loc && !rec(to)) attach(to, { self: loc });

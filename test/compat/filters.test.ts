@@ -28,6 +28,13 @@ export const VARS: Vars = {
   html: '<p>Hello <b>World</b></p>',
   vaulted: '$ANSIBLE_VAULT;1.1;AES256\n6162\n',
   mixed: [1, 'a', [2], { k: 'v' }],
+  yamls: [
+    '', 'yes', 'No', 'on', '1.5', '1e3', '0x1F', '012', '1_000', '~', 'null', 'NULL', '2001-12-14', '<<', '=', 'x: y', 'a:b', '- a', '-a', '? x', ':x', '#c', 'a #c', 'a#c',
+    '[x]', '{x}', 'a,b', '*x', '&x', '!x', '|x', '>x', "'q'", '"d"', '%x', '@x', '`x', '---', '--- x', '...x', ' lead', 'trail ', 'tab\there', 'multi\nline',
+    'multi\nline\n', '\nlead', 'trail\n', 'sp \nbrk', 'brk\n sp', 'é ü', 'emoji 😀', 'nul\u0000', 'bell\u0007', 'nbsp\u00a0x', 'bom\ufeffx', 'ls\u2028x', 'cr\rx',
+    'w ' + 'word '.repeat(30), 'x'.repeat(100), 'q ' + "it's ".repeat(25), 'd\t' + 'tab '.repeat(30), '  two  spaces  ' + 'a '.repeat(50), 'key: value '.repeat(12),
+  ],
+  ydoc: { z: [1, 2, { a: null, b: true }], a: { nested: { deep: ['x', ['y', 'z']] }, empty: {}, list: [] }, 'k e y': 'v', ['long key '.repeat(20)]: 1, '': 'empty key', '1': 'numeric key', f: 1.5, n: -3 },
 };
 
 /** [template] or [template, extra vars]: one case each. */
@@ -129,6 +136,13 @@ export const CASES: (string | OracleCase)[] = [
   '{{ d | to_json }}', '{{ d | to_json(sort_keys=true) }}', '{{ d | to_nice_json }}', '{{ d | to_nice_json(indent=2) }}', '{{ "é" | to_json }}', '{{ "é" | to_json(ensure_ascii=false) }}',
   '{{ d | to_yaml }}', '{{ users[0] | to_nice_yaml }}', '{{ [1, "a"] | to_yaml }}', '{{ "a: 1\\nb: [1, 2]" | from_yaml }}', '{{ "---\\na: 1\\n---\\nb: 2" | from_yaml_all | list }}',
   '{{ "{\\"a\\": 1}" | from_json }}', '{{ "[1, 2" | from_json }}', '{{ {"a": "é"} | to_nice_yaml }}', '{{ s | to_yaml }}', '{{ 3 | to_yaml }}',
+  // --- YAML as PyYAML/libyaml writes it (to_yaml, to_nice_yaml)
+  ...Array.from({ length: 60 }, (_x, i) => `{{ yamls[${i}] | to_yaml }}`),
+  '{{ yamls | to_yaml }}', '{{ yamls | to_nice_yaml }}', '{{ ydoc | to_yaml }}', '{{ ydoc | to_nice_yaml }}', '{{ ydoc | to_nice_yaml(indent=2) }}',
+  '{{ ydoc | to_yaml(indent=4) }}', '{{ ydoc | to_yaml(width=40) }}', '{{ ydoc | to_nice_yaml(width=1000) }}', '{{ ydoc | to_yaml(sort_keys=false) }}',
+  '{{ ydoc | to_yaml(explicit_start=true) }}', '{{ s | to_yaml(explicit_start=true, explicit_end=true) }}', '{{ ydoc | to_yaml(default_flow_style=true) }}',
+  '{{ ydoc | to_yaml(default_flow_style=false) }}', '{{ [ydoc, [ydoc]] | to_nice_yaml }}', '{{ [[1, [2, [3]]], {"a": [{"b": [{}]}]}] | to_nice_yaml(indent=3) }}',
+  '{{ {"a": [1.5, 0.1, 1e-7, 123456789.125, -0.5]} | to_yaml }}', '{{ users | to_nice_yaml }}', '{{ users | to_yaml }}', '{{ {"k": yamls[3:9]} | to_nice_yaml }}',
   // --- dates
   '{{ "%Y-%m-%d" | strftime(0) }}', '{{ "%Y-%m-%d %H:%M:%S" | strftime(1700000000, utc=true) }}', '{{ "%a %b %d %j %U %y %p %%" | strftime(1700000000, utc=true) }}',
   '{{ "%Y" | strftime("x") }}', '{{ date | to_datetime }}', '{{ (date | to_datetime).year }}', '{{ ("2016-08-14" | to_datetime("%Y-%m-%d")).day }}',
@@ -156,6 +170,10 @@ export const CASES: (string | OracleCase)[] = [
   '{{ 1 is in([1, 2]) }}', '{{ 1 is eq 1 }}', '{{ 1 is ne 2 }}', '{{ 1 is lt 2 }}', '{{ 2 is ge 2 }}', '{{ 3 is gt 2 }}', '{{ 1 is le 0 }}', '{{ t is true }}', '{{ t is false }}',
   '{{ t is boolean }}', '{{ missing is undefined }}', '{{ s is defined }}', '{{ "upper" is filter }}', '{{ "nope" is filter }}', '{{ "odd" is test }}', '{{ "nope" is test }}',
   '{{ s is escaped }}', '{{ s is callable }}', '{{ z is sameas none }}', '{{ 1 is equalto 1 }}', '{{ 1 is greaterthan 0 }}', '{{ 1 is lessthan 0 }}',
+  // --- seeded randomness: Python's Random(seed), as Ansible
+  '{{ 60 | random(seed="host1") }}', '{{ 60 | random(seed="host2") }}', '{{ 1000000 | random(seed=42) }}', '{{ 100 | random(10, 5, seed="x") }}', '{{ 2 ** 40 | random(seed="big") }}',
+  '{{ ["a", "b", "c", "d"] | random(seed="pick") }}', '{{ "abcdef" | random(seed=7) }}', '{{ [1, 2, 3, 4, 5, 6, 7, 8] | shuffle(seed="s") }}', '{{ range(20) | shuffle(seed=3) }}',
+  '{{ 10 | random(seed="") }}', '{{ [] | random }}', '{{ 0 | random }}', '{{ 5 | random(start=1, seed="q") }}', '{{ [1] | random(start=1) }}', '{{ 2.5 | random }}',
   // --- *args and **kwargs in calls
   { t: '{{ "%s-%s" | format(*pair) }}', vars: { pair: ['a', 'b'] } }, { t: '{{ d | combine(*more) }}', vars: { more: [{ c: 3 }, { a: 9 }] } },
   { t: '{{ l | sort(**opts) }}', vars: { opts: { reverse: true } } }, { t: '{{ dict(**kw) }}', vars: { kw: { x: 1 } } }, { t: '{{ range(*bounds) | list }}', vars: { bounds: [1, 4] } },

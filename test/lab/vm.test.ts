@@ -83,9 +83,7 @@ async function until(host: string, cmd: string, ms: number): Promise<string> {
 }
 
 test.before(async () => {
-  vmPreflight();
-  const build = await sh('npm', ['run', '-s', 'build'], 600_000); // the CLI runs from dist/
-  if (build.code !== 0) throw new Error(`npm run build: ${build.stderr.slice(-2000)}`);
+  vmPreflight(); // the CLI runs from dist/: `npm test` builds it first
   lab = await withLock(vmPaths.lock(), async () => {
     await vmLabDown(() => {});
     return vmLabUp((s) => console.log(`  [${since()}] ${s}`));
@@ -152,7 +150,9 @@ test('reboot all hosts: NFS mount, br0, firewall rules back; second site.yaml ch
   const boot = Object.fromEntries(await Promise.all(hosts.map(async (h) => [h, (await must(h, 'cat /proc/sys/kernel/random/boot_id')).trim()])));
   const t = Date.now();
   await Promise.all(hosts.map((h) => on(h, 'systemd-run --on-active=1 systemctl reboot >/dev/null 2>&1; echo scheduled')));
-  await Promise.all(hosts.map((h) => until(h, `[ "$(cat /proc/sys/kernel/random/boot_id)" != ${boot[h]} ] && systemctl is-system-running --wait >/dev/null 2>&1; s=$(systemctl is-system-running); [ "$s" = running ] || [ "$s" = degraded ]`, 900_000)));
+  // a new boot id first (until then the old boot may still say "running"), then boot finished
+  const booted = (id: string) => `[ "$(cat /proc/sys/kernel/random/boot_id)" != ${id} ] || exit 1; systemctl is-system-running --wait >/dev/null 2>&1; s=$(systemctl is-system-running); [ "$s" = running ] || [ "$s" = degraded ]`;
+  await Promise.all(hosts.map((h) => until(h, booted(boot[h]), 900_000)));
   record('reboot all three to SSH + boot finished', { wall_s: Math.round((Date.now() - t) / 1000) });
   for (const h of ['kvm1', 'kvm2']) {
     assert.match(await must(h, 'findmnt -n -o FSTYPE /kvm/disk'), /^nfs4?$/m, `${h}: NFS mount back`);

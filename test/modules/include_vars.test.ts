@@ -48,10 +48,11 @@ const run = (p: IncludeVarsParams, vars?: Record<string, unknown>) => includeVar
 test('a file: its mapping becomes variables, templates kept (rendered when used), never unsafe', async () => {
   const r = await run({ free_form: 'a.yml' });
   assert.not.ok(r.failed);
-  assert.equal({ ...r.setVars }, { x: 1, d: { a: 1, b: 2 }, t: '{{ x + 1 }}' });
+  const plain = (v: unknown) => JSON.parse(JSON.stringify(v));
+  assert.equal(plain(r.setVars), { x: 1, d: { a: 1, b: 2 }, t: '{{ x + 1 }}' });
   for (const k of ['x', 'd', 't']) assert.not.ok(isUnsafeKey(r.setVars!, k), k);
   assert.not.ok(isUnsafe(r.setVars!.d));
-  assert.equal(r.data, { ansible_facts: { x: 1, d: { a: 1, b: 2 }, t: '{{ x + 1 }}' }, ansible_included_var_files: [join(dir, 'vars/a.yml')] });
+  assert.equal(plain(r.data), { ansible_facts: { x: 1, d: { a: 1, b: 2 }, t: '{{ x + 1 }}' }, ansible_included_var_files: [join(dir, 'vars/a.yml')] });
   // the registered copy is not the object set as a variable (the engine marks registered results unsafe)
   assert.is.not((r.data!.ansible_facts as any).d, r.setVars!.d);
   assert.is(r.msg, undefined, 'no msg key: Ansible has none');
@@ -70,7 +71,7 @@ test('name: everything under one variable; an empty file is {}', async () => {
   assert.is((r.setVars!.cfg as any).x, 1);
   const e = await run({ file: 'empty.yml' });
   assert.not.ok(e.failed);
-  assert.equal({ ...e.setVars }, {});
+  assert.equal(Object.keys(e.setVars!), []);
 });
 
 test('failures as Ansible words them, with message (not msg) in the result and no variables set', async () => {
@@ -89,7 +90,7 @@ test('failures as Ansible words them, with message (not msg) in the result and n
 test('dir: sorted walk, subdirectories after, an unknown extension fails unless ignored', async () => {
   const bad = await run({ dir: '.' });
   assert.ok(bad.failed);
-  assert.match(String(bad.data!.message), /README does not have a valid extension: json, yaml, yml$/);
+  assert.match(String(bad.data!.message), /README does not have a valid extension: yaml, yml, json$/);
   const r = await run({ dir: '.', ignore_unknown_extensions: true });
   assert.not.ok(r.failed, String(r.data?.message));
   assert.equal(r.data!.ansible_included_var_files, ['a.yml', 'b.json', 'empty.yml', 'sub/c.yaml', 'sub/deeper/e.yml'].map((f) => join(dir, 'vars', f)));
@@ -138,7 +139,7 @@ test('a symlink to a directory is not walked (os.walk does not follow links)', a
 
 test('hash_behaviour merge: mappings merged recursively into the current value; a non-mapping fails as in Ansible', async () => {
   const r = await run({ file: 'a.yml', hash_behaviour: 'merge', name: 'd' }, { d: { keep: 1, x: { deep: 1 } } });
-  assert.equal(JSON.parse(JSON.stringify(r.setVars)), { d: { keep: 1, x: { deep: 1 }, d: { a: 1, b: 2 }, t: '{{ x + 1 }}' } });
+  assert.equal(JSON.parse(JSON.stringify(r.setVars)), { d: { keep: 1, x: 1, d: { a: 1, b: 2 }, t: '{{ x + 1 }}' } });
   const bad = await run({ file: 'a.yml', hash_behaviour: 'merge' }, { x: 5 });
   assert.ok(bad.failed);
   assert.match(String(bad.data!.message), /^failed to combine variables, expected dicts but got a 'int' and a 'int'/);

@@ -13,7 +13,8 @@ test('one list: every name answers to one entry, with ansible.builtin.NAME and a
     assert.ok(e.aliases.includes(`ansible.builtin.${e.name}`) && e.aliases.includes(`ansible.legacy.${e.name}`), e.name);
     for (const n of [e.name, ...e.aliases]) assert.is(findModule(n), e, n);
   }
-  assert.is(findModule('systemd')?.name, 'service');
+  assert.is(findModule('systemd')?.name, 'systemd');
+  assert.is(findModule('ansible.builtin.service')?.name, 'service');
   assert.is(findModule('community.crypto.openssh_keypair')?.name, 'ssh_keypair');
   assert.is(findModule('nope'), undefined);
   assert.is(findModule('__proto__'), undefined);

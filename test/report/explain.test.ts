@@ -54,7 +54,7 @@ test('firewalld over D-Bus: the zone read shown as firewall-cmd --list-services,
     fw: res('@@ dbus\nyes\n'),
   });
   assert.equal(ex.checked.map((c) => c.cmd), ['firewall-cmd --permanent --zone=public --list-services', 'firewall-cmd --zone=public --list-services']);
-  assert.match(ex.checked[0].found, /^ssh dhcpv6-client rpc-bind nfs mountd: http is not$/);
+  assert.is(ex.checked[0].found, 'ssh dhcpv6-client rpc-bind nfs mountd (http is not)');
   assert.equal(cmds(ex), ['firewall-cmd --permanent --zone=public --add-service=http', 'firewall-cmd --zone=public --add-service=http']);
   assert.equal(ex.runs.map((r) => r.why), ['add service http (permanent, zone public)', 'add service http (runtime, zone public)']);
   assert.is(ex.reason, 'service http: enabled in zone public (permanent + runtime)');
@@ -68,7 +68,7 @@ test('firewalld over D-Bus: the zone read shown as firewall-cmd --list-services,
   });
   assert.is(ok.checked[0].cmd, 'firewall-cmd --get-default-zone', 'no zone given: the default zone is what was asked');
   assert.is(ok.checked[0].found, 'public');
-  assert.match(ok.checked[1].found, /nfs is there/);
+  assert.match(ok.checked[1].found, /\(nfs is among them\)$/);
   assert.equal(ok.runs, []);
 });
 
@@ -147,7 +147,7 @@ test('copy: the content as a here-document (printf without a final newline, a no
   assert.match(cmds(big)[0], /^cat > \/tmp\/big   # stdin: <content of 1000 bytes, 500 lines>$/m);
   // an existing file: what ls shows of it
   const there = await explainWith('copy', { dest: '/srv/a', content: 'new\n' }, { dest: res(fileOut('old\n', { checksum: 'ab'.repeat(32), withContent: false, mode: 0o600 })) });
-  assert.is(there.checked[0].found, `file 0600 root:root, 4 bytes, sha256 ${'ab'.repeat(6)}…`);
+  assert.match(there.checked[0].found, new RegExp(`^file 0600 root:root, 4 bytes, sha(1|256) ${'ab'.repeat(6)}…$`));
 });
 
 test('generic fallback: sections, tagged prefixes and base64 framing stripped; a user\'s shell script shown as written', async () => {

@@ -106,8 +106,8 @@ test("nunjucks globals are gone; Ansible's range/lookup/dict/namespace are safe"
   refused('{{ range }}', /is a function, not a value/);
   refused('{{ range.x }}', /undefined variable 'range.x'/);
   refused('{{ range(10 ** 7) | length }}', /too many items/);
-  refused('{{ lookup("pipe", "touch /tmp/kvplay-pwned") }}', /lookup plugin 'pipe' is not supported/);
-  refused('{{ lookup("template", "x") }}', /lookup plugin 'template' is not supported/);
+  refused('{{ lookup("url", "https://example.com") }}', /lookup plugin \(url\) not found/);
+  refused('{{ lookup("template", "no-such-template.j2") }}', /the template file no-such-template.j2 could not be found/);
   refused('{{ "x" * 100000000 }}', /too large/);
 });
 

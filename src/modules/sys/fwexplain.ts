@@ -21,7 +21,7 @@ function listed(l: ZoneLists, kind: ListKind): string[] {
 function foundIn(l: ZoneLists | undefined, zone: string, kind: ListKind, value: string): string {
   if (!l) return `no zone ${zone} here`;
   const all = listed(l, kind);
-  return `${all.length ? all.join(' ') : '(none)'}: ${value} ${zoneHas(l, kind, value) ? 'is there' : 'is not'}`;
+  return `${all.length ? all.join(' ') : '(none)'} (${value} ${zoneHas(l, kind, value) ? 'is among them' : 'is not'})`;
 }
 
 export function explainFirewalld(p: FirewalldParams, f: { zone: ZoneFact; fw: FwFacts }): ExplainCheck[] {

@@ -18,6 +18,8 @@ export interface PkgInfo {
   upgradable?: boolean;
   /** the package manager knows this name (apt: has a candidate or is installed) */
   known: boolean;
+  /** dpkg: files left on the host (installed, or removed with its configuration files: `rc`); what purge removes */
+  hasFiles?: boolean;
 }
 
 export interface PkgFacts {
@@ -29,6 +31,8 @@ export interface PkgFacts {
   listsEmpty: boolean;
   /** /usr/sbin/policy-rc.d exists already */
   policyRcD: boolean;
+  /** the host's clock (epoch seconds) when the facts were read */
+  now?: number;
 }
 
 /** Manager from os facts (pkg_mgr fact or os_family); 'auto' lets the fact script detect it. */
@@ -102,11 +106,13 @@ export function parsePkgFacts(out: string, names: string[]): PkgFacts {
   const now = Number((s.now ?? '').trim());
   const stamps = (s.stamp ?? '').split('\n').map(Number).filter((x) => x > 0);
   const inst: Record<string, string> = {};
+  const leftovers = new Set<string>();
   // one package per line: package names cannot hold a newline or tab (dpkg/rpm name rules)
   for (const line of (s.installed ?? '').split('\n')) {
     const [name, abbrev, version] = line.split('\t');
     // dpkg: "ii " = installed; "rc " = removed, config files left; "un " = unknown
     if (name && abbrev && /^.i/.test(abbrev)) inst[name.replace(/:(amd64|i386|arm64|armhf|all)$/, '')] = version ?? '';
+    else if (name && abbrev && /^.c/.test(abbrev)) leftovers.add(name.replace(/:(amd64|i386|arm64|armhf|all)$/, ''));
   }
   const cand = mgr === 'apt' ? parseAptPolicy(s.candidates ?? '') : {};
   const upd = s.updates !== undefined ? parseCheckUpdate(s.updates) : {};
@@ -116,7 +122,7 @@ export function parsePkgFacts(out: string, names: string[]): PkgFacts {
     const version = inst[n];
     if (mgr === 'apt') {
       const candidate = cand[n];
-      pkgs[n] = { installed, version, candidate, known: installed || candidate !== undefined, upgradable: installed && candidate !== undefined && candidate !== version };
+      pkgs[n] = { installed, version, candidate, known: installed || candidate !== undefined, upgradable: installed && candidate !== undefined && candidate !== version, hasFiles: installed || leftovers.has(n) };
     } else {
       pkgs[n] = { installed, version, candidate: upd[n], known: true, upgradable: installed && n in upd };
     }
@@ -127,6 +133,7 @@ export function parsePkgFacts(out: string, names: string[]): PkgFacts {
     cacheAge: stamps.length && now ? Math.max(0, now - Math.max(...stamps)) : undefined,
     listsEmpty: mgr === 'apt' && Number((s.lists ?? '0').trim()) === 0,
     policyRcD: (s.policy ?? '').trim() === 'yes',
+    ...(now ? { now } : {}),
   };
 }
 
@@ -177,6 +184,13 @@ function withPolicy(cmd: string, code: number | undefined): string {
     `if [ ! -e "$p" ]; then printf '#!/bin/sh\\nexit %s\\n' ${q(code)} > "$p" && chmod 755 "$p" && trap 'rm -f "$p"' EXIT; fi`,
     cmd,
   ].join('\n');
+}
+
+/** apt-get with Ansible's apt module's options (src/modules/apt.ts): `apt-get -y -q OPTIONS VERB ARGS` under a temporary policy-rc.d. */
+export function aptGetCmd(verb: string, args: string[], o: { dpkgOptions?: string[]; flags?: string[]; policyRcD?: number } = {}): string {
+  const dpkg = (o.dpkgOptions ?? ['force-confdef', 'force-confold']).map((x) => `-o ${q(`Dpkg::Options::=--${x}`)}`);
+  const cmd = ['DEBIAN_FRONTEND=noninteractive DEBIAN_PRIORITY=critical apt-get -y -q', ...dpkg, ...(o.flags ?? []).map(q), verb, ...args.map(q)].join(' ');
+  return withPolicy(cmd, o.policyRcD);
 }
 
 export function updateCacheCmd(mgr: PkgMgr): string {

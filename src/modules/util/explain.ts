@@ -97,7 +97,7 @@ export function attrsOf(s: StatInfo): string {
 }
 
 /** What a file fact found, in a few words: "missing", "file 0644 root:root, 42 bytes", "directory 0755 root:root". */
-export function fileFound(st: FileState, o: { lines?: boolean } = {}): string {
+export function fileFound(st: FileState, o: { lines?: boolean; algo?: string } = {}): string {
   if (!st.exists) return st.parentDir ? 'missing' : 'missing (its directory too)';
   const link = st.l?.type === 'link' ? `symlink to ${st.linkTarget ?? '?'}${st.f ? '' : ' (broken)'}${st.f ? ', then ' : ''}` : '';
   const f = st.f;
@@ -108,14 +108,14 @@ export function fileFound(st: FileState, o: { lines?: boolean } = {}): string {
     const n = lineCount(st.content.toString('utf8'));
     parts.unshift(`${n} line${n === 1 ? '' : 's'}`);
   }
-  if (st.checksum) parts.push(`sha256 ${st.checksum.slice(0, 12)}…`);
+  if (st.checksum) parts.push(`${o.algo ?? 'checksum'} ${st.checksum.slice(0, 12)}…`);
   return `${link}file ${attrsOf(f)}, ${parts.join(', ')}`;
 }
 
 /** The check of a file fact: `ls -ld PATH` (and `cat PATH` when the content was read). */
-export function fileCheck(st: FileState, readContent: boolean): ExplainCheck {
+export function fileCheck(st: FileState, readContent: boolean, algo?: string): ExplainCheck {
   const p = q(st.path);
-  return { cmd: readContent ? `ls -ld ${p}; cat ${p}` : `ls -ld ${p}`, found: fileFound(st, { lines: readContent }) };
+  return { cmd: readContent ? `ls -ld ${p}; cat ${p}` : `ls -ld ${p}`, found: fileFound(st, { lines: readContent, algo }) };
 }
 
 /** Lines of a shell script that are framing only (locale, error mode, exit, traps, section end markers). */

@@ -104,7 +104,7 @@ export function fileFactCmd(path: string, o: FileFactOpts = {}): string {
 }
 
 export function fileFact(path: string, o: FileFactOpts = {}): Fact<FileState> {
-  return { cmd: fileFactCmd(path, o), parse: (r) => parseFileState(path, r, o), explain: (st) => fileCheck(st, (o.content ?? 'none') !== 'none') };
+  return { cmd: fileFactCmd(path, o), parse: (r) => parseFileState(path, r, o), explain: (st) => fileCheck(st, (o.content ?? 'none') !== 'none', o.checksum === undefined ? 'sha256' : o.checksum || undefined) };
 }
 
 const TYPES: Record<number, FileType> = {
@@ -246,6 +246,8 @@ export interface WriteOpts {
   validate?: string;
   backup: boolean;
   desc?: string;
+  /** print the temp file's name (reportFrom in ./pathinfo.ts: Ansible's `src` on the target) */
+  report?: boolean;
 }
 
 /**
@@ -270,6 +272,7 @@ export function writeStep(o: WriteOpts): Step {
     'set -e',
     `p=${q(o.path)}`,
     't=$(mktemp "$p.kvplay-XXXXXX")',
+    ...(o.report ? [`printf '${REPORT_SRC}%s\\0\\n' "$t"`] : []),
     `trap 'rm -f "$t"' EXIT`,
     'cat > "$t"',
     `chmod ${fmtMode(o.mode)} "$t"`,
@@ -296,6 +299,9 @@ export function writeStep(o: WriteOpts): Step {
   const explain = writeExplain({ path: o.path, content: o.content, mode: o.mode, owner: o.owner, group: o.group, validate: o.validate, backup: o.backup && !!o.cur });
   return { desc: o.desc ?? `write ${o.path}`, cmd: lines.join('\n'), stdin: o.content, explain };
 }
+
+/** writeStep (report: true) prints the temp file's name after this, NUL-ended, then a newline (reportFrom, ./pathinfo.ts). */
+export const REPORT_SRC = 'kvplay_src=';
 
 /** backup_file=... printed by writeStep, if any. */
 export function backupFileFrom(results: ExecResult[]): string | undefined {
@@ -327,6 +333,16 @@ export function contentDiff(path: string, before: FileState | undefined, after: 
 
 export function sha256(b: Buffer | string): string {
   return createHash('sha256').update(b).digest('hex');
+}
+
+/** SHA-1 (hex): Ansible's `checksum` of a file (copy, template, fetch, stat's default). */
+export function sha1(b: Buffer | string): string {
+  return createHash('sha1').update(b).digest('hex');
+}
+
+/** MD5 (hex): Ansible's `md5sum`. */
+export function md5(b: Buffer | string): string {
+  return createHash('md5').update(b).digest('hex');
 }
 
 /** Facts checking that owner/group NAMES exist on the host (numeric ids always do). */

@@ -9,7 +9,7 @@ const NOTES: Record<string, string> = {
 \`\`\`yaml
 - package: {name: [nfs-ganesha, nfs-ganesha-vfs, rpcbind], update_cache: true, policy_rc_d: 101}
 \`\`\``,
-  service: `Facts: \`systemctl show -p LoadState,ActiveState,NeedDaemonReload\` and \`systemctl is-enabled\` (SysV \`service NAME status\` + rc links without systemd). \`started\`/\`stopped\`/\`enabled\` change only when needed; \`restarted\`/\`reloaded\` always change (use them in handlers). \`static\`, \`indirect\`, \`alias\` and \`generated\` units count as enabled. A unit that does not exist fails, except in check mode (an earlier package task installs it: the change is predicted). Aliases: \`systemd\`, \`ansible.builtin.systemd\`, \`ansible.builtin.service\`.
+  service: `Facts: \`systemctl show -p LoadState,ActiveState,NeedDaemonReload\` and \`systemctl is-enabled\` (SysV \`service NAME status\` + rc links without systemd). \`started\`/\`stopped\`/\`enabled\` change only when needed; \`restarted\`/\`reloaded\` always change (use them in handlers). \`static\`, \`indirect\`, \`alias\` and \`generated\` units count as enabled. A unit that does not exist fails, except in check mode (an earlier package task installs it: the change is predicted). Alias: \`ansible.builtin.service\`; \`systemd\` is Ansible's systemd module (docs/ansible-modules.md).
 
 \`\`\`yaml
 - service: {name: rpcbind, state: started, enabled: true}

@@ -1,0 +1,159 @@
+/**
+ * Issue 11: the modules an Ansible playbook uses, under their Ansible names and parameters. The
+ * same playbook runs under ansible-playbook and kvplay on a real sshd host (this machine: only
+ * throwaway names are touched, never the machine's hostname, timezone or packages); the exit code,
+ * the PLAY RECAP and the files the playbook writes (registered results dumped with to_json) agree.
+ */
+import * as assert from 'uvu/assert';
+import { mkdirSync, writeFileSync } from 'node:fs';
+import { execSync } from 'node:child_process';
+import { join } from 'node:path';
+import { requires } from '../harness/gate.js';
+import { both, oracleHosts, type OracleHost } from './oracle.js';
+
+const test = requires({ sshd: true, tools: ['ansible-playbook'] });
+let h: OracleHost;
+test.before(async () => {
+  h = await oracleHosts(1);
+});
+test.after(async () => {
+  await h?.stop();
+});
+
+async function same(name: string, playbook: string, args: string[] = []): Promise<void> {
+  const { ansible, kvplay } = await both(h, name, playbook, args);
+  assert.is(ansible.code, 0, `ansible-playbook failed:\n${ansible.out}`);
+  assert.equal(kvplay.recap, ansible.recap, `PLAY RECAP differs\n--- kvplay\n${kvplay.out}\n--- ansible\n${ansible.out}`);
+  assert.is(kvplay.code, ansible.code);
+  assert.equal(kvplay.files, ansible.files);
+}
+
+test('include_vars: a file, the free form, name, a directory, a failure ignored; precedence over play vars', async () => {
+  mkdirSync(join(h.dir, 'vars', 'conf', 'sub'), { recursive: true });
+  writeFileSync(join(h.dir, 'vars', 'common.yml'), 'color: blue\nsize: 3\nnested: {a: 1}\nderived: "{{ size * 2 }}"\n');
+  writeFileSync(join(h.dir, 'vars', 'conf', '10-a.yml'), 'a: 1\nshared: from-a\n');
+  writeFileSync(join(h.dir, 'vars', 'conf', '20-b.json'), '{"b": 2, "shared": "from-b"}');
+  writeFileSync(join(h.dir, 'vars', 'conf', 'sub', 'c.yml'), 'c: 3\n');
+  writeFileSync(join(h.dir, 'vars', 'conf', 'notes.txt'), 'not vars\n');
+  await same('include_vars', `
+- hosts: web
+  gather_facts: false
+  vars: {color: red}
+  tasks:
+    - include_vars: common.yml
+    - copy: { content: "{{ [color, size, nested] | to_json }} {{ derived }}", dest: "{{ out }}/file" }
+    - include_vars: { file: common.yml, name: cfg }
+      register: r
+    - copy: { content: "{{ cfg.nested | to_json }} {{ r.ansible_included_var_files | map('basename') | list | to_json }}", dest: "{{ out }}/name" }
+    - include_vars: { dir: vars/conf, ignore_unknown_extensions: true }
+      register: d
+    - copy: { content: "{{ [a, b, c, shared] | to_json }} {{ d.ansible_included_var_files | map('basename') | list | to_json }}", dest: "{{ out }}/dir" }
+    - include_vars: { dir: vars/conf, depth: 1, files_matching: '^1', name: only }
+    - copy: { content: "{{ only | to_json }}", dest: "{{ out }}/depth" }
+    - include_vars: { dir: vars/conf }
+      register: bad
+      ignore_errors: true
+    - copy: { content: "{{ bad.failed }} {{ bad.message | basename }}", dest: "{{ out }}/bad" }
+    - include_vars: "{{ item }}"
+      with_items: [common.yml]
+    - include_vars: missing.yml
+      ignore_errors: true
+`);
+});
+
+test('systemd: is-enabled, a unit that does not exist, masked, daemon_reload alone (check mode); nothing changes', () =>
+  same('systemd', `
+- hosts: web
+  gather_facts: false
+  tasks:
+    - systemd: name=ssh enabled=true
+      register: a
+    - ansible.builtin.systemd_service: { name: kvplay-test-no-such-unit, enabled: true }
+      register: b
+      ignore_errors: true
+    - systemd: { name: ssh, masked: false }
+      register: c
+    - systemd: { daemon_reload: true }
+      check_mode: true
+      register: d
+    - copy:
+        content: "{{ [a.changed, a.enabled, a.name, b.failed, b.msg, c.changed, d.changed, d.name] | to_json }}"
+        dest: "{{ out }}/systemd"
+`));
+
+/** A uid/gid no account or group has (for a throwaway account on this machine). */
+function freeId(from: number): number {
+  for (let id = from; ; id++) if (!execSync(`getent passwd ${id}; getent group ${id}; true`, { shell: '/bin/sh', encoding: 'utf8' }).trim()) return id;
+}
+
+test('user and group: created, as wanted again, changed, appended, locked, removed (throwaway names)', async () => {
+  const id = freeId(47000);
+  const home = join(h.dir, 'kvplay-test-home');
+  execSync('userdel -r kvplay-test-ou 2>/dev/null; groupdel kvplay-test-og 2>/dev/null; groupdel kvplay-test-og2 2>/dev/null; true', { shell: '/bin/sh' });
+  try {
+    await same('user', `
+- hosts: web
+  gather_facts: false
+  tasks:
+    - group: { name: kvplay-test-og, gid: ${id} }
+      register: g1
+    - group: { name: kvplay-test-og, gid: ${id} }
+      register: g2
+    - group: { name: kvplay-test-og2, system: true }
+    - user: { name: kvplay-test-ou, uid: ${id}, group: kvplay-test-og, groups: [kvplay-test-og2], shell: /bin/sh, comment: "kv test", home: ${home}, password: "$6$kvplay$notarealhash" }
+      register: u1
+    - user: { name: kvplay-test-ou, uid: ${id}, group: kvplay-test-og, groups: kvplay-test-og2, shell: /bin/sh, comment: "kv test", home: ${home}, password: "$6$kvplay$notarealhash" }
+      register: u2
+    - user: { name: kvplay-test-ou, shell: /bin/bash, groups: [], password_lock: true }
+      register: u3
+    - user: { name: kvplay-test-ou, groups: [kvplay-test-og2], append: true }
+      register: u4
+    - user: { name: kvplay-test-ou, groups: [kvplay-test-nosuch] }
+      register: u5
+      ignore_errors: true
+    - user: { name: kvplay-test-ou, state: absent, remove: true }
+      register: u6
+    - user: { name: kvplay-test-ou, state: absent }
+      register: u7
+    - group: { name: "{{ item }}", state: absent }
+      loop: [kvplay-test-og, kvplay-test-og2]
+    - copy:
+        dest: "{{ out }}/user"
+        content: |
+          {{ [g1.changed, g1.gid, g1.name, g1.state, g1.system, g2.changed, g2.gid] | to_json }}
+          {{ [u1.changed, u1.uid, u1.group, u1.comment, u1.home, u1.shell, u1.groups, u1.password, u1.system, u1.create_home] | to_json }}
+          {{ u2 | dict2items | rejectattr('key', 'in', ['failed', 'msg', 'diff', 'invocation']) | items2dict | to_json(sort_keys=true) }}
+          {{ [u3.changed, u3.shell, u3.groups, u4.changed, u5.failed, u5.msg, u6.changed, u6.remove, u6.force, u7.changed] | to_json }}
+`);
+  } finally {
+    execSync('userdel -r kvplay-test-ou 2>/dev/null; groupdel kvplay-test-og 2>/dev/null; groupdel kvplay-test-og2 2>/dev/null; true', { shell: '/bin/sh' });
+  }
+});
+
+// Ansible's apt needs python3-apt on the host (in check mode it cannot install it); only check mode: nothing is installed or removed
+const aptTest = requires({ sshd: true, tools: ['ansible-playbook'], files: ['/usr/lib/python3/dist-packages/apt/__init__.py'] });
+aptTest('apt in check mode against the real dpkg database: installed, missing, unknown, absent, a fresh cache', () =>
+  same('apt', `
+- hosts: web
+  gather_facts: false
+  tasks:
+    - apt: name=bash
+      register: a
+    - apt: { name: [bash, hello] }
+      register: b
+    - apt: name=kvplay-test-no-such-package
+      register: c
+      ignore_errors: true
+    - apt: { name: zip, state: absent }
+      register: d
+    - apt: { update_cache: true, cache_valid_time: 999999999 }
+      register: e
+    - apt: { name: bash, update_cache: true }
+      register: f
+    - copy:
+        content: "{{ [a.changed, b.changed, c.failed, c.msg, d.changed, e.changed, e.cache_updated, f.changed, f.cache_updated] | to_json }}"
+        dest: "{{ out }}/apt"
+      check_mode: false
+`, ['--check']));
+
+test.run();
