@@ -125,7 +125,7 @@ async function pickInventory(opts: CliOptions, playbookDir: string, reporter: Re
   if (name !== undefined && !lab)
     throw new InputError(`${from}: lab ${name} is not up`, where, `start it with \`kvplay lab up --name ${name}\` (labs here: \`kvplay lab list\`)`);
   if (lab && existsSync(lab)) {
-    reporter.emit({ kind: 'warning', msg: `no -i given: using the ${name ? `lab ${name}'s` : "local lab's"} inventory ${lab}` });
+    reporter.emit({ kind: 'warning', msg: `no -i given: using ${name ? `lab ${name}'s` : "the local lab's"} inventory ${lab}` });
     return loadInventory(lab, { extraVarDirs: [playbookDir] });
   }
   reporter.emit({ kind: 'warning', msg: 'no -i given and the lab is not up: only localhost is available (start the lab with `kvplay lab up`)' });

@@ -10,6 +10,7 @@ import type { ExecResult } from '../transport/types.js';
 import { InputError, InputErrors, ModuleFailure, UnreachableError } from '../util/errors.js';
 import type { ActionResult, Diff, Module, ModuleCtx, Plan, StepResult } from '../modules/types.js';
 import { coerceParams, validateParams } from '../modules/validate.js';
+import { clockMs } from '../modules/util/pytime.js';
 import type { Explanation } from '../modules/types.js';
 import { actionExplanation, explainCollector, markRan, planExplanation, recordingTransport } from './explain.js';
 
@@ -28,9 +29,6 @@ export interface ModuleOutcome {
   /** --explain: what was checked, what runs, why (only when ctx.explain is set) */
   explain?: Explanation;
 }
-
-/** Wall-clock time in epoch ms with sub-millisecond precision (a step's start and end). */
-const clock = () => performance.timeOrigin + performance.now();
 
 function firstLines(s: string, n = 5): string {
   const lines = s.trim().split('\n');
@@ -62,14 +60,22 @@ export async function readFacts(mod: Module, params: unknown, ctx: ModuleCtx): P
   const cache = ctx.factCache;
   const keyOf = (n: string) => `${ctx.transport.name}\0${ctx.become?.user ?? ''}\0${defs[n].cmd}`;
   const cached = (n: string) => (defs[n].cache && cache ? cache.get(keyOf(n)) : undefined);
-  const toRun = names.filter((n) => !cached(n));
+  const out: Record<string, unknown> = {};
+  for (const n of names) {
+    const c = cached(n);
+    if (c) out[n] = defs[n].parse(c);
+  }
+  // a fact the cached ones make unnecessary (Fact.skipIfCached) is not read
+  const skipped = new Set(names.filter((n) => !(n in out) && Object.keys(out).length > 0 && defs[n].skipIfCached?.({ ...out }) === true));
+  const toRun = names.filter((n) => !(n in out) && !skipped.has(n));
   const fresh = toRun.length ? await ctx.transport.execMany(toRun.map((n) => defs[n].cmd), { become: ctx.become }) : [];
   toRun.forEach((n, i) => {
     if (defs[n].cache && cache && fresh[i].code === 0) cache.set(keyOf(n), fresh[i]);
+    out[n] = defs[n].parse(fresh[i]);
   });
-  const out: Record<string, unknown> = {};
-  for (const n of names) out[n] = defs[n].parse(cached(n) ?? fresh[toRun.indexOf(n)]);
-  return out;
+  for (const n of skipped) out[n] = defs[n].parse({ code: 0, stdout: '', stderr: '' });
+  // in the module's order (explain lists them so)
+  return Object.fromEntries(names.map((n) => [n, out[n]]));
 }
 
 function safeResult(mod: Module, params: unknown, facts: unknown, results: ExecResult[], ctx: ModuleCtx): Record<string, unknown> {
@@ -126,9 +132,9 @@ export async function applyModule(mod: Module, rawParams: unknown, ctx: ModuleCt
     ctx.factCache?.clear(); // steps change the host: cached facts are no longer trusted
     for (const step of plan.steps) {
       ctx.log(`${mod.name}: ${step.desc}`);
-      const startedAt = clock();
+      const startedAt = clockMs();
       const r: StepResult = await ctx.transport.exec(step.cmd, { stdin: step.stdin, become: ctx.become });
-      results.push({ ...r, startedAt, endedAt: clock() });
+      results.push({ ...r, startedAt, endedAt: clockMs() });
       if (!(step.okCodes ?? [0]).includes(r.code)) {
         ctx.factCache?.clear();
         const err = firstLines(r.stderr) || firstLines(r.stdout);

@@ -65,7 +65,8 @@ export async function runModuleOnHosts(run: RunState, pr: PlayRun, task: ModuleT
   const t0 = Date.now();
   const t = displayTask(run, pr, task, inh, hosts[0]);
   run.reporter.emit({ kind: 'task_start', play: pr.play.name, task: t.name, module: t.module, loc: `${t.loc.file}:${t.loc.line}:${t.loc.col}`, hosts: hosts.map((h) => h.name), ...(handler ? { handler: true } : {}) });
-  const targets = t.runOnce ? hosts.slice(0, 1) : hosts;
+  // add_host bypasses the host loop: once per task (per loop item), as in Ansible
+  const targets = t.runOnce || t.module === 'add_host' ? hosts.slice(0, 1) : hosts;
   const fatal: HostState[] = [];
   await mapLimit(targets, run.opts.forks, (h) => onHost(run, h.name, t.name, async () => {
     const started = Date.now();

@@ -13,6 +13,8 @@ import { InputError } from '../util/errors.js';
 import type { Cond, Play, Task, Vars } from '../playbook/model.js';
 import type { HostState, RunState } from './state.js';
 import { SECRET_VAR } from './state.js';
+import { BECOME_METHODS } from '../playbook/keywords.js';
+import { emitTiming, timedTransport } from './timing.js';
 
 /** Keywords inherited from enclosing blocks and dynamic includes. */
 export interface Inh {
@@ -85,21 +87,31 @@ function connVars(run: RunState, h: HostState, vars: Vars): Vars {
 }
 
 /** The host's transport (connected once, kept for the whole run). */
-export async function hostTransport(run: RunState, h: HostState, vars: Vars): Promise<Transport> {
+export async function hostTransport(run: RunState, h: HostState, vars: Vars, task?: string): Promise<Transport> {
   if (!h.transport) {
     const cv = connVars(run, h, vars);
     for (const [k, v] of Object.entries(cv)) if (SECRET_VAR.test(k) && typeof v === 'string' && v) run.secrets.add(v);
     h.transport = createTransport(h.name, cv, { knownHostsFiles: run.opts.knownHostsFiles, acceptNewHostKeys: run.opts.acceptNewHostKeys, connectTimeoutMs: run.opts.connectTimeoutMs });
   }
   if (!h.connected) {
-    // the handshake's deadline starts when it gets a slot, not while it waits for one
-    await run.connectSlots.acquire();
-    try {
-      await h.transport.connect();
-      h.connected = true;
-    } finally {
-      run.connectSlots.release();
-    }
+    const tr = h.transport;
+    // one handshake at a time per host: a second caller (the read-ahead, src/engine/prefetch.ts) waits for it
+    h.connecting ??= (async () => {
+      // the handshake's deadline starts when it gets a slot, not while it waits for one
+      await run.connectSlots.acquire();
+      try {
+        const at = performance.timeOrigin + performance.now();
+        await tr.connect();
+        h.connected = true;
+        if (run.opts.verbosity >= 3) emitTiming(run.reporter, h.name, { what: 'connect', task: task ?? run.running?.get(h.name) ?? '', at, ms: performance.timeOrigin + performance.now() - at });
+      } finally {
+        run.connectSlots.release();
+      }
+    })().finally(() => {
+      h.connecting = undefined;
+    });
+    await h.connecting;
+    return tr;
   }
   return h.transport;
 }
@@ -114,6 +126,19 @@ export async function ownTransport(run: RunState, h: HostState, vars: Vars): Pro
     run.connectSlots.release();
   }
   return tr;
+}
+
+/** A transport that connects when first used (for modules that usually run nothing on the host). */
+export function lazyTransport(name: string, get: () => Promise<Transport>): Transport {
+  let tr: Promise<Transport> | undefined;
+  const real = () => (tr ??= get());
+  return {
+    name,
+    connect: async () => void (await real()),
+    close: async () => undefined, // the connection is the host's (or the delegate's), closed with it
+    exec: async (cmd, o) => (await real()).exec(cmd, o),
+    execMany: async (cmds, o) => (await real()).execMany(cmds, o),
+  };
 }
 
 /** A transport that adds environment variables to every command. */
@@ -161,11 +186,13 @@ export function execContext(run: RunState, play: Play, h: HostState, t: Task, in
       if (delegate !== undefined) {
         const name = String(renderDeep(delegate, vars));
         const dh = run.hosts.get(name);
-        if (dh) tr = await hostTransport(run, dh, vars);
+        if (dh) tr = await hostTransport(run, dh, vars, t.name);
         else if (name === 'localhost' || name === '127.0.0.1') tr = new LocalTransport('localhost');
         else throw new InputError(`delegate_to host '${name}' is not in the inventory`, t.loc, 'add it to the inventory or use localhost');
       } else tr = own ? await own() : await hostTransport(run, h, vars);
-      return env ? withEnv(tr, env) : tr;
+      if (env) tr = withEnv(tr, env);
+      // -vvv: each remote round trip's wall time (src/engine/timing.ts)
+      return run.opts.verbosity >= 3 ? timedTransport(tr, run.reporter, h.name, t.name, boolKw(t.noLog ?? inh.noLog ?? play.noLog, vars)) : tr;
     },
   };
 }
@@ -179,10 +206,11 @@ function taskBecome(run: RunState, play: Play, t: Task, inh: Inh, vars: Vars): B
   const becomeUser = userRaw === undefined || userRaw === null ? (vars.ansible_become_user === undefined ? run.opts.becomeUser : undefined) : String(renderDeep(userRaw, vars, t.loc));
   const methodRaw = t.becomeMethod ?? inh.becomeMethod ?? play.becomeMethod;
   const method = methodRaw === undefined || methodRaw === null ? undefined : String(renderDeep(methodRaw, vars, t.loc));
-  if (method !== undefined && method !== 'sudo') throw new InputError(`become_method '${method}' is not supported`, t.loc, 'kvplay becomes with sudo only');
+  // as Ansible: an unknown method fails only a task that becomes
+  if (method !== undefined && !BECOME_METHODS.has(method) && (becomeOn ?? boolish(vars.ansible_become))) throw new InputError(`Invalid become method specified: '${method}'`, t.loc, `kvplay becomes with: ${[...BECOME_METHODS].join(', ')}`);
   // the -K password is data, never a template
   const hv = run.opts.becomePassword && vars.ansible_become_password === undefined ? withVar(vars, 'ansible_become_password', run.opts.becomePassword, true) : vars;
-  const become = becomeFor(renderConn(hv), { become: becomeOn, become_user: becomeUser });
+  const become = becomeFor(renderConn(hv), { become: becomeOn, become_user: becomeUser, ...(method !== undefined && BECOME_METHODS.has(method) ? { become_method: method } : {}) });
   if (become?.password) run.secrets.add(become.password);
   return become;
 }

@@ -35,6 +35,8 @@ export async function runInclude(run: RunState, pr: PlayRun, t: IncludeTask, inh
   if (!(await stepAllows(run, t))) return;
   const groups = new Map<string, { hosts: HostState[]; content: Content; item?: Vars; publicRole?: boolean }>();
   const what = t.what === 'role' ? 'include_role' : 'include_tasks';
+  const t0 = Date.now();
+  run.reporter.emit({ kind: 'task_start', play: pr.play.name, task: t.name, module: what, loc: `${t.loc.file}:${t.loc.line}:${t.loc.col}`, hosts: hosts.map((h) => h.name) });
   for (const h of hosts) {
     let target = t.target;
     try {
@@ -86,13 +88,21 @@ export async function runInclude(run: RunState, pr: PlayRun, t: IncludeTask, inh
       run.reporter.emit({ kind: 'host_result', task: t.name, host: h.name, status: 'failed', reason: errText(e), durationMs: 0, ...(ignored ? { ignored: true } : {}) });
     }
   }
+  for (const [key, g] of groups) {
+    if (t.what !== 'tasks') continue;
+    const file = resolve(t.scope.dir, key.split('\u0000')[0]);
+    for (const h of g.hosts) {
+      count(h, 'ok'); // Ansible's "included: FILE for HOST"
+      run.reporter.emit({ kind: 'host_result', task: t.name, host: h.name, status: 'ok', reason: `included: ${file}`, durationMs: 0 });
+    }
+  }
+  run.reporter.emit({ kind: 'task_end', task: t.name, durationMs: Date.now() - t0 });
   // the included tasks do not repeat the include's own `when`; `apply:` keywords wrap them
   let inner = pushInh(inh, { ...t, when: [] });
   if (t.apply) inner = pushInh(inner, t.apply);
   inner = { ...inner, alwaysNext: false };
   for (const [key, g] of groups) {
-    if (t.what === 'tasks') for (const h of g.hosts) count(h, 'ok'); // "included: FILE for HOST"
-    else addRole(pr, g.content, !!g.publicRole);
+    if (t.what === 'role') addRole(pr, g.content, !!g.publicRole);
     const here = `${t.loc.file}:${t.loc.line} ${what} ${key.split('\u0000')[0]}`;
     const under: Inh = { ...inner, includes: [...(inh.includes ?? []), here] };
     const withItem: Inh = g.item ? { ...under, vars: [...under.vars, g.item] } : under;

@@ -39,6 +39,8 @@ export async function runMeta(run: RunState, pr: PlayRun, t: MetaTask, inh: Inh,
       // as Ansible: the play's failed and unreachable hosts run again (they stay out of ansible_play_hosts)
       if (!applies.length) return;
       for (const h of pr.hosts) {
+        // counted for every host: one that fails until its block's always ends (src/engine/block.ts) stays alive
+        h.clears = (h.clears ?? 0) + 1;
         if (!h.failed && !h.unreachable) continue;
         h.failed = false;
         if (h.unreachable) {
@@ -47,7 +49,6 @@ export async function runMeta(run: RunState, pr: PlayRun, t: MetaTask, inh: Inh,
           h.transport = undefined;
           h.connected = false;
         }
-        h.clears = (h.clears ?? 0) + 1;
       }
       return;
     case 'reset_connection':

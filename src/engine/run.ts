@@ -19,13 +19,17 @@ import { hostVarsFiles, playVarsFiles, type PlayVarsFiles } from './varsfiles.js
 import { GATHER_NAME, playStarts, startAtMissed, stepAllows } from './step.js';
 import { active, count, markUnreachable, type PlayRun } from './playrun.js';
 import { runList } from './block.js';
+import { timedTransport } from './timing.js';
+import { loadModulesAhead, prefetchedFacts, readAhead } from './prefetch.js';
 import { flushHandlers } from './handlers.js';
+import { runInventory } from './dynhosts.js';
 
 export function newRunState(inv: Inventory, opts: RunOptions, reporter: Reporter, playbookDir: string): RunState {
   const hosts = new Map<string, HostState>();
   for (const h of inv.hosts) hosts.set(h, newHostState(h, inv.hostVars(h)));
   const groups: Record<string, string[]> = Object.create(null);
   for (const [g, grp] of inv.groups) groups[g] = [...grp.allHosts];
+  const rinv = runInventory(inv); // add_host / group_by change it (src/engine/dynhosts.ts)
   return {
     opts,
     reporter,
@@ -33,7 +37,8 @@ export function newRunState(inv: Inventory, opts: RunOptions, reporter: Reporter
     secrets: new Set(opts.becomePassword ? [opts.becomePassword] : []),
     factCache: new Map(),
     groups,
-    groupsOf: (h) => inv.groupsOf(h),
+    groupsOf: (h) => rinv.groupsOf(h),
+    inventory: rinv,
     playbookDir,
     inventoryFile: inv.file ?? "",
     aborted: false,
@@ -45,10 +50,14 @@ export async function runPlaybook(run: RunState, pb: Playbook, inv: Inventory): 
   const t0 = Date.now();
   for (const h of run.hosts.values()) collectSecrets(h.invVars, run.secrets);
   collectSecrets(run.opts.extraVars, run.secrets);
+  // SSH handshakes and facts of the hosts of later plays, started now (src/engine/prefetch.ts)
+  // (not under --step: there the user decides, task by task, what touches the hosts)
+  if (!run.opts.step) readAhead(run, pb.plays, (play) => playHosts(run, play, run.inventory ?? inv));
+  loadModulesAhead(pb.plays, run.opts);
   try {
     for (const play of pb.plays) {
       if (run.aborted) break;
-      await runPlay(run, play, inv);
+      await runPlay(run, play, run.inventory ?? inv);
     }
   } finally {
     await Promise.all([...run.hosts.values()].map((h) => h.transport?.close().catch(() => undefined)));
@@ -152,7 +161,8 @@ async function gather(run: RunState, pr: PlayRun): Promise<void> {
     const s = Date.now();
     try {
       const tr = await hostTransport(run, h, mergeVars(h.invVars, run.opts.extraVars));
-      h.facts = markUnsafe(await gatherFacts(tr));
+      const ahead = await prefetchedFacts(run, h);
+      h.facts = markUnsafe(ahead ?? (await gatherFacts(run.opts.verbosity >= 3 ? timedTransport(tr, run.reporter, h.name, name, false) : tr)));
       h.factsGathered = true;
       count(h, 'ok');
       run.reporter.emit({ kind: 'host_result', task: name, host: h.name, status: 'ok', reason: 'facts gathered', durationMs: Date.now() - s });

@@ -52,6 +52,10 @@ export interface HostState {
   transport?: Transport;
   /** the transport's handshake is done */
   connected?: boolean;
+  /** the handshake under way (src/engine/context.ts hostTransport) */
+  connecting?: Promise<void>;
+  /** facts read ahead at the start of the run (src/engine/prefetch.ts), valid while changeMark(run) is `mark` */
+  prefetch?: { mark: number; facts: Promise<Record<string, unknown> | undefined> };
   failed: boolean;
   unreachable: boolean;
   /** meta: end_host, or removed from the play */
@@ -74,6 +78,8 @@ export interface RunState {
   factCache: Map<string, ExecResult>;
   /** inventory groups (name -> hosts) for the `groups` magic var */
   groups: Record<string, string[]>;
+  /** the inventory as add_host / group_by change it during the run (src/engine/dynhosts.ts) */
+  inventory?: import('./dynhosts.js').RunInventory;
   groupsOf(host: string): string[];
   playbookDir: string;
   inventoryFile: string;

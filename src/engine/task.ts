@@ -18,10 +18,13 @@ import type { HostStatus } from '../report/events.js';
 import { NO_LOG_RESULT as NO_LOG_MSG } from '../report/redact.js';
 import type { ExecContext } from './context.js';
 import { stripOmit } from './vars.js';
+import { applyInventoryResult } from './dynhosts.js';
 import { lookupLoopItems } from './loops.js';
 import { pyStr, isMapping } from '../template/py.js';
 import { runtimeInt } from '../playbook/schema.js';
 import { keyLocOf } from '../yaml/load.js';
+import { CONTROLLER_ONLY } from '../playbook/check.js';
+import { lazyTransport } from './context.js';
 
 
 export interface ItemResult {
@@ -112,6 +115,11 @@ export async function runModuleTask(run: RunState, play: Play, task: ModuleTask,
       if (items) label = noLog ? '(censored due to no_log)' : labelOf(task, items[i], vars);
       if (!condsHold([...ec.when, ...task.when], vars)) r = { status: 'skipped', reason: 'conditional result was false', data: { changed: false, skipped: true, skip_reason: 'Conditional result was False' } };
       else r = await runOnce(run, play, task, host, items ? ec.forItem(vars) : ec, vars);
+      // add_host / group_by: the engine changes the inventory; changed is whether it did (Ansible)
+      if ((r.status === 'ok' || r.status === 'changed') && (task.module === 'add_host' || task.module === 'group_by')) {
+        const ch = applyInventoryResult(run, host, r.data);
+        if (ch !== undefined) r = { ...r, status: ch ? 'changed' : 'ok', data: { ...r.data, changed: ch } };
+      }
     } catch (e) {
       if (e instanceof UnreachableError) throw e;
       r = { status: 'failed', reason: errText(e), data: { failed: true, changed: false, msg: errText(e) } };
@@ -185,12 +193,17 @@ function finish(run: RunState, task: ModuleTask, host: HostState, results: ItemR
   if (!items) agg = results[0];
   else {
     const failed = results.some((r) => r.status === 'failed' && !r.ignored);
+    const anyFailed = results.some((r) => r.status === 'failed');
     const changed = results.some((r) => r.status === 'changed');
-    const allSkipped = results.length > 0 && results.every((r) => r.status === 'skipped');
+    const allSkipped = results.every((r) => r.status === 'skipped'); // no items at all: skipped too
+    // as Ansible: `failed` only when an item failed (ignored or not); msg by what happened
+    const msg = anyFailed ? 'One or more items failed' : allSkipped ? 'All items skipped' : 'All items completed';
     agg = {
       status: failed ? 'failed' : changed ? 'changed' : allSkipped ? 'skipped' : 'ok',
-      reason: failed ? results.find((r) => r.status === 'failed')!.reason : `${results.length} items, ${results.filter((r) => r.status === 'changed').length} changed`,
-      data: { results: results.map((r) => r.data), changed, failed, msg: failed ? 'One or more items failed' : 'All items completed', skipped: allSkipped },
+      reason: failed ? results.find((r) => r.status === 'failed')!.reason : results.length ? `${results.length} items, ${results.filter((r) => r.status === 'changed').length} changed` : 'No items in the list',
+      data: results.length
+        ? { results: results.map((r) => r.data), changed, ...(anyFailed ? { failed: true } : {}), msg, skipped: allSkipped }
+        : { results: [], changed: false, skipped: true, skipped_reason: 'No items in the list' },
       setVars: mergeVars(...results.map((r) => r.setVars)),
     };
     if (failed && ec.ignoreErrors) agg.ignored = true;
@@ -202,11 +215,18 @@ function finish(run: RunState, task: ModuleTask, host: HostState, results: ItemR
   // facts returned by a module (setup) become the host's facts, as in Ansible: host data, unsafe
   for (const r of results) {
     const f = r.data.ansible_facts;
-    if (!r.setVars && r.status !== 'failed' && r.status !== 'skipped' && f && typeof f === 'object' && !Array.isArray(f)) host.facts = markUnsafe({ ...host.facts, ...f });
+    if (!r.setVars && r.status !== 'failed' && r.status !== 'skipped' && f && typeof f === 'object' && !Array.isArray(f)) host.facts = markUnsafe({ ...host.facts, ...namespaceFacts(f as Vars) });
   }
   // after the set_fact values are stored: marking the result marks the objects inside it
   if (task.register) host.hostFacts[task.register] = markUnsafe(ec.noLog ? { ...agg.data, censored: NO_LOG_MSG } : agg.data);
   return agg;
+}
+
+/** Ansible's namespace_facts: a module's ansible_facts keys lose their ansible_ prefix (ansible_local keeps it). */
+function namespaceFacts(f: Vars): Vars {
+  const out: Vars = Object.create(null);
+  for (const [k, v] of Object.entries(f)) out[k.startsWith('ansible_') && k !== 'ansible_local' ? k.slice(8) : k] = v;
+  return out;
 }
 
 /** set_fact: the parameter names are templates too (as Ansible's set_fact renders them); validated after. */
@@ -220,7 +240,8 @@ function renderKeys(on: boolean | undefined, p: unknown, vars: Vars, loc: Loc): 
 async function runOnce(run: RunState, play: Play, task: ModuleTask, host: HostState, ec: ExecContext, vars: Vars): Promise<ItemResult> {
   const mod = (await loadModule(task.module))!; // its code is imported when a task first uses it
   const params = renderKeys(mod.templateKeys, stripOmit(renderDeep(task.params, vars, task.loc)), vars, task.loc);
-  const transport = await ec.transport();
+  // a module that never runs anything on the host (debug, set_fact...) connects only if it must: an unreachable host stays out of it, as in Ansible
+  const transport = CONTROLLER_ONLY.has(task.module) ? lazyTransport(host.name, () => ec.transport()) : await ec.transport();
   const ctx: ModuleCtx = {
     host: host.name,
     facts: host.facts,

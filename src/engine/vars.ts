@@ -107,6 +107,7 @@ export function taskVars(run: RunState, play: Play & { varsFilesData?: Vars; var
     magicVars(run, play, host, playHosts),
     // only inside a role: elsewhere role_name/role_path never hide a user variable of that name
     role ? { role_path: role.path, role_name: role.name, ansible_role_name: role.name } : {},
+    { ansible_search_path: [...new Set([role?.path, task.scope.dir].filter((d): d is string => !!d))] },
     run.opts.limit !== undefined ? { ansible_limit: run.opts.limit } : {},
     // a secret-named variable, once rendered, is a secret (src/template/lazy.ts reads this)
     { [SECRET_SINK]: (v: string) => void run.secrets.add(v) },

@@ -22,6 +22,7 @@ export interface ZoneFact {
   /** false: firewalld does not answer on D-Bus (stopped, or no busctl): use the firewall-cmd path */
   dbus: boolean;
   zone: string;
+  /** the permanent zones' names: listed only when `zone` is not one of them (else just [zone]) */
   zones: string[];
   perm?: ZoneLists;
   rt?: ZoneLists;
@@ -33,18 +34,30 @@ const FW = '/org/fedoraproject/FirewallD1';
 /** The D-Bus probe: true when firewalld answers (used by the firewall-cmd fallback to stand down). */
 export const FW_DBUS_PROBE = `busctl call org.fedoraproject.FirewallD1 ${FW} org.fedoraproject.FirewallD1 getDefaultZone >/dev/null 2>&1`;
 
-/** One script: the zone's permanent and runtime settings (zone: given, or the default zone). */
+/**
+ * One script: the zone's permanent and runtime settings (zone: given, or the default zone). Each
+ * busctl call is a D-Bus round trip into firewalld (~20-40 ms on a busy host), so it makes few:
+ * with a zone given, its runtime settings double as the probe that firewalld answers (the default
+ * zone is asked only when they do not come); the permanent zone names are listed only when the
+ * zone is not found by name (to tell that it does not exist).
+ */
 export function zoneFactCmd(zone?: string): string {
+  const dzCall = `busctl call org.fedoraproject.FirewallD1 ${FW} org.fedoraproject.FirewallD1 getDefaultZone 2>/dev/null`;
+  const rtCall = `${BUS} ${FW} org.fedoraproject.FirewallD1.zone getZoneSettings2 s "$z" 2>/dev/null`;
   return [
     'LC_ALL=C; export LC_ALL',
-    `if command -v busctl >/dev/null 2>&1 && dz=$(busctl call org.fedoraproject.FirewallD1 ${FW} org.fedoraproject.FirewallD1 getDefaultZone 2>/dev/null); then`,
+    `z=${zone !== undefined ? q(zone) : "''"}; ok=no`,
+    'if command -v busctl >/dev/null 2>&1; then',
+    `  if [ -n "$z" ] && rt=$(${rtCall}); then ok=yes`,
+    `  elif dz=$(${dzCall}); then ok=yes; [ -n "$z" ] || z=$(printf '%s\\n' "$dz" | sed -n 's/^s "\\(.*\\)"$/\\1/p'); rt=$(${rtCall}); fi`,
+    'fi',
+    'if [ $ok = yes ]; then',
     '  echo "@@ dbus"; echo yes',
-    `  z=${zone !== undefined ? q(zone) : `$(printf '%s\\n' "$dz" | sed -n 's/^s "\\(.*\\)"$/\\1/p')`}`,
     '  echo "@@ zone"; printf \'%s\\n\' "$z"',
-    `  echo "@@ zones"; ${BUS} ${FW}/config org.fedoraproject.FirewallD1.config getZoneNames 2>/dev/null; echo`,
     `  p=$(busctl call org.fedoraproject.FirewallD1 ${FW}/config org.fedoraproject.FirewallD1.config getZoneByName s "$z" 2>/dev/null | sed -n 's/^o "\\(.*\\)"$/\\1/p')`,
-    `  if [ -n "$p" ]; then echo "@@ perm"; ${BUS} "$p" org.fedoraproject.FirewallD1.config.zone getSettings2 2>/dev/null; echo; fi`,
-    `  echo "@@ rt"; ${BUS} ${FW} org.fedoraproject.FirewallD1.zone getZoneSettings2 s "$z" 2>/dev/null; echo`,
+    `  if [ -n "$p" ]; then echo "@@ perm"; ${BUS} "$p" org.fedoraproject.FirewallD1.config.zone getSettings2 2>/dev/null; echo`,
+    `  else echo "@@ zones"; ${BUS} ${FW}/config org.fedoraproject.FirewallD1.config getZoneNames 2>/dev/null; echo; fi`,
+    '  echo "@@ rt"; printf \'%s\\n\' "$rt"',
     'else echo "@@ dbus"; echo no; fi',
     'exit 0',
   ].join('\n');
@@ -88,7 +101,11 @@ export function parseZoneFact(out: string): ZoneFact {
   } catch {
     zones = [];
   }
-  return { dbus: true, zone: (s.zone ?? '').trim(), zones, perm: settings(s.perm), rt: settings(s.rt) };
+  const zone = (s.zone ?? '').trim();
+  const perm = settings(s.perm);
+  // found by name: the zone exists (the script then does not list the others)
+  if (perm && !zones.includes(zone)) zones = [...zones, zone];
+  return { dbus: true, zone, zones, perm, rt: settings(s.rt) };
 }
 
 const range = (p: string): [number, number] => {

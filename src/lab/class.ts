@@ -140,7 +140,7 @@ export async function upMany(names: string[], log: Log, opts: UpOptions = {}): P
       log(`== lab ${name} up in ${secs(Date.now() - t)}`);
     } catch (e) {
       failed.push(name);
-      log(`== lab ${name} FAILED: ${(e as Error).message}`);
+      log(`== lab ${name} FAILED: ${(e as Error).message}\n   (fresh hosts: kvplay lab reset --name ${name})`);
     }
   }
   log(`${names.length - failed.length} of ${names.length} labs up in ${secs(Date.now() - T)}${failed.length ? `; failed: ${failed.join(', ')}` : ''}`);

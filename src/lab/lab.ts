@@ -11,7 +11,7 @@ import { StorageBackends, detectStorage, studentInventoryPath, writeLabFiles } f
 import { ensureBridge, isolationRules, machineRoutes, removeNetwork } from './net.js';
 import { assertLinkNamesFree, chooseLabSubnet, parseSubnet, rootfsCurrent, rootfsUsersElsewhere } from './registry.js';
 import { buildRepo } from './repo.js';
-import { LabError, run, runOk, sleep, withLock } from './sys.js';
+import { LabError, raiseLimit, run, runOk, sleep, withLock } from './sys.js';
 
 export type Log = (s: string) => void;
 
@@ -230,6 +230,7 @@ export async function labUp(log: Log, opts: UpOptions = {}): Promise<LabInfo> {
   writeLabFiles(st, storage, password);
   log(`hosts prepared in ${secs(t)}`);
   t = Date.now();
+  raiseInotifyLimit(log);
   for (const h of HOSTS) await startHost(h);
   await Promise.all(
     HOSTS.map(async (h) => {
@@ -249,6 +250,22 @@ export async function labUp(log: Log, opts: UpOptions = {}): Promise<LabInfo> {
   log(storage.note);
   log(`lab up in ${secs(T)} (boot to SSH: ${secs(t)})`);
   return printInfo(log);
+}
+
+/**
+ * Each host's systemd holds ~9 inotify instances, all under root's count (fs.inotify.max_user_instances,
+ * 128 by default): without raising it, the fifth lab's containers die at boot ("Failed to allocate
+ * manager object: Too many open files").
+ */
+const INOTIFY_INSTANCES = '/proc/sys/fs/inotify/max_user_instances';
+function raiseInotifyLimit(log: Log): void {
+  try {
+    const old = raiseLimit(INOTIFY_INSTANCES, 8192);
+    if (old !== null) log(`raised fs.inotify.max_user_instances from ${old} to 8192 (every lab host's systemd needs some)`);
+  } catch (e) {
+    if (!(e instanceof LabError)) throw e;
+    log(`warning: ${e.message}; with several labs up, hosts may fail to boot (hint: ${e.hint})`);
+  }
 }
 
 function printInfo(log: Log): LabInfo {

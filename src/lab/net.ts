@@ -83,11 +83,11 @@ export async function isolationRules(family: '-4' | '-6', bridge = BRIDGE): Prom
   return rules.filter((r) => r.iif === bridge).length;
 }
 
-async function isolateBridge(bridge: string): Promise<void> {
+export async function isolateBridge(bridge: string): Promise<void> {
   for (const f of ['-4', '-6'] as const) if (!(await isolationRules(f, bridge))) await runOk('ip', isolationRule(f, bridge, 'add'));
 }
 
-async function removeIsolation(bridge: string): Promise<void> {
+export async function removeIsolation(bridge: string): Promise<void> {
   for (const f of ['-4', '-6'] as const)
     for (let n = await isolationRules(f, bridge); n > 0; n--) await run('ip', isolationRule(f, bridge, 'del'));
 }

@@ -1,6 +1,6 @@
 /** Process helpers, preflight checks and the lab lock. */
 import { spawn, spawnSync } from 'node:child_process';
-import { closeSync, existsSync, mkdirSync, openSync, readFileSync, unlinkSync, writeSync } from 'node:fs';
+import { closeSync, existsSync, mkdirSync, openSync, readFileSync, unlinkSync, writeFileSync, writeSync } from 'node:fs';
 import { dirname } from 'node:path';
 
 export class LabError extends Error {
@@ -165,4 +165,19 @@ export async function withLock<T>(path: string, fn: () => Promise<T>, waitMs = 1
       unlinkSync(path);
     } catch {}
   }
+}
+
+/**
+ * Raise a kernel limit (a /proc/sys file holding one number) to at least `min`. Returns the old
+ * value when it was raised, null when it was high enough; throws a LabError when it cannot be written.
+ */
+export function raiseLimit(file: string, min: number): number | null {
+  const cur = Number(readFileSync(file, 'utf8').trim());
+  if (Number.isFinite(cur) && cur >= min) return null;
+  try {
+    writeFileSync(file, `${min}\n`);
+  } catch (e) {
+    throw new LabError(`cannot raise ${file} from ${cur} to ${min}: ${(e as Error).message}`, `sysctl -w ${file.replace('/proc/sys/', '').replace(/\//g, '.')}=${min}`);
+  }
+  return cur;
 }

@@ -5,7 +5,7 @@
  * Removing the namespace removes the bridge, the taps and the veth pair at once.
  */
 import { HostDef } from './config.js';
-import { chooseSubnet, linkExists, machineRoutes } from './net.js';
+import { chooseSubnet, isolateBridge, isolationRules, linkExists, machineRoutes, removeIsolation } from './net.js';
 import { LabError, run, runOk } from './sys.js';
 import { VM_BRIDGE, VM_HOSTS, VM_NETNS, VM_SUBNET_CANDIDATES, VM_VETH_HOST, VM_VETH_NS, vmTap } from './vmconfig.js';
 
@@ -47,6 +47,8 @@ export async function ensureVmNet(subnet: string, hosts: HostDef[] = VM_HOSTS): 
   for (const a of have) if (a !== addr) await runOk('ip', ['addr', 'del', a, 'dev', VM_VETH_HOST]);
   if (!have.includes(addr)) await runOk('ip', ['addr', 'add', addr, 'dev', VM_VETH_HOST]);
   await runOk('ip', ['link', 'set', VM_VETH_HOST, 'up']);
+  // as for the container labs' bridges: nothing from the VMs is forwarded, whatever ip_forward says
+  await isolateBridge(VM_VETH_HOST);
   for (const h of hosts) {
     const tap = vmTap(h);
     if (!(await nsLinkExists(tap))) await runOk('ip', inNs(['tuntap', 'add', 'dev', tap, 'mode', 'tap']));
@@ -63,6 +65,7 @@ export async function removeVmNet(): Promise<void> {
   // the veth pair goes with the namespace, a moment later
   for (let i = 0; i < 50 && (await linkExists(VM_VETH_HOST)); i++) await new Promise((r) => setTimeout(r, 100));
   if (await linkExists(VM_VETH_HOST)) await run('ip', ['link', 'del', VM_VETH_HOST]);
+  await removeIsolation(VM_VETH_HOST);
 }
 
 /** What of the VM network is left on the machine. */
@@ -70,5 +73,6 @@ export async function vmNetRemnants(): Promise<string[]> {
   const out: string[] = [];
   if (await netnsExists()) out.push(`network namespace ${VM_NETNS}`);
   if (await linkExists(VM_VETH_HOST)) out.push(`link ${VM_VETH_HOST}`);
+  for (const f of ['-4', '-6'] as const) if (await isolationRules(f, VM_VETH_HOST)) out.push(`ip ${f} rule iif ${VM_VETH_HOST}`);
   return out;
 }

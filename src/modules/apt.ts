@@ -291,6 +291,7 @@ const alias = (of: string, schema: object) => ({ ...schema, description: `Alias 
 
 export const apt: Module<AptParams, AptFacts> = {
   name: 'apt',
+  reasonIsMsg: false,
   doc: "Ansible's apt: install, upgrade, remove Debian packages, refresh the cache, upgrade the system, autoremove; planned from dpkg-query/apt-cache and apt-get simulations.",
   schema: object(
     {

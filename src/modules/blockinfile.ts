@@ -1,6 +1,8 @@
 /** blockinfile: a marked block of lines in a text file (insert, replace, remove). Ansible semantics and markers. */
 import type { Module } from './types.js';
-import { editFacts, editResult, planEdit, splitLinesKeep, stripEol, type EditFacts, type EditOutcome, type EditParams } from './util/edit.js';
+import { editFacts, planEdit, splitLinesKeep, stripEol, type EditFacts, type EditOutcome, type EditParams } from './util/edit.js';
+import { backupFileFrom } from './util/fileops.js';
+import { ModuleFailure } from '../util/errors.js';
 import { paramRegex } from '../util/pyre.js';
 import { attrProps, backupProp, bool, exclusive, object, str, strEnum, validateProp } from './util/schema.js';
 
@@ -30,7 +32,7 @@ export function blockinfileEdit(p: BlockinfileParams, old: string | null): EditO
   const m1 = marker.replace(/\{mark\}/g, p.marker_end ?? 'END');
   const block = p.block ?? p.content ?? '';
   const present = (p.state ?? 'present') === 'present';
-  if (old === null && !present) return { text: null, msg: '' };
+  if (old === null && !present) return { text: null, msg: `File ${p.path} not present` };
   const lines = splitLinesKeep(old ?? '');
   let blockLines: string[] = [];
   if (present && block !== '') {
@@ -72,12 +74,14 @@ export function blockinfileEdit(p: BlockinfileParams, old: string | null): EditO
   lines.splice(at, 0, ...blockLines);
   const text = lines.join('');
   if (text === (old ?? '') && old !== null) return { text: old, msg: hadBlock ? 'block unchanged' : 'block not present' };
-  const msg = !blockLines.length ? 'block removed' : hadBlock ? 'block replaced' : 'block inserted';
-  return { text, msg };
+  // Ansible's words (registered); kvplay shows what happened
+  const reason = !blockLines.length ? 'block removed' : hadBlock ? 'block replaced' : 'block inserted';
+  return { text, msg: old === null ? 'File created' : !blockLines.length ? 'Block removed' : 'Block inserted', reason };
 }
 
 export const blockinfile: Module<BlockinfileParams, EditFacts> = {
   name: 'blockinfile',
+  reasonIsMsg: false,
   doc: 'Insert, replace or remove a block of lines between marker lines in a text file.',
   schema: object(
     {
@@ -107,6 +111,15 @@ export const blockinfile: Module<BlockinfileParams, EditFacts> = {
   ),
   prepare: (p) => ({ ...p, path: p.path ?? p.dest ?? p.destfile ?? p.name }),
   facts: (p) => editFacts(p),
-  plan: (p, facts, ctx) => planEdit(p, facts, (old) => blockinfileEdit(p, old), ctx),
-  result: (_p, _f, results) => editResult(results),
+  plan: (p, facts, ctx) => {
+    const missing = `Path ${p.path} does not exist !`;
+    // as Ansible: a missing file without create fails, even to remove a block (in check mode an earlier task may create it)
+    if (!facts.file.exists && !p.create && !ctx.check) throw new ModuleFailure(`${p.path} does not exist (use create: true to create it)`, { rc: 257, msg: missing });
+    return planEdit(p, facts, (old) => blockinfileEdit(p, old), ctx, { missing });
+  },
+  // as Ansible's blockinfile: backup_file only when a backup was made
+  result: (_p, _f, results) => {
+    const b = backupFileFrom(results);
+    return b ? { backup_file: b } : {};
+  },
 };

@@ -1,6 +1,6 @@
 /** command, shell, raw: run commands. Always `changed` unless creates/removes say there is nothing to do. */
 import { posix } from 'node:path';
-import { PyDateTime, PyTimeDelta, tmOf } from '../template/pydate.js';
+import { pyDateTimeStr, pyTimeDeltaStr } from './util/pytime.js';
 import { pySplitlines } from '../template/pystr.js';
 import { q, qAlways } from '../util/quote.js';
 import type { Fact, Module, Plan, Step, StepResult } from './types.js';
@@ -75,14 +75,6 @@ function stripEnds(s: string, on: boolean | undefined): string {
   return on === false ? s : s.replace(/[\r\n]+$/, '');
 }
 
-/** Python's str(datetime) of epoch ms (local time) and str(timedelta) of a span of ms, as Ansible's start/end/delta. */
-function pyTime(ms: number): string {
-  return PyDateTime.of(tmOf(ms / 1000, false)).str();
-}
-function pyDelta(ms: number): string {
-  return new PyTimeDelta(Math.max(0, Math.round(ms * 1000))).str();
-}
-
 /**
  * The registered value of command/shell, as Ansible's command module returns it: `cmd` (the argv
  * list for command, the string for shell), rc, stdout/stderr and their _lines (Python's
@@ -109,7 +101,7 @@ export function commandResult(p: CommandParams, shown: string | string[], facts:
   }
   const stdout = stripEnds(r.stdout, p.strip_empty_ends);
   const stderr = stripEnds(r.stderr, p.strip_empty_ends);
-  const t = r.startedAt !== undefined && r.endedAt !== undefined ? { start: pyTime(r.startedAt), end: pyTime(r.endedAt), delta: pyDelta(r.endedAt - r.startedAt) } : {};
+  const t = r.startedAt !== undefined && r.endedAt !== undefined ? { start: pyDateTimeStr(r.startedAt), end: pyDateTimeStr(r.endedAt), delta: pyTimeDeltaStr(r.endedAt - r.startedAt) } : {};
   return {
     // a command that ran reports changed, whatever its exit code (as Ansible's command module)
     changed: true,

@@ -61,7 +61,7 @@ export const set_fact: Module<Record<string, unknown>> = {
       if (k === 'cacheable') continue;
       vars[k] = typeof v === 'string' && /^(true|false|yes|no)$/i.test(v) ? boolish(v) : v;
     }
-    return { changed: false, msg: `set ${Object.keys(vars).join(', ')}`, setVars: vars, data: { ansible_facts: { ...vars } } };
+    return { changed: false, reason: `set ${Object.keys(vars).join(', ')}`, setVars: vars, data: { ansible_facts: { ...vars } } };
   },
 };
 
@@ -128,6 +128,6 @@ export const ping: Module<{ data?: string }> = {
     if (r.code !== 0 || r.stdout.trim() !== 'pong') {
       return { changed: false, failed: true, msg: `ping failed: rc=${r.code} ${r.stderr.trim()}`.trim() };
     }
-    return { changed: false, msg: data, data: { ping: data } };
+    return { changed: false, reason: data, data: { ping: data } };
   },
 };

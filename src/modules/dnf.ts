@@ -44,6 +44,7 @@ function pkgModule(mgr: 'dnf' | 'yum'): Module<DnfParams, { pkg?: PkgFacts }> {
   const names = { type: ['string', 'array'], items: { type: 'string' } };
   return {
     name: mgr,
+    reasonIsMsg: false,
     doc: `Ansible's ${mgr}: install, upgrade or remove RedHat-family packages (name, state, update_cache), planned from rpm -q.`,
     schema: object(
       {

@@ -183,7 +183,8 @@ export const firewalld: Module<FirewalldParams, { zone: ZoneFact; fw: FwFacts }>
   ),
   facts: (p) => ({
     zone: { cmd: zoneFactCmd(p.zone), parse: (r) => parseZoneFact(r.stdout), cache: true },
-    fw: { cmd: fwFactCmd(p), parse: (r) => parseFwFacts(r.stdout) },
+    // the firewall-cmd facts: not needed when the cached zone fact shows firewalld on D-Bus (rich rules aside)
+    fw: { cmd: fwFactCmd(p), parse: (r) => parseFwFacts(r.stdout), skipIfCached: (c) => (c.zone as ZoneFact | undefined)?.dbus === true && itemOf(p).kind !== 'rich_rule' },
   }),
   plan: (p, f, ctx) => planFirewalld(p, itemFacts(p, f.zone, f.fw), ctx),
   explain: (p, f) => explainFirewalld(p, f),

@@ -48,6 +48,7 @@ export function groupResult(name: string, results: ExecResult[]): Record<string,
 
 export const group: Module<GroupParams, { group?: GroupEntry }> = {
   name: 'group',
+  reasonIsMsg: false,
   doc: "Ansible's group: create, change the gid of, or remove a Linux group (groupadd/groupmod/groupdel).",
   schema: object(
     {

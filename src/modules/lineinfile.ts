@@ -1,6 +1,7 @@
 /** lineinfile: ensure one line is present (or lines absent) in a text file. Ansible semantics. */
 import type { Module } from './types.js';
-import { editFacts, editResult, planEdit, readLines, stripEol, type EditFacts, type EditOutcome, type EditParams } from './util/edit.js';
+import { editFacts, planEdit, readLines, stripEol, type EditFacts, type EditOutcome, type EditParams } from './util/edit.js';
+import { backupFileFrom } from './util/fileops.js';
 import { expandMatch, paramRegex } from '../util/pyre.js';
 import { attrProps, backupProp, bool, exclusive, object, str, strEnum, validateProp } from './util/schema.js';
 
@@ -25,7 +26,7 @@ export function lineinfileEdit(p: LineinfileParams, old: string | null): EditOut
 }
 
 function absent(p: LineinfileParams, old: string | null): EditOutcome {
-  if (old === null) return { text: null, msg: '' };
+  if (old === null) return { text: null, msg: 'file not present' };
   const lines = readLines(old);
   const re = p.regexp !== undefined ? paramRegex(p.regexp) : null;
   const keep = lines.filter((l) => {
@@ -35,7 +36,7 @@ function absent(p: LineinfileParams, old: string | null): EditOutcome {
     return s !== p.line;
   });
   const n = lines.length - keep.length;
-  return { text: keep.join(''), msg: n ? `${n} line(s) removed` : 'line not present' };
+  return { text: keep.join(''), msg: n ? `${n} line(s) removed` : 'line not present', result: { found: n } };
 }
 
 function present(p: LineinfileParams, old: string): EditOutcome {
@@ -114,6 +115,7 @@ function present(p: LineinfileParams, old: string): EditOutcome {
 
 export const lineinfile: Module<LineinfileParams, EditFacts> = {
   name: 'lineinfile',
+  reasonIsMsg: false,
   doc: 'Ensure a line is in a text file (replacing the line a regexp matches), or that matching lines are absent.',
   schema: object(
     {
@@ -150,7 +152,8 @@ export const lineinfile: Module<LineinfileParams, EditFacts> = {
     if (p.state === 'absent' && p.regexp === undefined && p.search_string === undefined && p.line === undefined) {
       throw new Error('state absent needs line, regexp or search_string');
     }
-    return planEdit(p, facts, (old) => lineinfileEdit(p, old), ctx);
+    return planEdit(p, facts, (old) => lineinfileEdit(p, old), ctx, { missing: `Destination ${p.path} does not exist !` });
   },
-  result: (_p, _f, results) => editResult(results),
+  // as Ansible's lineinfile: `backup` is the backup's name or '' (none when the file to edit is missing)
+  result: (p, f, results) => (p.state === 'absent' && !f.file.exists ? {} : { backup: backupFileFrom(results) ?? '' }),
 };

@@ -1,4 +1,5 @@
 /** pause: wait a number of seconds/minutes on the controller, or (in a terminal only) until Enter. */
+import { clockMs, pyDateTimeStr, pyFloatStr } from './util/pytime.js';
 import { createInterface } from 'node:readline';
 import { InputError } from '../util/errors.js';
 import type { Module } from './types.js';
@@ -28,13 +29,17 @@ export const pause: Module<PauseParams> = {
     echo: bool('Show what is typed at the prompt.', true),
   }),
   async action(p, ctx) {
-    const start = new Date();
+    const start = clockMs();
+    // Ansible's pause result: rc, stdout ("Paused for 1.0 seconds"), start/stop (str(datetime)), delta (whole seconds)
     const finish = (user_input: string) => {
-      const stop = new Date();
+      const stop = clockMs();
+      const s = (stop - start) / 1000;
+      const minutes = p.minutes !== undefined;
+      const stdout = `Paused for ${pyFloatStr(Math.round((minutes ? s / 60 : s) * 100) / 100)} ${minutes ? 'minutes' : 'seconds'}`;
       return {
         changed: false,
-        msg: user_input ? `input: ${user_input}` : `paused ${((stop.getTime() - start.getTime()) / 1000).toFixed(1)}s`,
-        data: { start: start.toISOString(), stop: stop.toISOString(), delta: Math.round((stop.getTime() - start.getTime()) / 1000), user_input, echo: p.echo !== false },
+        reason: user_input ? `input: ${user_input}` : `paused ${s.toFixed(1)}s`,
+        data: { rc: 0, stderr: '', stdout, start: pyDateTimeStr(start), stop: pyDateTimeStr(stop), delta: Math.floor(s), user_input, echo: p.echo !== false },
       };
     };
     if (p.seconds === undefined && p.minutes === undefined) {

@@ -47,6 +47,7 @@ export function replaceEdit(p: ReplaceParams, contents: string): EditOutcome {
 
 export const replace: Module<ReplaceParams, EditFacts> = {
   name: 'replace',
+  reasonIsMsg: false,
   doc: 'Replace every match of a Python regular expression in a file (or in the part after/before given patterns), as Ansible\'s replace.',
   schema: object(
     {

@@ -200,6 +200,7 @@ const alias = (of: string, type: string) => ({ type, description: `Alias of ${of
 
 export const systemd: Module<SystemdParams, { unit?: SystemdFacts }> = {
   name: 'systemd',
+  reasonIsMsg: false,
   doc: "Ansible's systemd: start, stop, restart, reload, enable, mask units, daemon-reload/daemon-reexec; registers status (systemctl show).",
   schema: object(
     {

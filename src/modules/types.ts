@@ -22,6 +22,13 @@ export interface Fact<T> {
    */
   cache?: boolean;
   /**
+   * Not read when the module's other facts that came from the run's cache (Fact.cache) make it
+   * unnecessary: given their parsed values, true skips it, and it is parsed from an empty result
+   * (code 0, no output). E.g. the firewall-cmd fallback of the firewalld module when the cached
+   * zone fact shows firewalld answering on D-Bus.
+   */
+  skipIfCached?(cached: Record<string, unknown>): boolean;
+  /**
    * --explain: what this fact checked, as a command a student would type, and what it found
    * (pure, from the parsed value); null: nothing worth telling. Without it the engine shows the
    * command with its framing stripped and a summary of the value (src/engine/explain.ts).

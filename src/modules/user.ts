@@ -188,6 +188,7 @@ export function userResult(results: ExecResult[]): Record<string, unknown> {
 
 export const user: Module<UserParams, { acct: AccountFacts }> = {
   name: 'user',
+  reasonIsMsg: false,
   doc: "Ansible's user: create, change or remove a Linux account (useradd/usermod/userdel): uid, groups, home, shell, password hash.",
   schema: object(
     {

@@ -6,6 +6,8 @@ import { q } from '../util/quote.js';
 import type { Transport, Become } from '../transport/types.js';
 import type { Module } from './types.js';
 import { paramRegex } from '../util/pyre.js';
+import { parseStatLine, STAT_FMT } from './util/fileops.js';
+import { pathInfo } from './util/pathinfo.js';
 import { int, num, object, str, strEnum, any } from './util/schema.js';
 
 export interface WaitForParams {
@@ -81,6 +83,25 @@ async function check(p: WaitForParams, t: Transport, become: Become | null, re: 
   return { done: false };
 }
 
+/** Ansible's words when the wait times out. */
+function timeoutMsg(p: WaitForParams, state: string): string {
+  const at = p.port !== undefined ? `${p.host ?? '127.0.0.1'}:${p.port}` : p.path!;
+  if (state === 'drained') return `Timeout when waiting for ${at} to drain`;
+  if (state === 'absent' || state === 'stopped') return p.port !== undefined ? `Timeout when waiting for ${at} to stop.` : `Timeout when waiting for ${at} to be absent.`;
+  if (p.search_regex !== undefined) return `Timeout when waiting for search string ${p.search_regex} in ${at}`;
+  return p.port !== undefined ? `Timeout when waiting for ${at}` : `Timeout when waiting for file ${at}`;
+}
+
+/** The path's information (Ansible adds it to a result naming an existing path), or nothing. */
+async function pathInfoOf(path: string, t: Transport, become: Become | null): Promise<Record<string, unknown>> {
+  const r = await t.exec(`stat -c ${q(STAT_FMT)} -- ${q(path)} 2>/dev/null`, { become });
+  try {
+    return r.code === 0 ? pathInfo(parseStatLine(r.stdout.split('\n')[0])) : {};
+  } catch {
+    return {};
+  }
+}
+
 export const wait_for: Module<WaitForParams> = {
   name: 'wait_for',
   doc: 'Wait (on the host) until a TCP port is open/closed/drained, a file is present/absent or contains a regex, or just for timeout seconds.',
@@ -105,25 +126,27 @@ export const wait_for: Module<WaitForParams> = {
     const timeout = (p.timeout ?? 300) * 1000;
     const re = p.search_regex !== undefined ? paramRegex(p.search_regex, 'search_regex', 'm') : null;
     if (p.delay) await sleepMs(p.delay * 1000);
-    const elapsed = () => Math.round((Date.now() - start) / 100) / 10;
+    const shown = () => Math.round((Date.now() - start) / 100) / 10;
+    // Ansible's result: whole seconds, every key (null when not given), the path's information when it exists
+    const elapsed = () => Math.floor((Date.now() - start) / 1000);
+    const done = async (groups: string[] = [], named: Record<string, string> = {}) => ({
+      state, port: p.port ?? null, search_regex: p.search_regex ?? null, match_groups: groups, match_groupdict: named, path: p.path ?? null, elapsed: elapsed(),
+      ...(p.path !== undefined ? await pathInfoOf(p.path, ctx.transport, ctx.become) : {}),
+    });
     const what = p.port !== undefined ? `port ${p.port} on ${p.host ?? '127.0.0.1'}` : p.path !== undefined ? `file ${p.path}` : undefined;
     if (!what) {
       await sleepMs(timeout);
-      return { changed: false, msg: `waited ${elapsed()}s`, data: { elapsed: elapsed(), state } };
+      return { changed: false, reason: `waited ${shown()}s`, data: await done() };
     }
     const deadline = start + (p.delay ?? 0) * 1000 + timeout;
     for (;;) {
       const c = await check(p, ctx.transport, ctx.become, re);
       if (c.fatal) return { changed: false, failed: true, msg: c.fatal };
-      if (c.done) {
-        const data: Record<string, unknown> = { elapsed: elapsed(), state, ...(p.port !== undefined ? { port: p.port } : { path: p.path }) };
-        if (re) Object.assign(data, { match_groups: c.groups ?? [], match_groupdict: c.named ?? {} });
-        return { changed: false, msg: `${what}: ${state} after ${elapsed()}s`, data };
-      }
+      if (c.done) return { changed: false, reason: `${what}: ${state} after ${shown()}s`, data: await done(c.groups, c.named) };
       const left = deadline - Date.now();
       if (left <= 0) {
-        const msg = p.msg !== undefined ? String(p.msg) : `Timeout when waiting for ${what} to be ${state}${re ? ` (matching ${p.search_regex})` : ''}`;
-        return { changed: false, failed: true, msg, data: { elapsed: elapsed(), state } };
+        const msg = p.msg !== undefined ? String(p.msg) : timeoutMsg(p, state);
+        return { changed: false, failed: true, msg, data: { elapsed: elapsed() } };
       }
       ctx.progress(`waiting for ${what} (${state})`, timeout ? Math.min(1, (Date.now() - start) / (deadline - start)) : undefined);
       await sleepMs(Math.min((p.sleep ?? 1) * 1000, left));

@@ -2,7 +2,7 @@
 import { InputError, type Loc } from '../util/errors.js';
 import { valueLocOf, itemLocOf, unsafeTagged } from '../yaml/load.js';
 import { syntaxError } from '../template/index.js';
-import type { ModuleTask } from './model.js';
+import type { ModuleTask, StaticIssue } from './model.js';
 
 function walk(v: unknown, loc: Loc, out: InputError[], owner?: unknown, key?: string | number): void {
   if (owner !== undefined && key !== undefined && unsafeTagged(owner, key)) return; // `!unsafe`: data, not a template
@@ -16,19 +16,27 @@ function walk(v: unknown, loc: Loc, out: InputError[], owner?: unknown, key?: st
   else if (v && typeof v === 'object') for (const [k, x] of Object.entries(v)) walk(x, here, out, v, k);
 }
 
-/** Check the templates in a task's params, loop, and bare expressions (when/changed_when/failed_when/until). */
-export function checkTemplates(t: ModuleTask, raw: Record<string, unknown>, out: InputError[]): void {
-  walk(t.params, t.loc, out, raw, t.module in raw ? t.module : Object.keys(raw).find((k) => raw[k] === t.params));
-  if (t.loop !== undefined) walk(t.loop, t.loc, out, raw, t.loopKind);
-  for (const c of [...t.when, ...(t.changedWhen ?? []), ...(t.failedWhen ?? []), ...(t.until ? [t.until] : [])]) {
-    if (typeof c.expr === 'string') {
-      const e = syntaxError(c.expr, c.loc, true);
-      if (e) out.push(e);
-    }
-  }
+/**
+ * Check the templates in a task's params, loop, and bare expressions (when/changed_when/failed_when/
+ * until). Ansible meets a bad template only when the task runs: the problems are kept on the task
+ * (`issues`), and the loader makes each an error or a warning by where the task is (src/playbook/guard.ts).
+ */
+export function checkTemplates(t: ModuleTask, raw: Record<string, unknown>): void {
+  const rest: InputError[] = [];
+  walk(t.params, t.loc, rest, raw, t.module in raw ? t.module : Object.keys(raw).find((k) => raw[k] === t.params));
+  if (t.loop !== undefined) walk(t.loop, t.loc, rest, raw, t.loopKind);
+  const issues: StaticIssue[] = [];
+  [...t.when, ...(t.changedWhen ?? []), ...(t.failedWhen ?? []), ...(t.until ? [t.until] : [])].forEach((c, i) => {
+    if (typeof c.expr !== 'string') return;
+    const e = syntaxError(c.expr, c.loc, true);
+    if (e) issues.push({ error: e, firstWhen: i === 0 && t.when.length > 0 });
+  });
+  issues.push(...rest.map((error) => ({ error, firstWhen: false })));
+  if (issues.length) t.issues = issues;
 }
 
-const CONTROLLER_ONLY = new Set(['debug', 'set_fact', 'assert', 'fail', 'pause']);
+/** Modules that run nothing on the host (their values never reach a command line; they need no connection). */
+export const CONTROLLER_ONLY = new Set(['debug', 'set_fact', 'assert', 'fail', 'pause', 'async_status']);
 
 /**
  * A NUL byte (YAML "\0") cannot be part of a command line, a path or an environment value: the

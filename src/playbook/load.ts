@@ -13,6 +13,7 @@ import { expandRole, parseRoleRef, NO_INH, type RoleRunState } from './roles.js'
 import { dict } from '../util/dict.js';
 import { checkHosts, checkName, checkSerial, checkStrings, checkTags, kindOf, showValue, varsField } from './schema.js';
 import { checkBecomeMethod, checkStrategy, handlerTopics } from './keywords.js';
+import { walkGuarded } from './guard.js';
 import type { Play, Playbook, Role, Scope, Task, Vars, ModuleTask } from './model.js';
 
 const isObj = (v: unknown): v is Record<string, unknown> => !!v && typeof v === 'object' && !Array.isArray(v);
@@ -149,6 +150,12 @@ export function loadPlaybook(file: string, opts: LoadOptions = {}): Playbook {
     });
   };
   loadFile(path, undefined, []);
+  // a template that does not parse stops the load only where its task surely runs (src/playbook/guard.ts)
+  for (const play of plays) {
+    walkGuarded(play, (t, outer, own) => {
+      if (t.kind === 'module') for (const i of t.issues ?? []) ((i.firstWhen ? outer : own) ? ctx.warnings : errors).push(i.error);
+    });
+  }
   if (errors.length) throw new InputErrors(dedupe(errors));
   return { file: path, dir, plays, defined: [...ctx.defined], warnings: dedupe(ctx.warnings) };
 }

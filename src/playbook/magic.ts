@@ -15,6 +15,8 @@ export const MAGIC_NAMES = [
 export const SCOPED_MAGIC_NAMES = [
   'ansible_limit', 'role_path', 'role_name', 'ansible_role_name', 'ansible_parent_role_names', 'ansible_parent_role_paths',
   'ansible_loop', 'ansible_loop_var', 'ansible_index_var', 'ansible_failed_task', 'ansible_failed_result', 'ansible_facts', 'environment',
+  // per task: the role's directory and the task file's, where lookups look for files (src/template/lookups-files.ts)
+  'ansible_search_path',
 ] as const;
 
 export type MagicName = (typeof MAGIC_NAMES)[number];

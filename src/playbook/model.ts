@@ -53,6 +53,12 @@ export interface Inherited {
   anyErrorsFatal?: boolean;
 }
 
+/** A problem of a task's template, found by the loader; `firstWhen`: in the first `when` condition. */
+export interface StaticIssue {
+  error: InputError;
+  firstWhen: boolean;
+}
+
 /** A condition with its location (a bare expression or a boolean). */
 export interface Cond {
   expr: string | boolean;
@@ -103,6 +109,8 @@ export interface ModuleTask extends TaskBase {
   listen?: string[]; // handlers only
   /** `register:` that is not a variable name (e.g. a number): the task fails when it runs, and the run stops (as Ansible) */
   badRegister?: string;
+  /** what the loader found wrong in its templates: an error or a warning by where the task is (src/playbook/guard.ts) */
+  issues?: StaticIssue[];
   /** `async:` seconds (or a template) and `poll:` seconds (or a template) */
   async?: number | string;
   poll?: number | string;

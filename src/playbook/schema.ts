@@ -144,6 +144,6 @@ export function varsField(o: Obj, loc: Loc, errors: InputError[]): Obj | undefin
   if (Array.isArray(v) && v.every(isMap)) return v.length ? copyLoc(v[v.length - 1], mergeVars(...v)) : {};
   const list: unknown[] = Array.isArray(v) ? v : [];
   const bad = list.findIndex((x) => !isMap(x));
-  errors.push(new InputError(`'vars' must be a mapping or a list of mappings, got ${bad >= 0 ? `a list holding ${kindOf(list[bad])}` : kindOf(v)}`, (bad >= 0 ? itemLocOf(v, bad) : undefined) ?? at(o, 'vars', loc), 'write vars as "key: value" lines (or a list of such mappings)'));
+  errors.push(new InputError(`'vars' must be a mapping or a list of mappings, got ${bad >= 0 ? `a list holding ${kindOf(list[bad])}` : kindOf(v)}`, at(o, 'vars', loc), 'write vars as "key: value" lines (or a list of such mappings)'));
   return undefined;
 }

@@ -205,6 +205,8 @@ function parseModuleTask(t: Record<string, unknown>, action: string, common: any
   if (mod.name === 'set_fact' && isObj(params)) for (const k of Object.keys(params)) if (!isTemplated(k)) ctx.defined.add(k);
   // include_vars: the name it stores everything under (without one, src/playbook/undefined.ts treats it as a dynamic source)
   if (mod.name === 'include_vars' && isObj(params) && typeof params.name === 'string' && !isTemplated(params.name)) ctx.defined.add(params.name);
+  // add_host: its other parameters are variables of the added host (seen by later plays)
+  if (mod.name === 'add_host' && isObj(params)) for (const k of Object.keys(params)) if (!['name', 'host', 'hostname', 'groups', 'group', 'groupname'].includes(k)) ctx.defined.add(k);
   const notify = stringList(t, 'notify', aloc, ctx.errors);
   checkInt(t, 'retries', aloc, ctx.errors);
   checkInt(t, 'delay', aloc, ctx.errors);
@@ -231,7 +233,7 @@ function parseModuleTask(t: Record<string, unknown>, action: string, common: any
     listen: isHandler ? stringList(t, 'listen', aloc, ctx.errors) : undefined,
   };
   if (!isHandler && t.listen !== undefined) ctx.errors.push(new InputError("'listen' is only allowed in handlers", keyLocOf(t, 'listen'), 'move the task under handlers:'));
-  checkTemplates(mt, t, ctx.errors);
+  checkTemplates(mt, t);
   checkNul(mt, t, ctx.errors, aloc);
   return mt;
 }

@@ -17,6 +17,7 @@ import { valueLocOf, itemLocOf, parseYaml, unsafeTagged } from '../yaml/load.js'
 import { freeNames } from '../template/index.js';
 import { didYouMean } from '../util/suggest.js';
 import { MAGIC_NAMES, SCOPED_MAGIC_NAMES } from './magic.js';
+import { walkGuarded } from './guard.js';
 import type { Playbook, Task, Vars, Cond } from './model.js';
 
 
@@ -72,10 +73,7 @@ function definedNames(pb: Playbook, inventoryNames: Iterable<string>, extra: Ite
 
 /**
  * Undefined names: an error where the task surely runs and fails on it; a warning (into `warnings`)
- * where Ansible may never evaluate it or survives its failure — a task (or block) with a `when`,
- * `ignore_errors`, `failed_when`, a templated loop (maybe empty) or the tag `never`, a task of a
- * block with a rescue or of a rescue, a handler, a condition after the first of a `when` list:
- * there the task fails when (and if) it runs, as in Ansible.
+ * where the task is guarded (src/playbook/guard.ts): there it fails when (and if) it runs, as in Ansible.
  */
 export function checkUndefined(pb: Playbook, inventoryNames: Iterable<string>, extra: Iterable<string>, warnings?: InputError[]): InputError[] {
   // facts set at run time by an unknowable source reach every later play: nothing can be rejected
@@ -113,47 +111,29 @@ export function checkUndefined(pb: Playbook, inventoryNames: Iterable<string>, e
       guarded = was;
     }
   };
-  const tasks = (ts: Task[], g: boolean, playIgnores: boolean) => {
-    for (const t of ts) {
-      // the first condition is evaluated whenever the task is reached; the next ones only if it held
-      t.when.forEach((c, i) => under(g || i > 0, () => conds([c])));
-      const mine = g || playIgnores || guards(t);
-      under(mine, () => {
-        if (t.kind === 'module') {
-          walk(t.params, t.loc);
-          if (t.loop !== undefined) walk(t.loop, t.loc);
-          conds(t.changedWhen);
-          conds(t.failedWhen);
-          if (t.until) conds([t.until]);
-        } else if (t.kind === 'include' && t.loop !== undefined) walk(t.loop, t.loc);
-      });
-      if (t.kind === 'block') {
-        tasks(t.block, mine || t.rescue.length > 0, playIgnores);
-        tasks(t.rescue, true, playIgnores); // runs only where something failed
-        tasks(t.always, mine, playIgnores);
-      } else if (t.kind === 'include' && t.preloaded) tasks(t.preloaded.tasks, mine, playIgnores);
-    }
-  };
   for (const play of pb.plays) {
     // a templated vars_files name: its variables are the play's, known when the play runs
     if (play.varsFiles.some((vf) => templated(vf.path))) continue;
-    const ignores = play.ignoreErrors === true;
-    tasks([...play.preTasks, ...play.tasks, ...play.postTasks], false, ignores);
-    tasks(play.handlers, true, ignores); // a handler runs only when notified
+    walkGuarded(play, (t, outer, own) => {
+      // the first condition is evaluated whenever the task is reached; the next ones only if it held
+      t.when.forEach((c, i) => under(i === 0 ? outer : own, () => conds([c])));
+      under(own, () => {
+        if (t.kind === 'module') {
+          walk(t.params, t.loc);
+          // with_first_found drops a name that is undefined (Ansible's task executor), so it is no error
+          if (t.loop !== undefined && t.loopKind !== 'with_first_found') walk(t.loop, t.loc);
+          conds(t.changedWhen);
+          conds(t.failedWhen);
+          if (t.until) conds([t.until]);
+        } else if (t.kind === 'include' && t.loop !== undefined && t.loopKind !== 'with_first_found') walk(t.loop, t.loc);
+      });
+    });
   }
   const seen = new Set<string>();
   return errors.filter((e) => {
     const k = e.format();
     return seen.has(k) ? false : (seen.add(k), true);
   });
-}
-
-/** Whether a task's own keywords may keep Ansible from evaluating its templates, or from stopping on them. */
-function guards(t: Task): boolean {
-  if (t.when.length || t.tags.includes('never')) return true;
-  if (t.ignoreErrors !== undefined && t.ignoreErrors !== false) return true; // true, or a template that may be
-  if (t.kind === 'module' && (t.failedWhen !== undefined || typeof t.loop === 'string')) return true;
-  return t.kind === 'include' && typeof t.loop === 'string';
 }
 
 /** Every name the playbook, inventory and extra vars can define; undefined when facts with unknowable names make any name possible. */

@@ -47,13 +47,32 @@ export type RunEvent =
   | { kind: 'task_end'; task: string; durationMs: number }
   | { kind: 'progress'; host: string; task: string; text: string; fraction?: number; metrics?: ProgressMetrics }
   | { kind: 'warning'; msg: string; host?: string; loc?: string }
-  | { kind: 'log'; level: 1 | 2 | 3; msg: string; host?: string }
+  /** `timing`: at -vvv, one remote command (or probe batch, or SSH connect) and its wall time (src/engine/timing.ts) */
+  | { kind: 'log'; level: 1 | 2 | 3; msg: string; host?: string; timing?: CommandTiming }
   | { kind: 'list'; what: 'hosts' | 'tasks' | 'tags'; play: string; items: string[] }
   | { kind: 'error'; msg: string; loc?: string; hint?: string }
   | { kind: 'recap'; hosts: Record<string, Counts> }
   | { kind: 'run_end'; exitCode: number; durationMs: number };
 
 export type EventKind = RunEvent['kind'];
+
+/**
+ * -vvv: what one remote round trip cost, measured by the engine around the transport call (the
+ * wall time a task waited for it). `exec`: one command; `probe`: a batch of fact commands in one
+ * round trip (`cmds` of them); `connect`: the SSH handshake and login shell. `cmd` is the command's
+ * text (the batch's first command; none under no_log), `task` the task it ran for.
+ */
+export interface CommandTiming {
+  what: 'exec' | 'probe' | 'connect';
+  task: string;
+  ms: number;
+  /** exit code (exec; a probe's worst) */
+  rc?: number;
+  cmds?: number;
+  cmd?: string;
+  /** epoch ms when it started */
+  at: number;
+}
 
 /**
  * The numbers behind a progress text, for charts (the HTML report's migration chart): a live

@@ -19,12 +19,13 @@ import { WEB_FILTERS } from './filters-web.js';
 import { PATH_FILTERS } from './filters-path.js';
 import { DATA_FILTERS } from './filters-data.js';
 import { CRYPT_FILTERS } from './crypt.js';
+import { VAULT_FILTERS } from './filters-vault.js';
 import { TESTS, UNDEF_OK_TESTS } from './jtests.js';
 import { GLOBALS, GlobalRef, NAMESPACES } from './globals.js';
 import type { FEnv, FilterFn, TestFn } from './types.js';
 
 const table = <T>(...parts: Record<string, T>[]): Record<string, T> => Object.freeze(Object.assign(Object.create(null), ...parts));
-const FILTERS = table<FilterFn>(SCALAR_FILTERS, LIST_FILTERS, MATH_FILTERS, TEXT_FILTERS, WEB_FILTERS, PATH_FILTERS, DATA_FILTERS, CRYPT_FILTERS);
+const FILTERS = table<FilterFn>(SCALAR_FILTERS, LIST_FILTERS, MATH_FILTERS, TEXT_FILTERS, WEB_FILTERS, PATH_FILTERS, DATA_FILTERS, CRYPT_FILTERS, VAULT_FILTERS);
 const TEST_FNS = table<TestFn>(TESTS);
 const GLOBAL_FNS = table(GLOBALS);
 const has = (o: object, k: string) => Object.prototype.hasOwnProperty.call(o, k);

@@ -109,8 +109,9 @@ export function lookupGlobal(e: FEnv, args: unknown[], kwIn: Kw, wantlistDefault
     }
     throw err;
   }
-  if (!ran.length) return ran;
-  if (!allowUnsafe) e.ctx.tainted = true;
+  // allow_unsafe=True: the plugin's list as it is (neither marked nor joined), as in Ansible
+  if (!ran.length || allowUnsafe) return ran;
+  e.ctx.tainted = true;
   if (wantlist) return ran;
   if (ran.every((x) => typeof x === 'string')) return ran.join(',');
   return ran.length === 1 ? ran[0] : ran;

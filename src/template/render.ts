@@ -88,15 +88,15 @@ export function renderIn(ctx: Ctx, src: string, loc: Loc | undefined): unknown {
     const body = parse(jinjaSource(escapeBackslashes(src)));
     const interp = new Interp(ctx);
     const one = single(body);
-    if (!one) return typed(restoreNewlines(src, interp.run(body, new Scope())));
+    if (!one) return typedText(src, interp.run(body, new Scope()));
     const v = interp.eval(one, new Scope());
     // None is rendered as '' (Ansible's finalize), except for a bare `{{ name }}`, whose value Ansible returns as is
     if ((v === null || v === undefined) && !BARE_NAME.test(src)) return restoreNewlines(src, body.length > 1 ? interp.run(body, new Scope()) : '');
     // "{{ x }}\n": a string keeps the whitespace around it, as Ansible does;
     // a list or dict stays native
     if (typeof v === 'string') {
-      if (body.length > 1) return typed(restoreNewlines(src, interp.run(body, new Scope())));
-      return one.k === 'filter' && STRING_FILTERS.has(one.name) ? v : typed(v);
+      if (body.length > 1) return typedText(src, interp.run(body, new Scope()));
+      return one.k === 'filter' && STRING_FILTERS.has(one.name) ? restoreNewlines(src, v) : typedText(src, v);
     }
     return v;
   } catch (err) {
@@ -116,6 +116,12 @@ export function typed(s: string): unknown {
   if (!(s.startsWith('{') || s.startsWith('[') || s === 'True' || s === 'False')) return s;
   const v = literalEval(s, true);
   return v === undefined ? s : v;
+}
+
+/** Ansible's order: the rendered text is typed, and a result that is still text gets its trailing newlines back. */
+function typedText(src: string, out: string): unknown {
+  const v = typed(out);
+  return typeof v === 'string' ? restoreNewlines(src, v) : v;
 }
 
 /** Render at top level: the result is plain data (no views, no undefined values). */

@@ -123,12 +123,12 @@ export function createTransport(name: string, hostVars: HostVars, opts: Transpor
  * The Become for a task: task keywords win over host vars. Password from
  * ansible_become_password / ansible_become_pass, else env KVPLAY_BECOME_PASSWORD.
  */
-export function becomeFor(hostVars: HostVars, taskBecome?: { become?: boolean; become_user?: string }): Become | null {
+export function becomeFor(hostVars: HostVars, taskBecome?: { become?: boolean; become_user?: string; become_method?: string }): Become | null {
   const on = taskBecome?.become !== undefined ? boolish(taskBecome.become) : boolish(hostVars.ansible_become);
   if (!on) return null;
-  const method = str(hostVars.ansible_become_method);
-  if (method && method !== 'sudo') throw new Error(`ansible_become_method '${method}' is not supported (only sudo)`);
+  const method = str(taskBecome?.become_method) ?? str(hostVars.ansible_become_method);
+  if (method && method !== 'sudo' && method !== 'su') throw new Error(`Invalid become method specified: '${method}' (kvplay becomes with sudo or su)`);
   const user = str(taskBecome?.become_user) ?? str(hostVars.ansible_become_user) ?? 'root';
   const password = str(hostVars.ansible_become_password) ?? str(hostVars.ansible_become_pass) ?? str(process.env.KVPLAY_BECOME_PASSWORD);
-  return { user, ...(password !== undefined ? { password } : {}) };
+  return { user, ...(password !== undefined ? { password } : {}), ...(method === 'su' ? { method } : {}) };
 }

@@ -55,6 +55,7 @@ export class LocalTransport implements Transport {
     if (interrupted) throw new UnreachableError(`${this.name}: kvplay was interrupted`);
     const full = wrapCommand(cmd, opts);
     const sudo = this.needsSudo(opts.become) ? opts.become! : null;
+    if (sudo?.method === 'su') return { code: 1, stdout: '', stderr: `become_method su is not supported for commands on the controller (${this.name}): kvplay runs them with sudo\n` };
     // With sudo: a random prompt on stderr and a ready marker on stdout tell whether sudo wants
     // the password, so the password is written only when asked for and never reaches the
     // command's stdin (e.g. with NOPASSWD or cached credentials).

@@ -6,6 +6,7 @@
 import { MarkerScanner, commandScript, newMarker, randomToken } from './framing.js';
 import { q } from '../util/quote.js';
 import { OUT_SLOTS, SWEEP, outputPrelude } from './remote-sh.js';
+import type { Become } from './types.js';
 
 /** The parts of an ssh2 ClientChannel used here. */
 export interface ShellChannel {
@@ -230,6 +231,11 @@ export function sudoShellCommand(user: string, prompt: string, ready: string): s
   return `exec sudo -H -S -p ${q(prompt)} -u ${q(user)} -- sh -c ${q(`echo ${ready}; exec sh`)}`;
 }
 
+/** The become shell's command line for sudo or (become_method su) `su USER -c`, which asks with the system's prompt. */
+export function becomeShellCommand(b: Become, prompt: string, ready: string): string {
+  return b.method === 'su' ? `exec su ${q(b.user)} -c ${q(`echo ${ready}; exec sh`)}` : sudoShellCommand(b.user, prompt, ready);
+}
+
 export function newSudoTokens(): { prompt: string; ready: string } {
   return { prompt: `[kvplay-sudo-${randomToken(8)}]`, ready: `KVPLAY_BECOME_READY_${randomToken(8)}` };
 }
@@ -241,7 +247,7 @@ export function newSudoTokens(): { prompt: string; ready: string } {
  */
 export function awaitSudoReady(
   ch: ShellChannel,
-  opts: { host: string; user: string; password?: string; prompt: string; ready: string; timeoutMs: number },
+  opts: { host: string; user: string; password?: string; prompt: string; ready: string; timeoutMs: number; method?: 'su' },
 ): Promise<void> {
   return new Promise((resolve, reject) => {
     let out = '';
@@ -258,14 +264,16 @@ export function awaitSudoReady(
       ch.stderr.removeListener('data', onErr);
       if (e) { try { ch.close(); } catch { /* gone */ } reject(e); } else resolve();
     };
-    const what = `become (sudo -u ${opts.user}) on ${opts.host}`;
+    const what = opts.method === 'su' ? `become (su ${opts.user}) on ${opts.host}` : `become (sudo -u ${opts.user}) on ${opts.host}`;
     const onOut = (d: Buffer) => {
       out += d.toString('utf8');
       if (out.includes(opts.ready)) finish();
     };
     const onErr = (d: Buffer) => {
       err += d.toString('utf8');
-      const prompts = err.split(opts.prompt).length - 1;
+      // su asks with the system's prompt ("Password: "), a line ending in a colon, and says "Authentication failure"
+      if (opts.method === 'su' && /Authentication failure/.test(err)) return finish(new BecomeFailure(`${what} failed: incorrect become password`));
+      const prompts = opts.method === 'su' ? (err.match(/:[ \t]*(?=\n|$)/g) ?? []).length : err.split(opts.prompt).length - 1;
       if (prompts === 0) return;
       if (!opts.password) {
         finish(new BecomeFailure(`${what} failed: become password required (set ansible_become_password or KVPLAY_BECOME_PASSWORD)`));

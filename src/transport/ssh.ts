@@ -18,7 +18,7 @@ import { hostLookupName } from './knownhosts.js';
 import { wrapCommand } from './local.js';
 import { interruptScript, timeoutKillScript } from './remote-sh.js';
 import { SftpUploader, SFTP_THRESHOLD, withStdinFile, type SftpClientLike } from './sftp.js';
-import { BecomeFailure, RemoteShell, awaitSudoReady, newSudoTokens, sudoShellCommand, type RawResult } from './shell.js';
+import { BecomeFailure, RemoteShell, awaitSudoReady, becomeShellCommand, newSudoTokens, type RawResult } from './shell.js';
 import { openSsh, type SshClient } from './ssh-connect.js';
 import type { Become, ExecOptions, ExecResult, Transport } from './types.js';
 import type { SshOptions } from './ssh-options.js';
@@ -148,13 +148,13 @@ export class SshTransport implements Transport {
     if (!become) {
       shell = new RemoteShell(await this.openExec('exec sh'), this.shellClosed);
     } else {
-      const failKey = `${become.user}\0${createHash('sha256').update(become.password ?? '').digest('hex')}`;
+      const failKey = `${become.method ?? 'sudo'}\0${become.user}\0${createHash('sha256').update(become.password ?? '').digest('hex')}`;
       const known = this.badBecome.get(failKey);
       if (known) throw known;
       const { prompt, ready } = newSudoTokens();
-      const ch = await this.openExec(sudoShellCommand(become.user, prompt, ready));
+      const ch = await this.openExec(becomeShellCommand(become, prompt, ready));
       try {
-        await awaitSudoReady(ch, { host: this.o.name, user: become.user, password: become.password, prompt, ready, timeoutMs: this.timeoutMs });
+        await awaitSudoReady(ch, { host: this.o.name, user: become.user, password: become.password, prompt, ready, timeoutMs: this.timeoutMs, ...(become.method ? { method: become.method } : {}) });
       } catch (e) {
         if (e instanceof BecomeFailure && /incorrect become password/.test(e.message)) this.badBecome.set(failKey, e);
         throw e;
@@ -179,7 +179,7 @@ export class SshTransport implements Transport {
 
   private becomeKey(b?: Become | null): { key: string; become: Become | null } {
     if (!b || b.user === this.o.user) return { key: '', become: null };
-    return { key: `become:${b.user}`, become: b };
+    return { key: `become:${b.method ?? 'sudo'}:${b.user}`, become: b };
   }
 
   /**
@@ -192,8 +192,8 @@ export class SshTransport implements Transport {
     const job = async (): Promise<ExecResult> => {
       if (!become) return this.execRaw(script);
       const { prompt, ready } = newSudoTokens();
-      const ch = await this.openExec(sudoShellCommand(become.user, prompt, ready));
-      await awaitSudoReady(ch, { host: this.o.name, user: become.user, password: become.password, prompt, ready, timeoutMs: this.timeoutMs });
+      const ch = await this.openExec(becomeShellCommand(become, prompt, ready));
+      await awaitSudoReady(ch, { host: this.o.name, user: become.user, password: become.password, prompt, ready, timeoutMs: this.timeoutMs, ...(become.method ? { method: become.method } : {}) });
       return this.collect(ch, script);
     };
     try {

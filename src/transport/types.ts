@@ -4,10 +4,12 @@
  * Only ssh.ts imports ssh2.
  */
 
-/** Privilege escalation for one command (sudo). */
+/** Privilege escalation for one command (sudo, or su). */
 export interface Become {
   user: string; // target user, e.g. "root"
   password?: string; // never printed
+  /** become_method su (default sudo): the ssh transport's become shell is started with `su USER -c` */
+  method?: 'su';
 }
 
 export interface ExecOptions {

@@ -153,6 +153,10 @@ export const CASES: (string | OracleCase)[] = [
   // --- urlsplit, quote, vault
   '{{ url | urlsplit }}', '{{ url | urlsplit("hostname") }}', '{{ url | urlsplit("port") }}', '{{ url | urlsplit("query") }}', '{{ url | urlsplit("nope") }}',
   '{{ "a b\'c" | quote }}', '{{ z | quote }}', '{{ "safe" | quote }}',
+  // --- vault / unvault (a given salt makes the envelope Ansible's to the byte)
+  '{{ "secret data" | vault("pw", salt="0123456789abcdef") }}', '{{ "x" * 40 | vault("pw", salt="s", vaultid="prod") }}', '{{ "x" | vault("pw", salt="s", vaultid="default") }}',
+  '{{ "secret data" | vault("pw") | unvault("pw") }}', '{{ "plain" | unvault("pw") }}', '{{ "x" | vault("pw", salt="s") | unvault("wrong") }}', '{{ 1 | vault("pw") }}',
+  '{{ "x" | vault(1) }}', { t: '{{ v | unvault("pw") }}', vars: { v: '$ANSIBLE_VAULT;1.1;AES256\n6162\n' } },
   // --- tests
   '{{ fail_res is failed }}', '{{ fail_res is failure }}', '{{ ok_res is succeeded }}', '{{ ok_res is success }}', '{{ ok_res is successful }}', '{{ fail_res is changed }}',
   '{{ fail_res is change }}', '{{ skip_res is skipped }}', '{{ skip_res is skip }}', '{{ ok_res is reachable }}', '{{ ok_res is unreachable }}',
@@ -179,6 +183,10 @@ export const CASES: (string | OracleCase)[] = [
   { t: '{{ l | sort(**opts) }}', vars: { opts: { reverse: true } } }, { t: '{{ dict(**kw) }}', vars: { kw: { x: 1 } } }, { t: '{{ range(*bounds) | list }}', vars: { bounds: [1, 4] } },
   { t: '{{ [1] | zip(*others) | list }}', vars: { others: [['a'], ['b']] } }, { t: '{{ "abc" is regex(*args) }}', vars: { args: ['B', true] } },
   { t: '{{ dict(*pairs, **kw) }}', vars: { pairs: [[['a', 1]]], kw: { b: 2 } } }, { t: '{{ "x" | format(*n) }}', vars: { n: 3 } }, { t: '{{ dict(**l) }}', vars: { l: [1] } },
+  // --- what a render gives: trailing newlines, None, strings read as literals (ansible_eval_concat), STRING_TYPE_FILTERS
+  '{{ s | lower }}\n', '{{ s }}\n\n', '{{ [1, 2] }}\n', '{{ "[1, 2]" }}', '{{ "[1, 2]" }}\n', '{{ "True" }}', '{{ "false" }}', 'x {{ "[1]" }}', '[{{ n }}, 2]', '{{ "{\\"a\\": 1}" }}',
+  "{{ '{\"a\": true, \"b\": null}' }}", '{{ "{\'a\': 1}" | string }}', '{{ "[1, 2]" | lower }}', '{{ "[1, 2]" | to_json }}', '{{ z }}', '{{ z }} ', '{{ none }}\n', '{{ "[1, x]" }}',
+  '{% if t %}[1, {{ n }}]{% endif %}', '{{ "(1, 2)" }}', '{{ "[1, 2]" ~ "" }}', '{{ "  [1]" }}', '{{ "[1] " }}',
   // --- now() and undef()
   '{{ now(fmt="%Y") | int > 2000 }}', '{{ now().year > 2000 }}', '{{ now(utc=true).year > 2000 }}', '{{ undef() is undefined }}', '{{ undef("hint") | default(5) }}',
 ];

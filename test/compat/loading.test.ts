@@ -71,7 +71,7 @@ test('--syntax-check passes what Ansible runs and names the guarded undefined va
   writeFileSync(pb, GUARDED);
   const r = await runKvplay(['-i', h.inventory, pb, '-e', 'out=/nowhere', '--syntax-check']);
   assert.is(r.code, 0, r.stdout + r.stderr);
-  assert.match(r.stdout + r.stderr, new RegExp(`${pb}:7:\\d+.*nope2`));
+  assert.match(r.stdout + r.stderr, new RegExp(`undefined variable 'nope2'.*${pb}:7:\\d+`));
 });
 
 test('include_role of a missing role and include_tasks of a missing file in branches never taken', async () => {

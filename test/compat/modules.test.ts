@@ -7,6 +7,7 @@
 import * as assert from 'uvu/assert';
 import { mkdirSync, writeFileSync } from 'node:fs';
 import { execSync } from 'node:child_process';
+import { hostname } from 'node:os';
 import { join } from 'node:path';
 import { requires } from '../harness/gate.js';
 import { both, oracleHosts, type OracleHost } from './oracle.js';
@@ -80,6 +81,139 @@ test('systemd: is-enabled, a unit that does not exist, masked, daemon_reload alo
         content: "{{ [a.changed, a.enabled, a.name, b.failed, b.msg, c.changed, d.changed, d.name] | to_json }}"
         dest: "{{ out }}/systemd"
 `));
+
+test('replace: regexp with backrefs, after/before, no match, a missing file; the edited file is the same', () =>
+  same('replace', `
+- hosts: web
+  gather_facts: false
+  tasks:
+    - copy: { dest: "{{ out }}/conf", content: "Listen 80\\n# c\\nListen 8080\\n<V>\\nPort 80\\n</V>\\nPort 80\\n" }
+    - replace: { path: "{{ out }}/conf", regexp: '^Listen (\\d+)$', replace: 'Listen 127.0.0.1:\\1' }
+      register: a
+    - replace: { path: "{{ out }}/conf", regexp: 'Port 80', replace: 'Port 90', after: '<V>', before: '</V>' }
+      register: b
+    - ansible.builtin.replace: { dest: "{{ out }}/conf", regexp: 'nomatch' }
+      register: c
+    - replace: { path: "{{ out }}/nope", regexp: 'x' }
+      register: d
+      ignore_errors: true
+    - replace: { path: "{{ out }}/conf", regexp: 'x', after: 'NOPE' }
+      register: e
+    - copy:
+        dest: "{{ out }}/r"
+        content: "{{ [a.changed, a.msg, a.rc, b.msg, c.changed, c.msg, d.failed, d.msg | replace(out, 'OUT'), e.changed, e.msg] | to_json }}"
+`));
+
+test('service_facts, package_facts (apt), setup gather_subset/filter: the facts in Ansible\'s shapes', () =>
+  same('facts', `
+- hosts: web
+  gather_facts: false
+  tasks:
+    - service_facts:
+      register: s
+    - package_facts: { manager: auto }
+    - setup: { gather_subset: ['!all'], filter: [ansible_distribution, ansible_pkg_mgr, ansible_os_family] }
+      register: st
+    - copy: { dest: "{{ out }}/services", content: "{{ ansible_facts.services | to_json(sort_keys=true) }} {{ s.ansible_facts.services | length }}" }
+    - copy: { dest: "{{ out }}/packages", content: "{{ [ansible_facts.packages.bash, ansible_facts.packages.zip, ansible_facts.packages | length] | to_json }}" }
+    - copy: { dest: "{{ out }}/setup", content: "{{ st.ansible_facts | to_json(sort_keys=true) }} {{ ansible_facts.pkg_mgr }} {{ ansible_os_family }}" }
+`));
+
+test('add_host and group_by: later plays see the new hosts and groups, their vars; changed is whether the inventory changed', () =>
+  same('dynhosts', `
+- hosts: web
+  gather_facts: false
+  tasks:
+    - add_host: { name: extra1, groups: [dyn, dyn2], myvar: 5 }
+      register: a
+    - add_host: { name: extra1, groups: dyn }
+      register: a2
+    - add_host: name=extra2 groups=dyn myvar=6
+    - group_by: { key: "kv {{ inventory_hostname }}", parents: [parents1] }
+      register: g
+    - group_by: { key: "kv {{ inventory_hostname }}", parents: [parents1] }
+      register: g2
+    - add_host: { name: "{{ item }}", groups: looped }
+      loop: [l1, l2]
+      register: al
+- hosts: dyn:&dyn2
+  gather_facts: false
+  tasks:
+    - copy:
+        dest: "{{ out }}/{{ inventory_hostname }}"
+        content: "{{ [inventory_hostname, myvar, group_names, groups.dyn, groups['kv-host1'], groups.parents1, groups.looped] | to_json }}"
+- hosts: kv-host1
+  gather_facts: false
+  tasks:
+    - copy:
+        dest: "{{ out }}/grouped"
+        content: "{{ group_names | to_json }} {{ [a.changed, a.add_host, a2.changed, g.changed, g.add_group, g.parent_groups, g2.changed, al.results | map(attribute='changed') | list] | to_json }} {{ hostvars.extra2.myvar }}"
+`));
+
+test('find: os.walk order, names with a newline, hidden, depth, patterns/excludes, regex, file_type, size, contains, checksums', async () => {
+  const t = join(h.dir, 'tree');
+  mkdirSync(join(t, 'sub', 'deep', 'deeper'), { recursive: true });
+  mkdirSync(join(t, '.hid'), { recursive: true });
+  writeFileSync(join(t, 'a.conf'), 'key = 1\nother\n');
+  writeFileSync(join(t, 'b.log'), 'x'.repeat(3000));
+  writeFileSync(join(t, 'new\nline.conf'), 'key = 2\n');
+  writeFileSync(join(t, '.hidden.conf'), 'h\n');
+  writeFileSync(join(t, 'sub', 'c.conf'), 'nokey\n');
+  writeFileSync(join(t, 'sub', 'deep', 'd.conf'), 'key\n');
+  writeFileSync(join(t, 'sub', 'deep', 'deeper', 'e.conf'), '');
+  writeFileSync(join(t, '.hid', 'f.conf'), '');
+  execSync(`ln -sfn sub ${join(t, 'link')}; ln -sfn a.conf ${join(t, 'alink.conf')}`);
+  const keys = "['path', 'mode', 'isdir', 'isreg', 'islnk', 'size', 'uid', 'gr_name', 'pw_name', 'mtime', 'inode', 'nlink', 'xusr', 'checksum']";
+  await same('find', `
+- hosts: web
+  gather_facts: false
+  vars: { t: ${t} }
+  tasks:
+    - find: { paths: "{{ t }}" }
+      register: r1
+    - find: { paths: "{{ t }}", recurse: true, hidden: true, file_type: any }
+      register: r2
+    - find: { paths: ["{{ t }}", "{{ t }}/nope"], recurse: true, depth: 2, patterns: ['*.conf'], excludes: 'c*' }
+      register: r3
+    - find: { paths: "{{ t }}", recurse: true, patterns: '^[a-d]\\.', use_regex: true, contains: '^key', get_checksum: true }
+      register: r4
+    - find: { paths: "{{ t }}", size: 2k, file_type: file }
+      register: r5
+    - find: { paths: "{{ t }}", file_type: link, follow: true, recurse: true }
+      register: r6
+    - copy:
+        dest: "{{ out }}/find"
+        content: |
+          {% for r in [r1, r2, r3, r4, r5, r6] %}
+          {{ [r.matched, r.examined, r.msg, r.skipped_paths, r.changed] | to_json }}
+          {% for f in r.files %}{{ f | dict2items | selectattr('key', 'in', ${keys}) | items2dict | to_json(sort_keys=true) }}
+          {% endfor %}
+          {% endfor %}
+`);
+});
+
+test('hostname (check mode: the machine keeps its name) and tempfile', () => {
+  mkdirSync(join(h.dir, 'tmpf'), { recursive: true });
+  return same('hostname', `
+- hosts: web
+  gather_facts: false
+  tasks:
+    - hostname: { name: ${hostname()} }
+      register: h1
+      check_mode: true
+    - hostname: { name: kvplay-test-name.example }
+      register: h2
+      check_mode: true
+    - tempfile: { path: ${join(h.dir, 'tmpf')}, suffix: .x }
+      register: t1
+    - tempfile: { path: ${join(h.dir, 'tmpf')}, state: directory }
+      register: t2
+      check_mode: true
+    - copy:
+        dest: "{{ out }}/r"
+        content: "{{ [h1.changed, h1.name, h1.ansible_facts, h2.changed, h2.ansible_facts, t1.changed, t1.path | basename | regex_replace('\\\\.[A-Za-z0-9_]{8}\\\\.', '.R.'), t2.skipped | default(false)] | to_json }}"
+`);
+});
 
 /** A uid/gid no account or group has (for a throwaway account on this machine). */
 function freeId(from: number): number {

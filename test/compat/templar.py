@@ -5,6 +5,7 @@ result per template. Run once per test file by test/compat/templar.ts, with the 
 ansible-playbook's shebang.
 
 stdin:  {"basedir": dir|null, "vars": {...}, "cases": [{"t": template, "vars": {...}}...]}
+        (a variable {"__unsafe__": value} is that value marked unsafe, as data from a host)
 stdout: [{"ok": value, "type": python type name, "unsafe": bool} | {"err": exception class, "msg": text}...]
 Values that JSON cannot carry are tagged: {"__float__": "nan"|"inf"|"-inf"}, {"__repr__": repr, "__type__": name}.
 """
@@ -21,7 +22,17 @@ sys.stdout = sys.stderr
 
 from ansible.parsing.dataloader import DataLoader  # noqa: E402
 from ansible.template import Templar  # noqa: E402
-from ansible.utils.unsafe_proxy import AnsibleUnsafe  # noqa: E402
+from ansible.utils.unsafe_proxy import AnsibleUnsafe, wrap_var  # noqa: E402
+
+
+def dec(v):
+    if isinstance(v, dict):
+        if set(v) == {'__unsafe__'}:
+            return wrap_var(v['__unsafe__'])
+        return {k: dec(x) for k, x in v.items()}
+    if isinstance(v, list):
+        return [dec(x) for x in v]
+    return v
 
 
 def enc(v, depth=0):
@@ -62,8 +73,8 @@ def main():
         os.chdir(req['basedir'])
     out = []
     for case in req['cases']:
-        variables = dict(req.get('vars') or {})
-        variables.update(case.get('vars') or {})
+        variables = dec(dict(req.get('vars') or {}))
+        variables.update(dec(case.get('vars') or {}))
         templar = Templar(loader=loader, variables=variables)
         try:
             r = templar.template(case['t'])

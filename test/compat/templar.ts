@@ -11,7 +11,7 @@
 import { spawnSync } from 'node:child_process';
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { renderTracked, type Vars } from '../../src/template/index.js';
+import { renderTracked, setVar, type Vars } from '../../src/template/index.js';
 import { pyStr } from '../../src/template/py.js';
 import { InputError } from '../../src/util/errors.js';
 
@@ -66,6 +66,16 @@ function untag(v: unknown): unknown {
 /** What kvplay gives for a template: its value and unsafe mark, or the InputError it throws. */
 export type Outcome = { value: unknown; unsafe: boolean } | { error: Error };
 
+/** The variables as kvplay holds them: a top-level `{__unsafe__: v}` (templar.py's mark) is v, marked unsafe. */
+export function kvplayVars(vars: Vars): Vars {
+  const out: Vars = {};
+  for (const [k, v] of Object.entries(structuredClone(vars))) {
+    const u = v && typeof v === 'object' && !Array.isArray(v) && Object.keys(v).length === 1 && '__unsafe__' in v;
+    setVar(out, k, u ? (v as Vars).__unsafe__ : v, !!u);
+  }
+  return out;
+}
+
 export function kvplayOutcome(t: string, vars: Vars): Outcome {
   try {
     return renderTracked(t, vars, { file: 'case', line: 1, col: 1 });
@@ -94,6 +104,8 @@ function same(a: unknown, k: unknown): boolean {
   return a === k || (a === null && k === undefined);
 }
 
+const hasText = (v: unknown): boolean => typeof v === 'string' || (Array.isArray(v) ? v.some(hasText) : !!v && typeof v === 'object' && Object.values(v).some(hasText));
+
 /**
  * null when kvplay's outcome is Ansible's, else what differs. A string from Ansible (constant
  * folding and str() of native values make many results strings in 2.14) matches kvplay's native
@@ -109,6 +121,7 @@ export function compare(k: Outcome, a: OracleResult): string | null {
     ok = s === a.ok || (typeof k.value === 'number' && /^-?\d+\.0$/.test(a.ok) && Number(a.ok) === k.value);
   } else ok = same(a.ok, k.value);
   if (!ok) return `Ansible gives ${show(a.ok)} (${a.type}), kvplay ${show(k.value)}`;
-  if (a.unsafe !== k.unsafe) return `Ansible's result is ${a.unsafe ? '' : 'not '}unsafe, kvplay's is ${k.unsafe ? '' : 'not '}`;
+  // only text can be unsafe (Ansible wraps strings; a number or a list of numbers carries no mark)
+  if (a.unsafe !== k.unsafe && hasText(k.value)) return `Ansible's result is ${a.unsafe ? '' : 'not '}unsafe, kvplay's is ${k.unsafe ? '' : 'not '}`;
   return null;
 }

@@ -13,11 +13,11 @@ import { appendFileSync, mkdirSync, readFileSync } from 'node:fs';
 import { dirname, join } from 'node:path';
 import { execFile } from 'node:child_process';
 import { parse } from 'yaml';
-import { requires } from '../harness/gate.js';
+import { gatedTest, requires } from '../harness/gate.js';
 import { BIN, ROOT, kvplay, type CliResult } from '../e2e/helpers.js';
 import { withLock } from '../../src/lab/sys.js';
 import { vmPaths } from '../../src/lab/vmconfig.js';
-import { vmLabDown, vmLabStatus, vmLabUp, vmPreflight, type VmLabInfo } from '../../src/lab/vmlab.js';
+import { vmLabDown, vmLabRemnants, vmLabStatus, vmLabUp, vmPreflight, type VmLabInfo } from '../../src/lab/vmlab.js';
 
 const test = requires({ root: true, tools: ['qemu-system-x86_64', 'qemu-img', 'mmdebstrap', 'mkfs.ext4', 'ssh', 'ip'], files: ['/dev/net/tun'] });
 
@@ -59,6 +59,9 @@ async function play(name: string, args: string[] = []): Promise<PlayRun> {
   };
 }
 
+/** Why a run failed: its failed tasks, else the end of its output (a CLI error comes as a JSON event with --json). */
+const why = (r: PlayRun) => r.failures.join('\n') || `${r.stderr.slice(-2000)}\n${r.stdout.slice(-2000)}`;
+
 const resultOf = (r: CliResult, task: RegExp, host: string): any =>
   r.events.find((e) => e.kind === 'host_result' && task.test(e.task) && e.host === host && e.status !== 'skipped');
 
@@ -91,10 +94,7 @@ test.before(async () => {
   record('up', { accel: lab.accel, build_s: lab.timings.build, boot_s: lab.timings.boot });
 });
 
-test.after(async () => {
-  if (process.env.KVPLAY_VMLAB_KEEP === '1' || !lab) return;
-  await withLock(vmPaths.lock(), () => vmLabDown(() => {}));
-});
+const keep = process.env.KVPLAY_VMLAB_KEEP === '1';
 
 test('lab up --vm: the container lab\'s groups, kernel NFS backends, NetworkManager on the NICs, real kernels', async () => {
   const inv = parse(readFileSync(lab.inventoryPath, 'utf8'));
@@ -122,7 +122,7 @@ let expectType = 'qemu';
 
 test('site.yaml on fresh VMs: kernel NFS, NFS mounts, NM bridge, live migration without --unsafe', async () => {
   const r = await play('site.yaml');
-  assert.is(r.code, 0, `site.yaml: ${r.failures.join('\n') || r.stderr.slice(-3000)}`);
+  assert.is(r.code, 0, `site.yaml: ${why(r)}`);
   const m = resultOf(r, /^live migration/, 'kvm1');
   assert.ok(m, 'the migrate task ran on kvm1');
   assert.is(m.status, 'changed', m.reason);
@@ -165,20 +165,31 @@ test('reboot all hosts: NFS mount, br0, firewall rules back; second site.yaml ch
   // libvirt-guests started the guest again where it ran
   await until('kvm2', `virsh domstate ${GUEST} | grep -qx running`, 300_000);
   const r = await play('site.yaml');
-  assert.is(r.code, 0, r.failures.join('\n') || r.stderr.slice(-3000));
+  assert.is(r.code, 0, why(r));
   assert.equal(r.changed, [], 'second site.yaml after the reboot');
   record('site.yaml second run (after reboot)', { wall_s: r.wallS, changed: 0 });
 });
 
 test('cold migration kvm2 -> kvm1', async () => {
   const r = await play('cold-migrate.yaml');
-  assert.is(r.code, 0, r.failures.join('\n') || r.stderr.slice(-3000));
-  const c = resultOf(r, /^cold migration$/, 'kvm2');
-  assert.ok(c && c.status === 'changed', JSON.stringify(c?.reason));
+  assert.is(r.code, 0, why(r));
+  const c = resultOf(r, /^cold migration migrate_from/, 'kvm2');
+  assert.ok(c, 'the cold migration task ran on kvm2');
+  assert.is(c.status, 'changed', c.reason);
+  assert.match(c.reason, /moved cold kvm2 -> kvm1/);
   assert.match(await must('kvm1', 'virsh list --all'), new RegExp(`\\s${GUEST}\\s+running`));
   assert.not.match(await must('kvm2', 'virsh list --all'), new RegExp(GUEST));
-  record('cold migration kvm2->kvm1', { wall_s: r.wallS });
+  record('cold migration kvm2->kvm1', { wall_s: r.wallS, off_s: Number(/off for ([\d.]+) s/.exec(c.reason)?.[1] ?? NaN) });
   record('rss_mib at the end', Object.fromEntries(vmLabStatus().hosts.map((h) => [h.name, h.rssMiB])));
+});
+
+gatedTest(test.reason || (keep ? 'KVPLAY_VMLAB_KEEP=1 keeps the VMs up' : ''), 'lab down --vm: no process, namespace, link, rule or state left', async () => {
+  const pids = vmLabStatus().hosts.map((h) => h.pid).filter((p): p is number => !!p);
+  assert.is(pids.length, 3, 'three QEMU processes before down');
+  const r = await sh(process.execPath, [BIN, 'lab', 'down', '--vm']);
+  assert.is(r.code, 0, r.stdout + r.stderr);
+  assert.equal(await vmLabRemnants(), []);
+  for (const pid of pids) assert.is((await sh('kill', ['-0', String(pid)])).code !== 0, true, `qemu ${pid} gone`);
 });
 
 test.run();

@@ -222,11 +222,12 @@ test('pause: seconds; prompt-only without a terminal is an InputError with a hin
 test('setup: real facts of this machine, filter', async () => {
   const r = await run('setup', {});
   assert.is(r.status, 'ok');
+  // Ansible's setup result names the facts ansible_X (the engine stores them as ansible_facts.X)
   const f = r.data.ansible_facts as any;
-  assert.ok(f.os_family && f.distribution && f.kernel && f.architecture);
-  assert.ok(Array.isArray(f.interfaces) && f.interfaces.includes('lo'));
+  assert.ok(f.ansible_os_family && f.ansible_distribution && f.ansible_kernel && f.ansible_architecture);
+  assert.ok(Array.isArray(f.ansible_interfaces) && f.ansible_interfaces.includes('lo'));
   const only = await run('setup', { filter: 'ansible_distribution*' });
-  assert.ok(Object.keys(only.data.ansible_facts as object).every((k) => k.startsWith('distribution')));
+  assert.ok(Object.keys(only.data.ansible_facts as object).every((k) => k.startsWith('ansible_distribution')));
   assert.equal(filterFacts({ a: 1, ab: 2, b: 3 }, ['a*']), { a: 1, ab: 2 });
 });
 

@@ -54,6 +54,7 @@ export function pkgFactCmd(mgr: PkgMgr | 'auto', names: string[], latest: boolea
   const n = names.map(q).join(' ');
   return [
     'LC_ALL=C; export LC_ALL',
+    "NL='\n'",
     `m=${mgr}`,
     'if [ "$m" = auto ]; then if command -v apt-get >/dev/null 2>&1; then m=apt; elif command -v dnf >/dev/null 2>&1; then m=dnf; elif command -v yum >/dev/null 2>&1; then m=yum; else m=unknown; fi; fi',
     'echo "@@ mgr"; echo "$m"',
@@ -62,9 +63,14 @@ export function pkgFactCmd(mgr: PkgMgr | 'auto', names: string[], latest: boolea
     'case $m in',
     'apt)',
     `  echo "@@ stamp"; stat -c %Y ${STAMP} /var/cache/apt/pkgcache.bin 2>/dev/null`,
-    '  echo "@@ lists"; ls /var/lib/apt/lists/ 2>/dev/null | grep -c "_Packages$"',
-    `  echo "@@ installed"; dpkg-query -W -f='\${Package}\\t\${db:Status-Abbrev}\\t\${Version}\\n' ${n} 2>/dev/null`,
-    `  echo "@@ candidates"; apt-cache policy ${n} 2>/dev/null ;;`,
+    // counted with a glob: no process
+    '  echo "@@ lists"; set -- /var/lib/apt/lists/*_Packages; if [ -e "$1" ]; then echo $#; else echo 0; fi',
+    `  echo "@@ installed"; i=$(dpkg-query -W -f='\${Package}\\t\${db:Status-Abbrev}\\t\${Version}\\n' ${n} 2>/dev/null); [ -n "$i" ] && printf '%s\\n' "$i"`,
+    // apt-cache policy (it loads the whole package cache) only where a candidate matters: names
+    // not installed (is there one to install?) and, for latest, every name (a newer version?)
+    latest
+      ? `  echo "@@ candidates"; apt-cache policy ${n} 2>/dev/null ;;`
+      : `  set --; for p in ${n}; do case "$NL$i" in *"$NL$p	"?i*) ;; *) set -- "$@" "$p" ;; esac; done; echo "@@ candidates"; [ $# -gt 0 ] && apt-cache policy "$@" 2>/dev/null ;;`,
     'dnf|yum)',
     '  echo "@@ stamp"; stat -c %Y /var/cache/dnf/last_makecache /var/cache/yum/last_makecache 2>/dev/null',
     '  echo "@@ lists"; echo 1',

@@ -39,20 +39,23 @@ export function userFileFact(user: string | undefined, rel: string, readContent 
     user !== undefined ? `u=${q(user)}` : 'u=$(id -un)',
     'pw=$(getent passwd "$u" 2>/dev/null || awk -F: -v u="$u" \'$1==u\' /etc/passwd)',
     'echo "@@ pw"; printf "%s\\n" "$pw"',
-    'h=$(printf "%s" "$pw" | cut -d: -f6)',
+    // the home: field 6 of the passwd line (parameter expansion, no process)
+    'h=${pw#*:*:*:*:*:}; h=${h%%:*}',
     abs ? `p=${q(rel)}` : `p="$h"/${q(rel)}`,
     'echo "@@ path"; printf "%s\\n" "$p"',
     // below the home, nothing may be a symlink: with become, a user could otherwise point ~/.ssh
     // (or the file) elsewhere and have root write, chown or read a file outside what the task named
     ...(abs ? [] : [`c="$h"; for s in ${rel.split('/').filter(Boolean).map((x) => q(x)).join(' ')}; do c="$c/$s"; if [ -L "$c" ]; then echo "@@ symlink"; printf "%s\\n" "$c"; break; fi; done`]),
     `F=${q(FMT)}`,
-    'd=$(dirname -- "$p")',
+    'd=${p%/*}; [ -n "$d" ] || d=/',
     'if [ -d "$d" ]; then echo "@@ dir"; stat -L -c "$F" -- "$d"; fi',
     `if [ -f "$p" ]; then echo "@@ stat"; stat -L -c "$F" -- "$p";${readContent ? ' echo "@@ content"; base64 < "$p" || echo "@@ unreadable";' : ''} fi`,
     'echo "@@ end"',
     'exit 0',
   ].join('\n');
-  return { cmd, parse: (r) => parseUserFile(r.stdout, user), explain: (f) => userFileCheck(f, user, rel, readContent) };
+  // cacheable: the same file read by every item of a loop (known_hosts, authorized_key) is read once
+  // until something changes (src/modules/types.ts Fact.cache)
+  return { cmd, cache: true, parse: (r) => parseUserFile(r.stdout, user), explain: (f) => userFileCheck(f, user, rel, readContent) };
 }
 
 /** --explain: the user's home, then the file (`ls -l`, and `cat` when its content is read). */

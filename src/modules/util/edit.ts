@@ -3,6 +3,7 @@ import { posix } from 'node:path';
 import { q } from '../../util/quote.js';
 import type { ExecResult } from '../../transport/types.js';
 import type { Fact, ModuleCtx, Plan, Step } from '../types.js';
+import { ModuleFailure } from '../../util/errors.js';
 import { assumeInCheck, attrSteps, backupFileFrom, checkOwners, contentDiff, fileFact, mustBackup, ownerFacts, targetMode, writeStep, type FileState } from './fileops.js';
 import type { ModeSpec } from './mode.js';
 
@@ -16,11 +17,28 @@ export interface EditParams {
   validate?: string;
 }
 
-/** What an edit wants: the new text (null: leave the file alone) and a message. */
+/**
+ * What an edit wants: the new text (null: leave the file alone) and a message: the registered
+ * `msg` of a change (Ansible's: 'line added'), or of a missing file left alone ('file not present');
+ * when nothing changes it is only shown and the registered msg is ''.
+ */
 export interface EditOutcome {
   text: string | null;
   msg: string;
+  /** what kvplay shows when it is not msg */
+  reason?: string;
+  /** more registered keys (lineinfile's found) */
+  result?: Record<string, unknown>;
 }
+
+/** Module-specific words of planEdit. */
+export interface EditOpts {
+  /** Ansible's msg for a missing file without create (registered with rc 257) */
+  missing?: string;
+}
+
+/** Ansible's words when mode/owner/group change too (lineinfile, blockinfile: check_file_attrs). */
+const ATTRS_CHANGED = 'ownership, perms or SE linux context changed';
 
 export function editFacts(p: EditParams): Record<string, Fact<unknown>> {
   return { file: fileFact(p.path!, { checksum: false, content: 'always' }), ...ownerFacts(p) };
@@ -59,7 +77,7 @@ export function stripEol(l: string): string {
  * compute(old) gets the current text (null: no file) and returns the wanted text.
  * A missing file without create is an error unless compute returns text null.
  */
-export function planEdit(p: EditParams, facts: EditFacts, compute: (old: string | null) => EditOutcome, ctx: ModuleCtx): Plan {
+export function planEdit(p: EditParams, facts: EditFacts, compute: (old: string | null) => EditOutcome, ctx: ModuleCtx, opts: EditOpts = {}): Plan {
   const path = p.path!;
   const st = facts.file;
   checkOwners(p, facts, ctx);
@@ -72,9 +90,12 @@ export function planEdit(p: EditParams, facts: EditFacts, compute: (old: string 
     if (!Buffer.from(old, 'utf8').equals(buf)) throw new Error(`${path} is not valid UTF-8 text`);
   }
   const out = compute(old);
+  const shown = out.reason ?? out.msg;
   if (old === null) {
-    if (out.text === null) return { kind: 'ok', reason: `${path}: file not present`, result: { msg: '' } };
-    if (!p.create) return assumeInCheck(ctx, path, `${path}: ${out.msg}`, `${path} does not exist (use create: true to create it)`);
+    if (out.text === null) return { kind: 'ok', reason: `${path}: file not present`, result: { msg: out.msg, ...out.result } };
+    const error = `${path} does not exist (use create: true to create it)`;
+    if (!p.create && !ctx.check && opts.missing !== undefined) throw new ModuleFailure(error, { rc: 257, msg: opts.missing });
+    if (!p.create) return assumeInCheck(ctx, path, `${path}: ${shown}`, error);
   }
   const writePath = st.l?.type === 'link' && st.realpath ? st.realpath : path;
   if (out.text !== null && out.text !== old) {
@@ -88,14 +109,17 @@ export function planEdit(p: EditParams, facts: EditFacts, compute: (old: string 
         validate: p.validate, backup: mustBackup(writePath, old !== null, p.backup),
       }),
     );
-    const msg = old === null ? `${out.msg} (file created)` : out.msg;
-    return { kind: 'change', reason: `${path}: ${msg}`, steps, diff: ctx.diff ? [contentDiff(path, st, out.text)] : undefined, result: { msg } };
+    // a new file gets 0666 & ~umask, then the wanted mode
+    const attrs = st.f ? attrSteps(writePath, st.f, { mode: p.mode, owner: p.owner, group: p.group }).steps.length > 0 : targetMode(p.mode, undefined, st.umask) !== (0o666 & ~st.umask);
+    const msg = attrs ? `${out.msg} and ${ATTRS_CHANGED}` : out.msg;
+    const reason = `${path}: ${shown}${old === null ? ' (file created)' : ''}`;
+    return { kind: 'change', reason, steps, diff: ctx.diff ? [contentDiff(path, st, out.text)] : undefined, result: { msg, ...out.result } };
   }
   const a = st.f ? attrSteps(writePath, st.f, { mode: p.mode, owner: p.owner, group: p.group }) : { steps: [], changes: [] };
   if (a.steps.length) {
-    return { kind: 'change', reason: `${path}: ${a.changes.join(', ')}`, steps: a.steps, result: { msg: 'ownership, perms or SE linux context changed' } };
+    return { kind: 'change', reason: `${path}: ${a.changes.join(', ')}`, steps: a.steps, result: { msg: ATTRS_CHANGED, ...out.result } };
   }
-  return { kind: 'ok', reason: `${path}: ${out.msg || 'unchanged'}`, result: { msg: '' } };
+  return { kind: 'ok', reason: `${path}: ${shown || 'unchanged'}`, result: { msg: '', ...out.result } };
 }
 
 export function editResult(results: ExecResult[]): Record<string, unknown> {

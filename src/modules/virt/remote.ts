@@ -37,11 +37,12 @@ export interface Location {
 
 /** Where is the guest: its state here and on the target, and its XML here. */
 export async function locate(c: RunCtx, name: string, target: string, opts: { inactiveXml?: boolean } = {}): Promise<Location> {
+  // at once: the SSH login to the target is the slow part, the virsh calls here run meanwhile
   const r = await run(c, sectionScript([
     ['here', `virsh domstate ${q(name)}`],
     ['xml', `virsh dumpxml ${opts.inactiveXml ? '--inactive ' : ''}${q(name)}`],
-    ['there', `${sshTo(target)} virsh domstate ${q(name)}`],
-  ]));
+    ['there', `${sshTo(target, { probe: true })} virsh domstate ${q(name)}`],
+  ], { parallel: true }));
   const s = sectionsOf(r, 'domain location');
   if (s.here.rc === 127) throw new Error('virsh is not installed on this host (libvirt_host role: libvirt-clients, libvirt-daemon-system)');
   const here = parseDomstate(s.here, name);
@@ -75,7 +76,7 @@ export async function runPreflight(c: RunCtx, name: string, g: DomainInfo, sourc
   try {
     const rs = await run(c, 'sh -s', probeScript({ ...base, nonce: { file: nonce, create: true } }));
     const src = parseProbe(source, rs.stdout);
-    const rt = await run(c, remoteScript(target), probeScript({ ...base, nonce: { file: nonce, create: false }, ...(g.cpuXml && o.mode !== 'cold' ? { cpuXml: g.cpuXml, virtType: g.type } : {}) }));
+    const rt = await run(c, remoteScript(target, { probe: true }), probeScript({ ...base, nonce: { file: nonce, create: false }, ...(g.cpuXml && o.mode !== 'cold' ? { cpuXml: g.cpuXml, virtType: g.type } : {}) }));
     if (rt.code === 255 && !rt.stdout.includes('@@kvplay-section')) {
       return { errors: [sshTrustError(source, target, rt.stderr.trim().split('\n').pop() ?? '')], notes: [], shared: [], toCopy: [] };
     }

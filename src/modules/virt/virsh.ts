@@ -21,12 +21,18 @@ const MARK = '@@kvplay-section';
  * marker ends with a token chosen here: output (domain XML, a disk path or name holding a
  * newline) cannot forge a section boundary.
  */
-export function sectionScript(cmds: [string, string][]): string {
+export function sectionScript(cmds: [string, string][], o: { parallel?: boolean } = {}): string {
   const tok = ` #${randomToken(8)}`;
   const lines: string[] = [];
-  for (const [name, cmd] of cmds) {
-    if (!/^[\w.-]+$/.test(name)) throw new Error(`bad section name ${name}`);
-    lines.push(`printf '\\n${MARK} ${name}${tok}\\n'`, `( ${cmd}\n) 2>&1 </dev/null`, `printf '\\n${MARK}-rc ${name} %s${tok}\\n' "$?"`);
+  for (const [name] of cmds) if (!/^[\w.-]+$/.test(name)) throw new Error(`bad section name ${name}`);
+  if (o.parallel && cmds.length > 1) {
+    // all at once (the script takes the slowest one's time), each into its own file of a private
+    // dir removed on exit; then printed in order, as the sequential script prints them
+    lines.push('d=$(mktemp -d /tmp/kvplay-sections-XXXXXX) || exit 1', `trap 'rm -rf "$d"' EXIT`);
+    cmds.forEach(([, cmd], i) => lines.push(`( ${cmd}\n) >"$d/${i}" 2>&1 </dev/null & p${i}=$!`));
+    cmds.forEach(([name], i) => lines.push(`wait "$p${i}"; r=$?`, `printf '\\n${MARK} ${name}${tok}\\n'`, `cat "$d/${i}"`, `printf '\\n${MARK}-rc ${name} %s${tok}\\n' "$r"`));
+  } else {
+    for (const [name, cmd] of cmds) lines.push(`printf '\\n${MARK} ${name}${tok}\\n'`, `( ${cmd}\n) 2>&1 </dev/null`, `printf '\\n${MARK}-rc ${name} %s${tok}\\n' "$?"`);
   }
   lines.push('exit 0');
   return lines.join('\n');
