@@ -259,16 +259,32 @@ export function ansibleVersion(): string | null {
   }
 }
 
-/** ansible-playbook, installing Debian's `ansible` package when missing. */
-export function ensureAnsible(): string | null {
+/** Are these modules (collection names) installed? (`ansible-doc` finds them) */
+function hasAnsibleModules(modules: string[]): boolean {
+  return modules.every((m) => {
+    try {
+      execFileSync('ansible-doc', ['-t', 'module', '-j', m], { stdio: 'ignore' });
+      return true;
+    } catch {
+      return false;
+    }
+  });
+}
+
+/**
+ * ansible-playbook, installing Debian's `ansible` package (ansible-core plus the community
+ * collections) when it is missing, or when `modules` (e.g. ansible.posix.firewalld) are: a host
+ * with ansible-core alone has no collections.
+ */
+export function ensureAnsible(modules: string[] = []): string | null {
   let v = ansibleVersion();
-  if (v) return v;
-  console.log('ansible-playbook not found: installing Debian package `ansible` (apt-get) ...');
+  if (v && hasAnsibleModules(modules)) return v;
+  console.log(`${v ? `ansible-playbook lacks ${modules.join(', ')}` : 'ansible-playbook not found'}: installing Debian package \`ansible\` (apt-get) ...`);
   try {
     execSync('DEBIAN_FRONTEND=noninteractive apt-get install -y -qq ansible >/dev/null 2>&1 || (apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq ansible >/dev/null)', { stdio: 'inherit' });
   } catch (e) {
     console.log(`could not install ansible: ${(e as Error).message.split('\n')[0]}`);
   }
   v = ansibleVersion();
-  return v;
+  return v && hasAnsibleModules(modules) ? v : null;
 }

@@ -9,7 +9,7 @@
  */
 import { readFileSync, statSync, accessSync, constants } from 'node:fs';
 import { dirname, join, resolve, isAbsolute } from 'node:path';
-import { InputError, type Loc } from '../util/errors.js';
+import { InputError, fmtLoc, type Loc } from '../util/errors.js';
 import { toBool } from '../util/truth.js';
 
 /** The settings kvplay uses, already typed (undefined: not set). */
@@ -25,6 +25,8 @@ export interface AnsibleSettings {
   become?: boolean;
   becomeUser?: string;
   becomeAskPass?: boolean;
+  /** become_method (sudo or su; another fails the tasks that become, as in Ansible) */
+  becomeMethod?: string;
 }
 
 export interface AnsibleCfg {
@@ -60,7 +62,7 @@ const SETTINGS: Setting[] = [
   { section: 'privilege_escalation', key: 'become_user', env: 'ANSIBLE_BECOME_USER', kind: 'str', field: 'becomeUser' },
   { section: 'privilege_escalation', key: 'become_ask_pass', env: 'ANSIBLE_BECOME_ASK_PASS', kind: 'bool', field: 'becomeAskPass' },
 ];
-/** Checked (sudo only), not stored. */
+/** sudo or su; another is kept and said in a warning (a task that becomes with it fails). */
 const BECOME_METHOD = { section: 'privilege_escalation', key: 'become_method', env: 'ANSIBLE_BECOME_METHOD' };
 
 export interface CfgEnv {
@@ -217,12 +219,10 @@ export function loadAnsibleCfg(where: CfgEnv): AnsibleCfg {
   const method = get(BECOME_METHOD.section, BECOME_METHOD.key);
   if (method) used.add(`${BECOME_METHOD.section}.${BECOME_METHOD.key}`);
   const methodValue = where.env[BECOME_METHOD.env] ?? method?.value;
-  if (methodValue !== undefined && methodValue.trim() !== 'sudo') {
-    throw new InputError(
-      `become_method '${methodValue.trim()}' is not supported: kvplay becomes with sudo only`,
-      where.env[BECOME_METHOD.env] !== undefined ? { file: `$${BECOME_METHOD.env}`, line: 1, col: 1 } : method!.loc,
-      'set become_method = sudo (or remove it: sudo is the default)',
-    );
+  if (methodValue !== undefined && methodValue.trim()) {
+    const m = methodValue.trim();
+    settings.becomeMethod = m;
+    if (!['sudo', 'su'].includes(m)) cfg.warnings.push(`become_method '${m}' (${where.env[BECOME_METHOD.env] !== undefined ? `$${BECOME_METHOD.env}` : fmtLoc(method!.loc)}) is not supported: kvplay becomes with sudo or su, a task that becomes with it fails`);
   }
   for (const [section, keys] of parsed) {
     if (section === 'DEFAULT') continue;

@@ -41,6 +41,8 @@ export interface CliOptions {
   user?: string;
   /** --become-user, else ansible.cfg become_user (ansible_become_user and become_user: win) */
   becomeUser?: string;
+  /** --become-method, else ansible.cfg become_method (ansible_become_method and become_method: win) */
+  becomeMethod?: string;
   /** --private-key, else ansible.cfg private_key_file (ansible_ssh_private_key_file wins) */
   privateKey?: string;
   /** -T/--timeout, else ansible.cfg timeout: seconds to connect */
@@ -61,7 +63,7 @@ export interface CliOptions {
 }
 
 export const USAGE = `usage: kvplay PLAYBOOK [options]
-       kvplay lab up|down|status|reset|ssh HOST [CMD]
+       kvplay lab up|down|status|reset|list|ssh HOST [CMD]  [--name LAB]   (kvplay lab help)
        kvplay report RUN.json --html FILE
 
 Runs an Ansible-style YAML playbook over SSH, idempotently.
@@ -99,6 +101,7 @@ options:
   -b, --become             run tasks with become
   -u, --user USER          connect as USER by default
       --become-user USER   become USER (default root)
+      --become-method M    become with sudo (default) or su
       --private-key FILE   SSH private key by default
   -T, --timeout SECONDS    SSH connection timeout
       --vault-password-file FILE  vault password file (or executable script); may be repeated
@@ -193,6 +196,7 @@ export function parseCli(argv: string[], cfg: AnsibleSettings = {}, o: { deferEx
       become: { type: 'boolean', short: 'b' },
       user: { type: 'string', short: 'u' },
       'become-user': { type: 'string' },
+      'become-method': { type: 'string' },
       'private-key': { type: 'string' },
       'key-file': { type: 'string' },
       timeout: { type: 'string', short: 'T' },
@@ -251,6 +255,7 @@ export function parseCli(argv: string[], cfg: AnsibleSettings = {}, o: { deferEx
     become: values.become || cfg.become ? true : undefined,
     user: values.user ?? cfg.remoteUser,
     becomeUser: values['become-user'] ?? cfg.becomeUser,
+    becomeMethod: values['become-method'] ?? cfg.becomeMethod,
     privateKey: values['private-key'] ?? values['key-file'] ?? cfg.privateKeyFile,
     timeout,
     rolesPath: cfg.rolesPath ?? [],

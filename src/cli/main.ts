@@ -216,6 +216,7 @@ async function runCli(opts: CliOptions, reporter: Reporter, secrets: Set<string>
     become: opts.become,
     user: opts.user,
     becomeUser: opts.becomeUser,
+    becomeMethod: opts.becomeMethod,
     privateKeyFile: opts.privateKey,
     connectTimeoutMs: opts.timeout !== undefined ? opts.timeout * 1000 : undefined,
     step: opts.step,

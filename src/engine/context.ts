@@ -204,7 +204,7 @@ function taskBecome(run: RunState, play: Play, t: Task, inh: Inh, vars: Vars): B
   const userRaw = t.becomeUser ?? inh.becomeUser ?? play.becomeUser;
   // --become-user / ansible.cfg become_user: below the keyword and ansible_become_user
   const becomeUser = userRaw === undefined || userRaw === null ? (vars.ansible_become_user === undefined ? run.opts.becomeUser : undefined) : String(renderDeep(userRaw, vars, t.loc));
-  const methodRaw = t.becomeMethod ?? inh.becomeMethod ?? play.becomeMethod;
+  const methodRaw = t.becomeMethod ?? inh.becomeMethod ?? play.becomeMethod ?? (vars.ansible_become_method === undefined ? run.opts.becomeMethod : undefined);
   const method = methodRaw === undefined || methodRaw === null ? undefined : String(renderDeep(methodRaw, vars, t.loc));
   // as Ansible: an unknown method fails only a task that becomes
   if (method !== undefined && !BECOME_METHODS.has(method) && (becomeOn ?? boolish(vars.ansible_become))) throw new InputError(`Invalid become method specified: '${method}'`, t.loc, `kvplay becomes with: ${[...BECOME_METHODS].join(', ')}`);

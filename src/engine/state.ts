@@ -24,6 +24,8 @@ export interface RunOptions {
   user?: string;
   /** defaults below the play/task keywords and the host's variables (--become-user, --private-key, -T; or ansible.cfg) */
   becomeUser?: string;
+  /** --become-method / ansible.cfg become_method: below the keyword and ansible_become_method */
+  becomeMethod?: string;
   privateKeyFile?: string;
   connectTimeoutMs?: number;
   /** --step: ask before each task (src/engine/step.ts) */

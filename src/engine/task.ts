@@ -156,6 +156,9 @@ function emitResult(run: RunState, task: ModuleTask, host: HostState, r: ItemRes
     ...(r.ignored ? { ignored: true } : {}),
     ...(ec.check ? { check: true } : {}),
   });
+  // a module's warnings (Ansible's result key `warnings`) are shown as warnings, as Ansible does
+  const warnings = r.data.warnings;
+  if (!hide && Array.isArray(warnings)) for (const w of warnings) if (typeof w === 'string') run.reporter.emit({ kind: 'warning', msg: w, host: host.name });
 }
 
 /** kvplay's own words in a result: never secrets, even from a no_log task. */

@@ -10,10 +10,32 @@ import type { Transport } from '../transport/types.js';
 /** Epoch ms with a fraction. */
 const now = () => performance.timeOrigin + performance.now();
 
-/** A command as one short line (its first 240 characters, blanks collapsed). */
-export function commandLabel(cmd: string): string {
-  const one = cmd.replace(/\s+/g, ' ').trim();
-  return one.length > 240 ? `${one.slice(0, 239)}…` : one;
+/** kvplay's own framing lines in a command (locale, exec check, section markers): not what it runs. */
+const FRAMING = [
+  /^LC_ALL=C; export LC_ALL$/, /^NL='$/, /^'$/, /^exit 0$/, /^esac$/,
+  /^d=\$\(mktemp -d \/tmp\/kvplay-sections-/, /^trap 'rm -rf "\$d"' EXIT$/, /^printf '\\n@@kvplay-section/, /^wait "\$p\d+"; r=\$\?$/, /^cat "\$d\/\d+"$/,
+  /^\) (2>&1|>"\$d\/\d+")/, /^s\(\) \{ printf/,
+];
+
+/**
+ * A command as one short line: without kvplay's framing (the command module's exec check, the
+ * sections of a probe script), blanks collapsed, at most `max` characters.
+ */
+export function commandLabel(cmd: string, max = 240): string {
+  const keep: string[] = [];
+  let inCheck = false;
+  for (const raw of cmd.split('\n')) {
+    const l = raw.trim();
+    if (/^kvplay_exe=/.test(l)) inCheck = true;
+    if (inCheck) {
+      if (/^if \[ -n "\$kvplay_e" \]/.test(l)) inCheck = false;
+      continue;
+    }
+    if (!l || FRAMING.some((re) => re.test(l))) continue;
+    keep.push(l.replace(/^\( /, ''));
+  }
+  const one = (keep.length ? keep.join('; ') : cmd).replace(/\s+/g, ' ').trim();
+  return one.length > max ? `${one.slice(0, max - 1)}…` : one;
 }
 
 export function emitTiming(reporter: Reporter, host: string, t: CommandTiming): void {
@@ -48,7 +70,7 @@ export function timedTransport(t: Transport, reporter: Reporter, host: string, t
     execMany: async (cmds, o) => {
       const at = now();
       const rs = await t.execMany(cmds, o);
-      report({ what: 'probe', at, cmds: cmds.length, rc: Math.max(0, ...rs.map((r) => r.code)), cmd: cmds.length ? label(cmds.map((c) => c.split('\n')[0]).join(' ; ')) : undefined }, at);
+      report({ what: 'probe', at, cmds: cmds.length, rc: Math.max(0, ...rs.map((r) => r.code)), cmd: noLog || !cmds.length ? undefined : cmds.map((c) => commandLabel(c, 120)).join(' | ') }, at);
       return rs;
     },
   };

@@ -3,6 +3,7 @@
  * matched by key blob (comments and options do not make a key different, unless key_options
  * is given). ~/.ssh is created 0700 and the file 0600, owned by the user.
  */
+import { pathInfo, reportFrom, withStatAfter } from './util/pathinfo.js';
 import type { Module, ModuleCtx, Plan } from './types.js';
 import { backupProp, bool, object, str, strEnum } from './util/schema.js';
 import { lines, parsePubKey, userFileDiff, userFileFact, writeUserFile, type PubKey, type UserFile } from './sys/sshfiles.js';
@@ -76,14 +77,25 @@ export function planAuthorizedKey(p: AuthorizedKeyParams, f: UserFile, ctx: Pick
   }
   const old = f.content ?? '';
   const r = editAuthorizedKeys(old, keys, state, { key_options: p.key_options, comment: p.comment });
-  const result = { user: f.user, path: f.path, key: p.key };
+  // as ansible.posix.authorized_key: its parameters and `keyfile`, with a given path's information
+  // (which replaces `state`); in check mode nothing more than changed
+  const result = ctx.check
+    ? {}
+    : {
+        user: p.user, key: p.key, path: p.path ?? null, manage_dir: p.manage_dir ?? true, state, key_options: p.key_options ?? null,
+        exclusive: p.exclusive ?? false, comment: p.comment ?? null, validate_certs: true, follow: false, keyfile: f.path,
+        ...(p.path !== undefined && f.st ? pathInfo(f.st) : {}),
+      };
   if (r.text === old) return { kind: 'ok', reason: `${f.path}: ${state === 'present' ? 'key(s) present' : 'key(s) absent'}`, result };
   if (!f.dir && p.manage_dir === false) throw new Error(`${f.path}: directory missing (manage_dir: false)`);
-  return { kind: 'change', reason: `${f.path}: ${r.msg}`, steps: writeUserFile(f, r.text, 0o600, p.backup), diff: ctx.diff ? [userFileDiff(f, r.text)] : undefined, result };
+  const steps = writeUserFile(f, r.text, 0o600, p.backup);
+  if (p.path !== undefined) steps[steps.length - 1] = withStatAfter(steps[steps.length - 1], f.path);
+  return { kind: 'change', reason: `${f.path}: ${r.msg}`, steps, diff: ctx.diff ? [userFileDiff(f, r.text)] : undefined, result };
 }
 
 export const authorized_key: Module<AuthorizedKeyParams, { file: UserFile }> = {
   name: 'authorized_key',
+  reasonIsMsg: false,
   doc: "Add or remove public keys in a user's authorized_keys (matched by key, not by comment).",
   schema: object(
     {
@@ -101,4 +113,8 @@ export const authorized_key: Module<AuthorizedKeyParams, { file: UserFile }> = {
   ),
   facts: (p) => ({ file: userFileFact(p.user, p.path ?? '.ssh/authorized_keys') }),
   plan: (p, f, ctx) => planAuthorizedKey(p, f.file, ctx),
+  result: (_p, _f, results) => {
+    const r = reportFrom(results);
+    return r.stat ? pathInfo(r.stat) : {};
+  },
 };

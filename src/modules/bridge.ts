@@ -56,7 +56,9 @@ export function planBridge(p: BridgeParams, f: BridgeFacts, ctx: Pick<ModuleCtx,
   if (backend === 'ifupdown') {
     const text = f.interfaces ?? '';
     try {
-      newInterfaces = ifupdownConvert(text, br, nic, spec.mac, { stp: spec.stp, fd: spec.fd });
+      // runtime already bridged (only the file lost its stanza): the stanza carries the running address
+      const runtime = problems.length ? undefined : { addrs: addrsOf(f.ifs[br]).filter((a) => a.family === 'inet').map((a) => a.cidr), gateway: f.defIf === br ? f.gateway : undefined };
+      newInterfaces = ifupdownConvert(text, br, nic, spec.mac, { stp: spec.stp, fd: spec.fd, runtime });
     } catch (e) {
       const elsewhere = f.interfacesD.length ? ` (stanzas in ${f.interfacesD.join(', ')} are not edited: move ${nic}'s stanza into /etc/network/interfaces)` : '';
       throw new Error(`${(e as Error).message}${elsewhere}`);

@@ -66,8 +66,29 @@ function stdinOf(p: CommandParams): string | undefined {
   return p.stdin_add_newline === false ? p.stdin : p.stdin + '\n';
 }
 
+/**
+ * Into chdir first (~ and $VAR expanded, as Ansible's path parameters). A directory that cannot
+ * be entered fails as Ansible's command module reports it (Python's errno words), read back by chdirError.
+ */
 function withChdir(p: CommandParams, cmd: string): string {
-  return p.chdir ? `cd ${q(p.chdir)} || exit 1\n${cmd}` : cmd;
+  if (!p.chdir) return cmd;
+  return [
+    `kvplay_d=${expandWord(p.chdir)}`,
+    'if ! cd -- "$kvplay_d" 2>/dev/null; then',
+    `  if [ ! -e "$kvplay_d" ]; then e='2] No such file or directory'; elif [ ! -d "$kvplay_d" ]; then e='20] Not a directory'; else e='13] Permission denied'; fi`,
+    `  printf '${CHDIR_FAILED}[Errno %s: %s\\n' "$e" "$kvplay_d" >&2; exit ${EXEC_FAILED}`,
+    'fi',
+    cmd,
+  ].join('\n');
+}
+
+const CHDIR_FAILED = 'Unable to change directory before execution: ';
+
+/** Ansible's msg when withChdir could not enter the directory, or null. */
+function chdirError(r: StepResult): string | null {
+  if (r.code !== EXEC_FAILED || r.stdout !== '' || !r.stderr.startsWith(CHDIR_FAILED)) return null;
+  const m = /^\[Errno (\d+)\] ([^:]+): ([^]*)\n$/.exec(r.stderr.slice(CHDIR_FAILED.length));
+  return m ? `${CHDIR_FAILED}[Errno ${m[1]}] ${m[2]}: ${pyBytesRepr(m[3])}` : null;
 }
 
 /** strip_empty_ends, as Ansible: every trailing \r and \n goes. */
@@ -94,6 +115,8 @@ export function commandResult(p: CommandParams, shown: string | string[], facts:
     const skip = p.creates === undefined && p.removes === undefined;
     return { ...base, changed: !skip, rc: 0, stdout: '', stdout_lines: [], msg: 'Command would have run if not in check mode', ...(skip ? { skipped: true } : {}) };
   }
+  const cd = chdirError(r);
+  if (cd !== null) return { ...base, changed: false, rc: null, stdout: '', stdout_lines: [], msg: cd };
   const bad = Array.isArray(shown) ? execError(r) : null;
   if (bad && Array.isArray(shown)) {
     // as Ansible's run_command: cmd as one quoted string, no start/end/delta

@@ -4,6 +4,7 @@
  * /etc/ssh/ssh_host_ed25519_key.pub), never fetched blindly over the network. An entry of the
  * same host and key type with another key is replaced (the host was reinstalled).
  */
+import { pathInfo, reportFrom, withStatAfter } from './util/pathinfo.js';
 import type { Module, ModuleCtx, Plan } from './types.js';
 import { backupProp, bool, object, str, strEnum } from './util/schema.js';
 import { hashHost, hostFieldMatches, lines, parseKnownHostsLine, parsePubKey, userFileDiff, userFileFact, writeUserFile, type PubKey, type UserFile } from './sys/sshfiles.js';
@@ -63,13 +64,17 @@ export function planKnownHosts(p: KnownHostsParams, f: UserFile, ctx: Pick<Modul
   }
   const old = f.content ?? '';
   const r = editKnownHosts(old, p.name, key, state, p.hash_host === true);
-  const result = { name: p.name, path: f.path, hash_host: p.hash_host === true };
+  // as Ansible's known_hosts: its parameters and the file's information (which replaces `state`); check mode: nothing more
+  const result = ctx.check ? {} : { name: p.name, key: p.key ?? null, path: f.path, hash_host: p.hash_host === true, state, ...(f.st ? pathInfo(f.st) : {}) };
   if (r.text === old) return { kind: 'ok', reason: `${f.path}: ${r.msg}`, result };
-  return { kind: 'change', reason: `${f.path}: ${r.msg}`, steps: writeUserFile(f, r.text, 0o644, p.backup), diff: ctx.diff ? [userFileDiff(f, r.text)] : undefined, result };
+  const steps = writeUserFile(f, r.text, 0o644, p.backup);
+  steps[steps.length - 1] = withStatAfter(steps[steps.length - 1], f.path);
+  return { kind: 'change', reason: `${f.path}: ${r.msg}`, steps, diff: ctx.diff ? [userFileDiff(f, r.text)] : undefined, result };
 }
 
 export const known_hosts: Module<KnownHostsParams, { file: UserFile }> = {
   name: 'known_hosts',
+  reasonIsMsg: false,
   doc: "Record a host's public key in a user's known_hosts (plain or hashed); a changed key of the same type is replaced.",
   schema: object(
     {
@@ -85,4 +90,8 @@ export const known_hosts: Module<KnownHostsParams, { file: UserFile }> = {
   ),
   facts: (p) => ({ file: userFileFact(p.user, p.path ?? '.ssh/known_hosts') }),
   plan: (p, f, ctx) => planKnownHosts(p, f.file, ctx),
+  result: (_p, _f, results) => {
+    const r = reportFrom(results);
+    return r.stat ? pathInfo(r.stat) : {};
+  },
 };

@@ -145,7 +145,7 @@ export const libvirt_pool: Module<PoolParams, { all: PoolFacts }> = {
         ['info', `virsh pool-info ${q(p.name)}`],
         ['xml', `virsh pool-dumpxml --inactive ${q(p.name)}`],
         ['target', `test -d ${q(p.target)}`],
-      ]),
+      ], { parallel: true }), // two virsh calls (each its own libvirtd connection) at once
       parse: (r) => parsePoolFacts(sectionsOf(r, 'libvirt_pool facts')),
       explain: (f) => poolChecks(p.name, p.target, f as PoolFacts),
     },

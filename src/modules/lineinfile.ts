@@ -154,6 +154,15 @@ export const lineinfile: Module<LineinfileParams, EditFacts> = {
     }
     return planEdit(p, facts, (old) => lineinfileEdit(p, old), ctx, { missing: `Destination ${p.path} does not exist !` });
   },
-  // as Ansible's lineinfile: `backup` is the backup's name or '' (none when the file to edit is missing)
-  result: (p, f, results) => (p.state === 'absent' && !f.file.exists ? {} : { backup: backupFileFrom(results) ?? '' }),
+  // as Ansible's lineinfile: `backup` is the backup's name or '' (none when the file to edit is missing); its warning
+  result: (p, f, results) => ({
+    ...(p.state === 'absent' && !f.file.exists ? {} : { backup: backupFileFrom(results) ?? '' }),
+    ...(p.regexp === '' || p.search_string === '' ? { warnings: [emptyPatternWarning(p)] } : {}),
+  }),
 };
+
+/** Ansible's warning for an empty regexp or search_string. */
+function emptyPatternWarning(p: LineinfileParams): string {
+  const re = p.regexp === '';
+  return `The ${re ? 'regular expression' : 'search string'} is an empty string, which will match every line in the file. This may have unintended consequences, such as replacing the last line in the file rather than appending.${re ? " If this is desired, use '^' to match every line in the file and avoid this warning." : ''}`;
+}

@@ -112,6 +112,7 @@ export const mount: Module<MountParams, Facts> = {
       name: str('Alias of path.'),
       src: str('Device or remote source: nfs:/nfsshare, root@nfs:/nfsshare (sshfs), /dev/sdb1, UUID=...'),
       fstype: str('File system type: nfs, nfs4, fuse.sshfs, ext4, ...'),
+      type: str('Alias of fstype (ansible.posix.mount).'),
       opts: str('Mount options, comma separated (default: defaults), e.g. allow_other,reconnect,IdentityFile=/root/.ssh/id_ed25519,_netdev.'),
       dump: str('fstab dump field (default 0).'),
       passno: str('fstab pass field (default 0).'),
@@ -123,8 +124,9 @@ export const mount: Module<MountParams, Facts> = {
     { required: ['state'], anyOf: [{ required: ['path'] }, { required: ['name'] }] },
   ),
   prepare: (p) => {
-    const x = { ...p, path: p.path ?? (p as any).name } as MountParams & { name?: string };
+    const x = { ...p, path: p.path ?? (p as any).name, fstype: p.fstype ?? (p as any).type } as MountParams & { name?: string; type?: string };
     delete x.name;
+    delete x.type;
     return x;
   },
   facts: (p) => {

@@ -11,7 +11,11 @@ import { lines } from './sys/sshfiles.js';
 
 export interface SysctlParams {
   name: string;
+  /** Ansible's alias of name */
+  key?: string;
   value?: string;
+  /** Ansible's alias of value */
+  val?: string;
   state?: 'present' | 'absent';
   sysctl_file?: string;
   reload?: boolean;
@@ -66,17 +70,21 @@ export function planSysctl(p: SysctlParams, f: Facts, ctx: ModuleCtx): Plan {
       what.push(`runtime ${f.live} -> ${value}`);
     }
   }
-  if (!steps.length) return { kind: 'ok', reason: `${key}: ${state === 'present' ? `${value} (file and kernel)` : 'not in the file'}`, result: { name: key, value } };
-  return { kind: 'change', reason: what.join('; '), steps, ...(e.kind === 'change' && e.diff ? { diff: e.diff } : {}), result: { name: key, value } };
+  // as ansible.posix.sysctl: nothing registered but changed (and kvplay's backup_file)
+  if (!steps.length) return { kind: 'ok', reason: `${key}: ${state === 'present' ? `${value} (file and kernel)` : 'not in the file'}` };
+  return { kind: 'change', reason: what.join('; '), steps, ...(e.kind === 'change' && e.diff ? { diff: e.diff } : {}) };
 }
 
 export const sysctl: Module<SysctlParams, Facts> = {
   name: 'sysctl',
+  reasonIsMsg: false,
   doc: 'A kernel parameter in a sysctl file and (reload, default) in the running kernel.',
   schema: object(
     {
       name: str('Parameter, e.g. net.ipv4.ip_forward (slashes allowed).'),
       value: { type: ['string', 'number', 'boolean'], description: 'Desired value (required with state present).' },
+      key: str('Alias of name (ansible.posix.sysctl).'),
+      val: { type: ['string', 'number', 'boolean'], description: 'Alias of value (ansible.posix.sysctl).' },
       state: strEnum(['present', 'absent'], 'present (default) or absent (removed from the file; the kernel value is left).'),
       sysctl_file: str('File to edit (default /etc/sysctl.conf; /etc/sysctl.d/NAME.conf is preferable).'),
       reload: bool('Also set the running value (sysctl -w NAME=VALUE) when it differs.', true),
@@ -84,8 +92,12 @@ export const sysctl: Module<SysctlParams, Facts> = {
       ignoreerrors: bool('Ignore a parameter unknown to the running kernel.', false),
       backup: backupProp,
     },
-    { required: ['name'] },
+    { anyOf: [{ required: ['name'] }, { required: ['key'] }] },
   ),
+  prepare: (p) => {
+    const { key, val, ...rest } = p;
+    return { ...rest, name: p.name ?? key!, ...(p.value ?? val) !== undefined ? { value: p.value ?? val } : {} };
+  },
   facts: (p) => ({ ...editFacts({ path: p.sysctl_file ?? '/etc/sysctl.conf' }), live: { cmd: `sysctl -n ${q(keyOf(p.name))} 2>/dev/null`, parse: (r) => (r.code === 0 ? r.stdout.trim() : undefined), explain: (v) => ({ cmd: `sysctl -n ${q(keyOf(p.name))}`, found: v === undefined ? 'no such parameter in the running kernel' : String(v) }) } }),
   plan: planSysctl,
   result: (_p, _f, results) => editResult(results),

@@ -4,6 +4,7 @@
  * position of the offending key/value in the YAML (hidden positions from yaml/load.ts).
  */
 import { toBool } from '../util/truth.js';
+import { pyStr } from '../template/py.js';
 import { closest } from '../util/suggest.js';
 import { createRequire } from 'node:module';
 import type { Ajv as AjvT, ErrorObject, ValidateFunction } from 'ajv';
@@ -74,7 +75,7 @@ function typesOf(s: any): string[] {
 /**
  * Ansible-ish scalar coercion of top-level params (a new object, positions kept):
  * 'yes'/'no'/'true'/'false'/'on'/'off' for booleans, numeric strings for integer/number params,
- * numbers/booleans for string-only params; null means "not given" and is dropped.
+ * numbers/booleans (and lists/dicts: their Python str()) for string-only params; null means "not given" and is dropped.
  * mode stays as given.
  */
 export function coerceParams(mod: ModuleInfo, params: Record<string, unknown>): Record<string, unknown> {
@@ -91,6 +92,10 @@ export function coerceParams(mod: ModuleInfo, params: Record<string, unknown>): 
       if (t.includes('integer') ? /^[-+]?\d+$/.test(s) : /^[-+]?(\d+\.?\d*|\.\d+)([eE][-+]?\d+)?$/.test(s)) nv = Number(s);
     } else if (t.length === 1 && t[0] === 'string' && (typeof v === 'number' || typeof v === 'boolean')) {
       nv = String(v);
+    } else if (t.length === 1 && t[0] === 'string' && typeof v === 'object') {
+      // a list or dict for a string parameter is its Python str(), as Ansible's check_type_str does
+      // (a template result such as "[{{ a }}, {{ b }}]" reads as a list, as in Ansible)
+      nv = pyStr(v);
     } else if (t.length === 1 && t[0] === 'array' && typeof v === 'string') {
       nv = [v];
     }

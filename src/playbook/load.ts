@@ -185,10 +185,14 @@ function dedupe(errs: InputError[]): InputError[] {
   });
 }
 
-function forEachModuleTask(tasks: Task[], fn: (t: ModuleTask) => void): void {
+/** Every task that can notify: module tasks and blocks (`notify` on a block). */
+function forEachModuleTask(tasks: Task[], fn: (t: { notify?: string[]; notifyLocs?: Loc[]; loc: Loc }) => void): void {
   for (const t of tasks) {
     if (t.kind === 'module') fn(t);
-    else if (t.kind === 'block') forEachModuleTask([...t.block, ...t.rescue, ...t.always], fn);
+    else if (t.kind === 'block') {
+      fn(t);
+      forEachModuleTask([...t.block, ...t.rescue, ...t.always], fn);
+    }
     else if (t.kind === 'include' && t.preloaded) forEachModuleTask(t.preloaded.tasks, fn);
   }
 }
@@ -259,7 +263,7 @@ function parsePlay(p: unknown, loc: Loc, dir: string, ctx: LoadCtx, roleSearch: 
   const handlers = [...roles.flatMap((r) => r.handlers), ...list('handlers', true)];
   const topics = new Set([...handlers, ...ctx.includedRoles.flatMap((r) => r.handlers)].flatMap(handlerTopics));
   const tasksAll = [...list('pre_tasks'), ...roleTaskList, ...list('tasks'), ...list('post_tasks'), ...handlers];
-  forEachModuleTask(tasksAll, (t) => t.notify.forEach((n, i) => {
+  forEachModuleTask(tasksAll, (t) => (t.notify ?? []).forEach((n, i) => {
     if (!topics.has(n) && !n.includes('{{')) ctx.errors.push(new InputError(`no handler named ${showValue(n)}`, t.notifyLocs?.[i] ?? t.loc, didYouMean(n, topics) || (topics.size ? `handlers: ${[...topics].join(', ')}` : 'define it under handlers:')));
   }));
   const varsFiles: Play['varsFiles'] = [];

@@ -11,7 +11,7 @@ import { requires } from '../harness/gate.js';
 import { compare, kvplayOutcome, oracle, type OracleCase, type OracleResult } from './templar.js';
 import type { Vars } from '../../src/template/index.js';
 
-export const VARS: Vars = {
+const VARS: Vars = {
   s: 'Hello World', n: 7, f: 2.5, neg: -3, e: '', z: null, t: true, l: [3, 1, 2], ls: ['b', 'a', 'C', 'A'], d: { b: 2, a: 1 },
   users: [
     { name: 'alice', age: 30, groups: ['wheel', 'dev'], authorized: ['k1', 'k2'], mysql: { hosts: ['h1', 'h2'] } },
@@ -38,7 +38,7 @@ export const VARS: Vars = {
 };
 
 /** [template] or [template, extra vars]: one case each. */
-export const CASES: (string | OracleCase)[] = [
+const CASES: (string | OracleCase)[] = [
   // --- math: log, pow, root, abs, round, int, float
   '{{ 100 | log(10) }}', '{{ 8 | log(2) }}', '{{ 1 | log }}', '{{ n | log }}', '{{ "x" | log }}', '{{ 0 | log }}',
   '{{ 2 | pow(10) }}', '{{ f | pow(2) }}', '{{ 4 | pow(0.5) }}', '{{ "a" | pow(2) }}',

@@ -7,7 +7,7 @@
  * came from unsafe data) and the unsafe mark of every result.
  */
 import * as assert from 'uvu/assert';
-import { mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { mkdirSync, mkdtempSync, readFileSync, rmSync, symlinkSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { requires } from '../harness/gate.js';
@@ -88,7 +88,7 @@ const CASES: (string | OracleCase)[] = [
   "{{ lookup('first_found', ['{{ x }}.txt']) | basename }}", "{{ lookup('first_found', [{'files': ['nope'], 'skip': true}]) }}",
   "{{ lookup('first_found', 'files/sub/a.conf') | basename }}", "{{ lookup('first_found', abs) == abs }}",
   // fileglob (Ansible lists in directory order: sorted here)
-  "{{ query('fileglob', 'sub/*.conf') | map('basename') | sort }}", "{{ query('fileglob', '*.txt') | map('basename') | sort }}", "{{ query('fileglob', base + '/*.txt') | map('basename') | list }}",
+  "{{ query('fileglob', 'sub/*.conf') | map('basename') | sort }}", "{{ query('fileglob', '*.txt') | map('basename') | sort }}", "{{ query('fileglob', base + '/*.txt') | map('basename') | sort }}",
   "{{ query('fileglob', 'nomatch*') }}", "{{ lookup('fileglob', 'nomatch*') }}", "{{ lookup('fileglob', 'sub/a.*') | basename }}", "{{ query('fileglob', 'sub/[ab].conf') | map('basename') | sort }}",
   // data lookups
   "{{ query('items', [1, [2, [3]]], 4) }}", "{{ lookup('items', [1, 2]) }}", "{{ lookup('items', ['a', 'b']) }}", "{{ lookup('items', 'one') }}",
@@ -109,6 +109,13 @@ const CASES: (string | OracleCase)[] = [
   "{{ lookup('password', '/dev/null seed=42', length=5) }}", "{{ lookup('password', 'pw/existing') }}", "{{ lookup('password', 'pw/existing encrypt=md5_crypt') }}",
   "{{ lookup('password', 'pw/existing encrypt=sha512_crypt') }}", "{{ lookup('password', '/dev/null bogus=1') }}", "{{ lookup('password', 'pw/new seed=s length=6') }}",
   "{{ lookup('password', 'pw/new') }}",
+  // path tests and filters on the controller (Ansible's files.py: os.path)
+  "{{ base is directory }}", "{{ abs is directory }}", "{{ abs is file }}", "{{ base is file }}", "{{ abs is exists }}", "{{ (base + '/nope') is exists }}",
+  "{{ (base + '/link.txt') is link }}", "{{ abs is link }}", "{{ (base + '/dangling') is exists }}", "{{ (base + '/dangling') is link_exists }}",
+  "{{ (base + '/link.txt') is same_file(abs) }}", "{{ abs is same_file(base) }}", "{{ 'nope' is same_file('nope2') }}", "{{ '/' is mount }}", "{{ base is mount }}",
+  "{{ '/proc' is is_mount }}", "{{ base is is_dir }}", "{{ abs is is_file }}", "{{ (base + '/link.txt') is is_link }}", "{{ abs is is_same_file(abs) }}", "{{ 'rel' is abs }}",
+  "{{ (base + '/files/sub/*.conf') | fileglob | map('basename') | sort }}", "{{ (base + '/*') | fileglob | map('basename') | sort }}", "{{ 'nomatch/*' | fileglob }}",
+  "{{ (base + '/link.txt') | realpath == abs }}", "{{ (base + '/files/./sub/../hello.txt') | realpath | basename }}",
 ];
 
 const test = requires({ tools: ['ansible-playbook'] });
@@ -121,6 +128,8 @@ test.before(() => {
     mkdirSync(join(base, f, '..'), { recursive: true });
     writeFileSync(join(base, f), text);
   }
+  symlinkSync(join(base, 'plain.txt'), join(base, 'link.txt'));
+  symlinkSync(join(base, 'nope'), join(base, 'dangling'));
   Object.assign(process.env, ENV);
 });
 test.after(() => {

@@ -8,6 +8,8 @@ import * as assert from 'uvu/assert';
 import { mkdirSync, writeFileSync } from 'node:fs';
 import { execSync } from 'node:child_process';
 import { hostname } from 'node:os';
+import { createServer } from 'node:http';
+import type { AddressInfo } from 'node:net';
 import { join } from 'node:path';
 import { requires } from '../harness/gate.js';
 import { both, oracleHosts, type OracleHost } from './oracle.js';
@@ -212,6 +214,130 @@ test('hostname (check mode: the machine keeps its name) and tempfile', () => {
     - copy:
         dest: "{{ out }}/r"
         content: "{{ [h1.changed, h1.name, h1.ansible_facts, h2.changed, h2.ansible_facts, t1.changed, t1.path | basename | regex_replace('\\\\.[A-Za-z0-9_]{8}\\\\.', '.R.'), t2.skipped | default(false)] | to_json }}"
+`);
+});
+
+/** A small HTTP server on 127.0.0.1 for uri/get_url (no Date header, connections closed: both clients see the same headers). */
+async function httpServer(): Promise<{ port: number; close(): Promise<void> }> {
+  const modified = new Date('2024-01-02T03:04:05Z');
+  const srv = createServer((req, res) => {
+    res.sendDate = false;
+    res.setHeader('Connection', 'close');
+    const send = (code: number, type: string, body: string, extra: Record<string, string> = {}) => {
+      res.writeHead(code, { 'Content-Type': type, 'Content-Length': Buffer.byteLength(body), ...extra });
+      res.end(req.method === 'HEAD' ? undefined : body);
+    };
+    const chunks: Buffer[] = [];
+    req.on('data', (c) => chunks.push(c));
+    req.on('end', () => {
+      const since = req.headers['if-modified-since'];
+      if (req.url === '/data.json') return send(200, 'application/json', '{"a": 1, "b": [true, null]}');
+      if (req.url === '/f.txt') {
+        if (since && new Date(since) >= modified) return send(304, 'text/plain', '');
+        return send(200, 'text/plain', 'hello\n', { 'Last-Modified': modified.toUTCString(), 'Set-Cookie': 'sid=abc; Path=/' });
+      }
+      if (req.url === '/echo') return send(200, 'application/json', JSON.stringify({ method: req.method, type: req.headers['content-type'], x: req.headers['x-kv'], body: Buffer.concat(chunks).toString() }));
+      if (req.url === '/redirect') return send(302, 'text/plain', '', { Location: '/data.json' });
+      return send(404, 'text/html', 'not here\n');
+    });
+  });
+  await new Promise<void>((r) => srv.listen(0, '127.0.0.1', () => r()));
+  return { port: (srv.address() as AddressInfo).port, close: () => new Promise((r) => srv.close(() => r())) };
+}
+
+test('uri and get_url against a local HTTP server: status, headers, json, content, redirects, failures; download, 304, checksum, directory dest', async () => {
+  const s = await httpServer();
+  const u = `http://127.0.0.1:${s.port}`;
+  try {
+    await same('http', `
+- hosts: web
+  gather_facts: false
+  tasks:
+    - uri: url=${u}/data.json
+      register: r1
+    - uri: { url: "${u}/nope", status_code: [200, 404], return_content: true }
+      register: r2
+    - uri: { url: "${u}/nope" }
+      register: r3
+      ignore_errors: true
+    - uri: { url: "${u}/echo", method: POST, body: { a: 1, b: [x, y] }, body_format: json, headers: { X-Kv: "v 1" }, return_content: true }
+      register: r4
+    - uri: { url: "${u}/echo", method: PUT, body: { a: "1 2", b: "&" }, body_format: form-urlencoded }
+      register: r5
+    - uri: { url: "${u}/redirect" }
+      register: r6
+    - uri: { url: "http://127.0.0.1:1/" }
+      register: r7
+      ignore_errors: true
+    - get_url: { url: "${u}/f.txt", dest: "{{ out }}/f.txt", mode: "0640" }
+      register: g1
+    - get_url: { url: "${u}/f.txt", dest: "{{ out }}/f.txt" }
+      register: g2
+    - get_url: { url: "${u}/f.txt", dest: "{{ out }}/f.txt", checksum: "sha256:5891b5b522d5df086d0ff0b110fbd9d21bb4fc7163af34d08286a2e846f6be03" }
+      register: g3
+    - file: { path: "{{ out }}-d", state: directory }
+    - get_url: { url: "${u}/f.txt", dest: "{{ out }}-d" }
+      register: g4
+    - get_url: { url: "${u}/nope", dest: "{{ out }}/nope" }
+      register: g5
+      ignore_errors: true
+    - get_url: { url: "${u}/f.txt", dest: "{{ out }}/bad", checksum: "sha1:0000000000000000000000000000000000000000" }
+      register: g6
+      ignore_errors: true
+    - copy:
+        dest: "{{ out }}/results"
+        content: |
+          {% for r in [r1, r2, r3, r4, r5, r6, r7] %}
+          {{ r | dict2items | rejectattr('key', 'in', ['elapsed', 'invocation', 'failed', 'changed']) | items2dict | to_json(sort_keys=true) }} {{ r.changed }}
+          {% endfor %}
+          {% for g in [g1, g2, g3, g4, g5, g6] %}
+          {{ g | dict2items | rejectattr('key', 'in', ['elapsed', 'invocation', 'src', 'failed']) | items2dict | to_json(sort_keys=true) | replace(out, 'OUT') }}
+          {% endfor %}
+`);
+  } finally {
+    await s.close();
+  }
+});
+
+test('unarchive: tar.gz and zip from the controller and remote_src, extracted once, list_files, creates, a bad dest', async () => {
+  const src = join(h.dir, 'arch');
+  mkdirSync(join(src, 'top', 'sub'), { recursive: true });
+  writeFileSync(join(src, 'top', 'a.txt'), 'a\n');
+  writeFileSync(join(src, 'top', 'sub', 'b.txt'), 'b\n');
+  mkdirSync(join(h.dir, 'files'), { recursive: true });
+  execSync(`tar -C ${src} -czf ${join(h.dir, 'files', 'a.tar.gz')} top && cd ${src} && zip -qr ${join(h.dir, 'files', 'a.zip')} top && cp ${join(h.dir, 'files', 'a.tar.gz')} ${join(h.dir, 'remote.tgz')}`, { shell: '/bin/sh' });
+  await same('unarchive', `
+- hosts: web
+  gather_facts: false
+  tasks:
+    - file: { path: "{{ out }}-{{ item }}", state: directory }
+      loop: [tar, zip, rem]
+    - unarchive: { src: a.tar.gz, dest: "{{ out }}-tar", list_files: true }
+      register: u1
+    - unarchive: { src: a.tar.gz, dest: "{{ out }}-tar" }
+      register: u2
+    - unarchive: { src: a.zip, dest: "{{ out }}-zip", list_files: true }
+      register: u3
+    - unarchive: { src: a.zip, dest: "{{ out }}-zip" }
+      register: u4
+    - unarchive: { src: ${join(h.dir, 'remote.tgz')}, dest: "{{ out }}-rem", remote_src: true, mode: "u=rwX,g=rX,o=" }
+      register: u5
+    - unarchive: { src: ${join(h.dir, 'remote.tgz')}, dest: "{{ out }}-rem", remote_src: true, mode: "u=rwX,g=rX,o=" }
+      register: u6
+    - unarchive: { src: a.tar.gz, dest: "{{ out }}-tar", creates: "{{ out }}-tar/top" }
+      register: u7
+    - unarchive: { src: a.tar.gz, dest: "{{ out }}-nodir" }
+      register: u8
+      ignore_errors: true
+    - stat: { path: "{{ out }}-rem/top/a.txt" }
+      register: st
+    - copy:
+        dest: "{{ out }}/r"
+        content: |
+          {% for u in [u1, u2, u3, u4, u5, u6, u7, u8] %}
+          {{ [u.changed, u.handler | default(''), u.files | default([]) | sort, u.mode | default(''), u.state | default(''), u.skipped | default(false), u.msg | default('') | replace(out, 'OUT')] | to_json }}
+          {% endfor %}
+          {{ st.stat.mode }}
 `);
 });
 

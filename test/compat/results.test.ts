@@ -24,6 +24,7 @@ test.after(async () => {
   await h?.stop();
 });
 
+const KEY = 'ssh-ed25519 AAAAC3NzaC1lZDI1NTE5AAAAIOMqqnkVzrm0SdG6UOoqKLsabgH5C9okWi0dh2l9GKJl';
 const DATETIME = /^\d{4}-\d\d-\d\d \d\d:\d\d:\d\d(\.\d{6})?$/;
 const TIMEDELTA = /^\d+:\d\d:\d\d(\.\d{6})?$/;
 
@@ -82,8 +83,8 @@ ${tasks}
   for (const r of regs) assert.equal(k[r], a[r], `registered ${r} differs`);
 }
 
-test('command, shell: cmd (argv list / string), start/end/delta, msg, lines; creates/removes; an unknown program', () =>
-  sameResults('command', ['c1', 'c2', 'c3', 'c4', 'c5', 'c6', 'c7', 's1', 's2', 's3'], `
+test('command, shell: cmd (argv list / string), start/end/delta, msg, lines; creates/removes; an unknown program; chdir', () =>
+  sameResults('command', ['c1', 'c2', 'c3', 'c4', 'c5', 'c6', 'c7', 'c8', 'c9', 's1', 's2', 's3'], `
     - command: echo hi there
       register: c1
     - command: { argv: [echo, a b] }
@@ -103,6 +104,13 @@ test('command, shell: cmd (argv list / string), start/end/delta, msg, lines; cre
     - command: "{{ w }}"
       register: c7
       ignore_errors: true
+    - command: pwd
+      args: { chdir: "{{ w }}/nope" }
+      register: c8
+      ignore_errors: true
+    - command: ls
+      args: { chdir: "{{ w }}" }
+      register: c9
     - shell: echo hi; echo err >&2
       register: s1
     - shell: printf 'a\\n\\n\\r\\n'
@@ -269,8 +277,8 @@ test('file: path/dest, src, owner/group/uid/gid/mode/state/size after the change
       register: r15
 `));
 
-test('lineinfile, blockinfile: msg texts, backup/backup_file, found; missing file', () =>
-  sameResults('edit', ['l1', 'l2', 'l3', 'l4', 'l5', 'l6', 'l7', 'l8', 'l9', 'b1', 'b2', 'b3', 'b4', 'b5', 'b6', 'b7', 'b8', 'b9'], `
+test('lineinfile, blockinfile: msg texts, backup/backup_file, found, warnings; missing file', () =>
+  sameResults('edit', ['l1', 'l2', 'l3', 'l4', 'l5', 'l6', 'l7', 'l8', 'l9', 'l10', 'b1', 'b2', 'b3', 'b4', 'b5', 'b6', 'b7', 'b8', 'b9'], `
     - copy: { content: "a=1\\nb=2\\n", dest: "{{ w }}/f" }
     - lineinfile: { path: "{{ w }}/f", line: "c=3" }
       register: l1
@@ -291,6 +299,8 @@ test('lineinfile, blockinfile: msg texts, backup/backup_file, found; missing fil
     - lineinfile: { path: "{{ w }}/nope", line: "x" }
       register: l9
       ignore_errors: true
+    - lineinfile: { path: "{{ w }}/f", regexp: "", line: "last" }
+      register: l10
     - blockinfile: { path: "{{ w }}/f", block: "x\\ny" }
       register: b1
     - blockinfile: { path: "{{ w }}/f", block: "x\\ny" }
@@ -333,8 +343,8 @@ test('stat (the whole RETURN list: times, mimetype, charset, attributes...), slu
       register: sl
 `));
 
-test('wait_for (path information, timeout texts), pause, ping, set_fact, fetch', () =>
-  sameResults('misc', ['w1', 'w2', 'w3', 'w4', 'w5', 'p1', 'pg', 'sf', 'f1', 'f2', 'f3'], `
+test('wait_for (path information, timeout texts), pause, ping, set_fact, fetch, known_hosts', () =>
+  sameResults('misc', ['w1', 'w2', 'w3', 'w4', 'w5', 'p1', 'pg', 'sf', 'f1', 'f2', 'f3', 'k1', 'k2', 'k3', 'k4'], `
     - copy: { content: "ready now\\n", dest: "{{ w }}/f" }
     - wait_for: { path: "{{ w }}/f", search_regex: "(?P<word>re\\\\w+)" }
       register: w1
@@ -360,6 +370,15 @@ test('wait_for (path information, timeout texts), pause, ping, set_fact, fetch',
       register: f2
     - fetch: { src: "{{ w }}/nope", dest: "{{ w }}/fetched", flat: true, fail_on_missing: false }
       register: f3
+    - known_hosts: { path: "{{ w }}/kh", name: example.org, key: "example.org ${KEY}" }
+      register: k1
+    - known_hosts: { path: "{{ w }}/kh", name: example.org, key: "example.org ${KEY}" }
+      register: k2
+    - known_hosts: { path: "{{ w }}/kh", name: example.org, key: "example.org ${KEY}" }
+      check_mode: true
+      register: k3
+    - known_hosts: { path: "{{ w }}/kh", name: example.org, state: absent }
+      register: k4
 `));
 
 test.run();

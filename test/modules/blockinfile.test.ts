@@ -10,15 +10,17 @@ const B = '# BEGIN ANSIBLE MANAGED BLOCK\n';
 const END = '# END ANSIBLE MANAGED BLOCK\n';
 
 test('insert at EOF (adds a missing final newline), replace in place, remove', () => {
-  assert.equal(E({ block: 'x\ny' }, 'a\n'), { text: `a\n${B}x\ny\n${END}`, msg: 'block inserted' });
-  assert.equal(E({ block: 'x\n' }, 'a'), { text: `a\n${B}x\n${END}`, msg: 'block inserted' });
+  // msg: Ansible's words (a replaced block is "Block inserted" too); reason: what kvplay shows
+  assert.equal(E({ block: 'x\ny' }, 'a\n'), { text: `a\n${B}x\ny\n${END}`, msg: 'Block inserted', reason: 'block inserted' });
+  assert.equal(E({ block: 'x\n' }, 'a'), { text: `a\n${B}x\n${END}`, msg: 'Block inserted', reason: 'block inserted' });
   const withBlock = `a\n${B}old\n${END}z\n`;
-  assert.equal(E({ block: 'new1\nnew2' }, withBlock), { text: `a\n${B}new1\nnew2\n${END}z\n`, msg: 'block replaced' });
+  assert.equal(E({ block: 'new1\nnew2' }, withBlock), { text: `a\n${B}new1\nnew2\n${END}z\n`, msg: 'Block inserted', reason: 'block replaced' });
   assert.equal(E({ block: 'old' }, withBlock).msg, 'block unchanged');
-  assert.equal(E({ state: 'absent' }, withBlock), { text: 'a\nz\n', msg: 'block removed' });
-  assert.equal(E({ block: '' }, withBlock), { text: 'a\nz\n', msg: 'block removed' });
+  assert.equal(E({ state: 'absent' }, withBlock), { text: 'a\nz\n', msg: 'Block removed', reason: 'block removed' });
+  assert.equal(E({ block: '' }, withBlock), { text: 'a\nz\n', msg: 'Block removed', reason: 'block removed' });
   assert.equal(E({ state: 'absent' }, 'a\n').msg, 'block not present');
-  assert.equal(E({ state: 'absent' }, null), { text: null, msg: '' });
+  assert.equal(E({ path: '/f', state: 'absent' }, null), { text: null, msg: 'File /f not present' });
+  assert.equal(E({ block: 'x' }, null).msg, 'File created');
 });
 
 test('insertafter / insertbefore regex (last match), BOF', () => {

@@ -104,9 +104,15 @@ test('check mode: nothing runs', async () => {
   try {
     const f = join(d, 'x');
     const r = await run('shell', { cmd: `touch ${f}` }, { check: true });
-    assert.is(r.status, 'changed');
+    // as Ansible's command module: skipped in check mode (changed only when creates/removes could tell)
+    assert.ok(r.skipped);
+    assert.is(r.data.msg, 'Command would have run if not in check mode');
     assert.not.ok(existsSync(f));
-    assert.is(r.data.rc, undefined);
+    assert.is(r.data.rc, 0);
+    const g = await run('shell', { cmd: `touch ${f}`, creates: f }, { check: true });
+    assert.is(g.status, 'changed');
+    assert.not.ok(g.skipped);
+    assert.not.ok(existsSync(f));
   } finally { rmDir(d); }
 });
 

@@ -3,7 +3,7 @@ import * as assert from 'uvu/assert';
 import { chmodSync, existsSync, lstatSync, mkdirSync, readdirSync, readFileSync, rmSync, statSync, symlinkSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { copy } from '../../src/modules/copy.js';
-import { sha256 } from '../../src/modules/util/fileops.js';
+import { md5, sha1 } from '../../src/modules/util/fileops.js';
 import { converge, fileState, isRoot, makeCtx, rmDir, run, tempDir, tempLeftovers } from './helpers.js';
 import { requires } from '../harness/gate.js';
 
@@ -14,15 +14,15 @@ test('plan: same content is ok, different content changes with a diff', () => {
   const ctx = makeCtx();
   const data = Buffer.from('hello\n');
   const p = { dest: '/srv/a', content: 'hello\n', _data: data };
-  const same = copy.plan!(p, { dest: fileState('/srv/a', { content: 'hello\n', checksum: sha256(data) }) }, ctx);
+  const same = copy.plan!(p, { dest: fileState('/srv/a', { content: 'hello\n', checksum: sha1(data) }) }, ctx);
   assert.is(same.kind, 'ok');
-  const diff = copy.plan!(p, { dest: fileState('/srv/a', { content: 'bye\n', checksum: sha256('bye\n') }) }, ctx);
+  const diff = copy.plan!(p, { dest: fileState('/srv/a', { content: 'bye\n', checksum: sha1('bye\n') }) }, ctx);
   assert.is(diff.kind, 'change');
   if (diff.kind === 'change') assert.equal(diff.diff, [{ path: '/srv/a', before: 'bye\n', after: 'hello\n' }]);
   const missing = copy.plan!(p, { dest: fileState('/srv/a', { missing: true }) }, ctx);
   assert.is(missing.reason, '/srv/a: created');
   assert.throws(() => copy.plan!(p, { dest: fileState('/srv/a', { missing: true, parentDir: false }) }, ctx), /directory \/srv does not exist/);
-  const attrs = copy.plan!({ ...p, mode: 'g+w', owner: 'nobody' }, { dest: fileState('/srv/a', { checksum: sha256(data) }) }, ctx);
+  const attrs = copy.plan!({ ...p, mode: 'g+w', owner: 'nobody' }, { dest: fileState('/srv/a', { checksum: sha1(data) }) }, ctx);
   assert.is(attrs.reason, '/srv/a: owner root -> nobody, mode 0644 -> 0664');
 });
 
@@ -34,7 +34,10 @@ test('apply: content creates, is idempotent, mode/owner applied, diff', async ()
     assert.is(readFileSync(f, 'utf8'), 'welcome\n');
     assert.is(statSync(f).mode & 0o777, 0o640);
     assert.equal(r.diff, [{ path: f, before: '', after: 'welcome\n' }]);
-    assert.is(r.data.checksum, sha256('welcome\n'));
+    // as Ansible: SHA-1 (and md5sum), the file's attributes after the write
+    assert.is(r.data.checksum, sha1('welcome\n'));
+    assert.is(r.data.md5sum, md5('welcome\n'));
+    assert.equal([r.data.mode, r.data.state, r.data.size], ['0640', 'file', 8]);
     // content change keeps the mode
     const r2 = await converge('copy', { dest: f, content: 'bye\n' }, d);
     assert.equal(r2.diff, [{ path: f, before: 'welcome\n', after: 'bye\n' }]);

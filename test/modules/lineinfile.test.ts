@@ -50,11 +50,12 @@ test('search_string is literal', () => {
 
 test('absent: regexp / line / search_string; missing file is ok', () => {
   const old = 'a\n# c1\nb\n# c2\n';
-  assert.equal(E({ state: 'absent', regexp: '^#' }, old), { text: 'a\nb\n', msg: '2 line(s) removed' });
+  assert.equal(E({ state: 'absent', regexp: '^#' }, old), { text: 'a\nb\n', msg: '2 line(s) removed', result: { found: 2 } });
   assert.equal(E({ state: 'absent', line: 'b' }, old).text, 'a\n# c1\n# c2\n');
   assert.equal(E({ state: 'absent', search_string: 'c2' }, old).text, 'a\n# c1\nb\n');
-  assert.equal(E({ state: 'absent', line: 'zz' }, old), { text: old, msg: 'line not present' });
-  assert.equal(E({ state: 'absent', line: 'zz' }, null), { text: null, msg: '' });
+  assert.equal(E({ state: 'absent', line: 'zz' }, old), { text: old, msg: 'line not present', result: { found: 0 } });
+  // Ansible's words for a missing file (ok, nothing to remove)
+  assert.equal(E({ state: 'absent', line: 'zz' }, null), { text: null, msg: 'file not present' });
 });
 
 test('CRLF files keep their other lines', () => {
@@ -88,6 +89,7 @@ test('apply: regexp replace, idempotent, check mode predicts, diff', async () =>
     assert.is(statSync(f).mode & 0o777, 0o640, 'mode kept');
     assert.equal(out.diff, [{ path: f, before: 'Port 22\nPermitRootLogin yes\n', after: 'Port 22\nPermitRootLogin no\n' }]);
     assert.is(out.data.backup_file, undefined);
+    assert.is(out.data.backup, ''); // Ansible: '' without a backup
   } finally { rmDir(d); }
 });
 
@@ -120,7 +122,9 @@ test('apply: backup: true creates PATH.TIMESTAMP.kvplay~ with the old content an
     writeFileSync(f, 'a\n', { mode: 0o600 });
     const r = await run('lineinfile', { path: f, line: 'b', backup: true });
     assert.is(r.status, 'changed');
-    const b = r.data.backup_file as string;
+    // as Ansible's lineinfile: the backup's name is `backup`
+    const b = r.data.backup as string;
+    assert.is(r.data.backup_file, undefined);
     assert.match(b, /^.*\/b\.conf\.\d{8}T\d{6}\.kvplay~$/);
     assert.is(readFileSync(b, 'utf8'), 'a\n');
     assert.is(statSync(b).mode & 0o777, 0o600);

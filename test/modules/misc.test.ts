@@ -66,8 +66,10 @@ test('fetch: DEST/HOST/SRC and flat, atomic, idempotent, check mode', async () =
     mkdirSync(join(d, 'remote', 'etc'), { recursive: true });
     writeFileSync(src, 'v1\n');
     const dest = join(d, 'fetched');
+    // as Ansible's fetch: not run in check mode (skipped)
     const chk = await run('fetch', { src, dest }, { check: true });
-    assert.is(chk.status, 'changed');
+    assert.ok(chk.skipped);
+    assert.is(chk.data.msg, 'check mode not (yet) supported for this module');
     assert.not.ok(existsSync(dest));
     const r = await run('fetch', { src, dest });
     assert.is(r.status, 'changed');
@@ -95,6 +97,7 @@ test('debug: msg, var, verbosity', async () => {
   assert.is((await run('debug', { var: 'nope' })).data.nope, 'VARIABLE IS NOT DEFINED!');
   const s = await run('debug', { msg: 'hidden', verbosity: 2 });
   assert.is(s.skipped, true);
+  assert.equal([s.data.skipped_reason, s.data.msg], ['Verbosity threshold not met.', undefined]);
   assert.is((await run('debug', { msg: 'shown', verbosity: 2 }, { vars: { ansible_verbosity: 2 } })).skipped, undefined);
 });
 
@@ -176,7 +179,9 @@ test('wait_for: path present with search_regex, absent', async () => {
     const r = await run('wait_for', { path: f, search_regex: 'ready on port (?P<port>\\d+)', timeout: 30, sleep: 0.05 }, { transport });
     assert.is(r.status, 'ok', r.reason);
     assert.equal(r.data.match_groupdict, { port: '80' });
-    assert.is(transport.execs.length, 3, 'polled until the line appeared');
+    // as Ansible: the path's information is added (its `state` replaces the module's)
+    assert.equal([r.data.path, r.data.state, r.data.size], [f, 'file', 26]);
+    assert.is(transport.execs.length, 4, 'polled until the line appeared, then read the path information');
     assert.is((await run('wait_for', { path: join(d, 'nope'), state: 'absent', timeout: 1 })).status, 'ok');
     assert.is((await run('wait_for', { path: join(d, 'nope'), timeout: 0.3, sleep: 0.1 })).status, 'failed');
   } finally { rmDir(d); }

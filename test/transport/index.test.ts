@@ -81,7 +81,8 @@ test('becomeFor: host vars, task override, password sources', () => {
     assert.equal(becomeFor({ ansible_become: 'False' }, {}), null);
     process.env.KVPLAY_BECOME_PASSWORD = 'fromenv';
     assert.equal(becomeFor({}, { become: true }), { user: 'root', password: 'fromenv' });
-    assert.throws(() => becomeFor({ ansible_become_method: 'su' }, { become: true }), /only sudo/);
+    assert.equal(becomeFor({ ansible_become_method: 'su' }, { become: true }), { user: 'root', password: 'fromenv', method: 'su' });
+    assert.throws(() => becomeFor({ ansible_become_method: 'doas' }, { become: true }), /Invalid become method specified: 'doas'/);
   } finally {
     if (prev === undefined) delete process.env.KVPLAY_BECOME_PASSWORD;
     else process.env.KVPLAY_BECOME_PASSWORD = prev;

@@ -43,8 +43,10 @@ export function bridgeFactCmd(br: string): string {
     'LC_ALL=C; export LC_ALL',
     'echo "@@ addr"; ip -j -d addr show 2>/dev/null',
     'echo "@@ route"; ip -j route show default 2>/dev/null',
-    'echo "@@ nm"; if pidof NetworkManager >/dev/null 2>&1 && command -v nmcli >/dev/null 2>&1; then echo running; nmcli -t -f DEVICE,STATE device 2>/dev/null; fi',
-    'echo "@@ nmactive"; command -v nmcli >/dev/null 2>&1 && pidof NetworkManager >/dev/null 2>&1 && nmcli -t -f DEVICE,TYPE connection show --active 2>/dev/null',
+    // NetworkManager asked for once (pidof is a process)
+    'nm=no; command -v nmcli >/dev/null 2>&1 && pidof NetworkManager >/dev/null 2>&1 && nm=yes',
+    'echo "@@ nm"; if [ $nm = yes ]; then echo running; nmcli -t -f DEVICE,STATE device 2>/dev/null; fi',
+    'echo "@@ nmactive"; [ $nm = yes ] && nmcli -t -f DEVICE,TYPE connection show --active 2>/dev/null',
     'echo "@@ networkd"; if systemctl is-active -q systemd-networkd 2>/dev/null; then echo active; networkctl list --no-legend --no-pager 2>/dev/null; fi',
     'echo "@@ ifup"; command -v ifup >/dev/null 2>&1 && echo yes',
     'if [ -f /etc/network/interfaces ]; then echo "@@ interfaces"; base64 < /etc/network/interfaces; fi',
@@ -186,7 +188,12 @@ function stanzas(text: string): Stanza[] {
  * `iface NIC inet manual`; each of them becomes `iface BR <family> <method>` with the same
  * options plus the bridge options (on the first one). NIC leaves its auto/allow-* lines; BR gets them.
  */
-export function ifupdownConvert(text: string, br: string, nic: string, mac: string | undefined, o: { stp: boolean; fd: number }): string {
+/**
+ * `runtime`: the bridge's IPv4 addresses (and gateway) as they run now. Used when the NIC's stanza
+ * holds no configuration of its own (`inet manual` without an address: it was converted before and
+ * the bridge's stanza was lost), so that the stanza written back brings br up WITH its address.
+ */
+export function ifupdownConvert(text: string, br: string, nic: string, mac: string | undefined, o: { stp: boolean; fd: number; runtime?: { addrs: string[]; gateway?: string } }): string {
   if (ifupdownDone(text, br, nic)) return text;
   const ls = text.split('\n');
   const st = stanzas(text);
@@ -195,8 +202,17 @@ export function ifupdownConvert(text: string, br: string, nic: string, mac: stri
   const bridgeOpts = [`bridge_ports ${nic}`, `bridge_stp ${o.stp ? 'on' : 'off'}`, `bridge_fd ${o.fd}`, 'bridge_maxwait 0', ...(mac ? [`bridge_hw ${mac}`] : [])];
   const autoKinds = st.filter((s) => (s.kind === 'auto' || s.kind.startsWith('allow-')) && s.head.trim().split(/\s+/).slice(1).includes(nic)).map((s) => s.kind);
   const brLines: string[] = autoKinds.length ? [...new Set(autoKinds)].map((k) => `${k} ${br}`) : [];
+  const first = nicIfaces[0].head.trim().split(/\s+/);
+  const [addr0, ...more] = o.runtime?.addrs ?? [];
+  const fromRuntime = addr0 !== undefined && (first[2] ?? 'inet') === 'inet' && (first[3] ?? 'manual') === 'manual' && !nicIfaces[0].opts.some((x) => /^address\s/.test(x));
+  if (fromRuntime && !brLines.length) brLines.push(`auto ${br}`);
   nicIfaces.forEach((s, k) => {
     const w = s.head.trim().split(/\s+/);
+    if (k === 0 && fromRuntime) {
+      const own = [`address ${addr0}`, ...(o.runtime!.gateway ? [`gateway ${o.runtime!.gateway}`] : []), ...more.map((a) => `up ip addr add ${a} dev ${br}`)];
+      brLines.push(`iface ${br} inet static`, ...[...own, ...s.opts, ...bridgeOpts].map((x) => `    ${x}`));
+      return;
+    }
     brLines.push(`iface ${br} ${w[2] ?? 'inet'} ${w[3] ?? 'manual'}`, ...[...s.opts, ...(k === 0 ? bridgeOpts : [])].map((x) => `    ${x}`));
   });
   const repl: Record<number, string[] | null> = {};
