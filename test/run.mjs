@@ -13,7 +13,13 @@ import { join, relative } from 'node:path';
 import { spawn } from 'node:child_process';
 
 const root = new URL('..', import.meta.url).pathname;
-const filters = process.argv.slice(2);
+// `--tier NAME`: also run the files marked `// @tier NAME` in their head (the VM lab's end-to-end
+// test, ~25-30 min: `npm run test:vm`). Without it those files are listed as not run, never counted.
+const args = process.argv.slice(2);
+const tierAt = args.indexOf('--tier');
+const tiers = tierAt >= 0 ? [args[tierAt + 1]] : [];
+const filters = tierAt >= 0 ? args.filter((_, i) => i !== tierAt && i !== tierAt + 1) : args;
+const tierOf = (f) => /@tier\s+(\w+)/.exec(readFileSync(f, 'utf8').slice(0, 2000))?.[1];
 const files = [];
 (function walk(d) {
   for (const e of readdirSync(d).sort()) {
@@ -22,7 +28,10 @@ const files = [];
     else if (e.endsWith('.test.ts')) files.push(p);
   }
 })(process.env.KVPLAY_TEST_DIR || join(root, 'test'));
-const picked = files.filter((f) => !filters.length || filters.some((s) => relative(root, f).includes(s)));
+const matching = files.filter((f) => !filters.length || filters.some((s) => relative(root, f).includes(s)));
+const picked = matching.filter((f) => !tierOf(f) || tiers.includes(tierOf(f)));
+const otherTier = matching.filter((f) => !picked.includes(f));
+if (otherTier.length) process.stdout.write(`not run here (a tier of their own; --tier NAME runs them): ${otherTier.map((f) => `${relative(root, f)} (tier ${tierOf(f)})`).join(', ')}\n`);
 // lab tests last: they are slow and the others do not need the lab
 picked.sort((a, b) => (a.includes('/lab/') - b.includes('/lab/')) || (a.includes('/e2e/') - b.includes('/e2e/')));
 

@@ -96,6 +96,7 @@ export async function runModuleOnHosts(run: RunState, pr: PlayRun, task: ModuleT
         if (!ignoreUnreachable) fatal.push(h);
       } else {
         failHost(pr, h, inh.rescuable);
+        h.lastFailure = { task: { name: t.name, action: t.module, args: t.params }, result: { failed: true, changed: false, msg: errText(e) } };
         if (!inh.rescuable && !inh.alwaysNext) fatal.push(h);
         run.reporter.emit({ kind: 'host_result', task: t.name, host: h.name, status: 'failed', reason: errText(e), durationMs: Date.now() - started });
       }

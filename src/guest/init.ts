@@ -6,7 +6,10 @@
  * - loads the virtio modules (PCI, block, net) in dependency order, plus evdev + button so
  *   that busybox acpid turns an ACPI power-button press (`virsh shutdown`) into a clean poweroff;
  * - reads its settings from the kernel command line: kvplay.name=NAME kvplay.ip=ADDR/PREFIX
- *   [kvplay.gw=GATEWAY];
+ *   [kvplay.gw=GATEWAY] [kvplay.dirty=MIB];
+ * - with kvplay.dirty=MIB, keeps rewriting MIB of its memory (a tmpfs file, non-zero data, so
+ *   QEMU's zero-page shortcut does not apply): a guest whose live migration does not converge on
+ *   a slow link (docs/tutorial/08-non-convergence.md);
  * - serves /www over HTTP (busybox httpd, port 80): /counter holds the current tick;
  * - counts one tick per second, printing `kvplay-guest NAME tick N` on the serial console
  *   (libvirt writes it to a file) and storing `kvplay-counter N` in the first 64 bytes of its
@@ -88,6 +91,12 @@ if [ -b /dev/vda ]; then
   esac
 fi
 echo "kvplay-guest $NAME up: ip \${IP:-none}, counter continues from $N"
+D=$(arg kvplay.dirty)
+case "$D" in ''|*[!0-9]*) D=0;; esac
+if [ "$D" -gt 0 ]; then
+  echo "kvplay-guest $NAME dirties $D MiB of memory continuously"
+  ( while :; do yes kvplay-dirty-page | head -c $((D * 1048576)) > /tmp/dirty; done ) &
+fi
 while :; do
   N=$((N+1))
   echo "$N" > /www/counter

@@ -181,7 +181,8 @@ function execCheck(words: string[]): string {
     `kvplay_exe=${head}; kvplay_e=`,
     'case $kvplay_exe in',
     `  */*) if [ ! -e "$kvplay_exe" ]; then kvplay_e='2] No such file or directory'; elif [ -d "$kvplay_exe" ] || [ ! -x "$kvplay_exe" ]; then kvplay_e='13] Permission denied'; fi ;;`,
-    `  *) command -v -- "$kvplay_exe" >/dev/null 2>&1 || kvplay_e='2] No such file or directory' ;;`,
+    // as exec does: an executable file in a PATH directory (a shell builtin without one is not found)
+    `  *) kvplay_e='2] No such file or directory'; kvplay_ifs=$IFS; IFS=:; for kvplay_p in $PATH; do if [ -f "\${kvplay_p:-.}/$kvplay_exe" ] && [ -x "\${kvplay_p:-.}/$kvplay_exe" ]; then kvplay_e=; break; fi; done; IFS=$kvplay_ifs ;;`,
     'esac',
     `if [ -n "$kvplay_e" ]; then printf '[Errno %s: %s\\n' "$kvplay_e" "$kvplay_exe" >&2; exit ${EXEC_FAILED}; fi`,
     '',
@@ -224,6 +225,7 @@ export const command: Module<CommandParams, CmdFacts> = {
     {
       cmd: str('The command line, split into words like a POSIX shell would (quotes respected), then run without a shell.'),
       argv: strList('The command as a list of words (no splitting at all).'),
+      executable: str("Ignored with a warning, as Ansible's command module does: use shell to choose the shell."),
       ...common,
     },
     { allOf: [requireOne('cmd', 'argv'), exclusive('cmd', 'argv')] },
@@ -233,7 +235,10 @@ export const command: Module<CommandParams, CmdFacts> = {
     const words = commandWords(p);
     return runPlan(p, facts, execCheck(words) + commandLine(words), p.argv ? words.join(' ') : p.cmd!, commandLine(words));
   },
-  result: (p, f, results, ctx) => commandResult(p, commandWords(p), f, results, ctx.check),
+  result: (p, f, results, ctx) => ({
+    ...commandResult(p, commandWords(p), f, results, ctx.check),
+    ...(p.executable !== undefined ? { warnings: [`As of Ansible 2.4, the parameter 'executable' is no longer supported with the 'command' module. Not using '${p.executable}'.`] } : {}),
+  }),
 };
 
 export const shell: Module<CommandParams, CmdFacts> = {

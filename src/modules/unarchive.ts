@@ -168,12 +168,11 @@ async function unzip(p: UnarchiveParams, ctx: ModuleCtx, o: { src: string; tmp: 
   const cmp = await sh(
     ctx,
     [
-      `mkdir -p ${q(x)} && unzip -qq -o ${q(o.src)} -d ${q(x)} >/dev/null 2>&1 || exit 3`,
+      `mkdir -p ${q(x)} && unzip -qq -o ${q(o.src)}${o.excludes.length ? ` -x ${o.excludes.map(q).join(' ')}` : ''} -d ${q(x)} >/dev/null 2>&1 || exit 3`,
       `cd ${q(x)} || exit 3`,
-      // names NUL-separated on stdin (a name may hold a newline)
-      `xargs -0 -r sh -c ${q('d=$0; for f; do if [ -d "$f" ]; then [ -d "$d/$f" ] || echo D; elif ! cmp -s -- "$f" "$d/$f"; then echo D; fi; done')} ${q(p.dest)}`,
+      // what the archive extracts to, NUL-separated (a name may hold a newline)
+      `find . -mindepth 1 -print0 | xargs -0 -r sh -c ${q('d=$0; for f; do if [ -d "$f" ]; then [ -d "$d/$f" ] || echo D; elif ! cmp -s -- "$f" "$d/$f"; then echo D; fi; done')} ${q(p.dest)}`,
     ].join('\n'),
-    Buffer.from(o.files.map((f) => f + '\0').join('')),
   );
   const res: Record<string, unknown> = { handler: 'ZipArchive', ...o.base };
   const pending = cmp.code === 3 || cmp.stdout.includes('D');

@@ -4,8 +4,9 @@
  * takes (anything else is a load error, as Ansible's "Invalid options for include_role"), static
  * imports (loaded now: a missing file or role is a load error), and dynamic includes, which Ansible
  * loads only when they run: kvplay loads them now for its static checks, but whatever is wrong in
- * them (a missing file or role, an unknown module...) is a warning now and fails the include when
- * it runs, with its file:line:col, never the load of a playbook whose include is never reached.
+ * them (a missing file or role, an unknown module...) is a warning now, never the load of a
+ * playbook whose include is never reached; when the include runs, a missing file or role fails the
+ * host and an error in the content stops the run, as in Ansible (src/engine/include.ts).
  */
 import { resolve } from 'node:path';
 import { InputError, fmtLoc, type Loc } from '../util/errors.js';

@@ -347,36 +347,40 @@ function freeId(from: number): number {
 }
 
 test('user and group: created, as wanted again, changed, appended, locked, removed (throwaway names)', async () => {
-  const id = freeId(47000);
+  // names of this run only (another run of this suite may be going on on this machine)
+  const U = `kvplay-test-ou${process.pid}`;
+  const G = `kvplay-test-og${process.pid}`;
+  const G2 = `kvplay-test-oh${process.pid}`;
+  const id = freeId(47000 + (process.pid % 1000) * 20);
   const home = join(h.dir, 'kvplay-test-home');
-  execSync('userdel -r kvplay-test-ou 2>/dev/null; groupdel kvplay-test-og 2>/dev/null; groupdel kvplay-test-og2 2>/dev/null; true', { shell: '/bin/sh' });
+  execSync(`userdel -r ${U} 2>/dev/null; groupdel ${G} 2>/dev/null; groupdel ${G2} 2>/dev/null; true`, { shell: '/bin/sh' });
   try {
     await same('user', `
 - hosts: web
   gather_facts: false
   tasks:
-    - group: { name: kvplay-test-og, gid: ${id} }
+    - group: { name: ${G}, gid: ${id} }
       register: g1
-    - group: { name: kvplay-test-og, gid: ${id} }
+    - group: { name: ${G}, gid: ${id} }
       register: g2
-    - group: { name: kvplay-test-og2, system: true }
-    - user: { name: kvplay-test-ou, uid: ${id}, group: kvplay-test-og, groups: [kvplay-test-og2], shell: /bin/sh, comment: "kv test", home: ${home}, password: "$6$kvplay$notarealhash" }
+    - group: { name: ${G2}, system: true }
+    - user: { name: ${U}, uid: ${id}, group: ${G}, groups: [${G2}], shell: /bin/sh, comment: "kv test", home: ${home}, password: "$6$kvplay$notarealhash" }
       register: u1
-    - user: { name: kvplay-test-ou, uid: ${id}, group: kvplay-test-og, groups: kvplay-test-og2, shell: /bin/sh, comment: "kv test", home: ${home}, password: "$6$kvplay$notarealhash" }
+    - user: { name: ${U}, uid: ${id}, group: ${G}, groups: ${G2}, shell: /bin/sh, comment: "kv test", home: ${home}, password: "$6$kvplay$notarealhash" }
       register: u2
-    - user: { name: kvplay-test-ou, shell: /bin/bash, groups: [], password_lock: true }
+    - user: { name: ${U}, shell: /bin/bash, groups: [], password_lock: true }
       register: u3
-    - user: { name: kvplay-test-ou, groups: [kvplay-test-og2], append: true }
+    - user: { name: ${U}, groups: [${G2}], append: true }
       register: u4
-    - user: { name: kvplay-test-ou, groups: [kvplay-test-nosuch] }
+    - user: { name: ${U}, groups: [kvplay-test-nosuch] }
       register: u5
       ignore_errors: true
-    - user: { name: kvplay-test-ou, state: absent, remove: true }
+    - user: { name: ${U}, state: absent, remove: true }
       register: u6
-    - user: { name: kvplay-test-ou, state: absent }
+    - user: { name: ${U}, state: absent }
       register: u7
     - group: { name: "{{ item }}", state: absent }
-      loop: [kvplay-test-og, kvplay-test-og2]
+      loop: [${G}, ${G2}]
     - copy:
         dest: "{{ out }}/user"
         content: |
@@ -386,7 +390,7 @@ test('user and group: created, as wanted again, changed, appended, locked, remov
           {{ [u3.changed, u3.shell, u3.groups, u4.changed, u5.failed, u5.msg, u6.changed, u6.remove, u6.force, u7.changed] | to_json }}
 `);
   } finally {
-    execSync('userdel -r kvplay-test-ou 2>/dev/null; groupdel kvplay-test-og 2>/dev/null; groupdel kvplay-test-og2 2>/dev/null; true', { shell: '/bin/sh' });
+    execSync(`userdel -r ${U} 2>/dev/null; groupdel ${G} 2>/dev/null; groupdel ${G2} 2>/dev/null; true`, { shell: '/bin/sh' });
   }
 });
 

@@ -83,8 +83,8 @@ ${tasks}
   for (const r of regs) assert.equal(k[r], a[r], `registered ${r} differs`);
 }
 
-test('command, shell: cmd (argv list / string), start/end/delta, msg, lines; creates/removes; an unknown program; chdir', () =>
-  sameResults('command', ['c1', 'c2', 'c3', 'c4', 'c5', 'c6', 'c7', 'c8', 'c9', 's1', 's2', 's3'], `
+test('command, shell: cmd (argv list / string), start/end/delta, msg, lines; creates/removes; programs that cannot run; chdir; executable', () =>
+  sameResults('command', ['c1', 'c2', 'c3', 'c4', 'c5', 'c6', 'c7', 'c8', 'c9', 'c10', 'c11', 's1', 's2', 's3'], `
     - command: echo hi there
       register: c1
     - command: { argv: [echo, a b] }
@@ -111,6 +111,12 @@ test('command, shell: cmd (argv list / string), start/end/delta, msg, lines; cre
     - command: ls
       args: { chdir: "{{ w }}" }
       register: c9
+    - command: echo hi
+      args: { executable: /bin/bash }
+      register: c10
+    - command: cd /tmp
+      register: c11
+      ignore_errors: true
     - shell: echo hi; echo err >&2
       register: s1
     - shell: printf 'a\\n\\n\\r\\n'
@@ -136,6 +142,23 @@ test('raw: the output as it is, lines as Python splitlines (no trailing empty it
   assert.is(ansible.code, 0, ansible.out);
   assert.equal(kvplay.recap, ansible.recap, kvplay.out);
   assert.equal(kvplay.files, ansible.files);
+});
+
+test('warnings: registered and shown, as Ansible does', async () => {
+  const { ansible, kvplay } = await both(h, 'warnings', `
+- hosts: web
+  gather_facts: false
+  tasks:
+    - copy: { content: "a\\n", dest: "{{ out }}-f" }
+    - lineinfile: { path: "{{ out }}-f", regexp: "", line: "b" }
+      register: r
+    - copy: { content: "{{ r.warnings | to_json }}", dest: "{{ out }}/w" }
+`);
+  assert.is(ansible.code, 0, ansible.out);
+  assert.equal(kvplay.files, ansible.files);
+  const said = (out: string) => out.replace(/\s+/g, ' ').includes('[WARNING]: ') && out.replace(/\s+/g, ' ').includes('The regular expression is an empty string, which will match every line in the file.');
+  assert.ok(said(ansible.out), ansible.out);
+  assert.ok(said(kvplay.out), kvplay.out);
 });
 
 test('check mode: command/shell/raw skipped (or changed with creates/removes), fetch skipped, "Would not run"', () =>

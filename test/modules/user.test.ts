@@ -111,8 +111,8 @@ test('absent: userdel with -f/-r; group: groupadd/groupmod/groupdel', () => {
 });
 
 // on this machine, as root: only throwaway names
-const U = 'kvplay-test-u1';
-const G = 'kvplay-test-g1';
+const U = `kvplay-test-u${process.pid}`;
+const G = `kvplay-test-g${process.pid}`;
 const HOME = `/tmp/${U}-home`;
 const cleanup = () => {
   execSync(`userdel -r ${U} 2>/dev/null; groupdel ${G} 2>/dev/null; true`, { shell: '/bin/sh' });

@@ -10,7 +10,7 @@ const apt = () => parsePkgFacts(fx('apt-facts-nfs.txt'), names);
 test('apt facts recorded on the lab: installed, candidates, cache age', () => {
   const f = apt();
   assert.is(f.mgr, 'apt');
-  assert.equal(f.pkgs['nfs-ganesha'], { installed: true, version: '4.3-2', candidate: '4.3-2', known: true, upgradable: false });
+  assert.equal(f.pkgs['nfs-ganesha'], { installed: true, version: '4.3-2', candidate: '4.3-2', known: true, upgradable: false, hasFiles: true });
   assert.is(f.pkgs.hello.installed, false);
   assert.is(f.pkgs.hello.candidate, '2.10-3');
   assert.is(f.pkgs['no-such-pkg'].known, false);
