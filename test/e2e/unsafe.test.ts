@@ -147,22 +147,23 @@ test('registered output, set_fact (plain, trim, from_json), loops, include vars,
   assert.equal(shown(r, 'hostvars derived', 'host2'), [ENV_T]);
 });
 
-test('facts from a host (setup) stay literal: ansible_hostname, set_fact of it, hostvars', async () => {
+// the short hostname is read from /proc/sys/kernel/hostname (not fakeable here); `hostname -f` is a command on PATH
+test('facts from a host (setup) stay literal: ansible_fqdn (from `hostname -f`), set_fact of it, hostvars', async () => {
   const r = await run('facts.yaml', `- hosts: host1
   gather_facts: false
   tasks:
     - setup:
       environment: { PATH: "{{ work }}/bin:/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin" }
     - name: hostname fact
-      debug: { msg: "{{ ansible_hostname }}|{{ ansible_facts.fqdn }}" }
-    - set_fact: { name_copy: "{{ ansible_hostname | trim }}" }
+      debug: { msg: "{{ ansible_fqdn }}|{{ ansible_facts.fqdn }}" }
+    - set_fact: { name_copy: "{{ ansible_fqdn | trim }}" }
     - name: fact copy
       debug: { msg: "{{ name_copy }}" }
 - hosts: host2
   gather_facts: false
   tasks:
     - name: hostvars fact
-      debug: { msg: "{{ hostvars['host1'].ansible_hostname }}|{{ hostvars['host1'].ansible_facts.hostname }}|{{ hostvars['host1'].name_copy }}" }
+      debug: { msg: "{{ hostvars['host1'].ansible_fqdn }}|{{ hostvars['host1'].ansible_facts.fqdn }}|{{ hostvars['host1'].name_copy }}" }
 `);
   noLeak(r);
   assert.is(r.code, 0, r.stdout.slice(-3000));

@@ -172,7 +172,7 @@ test('hangs', async () => {
 });
 
 test('lab, virt and roles files without a lab: every test skipped, nothing crashes, no hook runs', async () => {
-  const r = await runner(['test/lab/lab.test', 'test/lab/runner-on-lab', 'test/roles/', 'test/virt/'], { KVPLAY_TEST_PRETEND_MISSING: 'lab' }, 300_000);
+  const r = await runner(['test/lab/lab.test', 'test/lab/runner-on-lab', 'test/roles/bridge', 'test/roles/site', 'test/virt/'], { KVPLAY_TEST_PRETEND_MISSING: 'lab' }, 300_000);
   assert.is(r.code, 0, r.out);
   const [passed, failed, skipped] = summary(r.out) ?? [];
   assert.is(failed, 0, r.out);
