@@ -5,7 +5,7 @@ set -euo pipefail
 cd "$(dirname "$0")/.."
 export DEBIAN_FRONTEND=noninteractive
 # ansible-core: the oracle of the compatibility tests (ansible-inventory, ansible-vault, ansible-playbook, ansible-config)
-pkgs=(openssh-server openssh-client sudo iproute2 procps util-linux chromium ansible-core)
+pkgs=(openssh-server openssh-client sudo iproute2 procps util-linux chromium ansible-core python3-apt curl zip unzip)
 if [ -f scripts/lab-deps.txt ]; then
   while read -r p; do [ -n "$p" ] && [ "${p#\#}" = "$p" ] && pkgs+=("$p"); done < scripts/lab-deps.txt
 fi
