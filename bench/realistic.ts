@@ -20,6 +20,7 @@ import { parseArgs } from 'node:util';
 import { pathToFileURL } from 'node:url';
 import { BIN, ROOT, benchDir, ensureAnsible, fmtMiB, fmtMs, kvplayRun, max, measure, median, min, table, type Measured } from './lib.js';
 import { schedule } from './run.js';
+import { lockLab, unlockLab } from '../test/virt/helpers.js';
 import { STAGES, ansibleChanged, ansibleRecap, ansibleStageMs, kvplayChanged, kvplayRecap, kvplayStageMs, parseAnsibleJson, parseEvents, remoteProfile, topCommands, type Recap, type StageProfile } from './stages.js';
 
 /** The stages Ansible can run from a reset lab (bench/ansible/site.yaml: not guest and migrate). */
@@ -182,6 +183,9 @@ export async function main(argv: string[]): Promise<number> {
   const dir = benchDir('kvplay-benchlab-');
   const cps: string[] = [];
   console.log(`kvplay lab benchmark ${new Date().toISOString()}: ${cpus().length} cores, ${cpus()[0]?.model ?? '?'}, node ${process.version}`);
+  // the lab is shared: the lab tests' lock (test/virt/helpers.ts), so no test resets it under the bench
+  console.log('waiting for the lab-tests lock (/run/kvplay-lab-tests.lock) ...');
+  await lockLab(60 * 60_000);
   console.log('lab up ...');
   lab(['up']);
   const inv = lab(['status']).match(/inventory: (\S+)/)?.[1] ?? '/var/lib/kvplay/lab/inventory.yaml';
@@ -287,6 +291,7 @@ export async function main(argv: string[]): Promise<number> {
   } finally {
     for (const cp of cps) closeMasters(cp);
     if (!values.keep) rmSync(dir, { recursive: true, force: true });
+    unlockLab();
   }
 }
 

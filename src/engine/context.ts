@@ -86,6 +86,9 @@ function connVars(run: RunState, h: HostState, vars: Vars): Vars {
   return out;
 }
 
+/** Handshakes under way, by transport (hostTransport). */
+const handshakes = new WeakMap<Transport, Promise<void>>();
+
 /** The host's transport (connected once, kept for the whole run). */
 export async function hostTransport(run: RunState, h: HostState, vars: Vars, task?: string): Promise<Transport> {
   if (!h.transport) {
@@ -95,22 +98,24 @@ export async function hostTransport(run: RunState, h: HostState, vars: Vars, tas
   }
   if (!h.connected) {
     const tr = h.transport;
-    // one handshake at a time per host: a second caller (the read-ahead, src/engine/prefetch.ts) waits for it
-    h.connecting ??= (async () => {
-      // the handshake's deadline starts when it gets a slot, not while it waits for one
-      await run.connectSlots.acquire();
-      try {
-        const at = performance.timeOrigin + performance.now();
-        await tr.connect();
-        h.connected = true;
-        if (run.opts.verbosity >= 3) emitTiming(run.reporter, h.name, { what: 'connect', task: task ?? run.running?.get(h.name) ?? '', at, ms: performance.timeOrigin + performance.now() - at });
-      } finally {
-        run.connectSlots.release();
-      }
-    })().finally(() => {
-      h.connecting = undefined;
-    });
-    await h.connecting;
+    // one handshake at a time per transport: a second caller (the read-ahead, src/engine/prefetch.ts) waits for it
+    let pending = handshakes.get(tr);
+    if (!pending) {
+      pending = (async () => {
+        // the handshake's deadline starts when it gets a slot, not while it waits for one
+        await run.connectSlots.acquire();
+        try {
+          const at = performance.timeOrigin + performance.now();
+          await tr.connect();
+          if (h.transport === tr) h.connected = true;
+          if (run.opts.verbosity >= 3) emitTiming(run.reporter, h.name, { what: 'connect', task: task ?? run.running?.get(h.name) ?? '', at, ms: performance.timeOrigin + performance.now() - at });
+        } finally {
+          run.connectSlots.release();
+        }
+      })().finally(() => handshakes.delete(tr));
+      handshakes.set(tr, pending);
+    }
+    await pending;
     return tr;
   }
   return h.transport;

@@ -22,10 +22,11 @@ import { timedTransport } from './timing.js';
 import { tagsSelected } from './tags.js';
 
 /**
- * The modules the run's tasks (as --tags/--skip-tags select them) and handlers use, imported now,
- * while the first SSH handshakes are under way: a module's code (and libraries such as xmldom)
- * otherwise loads when its first task starts, on the run's critical path. A module that fails to
- * load fails its task, as before (the registry keeps the outcome).
+ * The modules the run's tasks (as --tags/--skip-tags select them) and handlers use, imported ahead
+ * (after the handshakes: compiling them on the one thread would delay the handshakes, which the
+ * first task waits for): a module's code (and libraries such as xmldom) otherwise loads when its
+ * first task starts, on the run's critical path. A task whose module is not loaded yet loads it
+ * then, as before; a module that fails to load fails its task (the registry keeps the outcome).
  */
 export function loadModulesAhead(plays: Play[], opts: { tags: string[]; skipTags: string[] }): void {
   const names = new Set<string>();
@@ -47,8 +48,11 @@ export function loadModulesAhead(plays: Play[], opts: { tags: string[]; skipTags
 /** Task label of the read-ahead in -vvv timings. */
 export const AHEAD = 'connect ahead';
 
-/** `hostsOf`: the hosts a play targets (after --limit); it may throw for a pattern it cannot resolve yet. */
-export function readAhead(run: RunState, plays: Play[], hostsOf: (play: Play) => string[]): void {
+/**
+ * `hostsOf`: the hosts a play targets (after --limit); it may throw for a pattern it cannot resolve
+ * yet. Resolves when every handshake started here has ended (either way).
+ */
+export function readAhead(run: RunState, plays: Play[], hostsOf: (play: Play) => string[]): Promise<void> {
   const gather = new Set<string>();
   const connect = new Set<string>();
   for (const play of plays) {
@@ -60,15 +64,14 @@ export function readAhead(run: RunState, plays: Play[], hostsOf: (play: Play) =>
     }
     for (const n of names) (play.gatherFacts ? gather : connect).add(n);
   }
+  const handshakes: Promise<unknown>[] = [];
   for (const n of new Set([...gather, ...connect])) {
     const h = run.hosts.get(n);
     if (!h || h.connected || h.transport) continue;
     const vars = mergeVars(h.invVars, run.opts.extraVars);
     const conn = hostTransport(run, h, vars, AHEAD);
-    if (!gather.has(n)) {
-      conn.catch(() => undefined);
-      continue;
-    }
+    handshakes.push(conn.catch(() => undefined));
+    if (!gather.has(n)) continue;
     const mark = changeMark(run);
     const facts = conn.then(
       (tr) => gatherFacts(run.opts.verbosity >= 3 ? timedTransport(tr, run.reporter, h.name, GATHER_NAME, false) : tr).catch(() => undefined),
@@ -76,6 +79,7 @@ export function readAhead(run: RunState, plays: Play[], hostsOf: (play: Play) =>
     );
     h.prefetch = { mark, facts };
   }
+  return Promise.all(handshakes).then(() => undefined);
 }
 
 /** Grows with every result that is not ok or skipped, on any host (the PLAY RECAP counts). */

@@ -52,8 +52,8 @@ export async function runPlaybook(run: RunState, pb: Playbook, inv: Inventory): 
   collectSecrets(run.opts.extraVars, run.secrets);
   // SSH handshakes and facts of the hosts of later plays, started now (src/engine/prefetch.ts)
   // (not under --step: there the user decides, task by task, what touches the hosts)
-  if (!run.opts.step) readAhead(run, pb.plays, (play) => playHosts(run, play, run.inventory ?? inv));
-  loadModulesAhead(pb.plays, run.opts);
+  const ahead = run.opts.step ? Promise.resolve() : readAhead(run, pb.plays, (play) => playHosts(run, play, run.inventory ?? inv));
+  void ahead.then(() => loadModulesAhead(pb.plays, run.opts));
   try {
     for (const play of pb.plays) {
       if (run.aborted) break;

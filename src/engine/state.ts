@@ -54,8 +54,6 @@ export interface HostState {
   transport?: Transport;
   /** the transport's handshake is done */
   connected?: boolean;
-  /** the handshake under way (src/engine/context.ts hostTransport) */
-  connecting?: Promise<void>;
   /** facts read ahead at the start of the run (src/engine/prefetch.ts), valid while changeMark(run) is `mark` */
   prefetch?: { mark: number; facts: Promise<Record<string, unknown> | undefined> };
   failed: boolean;

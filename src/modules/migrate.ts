@@ -24,7 +24,7 @@ import { diagnose, migrateArgs, startScript, type MigrateOptions } from './virt/
 import { explainLocation, explainPreflight } from './virt/explain.js';
 import { qemuSshUri, sshTo } from './virt/ops.js';
 import { locate, ON, run, runPreflight, sleep, sshTrustError, type RunCtx } from './virt/remote.js';
-import { probeReport, probeStartCmd, probeText, type ProbeReport } from './virt/probe.js';
+import { probeReport, probeStartCmd, probeText, probeWarmCmd, type ProbeReport } from './virt/probe.js';
 import { fmtBytes, jobFraction, jobMetrics, jobText, parseJobInfo, sectionScript, sectionsOf, virsh, virshError } from './virt/virsh.js';
 
 export interface MigrateParams {
@@ -137,7 +137,8 @@ async function migrateAction(p: MigrateParams, ctx: ModuleCtx): Promise<ActionRe
     if (p.probe_address) {
       const r = await run(c, probeStartCmd(p.probe_address, p.probe_interval ?? 0.2, `${dir}/ping`));
       probePid = /^\d+$/.test(r.stdout.trim()) ? r.stdout.trim() : undefined;
-      await sleep(1000); // a few answers before the migration starts
+      // two answers before the migration starts (the gap's baseline), at most 1 s: waited for on the host
+      await run(c, probeWarmCmd(`${dir}/ping`, 2, 1));
     }
     const t0 = Date.now();
     const sr = await run(c, startScript(o, dir));

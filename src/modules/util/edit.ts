@@ -41,7 +41,9 @@ export interface EditOpts {
 const ATTRS_CHANGED = 'ownership, perms or SE linux context changed';
 
 export function editFacts(p: EditParams): Record<string, Fact<unknown>> {
-  return { file: fileFact(p.path!, { checksum: false, content: 'always' }), ...ownerFacts(p) };
+  // cacheable: several edits of one file (a loop of lineinfile items, two settings in libvirtd.conf)
+  // read it once until something changes (src/modules/types.ts Fact.cache)
+  return { file: { ...fileFact(p.path!, { checksum: false, content: 'always' }), cache: true }, ...ownerFacts(p) };
 }
 
 /** facts as read by editFacts */

@@ -24,6 +24,11 @@ export function probeStartCmd(address: string, interval: number, file: string): 
   return `ping -D -n -i ${q(interval)} -W 1 ${q(address)} > ${q(file)} 2>&1 < /dev/null &\necho $!`;
 }
 
+/** Wait on the host until FILE holds `answers` ping replies, at most `maxS` seconds (20 looks at it per second). */
+export function probeWarmCmd(file: string, answers: number, maxS: number): string {
+  return `i=0; while [ $i -lt ${Math.max(1, Math.round(maxS * 20))} ]; do [ "$(grep -c 'bytes from' ${q(file)} 2>/dev/null)" -ge ${answers} ] && break; sleep 0.05; i=$((i+1)); done; exit 0`;
+}
+
 /** Reply timestamps and sequence numbers from `ping -D` output. */
 export function parsePing(text: string): { replies: { t: number; seq: number }[]; maxSeq: number } {
   const replies: { t: number; seq: number }[] = [];

@@ -20,11 +20,12 @@ import { FACTS_SCRIPT, parseFacts } from '../../../src/facts/host.js';
 import { parseZoneFact, zoneFactCmd } from '../../../src/facts/firewalld.js';
 import { itemFacts, parseFwFacts, planFirewalld } from '../../../src/modules/firewalld.js';
 import { parseSections, sectionScript } from '../../../src/modules/virt/virsh.js';
+import { probeWarmCmd } from '../../../src/modules/virt/probe.js';
 import { commandLabel } from '../../../src/engine/timing.js';
 import { applyModule } from '../../../src/engine/apply.js';
 import { loadModule } from '../../../src/modules/index.js';
 import type { ExecResult, Transport } from '../../../src/transport/types.js';
-import { makeCtx } from '../helpers.js';
+import { CountingTransport, makeCtx } from '../helpers.js';
 import { fx, pctx } from './helpers.js';
 
 const sh = (script: string, env: Record<string, string> = {}) => spawnSync('sh', ['-c', script], { encoding: 'utf8', env: { ...process.env, ...env } });
@@ -199,6 +200,27 @@ test('known_hosts loop: the file is read once for every item (Fact.cache) until 
   assert.is(t.reads, 2, 'after a change the file is read again');
 });
 
+test('lineinfile loop over one file: read once (Fact.cache), again after a change', async () => {
+  const dir = mkdtempSync(join(tmpdir(), 'kvplay-edit-'));
+  try {
+    const f = join(dir, 'conf');
+    writeFileSync(f, 'ON_BOOT=start\nON_SHUTDOWN=shutdown\nSHUTDOWN_TIMEOUT=120\n');
+    const t = new CountingTransport();
+    const ctx = makeCtx({ transport: t, factCache: new Map() });
+    const mod = (await loadModule('lineinfile'))!;
+    for (const [k, v] of [['ON_BOOT', 'start'], ['ON_SHUTDOWN', 'shutdown'], ['SHUTDOWN_TIMEOUT', '120']]) {
+      const out = await applyModule(mod, { path: f, regexp: `^#?${k}=`, line: `${k}=${v}` }, ctx);
+      assert.is(out.status, 'ok', out.reason);
+    }
+    assert.is(t.manyCalls, 1, 'three items, one read');
+    assert.is((await applyModule(mod, { path: f, line: 'X=1' }, ctx)).status, 'changed');
+    assert.is((await applyModule(mod, { path: f, line: 'X=1' }, ctx)).status, 'ok', 'the change is seen');
+    assert.is(t.manyCalls, 2);
+  } finally {
+    rmSync(dir, { recursive: true, force: true });
+  }
+});
+
 test('sectionScript parallel: the same sections and exit codes, in the time of the slowest', () => {
   const cmds: [string, string][] = [['a', 'sleep 0.4; echo A; exit 3'], ['b', 'echo B >&2; sleep 0.4'], ['c', 'printf "x\\ny"']];
   const t0 = Date.now();
@@ -208,6 +230,23 @@ test('sectionScript parallel: the same sections and exit codes, in the time of t
   assert.equal(parseSections(par.stdout), parseSections(seq.stdout));
   assert.equal(parseSections(par.stdout), { a: { out: 'A', rc: 3 }, b: { out: 'B', rc: 0 }, c: { out: 'x\ny', rc: 0 } });
   assert.ok(ms < 750, `parallel took ${ms} ms (sequential: 800 ms of sleeps)`);
+});
+
+test('migrate probe warm-up: waits on the host for two answers, at most the limit', () => {
+  const dir = mkdtempSync(join(tmpdir(), 'kvplay-ping-'));
+  try {
+    const f = join(dir, 'ping');
+    let t0 = Date.now();
+    sh(`(sleep 0.2; echo '[1.0] 64 bytes from x: icmp_seq=1' >> ${f}; sleep 0.2; echo '[1.2] 64 bytes from x: icmp_seq=2' >> ${f}) & ${probeWarmCmd(f, 2, 1)}`);
+    const answered = Date.now() - t0;
+    t0 = Date.now();
+    sh(probeWarmCmd(join(dir, 'none'), 2, 0.5));
+    const silent = Date.now() - t0;
+    assert.ok(answered >= 350 && answered < 900, `two answers after 0.4 s: returned after ${answered} ms`);
+    assert.ok(silent >= 450 && silent < 1000, `no answer: returned after ${silent} ms (limit 0.5 s)`);
+  } finally {
+    rmSync(dir, { recursive: true, force: true });
+  }
 });
 
 test('-vvv command labels: kvplay\'s framing stripped', () => {
