@@ -106,11 +106,11 @@ export function startupBreakdown(n = 3): { what: string; ms: number }[] {
     { what: 'node -e 0 (process start + exit, wall)', ms: wallOf(['-e', '0'], n) },
     { what: 'kvplay --version (wall: start + import everything + exit)', ms: wallOf([BIN, '--version'], n) },
     { what: 'import dist/src/cli/main.js (inside the process)', ms: inNode(`await import('./dist/src/cli/main.js')`, n) },
-    ...['./dist/src/modules/index.js', './dist/src/transport/ssh.js', './dist/src/template/index.js', './dist/src/report/index.js'].map(dep),
-    ...['ssh2', 'ajv', 'listr2', 'nunjucks', 'yaml', 'diff', 'chalk', '@xmldom/xmldom', 'xpath'].filter(has).map(dep),
+    ...['./dist/src/engine/module/registry.js', './dist/src/transport/ssh.js', './dist/src/template/index.js', './dist/src/report/index.js'].map(dep),
+    ...['ssh2', 'ajv', 'listr2', 'yaml', 'diff', 'chalk', '@xmldom/xmldom', 'xpath'].filter(has).map(dep),
     {
       what: 'ajv compile of every module schema (after import)',
-      ms: inNode(`0; const v = await import('./dist/src/modules/validate.js'); const m = await import('./dist/src/modules/index.js'); const t1 = performance.now(); v.compileAll(m.moduleNames().map((x) => m.moduleMeta(x))); console.log(performance.now() - t1); process.exit(0)`, n),
+      ms: inNode(`0; const v = await import('./dist/src/engine/module/validate.js'); const m = await import('./dist/src/engine/module/registry.js'); const t1 = performance.now(); v.compileAll(m.moduleNames().map((x) => m.moduleMeta(x))); console.log(performance.now() - t1); process.exit(0)`, n),
     },
   ];
 }

@@ -92,16 +92,18 @@ for (const w of workloads) {
   ]));
 }
 // the module registry alone, timed inside fresh processes (this tree's and each baseline's dist/src)
-const withIndex = variants.filter((v) => v.root && existsSync(join(v.root, 'dist/src/modules/index.js')));
+// the registry: dist/src/engine/module/registry.js since issue 10, dist/src/modules/index.js before
+const registryOf = (root: string) => [join(root, 'dist/src/engine/module/registry.js'), join(root, 'dist/src/modules/index.js')].find((f) => existsSync(f));
+const withIndex = variants.filter((v) => v.root && registryOf(v.root));
 const importMs = new Map<string, number[]>(withIndex.map((v) => [v.name, []]));
 for (let i = 0; i < runs; i++) {
   for (const v of withIndex) {
-    const url = pathToFileURL(join(v.root!, 'dist/src/modules/index.js')).href;
+    const url = pathToFileURL(registryOf(v.root!)!).href;
     const r = spawnSync(process.execPath, ['--input-type=module', '-e', `const t0 = performance.now(); await import(${JSON.stringify(url)}); console.log(performance.now() - t0)`], { cwd: dir, encoding: 'utf8' });
     importMs.get(v.name)!.push(Number(r.stdout.trim()));
   }
 }
-console.log(`\nimport dist/src/modules/index.js (inside a fresh process)`);
+console.log(`\nimport the module registry (inside a fresh process)`);
 console.log(table([['tree', 'median', 'min–max'], ...withIndex.map((v) => {
   const xs = importMs.get(v.name)!;
   return [v.name === 'bundle' ? 'this tree' : v.name, fmtMs(median(xs)), `${fmtMs(min(xs))}–${fmtMs(max(xs))}`];

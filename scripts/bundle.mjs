@@ -24,7 +24,7 @@ const result = await build({
   outExtension: { '.js': '.mjs' },
   chunkNames: '[name]-[hash]',
   write: false,
-  // src/modules/built.ts: build files (dist/modules.json, dist/validators/) are one level up from here
+  // src/engine/module/built.ts: build files (dist/modules.json, dist/validators/) are one level up from here
   define: { KVPLAY_BUNDLED: 'true' },
   // ssh2's optional native speed-ups stay optional (loaded by ssh2 in try/catch when present)
   external: ['cpu-features', '*.node'],

@@ -124,7 +124,7 @@ interface Entry {
  * Python configparser (strict, inline `;` comments, `=` or `:`, keys lower-cased, indented
  * continuation lines). Returns section -> key -> entry, in file order. Throws InputError.
  */
-export function parseCfgText(text: string, file: string): Map<string, Map<string, Entry>> {
+function parseCfgText(text: string, file: string): Map<string, Map<string, Entry>> {
   const out = new Map<string, Map<string, Entry>>();
   let section: Map<string, Entry> | undefined;
   let last: Entry | undefined;

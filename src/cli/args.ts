@@ -1,48 +1,33 @@
 /** Command-line parsing for `kvplay PLAYBOOK [options]` (ansible-playbook's flags). */
 import { parseArgs } from 'node:util';
 import { parseYaml, readYamlText } from '../yaml/load.js';
-import { InputError } from '../util/errors.js';
+import { errCode, errMessage, InputError } from '../util/errors.js';
 import type { AnsibleSettings } from './ansiblecfg.js';
 import { startAtMatcher } from '../engine/step.js';
+import type { RunFlags } from '../engine/state.js';
 
-export interface CliOptions {
+/** The command line, parsed; the engine's part (RunFlags) is passed on as it is (src/engine/state.ts runFlags). */
+export interface CliOptions extends RunFlags {
   playbook?: string;
   inventory: string[];
-  check: boolean;
-  diff: boolean;
-  limit?: string;
-  tags: string[];
-  skipTags: string[];
-  extraVars: Record<string, unknown>;
   listHosts: boolean;
   listTasks: boolean;
   listTags: boolean;
   syntaxCheck: boolean;
-  forks: number;
-  verbosity: number;
   json: boolean;
   report?: string;
   /** --report-html FILE: the run as one self-contained HTML page */
   reportHtml?: string;
   /** --step: ask before each task (needs a terminal on stdin) */
   step: boolean;
-  /** --start-at-task PATTERN: skip the tasks before the first whose name matches (fnmatch) */
-  startAtTask?: string;
   /** --explain: show what each task checked and the commands it runs, as plain shell */
   explain: boolean;
   /** --lab NAME: the inventory of that local lab (`kvplay lab up --name NAME`) when no -i is given */
   lab?: string;
   /** --force-handlers: notified handlers run on hosts that failed too */
   forceHandlers: boolean;
-  acceptNewHostKeys: boolean;
   knownHosts: string[];
   askBecomePass: boolean;
-  become?: boolean;
-  user?: string;
-  /** --become-user, else ansible.cfg become_user (ansible_become_user and become_user: win) */
-  becomeUser?: string;
-  /** --become-method, else ansible.cfg become_method (ansible_become_method and become_method: win) */
-  becomeMethod?: string;
   /** --private-key, else ansible.cfg private_key_file (ansible_ssh_private_key_file wins) */
   privateKey?: string;
   /** -T/--timeout, else ansible.cfg timeout: seconds to connect */
@@ -122,9 +107,9 @@ export function parseExtraVars(values: string[]): Record<string, unknown> {
       let text: string;
       try {
         text = readYamlText(file);
-      } catch (e: any) {
+      } catch (e) {
         if (e instanceof InputError) throw e;
-        throw new InputError(`cannot read extra vars file ${file}: ${e.code ?? e.message}`, { file: '<command line>', line: 1, col: 1 }, 'use -e @PATH with an existing YAML or JSON file');
+        throw new InputError(`cannot read extra vars file ${file}: ${errCode(e) ?? errMessage(e)}`, { file: '<command line>', line: 1, col: 1 }, 'use -e @PATH with an existing YAML or JSON file');
       }
       const data = parseYaml(text, file);
       if (!data || typeof data !== 'object' || Array.isArray(data)) throw new InputError('extra vars file must hold a mapping', { file, line: 1, col: 1 }, 'write "name: value" lines');

@@ -4,7 +4,7 @@ import { homedir } from 'node:os';
 import { existsSync } from 'node:fs';
 import { parseCli, parseExtraVars, USAGE, type CliOptions } from './args.js';
 import { loadAnsibleCfg, type AnsibleCfg } from './ansiblecfg.js';
-import { InputError, InputErrors } from '../util/errors.js';
+import { errMessage, InputError, InputErrors } from '../util/errors.js';
 import type { Inventory } from '../inventory/index.js';
 import type { Reporter } from '../report/events.js';
 import { askHidden, askLine } from './prompt.js';
@@ -24,14 +24,14 @@ export async function main(argv: string[]): Promise<number> {
   let cfg: AnsibleCfg;
   try {
     cfg = loadAnsibleCfg({ env: process.env, cwd: process.cwd(), home: homedir() });
-  } catch (e: any) {
-    process.stderr.write(`ERROR! ${e instanceof InputError ? e.format() : e.message}\n`);
+  } catch (e) {
+    process.stderr.write(`ERROR! ${e instanceof InputError ? e.format() : errMessage(e)}\n`);
     return 1;
   }
   try {
     opts = parseCli(argv, cfg.settings, { deferExtraVars: true });
-  } catch (e: any) {
-    process.stderr.write(`ERROR! ${e instanceof InputError ? e.format() : e.message}\n${USAGE}\n`);
+  } catch (e) {
+    process.stderr.write(`ERROR! ${e instanceof InputError ? e.format() : errMessage(e)}\n${USAGE}\n`);
     return 1;
   }
   if (opts.help) {
@@ -43,7 +43,7 @@ export async function main(argv: string[]): Promise<number> {
     return 0;
   }
   if (opts.listModules) {
-    const { moduleNames, moduleMeta } = await import('../modules/index.js');
+    const { moduleNames, moduleMeta } = await import('../engine/module/registry.js');
     for (const n of moduleNames()) process.stdout.write(`${n.padEnd(14)} ${moduleMeta(n)?.doc ?? ''}\n`);
     return 0;
   }
@@ -73,18 +73,21 @@ export async function main(argv: string[]): Promise<number> {
     reportFile: opts.report,
     reportHtmlFile: opts.reportHtml,
     secrets: () => [...secrets],
+    out: process.stdout,
+    err: process.stderr,
+    env: process.env,
   });
   let code = 1;
   try {
-    code = await runCli(opts, reporter, secrets);
+    code = await runCli(opts, reporter, secrets, cfg.file);
   } catch (e) {
     reportError(reporter, e);
     code = 1;
   }
   try {
     await reporter.close();
-  } catch (e: any) {
-    process.stderr.write(`ERROR! could not write the report: ${e?.message ?? e}\n`);
+  } catch (e) {
+    process.stderr.write(`ERROR! could not write the report: ${errMessage(e)}\n`);
     if (code === 0) code = 1;
   }
   return code;
@@ -156,11 +159,12 @@ async function setupVault(opts: CliOptions, reporter: Reporter, secrets: Set<str
   setYamlVault(list.length ? new VaultKeyring(list, (v) => secrets.add(v)) : undefined);
 }
 
-async function runCli(opts: CliOptions, reporter: Reporter, secrets: Set<string>): Promise<number> {
-  const { loadPlaybook, checkUndefined, knownNames, undefinedInConnVars, newRunState, runPlaybook, listPlaybook, onInterrupt } = await import('./pipeline.js');
+async function runCli(opts: CliOptions, reporter: Reporter, secrets: Set<string>, configFile: string | undefined): Promise<number> {
+  const { loadPlaybook, checkUndefined, knownNames, undefinedInConnVars, newRunState, runFlags, runPlaybook, listPlaybook, onInterrupt } = await import('./pipeline.js');
   await setupVault(opts, reporter, secrets);
   opts.extraVars = parseExtraVars(opts.extraVarsRaw);
-  const pb = loadPlaybook(opts.playbook!, { rolesPath: opts.rolesPath.map((p) => resolve(p)) });
+  const rolesPath = [...opts.rolesPath, ...(process.env.KVPLAY_ROLES_PATH ?? '').split(':').filter(Boolean)];
+  const pb = loadPlaybook(opts.playbook!, { rolesPath: rolesPath.map((p) => resolve(p)) });
   const inv = await pickInventory(opts, pb.dir, reporter);
   for (const w of inv.warnings) reporter.emit({ kind: 'warning', msg: w.message + (w.hint ? ` (${w.hint})` : ''), loc: w.loc ? `${w.loc.file}:${w.loc.line}:${w.loc.col}` : undefined });
   // host patterns are checked before any host is contacted
@@ -202,27 +206,14 @@ async function runCli(opts: CliOptions, reporter: Reporter, secrets: Set<string>
   if (opts.askBecomePass && !becomePassword) becomePassword = await askHidden('BECOME password: ');
   if (becomePassword) secrets.add(becomePassword);
   const run = newRunState(inv, {
-    check: opts.check,
-    diff: opts.diff,
-    limit: opts.limit,
-    tags: opts.tags,
-    skipTags: opts.skipTags,
-    extraVars: opts.extraVars,
-    forks: opts.forks,
-    verbosity: opts.verbosity,
+    ...runFlags(opts),
     knownHostsFiles: [resolve(homedir(), '.ssh/known_hosts'), ...opts.knownHosts.map((f) => resolve(f))],
-    acceptNewHostKeys: opts.acceptNewHostKeys,
     becomePassword,
-    become: opts.become,
-    user: opts.user,
-    becomeUser: opts.becomeUser,
-    becomeMethod: opts.becomeMethod,
     privateKeyFile: opts.privateKey,
     connectTimeoutMs: opts.timeout !== undefined ? opts.timeout * 1000 : undefined,
-    step: opts.step,
-    startAtTask: opts.startAtTask,
-    explain: opts.explain,
-    forceHandlers: opts.forceHandlers,
+    connectParallel: Number(process.env.KVPLAY_CONNECT_PARALLEL) || undefined,
+    agentSocket: process.env.SSH_AUTH_SOCK || undefined,
+    configFile,
     askStep: (prompt) => askLine(prompt, '--step needs a terminal on stdin'),
   }, reporter, pb.dir);
   run.secrets = secrets;

@@ -10,5 +10,6 @@ export { undefinedInConnVars } from '../inventory/check.js';
 export { loadInventory } from '../inventory/index.js';
 export { createReporter } from '../report/index.js';
 export { newRunState, runPlaybook } from '../engine/run.js';
+export { runFlags } from '../engine/state.js';
 export { listPlaybook } from './list.js';
 export { onInterrupt } from './interrupt.js';

@@ -12,7 +12,7 @@ import { reportEvents } from '../report/html-model.js';
 import { writeFileAtomic } from '../report/file.js';
 import type { StampedEvent } from '../report/json.js';
 
-export const REPORT_USAGE = `usage: kvplay report RUN.json --html FILE
+const REPORT_USAGE = `usage: kvplay report RUN.json --html FILE
 
 Turns a --report file (the whole run as JSON) into one self-contained HTML page (FILE, or - for stdout).`;
 

@@ -8,11 +8,12 @@
  */
 import type { ExecResult } from '../transport/types.js';
 import { InputError, InputErrors, ModuleFailure, UnreachableError } from '../util/errors.js';
-import type { ActionResult, Diff, Module, ModuleCtx, Plan, StepResult } from '../modules/types.js';
-import { coerceParams, validateParams } from '../modules/validate.js';
-import { clockMs } from '../modules/util/pytime.js';
-import type { Explanation } from '../modules/types.js';
+import type { ActionResult, Fact, Module, ModuleCtx, Plan, PlanCtx, StepResult } from './module/types.js';
+import type { Diff } from '../report/events.js';
+import { coerceParams, validateParams } from './module/validate.js';
+import type { Explanation } from './module/types.js';
 import { actionExplanation, explainCollector, markRan, planExplanation, recordingTransport } from './explain.js';
+import { failedAt, failureText, runCleanup, runSteps, stepOk } from './steps.js';
 
 export interface ModuleOutcome {
   status: 'ok' | 'changed' | 'failed';
@@ -30,16 +31,19 @@ export interface ModuleOutcome {
   explain?: Explanation;
 }
 
-function firstLines(s: string, n = 5): string {
-  const lines = s.trim().split('\n');
-  return lines.slice(0, n).join('\n') + (lines.length > n ? `\n... (${lines.length - n} more lines)` : '');
+/**
+ * The registered `diff` (diff mode only, as Ansible's modules return it): a list of
+ * {before, after, before_header, after_header}; kvplay's header is the path on both sides.
+ */
+export function registeredDiff(d: Diff[]): Record<string, string>[] {
+  return d.map((x) => ({ before: x.before, after: x.after, before_header: x.path, after_header: x.path }));
 }
 
-function fromAction(r: ActionResult): ModuleOutcome {
+function fromAction(r: ActionResult, diffMode: boolean): ModuleOutcome {
   const status = r.failed ? 'failed' : r.changed ? 'changed' : 'ok';
   const data: Record<string, unknown> = { changed: !!r.changed, ...(r.failed ? { failed: true } : {}), ...(r.msg !== undefined ? { msg: r.msg } : {}), ...(r.data ?? {}) };
   if (r.skipped) data.skipped = true;
-  if (r.diff) data.diff = r.diff;
+  if (r.diff && diffMode) data.diff = registeredDiff(r.diff);
   const reason = r.reason ?? (typeof r.msg === 'string' ? r.msg : undefined) ?? (r.skipped ? 'skipped' : status);
   return { status, reason, diff: r.diff, data, ...(r.setVars ? { setVars: r.setVars } : {}), ...(r.skipped ? { skipped: true } : {}), ...(r.final ? { final: true } : {}) };
 }
@@ -48,13 +52,25 @@ function failed(reason: string, data: Record<string, unknown> = {}): ModuleOutco
   return { status: 'failed', reason, data: { changed: false, ...data, failed: true, msg: data.msg ?? reason } };
 }
 
+/** The context plan() gets: no transport (nor the run's fact cache, progress or --explain sink) at run time either. */
+function planCtx(ctx: ModuleCtx): PlanCtx {
+  const { transport: _t, factCache: _c, progress: _p, explain: _e, ...rest } = ctx;
+  return rest;
+}
+
 function isPassThrough(e: unknown): boolean {
   return e instanceof InputError || e instanceof InputErrors || e instanceof UnreachableError;
 }
 
-/** Run a module's facts in one round trip and parse them. */
-export async function readFacts(mod: Module, params: unknown, ctx: ModuleCtx): Promise<Record<string, unknown>> {
-  const defs = mod.facts ? mod.facts(params, ctx) : {};
+/** Run a module's facts in one round trip and parse them; then its facts that depend on those (Module.moreFacts), if any. */
+export async function readFacts(mod: Module, params: unknown, ctx: ModuleCtx, prep?: unknown): Promise<Record<string, unknown>> {
+  const first = await readFactDefs(mod.facts ? mod.facts(params, ctx, prep) : {}, ctx);
+  const more = mod.moreFacts ? mod.moreFacts(params, first, ctx) : {};
+  return Object.keys(more).length ? { ...first, ...(await readFactDefs(more, ctx)) } : first;
+}
+
+/** Read facts in one round trip (the run's cache first, Fact.cache) and parse them, in the given order. */
+export async function readFactDefs(defs: Record<string, Fact<unknown>>, ctx: ModuleCtx): Promise<Record<string, unknown>> {
   const names = Object.keys(defs);
   if (!names.length) return {};
   const cache = ctx.factCache;
@@ -78,10 +94,10 @@ export async function readFacts(mod: Module, params: unknown, ctx: ModuleCtx): P
   return Object.fromEntries(names.map((n) => [n, out[n]]));
 }
 
-function safeResult(mod: Module, params: unknown, facts: unknown, results: ExecResult[], ctx: ModuleCtx): Record<string, unknown> {
+function safeResult(mod: Module, params: unknown, facts: unknown, results: ExecResult[], ctx: ModuleCtx, after?: Record<string, unknown>, prep?: unknown): Record<string, unknown> {
   if (!mod.result) return {};
   try {
-    return mod.result(params, facts, results, ctx) ?? {};
+    return mod.result(params, facts, results, ctx, after, prep) ?? {};
   } catch (e) {
     if (isPassThrough(e)) throw e;
     return { result_error: (e as Error).message };
@@ -98,54 +114,61 @@ export async function applyModule(mod: Module, rawParams: unknown, ctx: ModuleCt
   if (errors.length) {
     return failed(errors.map((e) => e.message + (e.hint ? ` (${e.hint})` : '')).join('; '), { invalid_parameters: true });
   }
-  let params: any = coerceParams(mod, rawParams as Record<string, unknown>);
+  let params: Record<string, unknown> = coerceParams(mod, rawParams as Record<string, unknown>);
   try {
-    if (mod.prepare) params = await mod.prepare(params, ctx);
+    const prep = mod.prepare ? await mod.prepare(params, ctx) : undefined;
     if (mod.action) {
       // an action may change any host: cached facts are no longer trusted
       if (!mod.readOnly) ctx.factCache?.clear();
       const ec = ctx.explain ? explainCollector() : undefined;
-      const r = await mod.action(params, ec ? { ...ctx, explain: ec, transport: recordingTransport(ctx.transport, ec) } : ctx);
+      const r = await mod.action(params, ec ? { ...ctx, explain: ec, transport: recordingTransport(ctx.transport, ec) } : ctx, prep);
       if (!mod.readOnly) ctx.factCache?.clear(); // also what other hosts cached while it ran
       const explain = ec && actionExplanation(ec, r, ctx.check, mod.readOnly);
-      return { ...fromAction(r), ...(explain ? { explain } : {}) };
+      return { ...fromAction(r, ctx.diff), ...(explain ? { explain } : {}) };
     }
     if (!mod.plan) throw new Error(`module ${mod.name} has neither plan nor action`);
-    const facts = await readFacts(mod, params, ctx);
-    const plan: Plan = mod.plan(params, facts, ctx);
+    const facts = await readFacts(mod, params, ctx, prep);
+    const plan: Plan = mod.plan(params, facts, planCtx(ctx), prep);
     const diff = plan.kind === 'change' && plan.diff?.length ? plan.diff : undefined;
-    const ex = ctx.explain ? { explain: planExplanation(mod, params, facts, plan, ctx) } : {};
+    const ex = ctx.explain ? { explain: planExplanation(mod, params, facts, plan, ctx, prep) } : {};
     if (plan.kind === 'ok') {
-      const data = { changed: false, ...msgOf(mod, plan), ...(plan.result ?? {}), ...safeResult(mod, params, facts, [], ctx) };
+      const data = { changed: false, ...msgOf(mod, plan), ...(plan.result ?? {}), ...safeResult(mod, params, facts, [], ctx, undefined, prep) };
       return { status: 'ok', reason: plan.reason, data, ...ex };
     }
     const quiet = plan.changed === false; // the steps run, the task reports ok (Plan.changed)
     const done = quiet ? 'ok' : 'changed';
-    const base = { changed: !quiet, ...msgOf(mod, plan), ...(plan.result ?? {}), ...(diff ? { diff } : {}) };
+    const base = { changed: !quiet, ...msgOf(mod, plan), ...(plan.result ?? {}), ...(diff && ctx.diff ? { diff: registeredDiff(diff) } : {}) };
     if (ctx.check) {
-      const data: Record<string, unknown> = { ...base, ...safeResult(mod, params, facts, [], ctx) };
+      const data: Record<string, unknown> = { ...base, ...safeResult(mod, params, facts, [], ctx, undefined, prep) };
       // a module that does not run in check mode says so (command, raw: skipped, as in Ansible)
       if (data.skipped === true) return { status: 'ok', skipped: true, reason: plan.reason, diff, data: { ...data, changed: false }, ...ex };
       return { status: done, reason: plan.reason, diff, data, ...ex };
     }
-    const results: StepResult[] = [];
     ctx.factCache?.clear(); // steps change the host: cached facts are no longer trusted
-    for (const step of plan.steps) {
-      ctx.log(`${mod.name}: ${step.desc}`);
-      const startedAt = clockMs();
-      const r: StepResult = await ctx.transport.exec(step.cmd, { stdin: step.stdin, become: ctx.become });
-      results.push({ ...r, startedAt, endedAt: clockMs() });
-      if (!(step.okCodes ?? [0]).includes(r.code)) {
-        ctx.factCache?.clear();
-        const err = firstLines(r.stderr) || firstLines(r.stdout);
-        const reason = `${step.desc}: rc=${r.code}${r.timedOut ? ' (timed out)' : ''}${err ? `: ${err}` : ''}`;
-        const extra = safeResult(mod, params, facts, results, ctx);
-        return { status: 'failed', reason, diff, data: { ...base, rc: r.code, ...extra, changed: (!quiet && results.length > 1) || extra.changed === true, failed: true, msg: extra.msg ?? reason }, ...(ex.explain ? { explain: markRan(ex.explain, results) } : {}) };
-      }
+    let results: StepResult[] = [];
+    try {
+      results = await runSteps(plan.steps, { ...ctx, log: (m) => ctx.log(`${mod.name}: ${m}`) });
+    } finally {
+      await runCleanup(plan.cleanup, ctx);
+      ctx.factCache?.clear(); // also what other hosts cached while the steps ran
     }
-    ctx.factCache?.clear(); // also what other hosts cached while the steps ran
-    const extra = safeResult(mod, params, facts, results, ctx);
-    return { status: done, reason: plan.reason, diff, data: { ...base, ...extra }, ...(ex.explain ? { explain: markRan(ex.explain, results) } : {}) };
+    const explained = ex.explain ? { explain: markRan(ex.explain, results) } : {};
+    // read where things are now (Module.verify), also after a failed step: its message tells it
+    const after = mod.verify ? await readFactDefs(mod.verify.facts(params, facts), ctx) : undefined;
+    const verdict = mod.verify && after ? mod.verify.judge(params, facts, after, results, planCtx(ctx)) : undefined;
+    const last = results[results.length - 1];
+    const step = plan.steps[results.length - 1];
+    if (last && step && !stepOk(step, last)) {
+      const reason = failureText(step, last, verdict?.state);
+      const told = step.remedy || step.failure || verdict ? { step: failedAt(step, last) } : {};
+      const extra = safeResult(mod, params, facts, results, ctx, after, prep);
+      const changedBefore = !quiet && plan.steps.slice(0, results.length - 1).some((s) => !s.housekeeping);
+      return { status: 'failed', reason, diff, data: { ...base, rc: last.code, ...told, ...extra, changed: changedBefore || extra.changed === true, failed: true, msg: extra.msg ?? reason }, ...explained };
+    }
+    const extra = safeResult(mod, params, facts, results, ctx, after, prep);
+    if (verdict?.error) return { status: 'failed', reason: verdict.error, diff, data: { ...base, step: 'verify', ...extra, changed: !quiet, failed: true, msg: verdict.error }, ...explained };
+    const reason = verdict?.done ?? plan.reason;
+    return { status: done, reason, diff, data: { ...base, ...(verdict?.done ? { msg: reason } : {}), ...extra }, ...explained };
   } catch (e) {
     if (isPassThrough(e)) throw e;
     if (e instanceof ModuleFailure) return failed(e.message, e.result);

@@ -7,12 +7,13 @@ import { InputError, UnreachableError } from '../util/errors.js';
 import { assignVars, isTemplate, markUnsafe, render } from '../template/index.js';
 import type { BlockTask, ModuleTask, Task } from '../playbook/model.js';
 import { mapLimit, onHost, type HostState, type RunState } from './state.js';
-import { taskVars } from './vars.js';
+import { taskVars, type TaskAt } from './vars.js';
 import { execContext, pushInh, type Inh } from './context.js';
 import { runModuleTask, errText } from './task.js';
 import { tagsSelected } from './tags.js';
 import { beforeStart, stepAllows } from './step.js';
-import { count, failHost, hostsView, markUnreachable, type PlayRun } from './playrun.js';
+import type { PlayRun } from './playrun.js';
+import { count, enterRescue, failHost, isActive, markUnreachable, reviveDuring, stopHost } from './hoststatus.js';
 import { runInclude } from './include.js';
 import { runMeta } from './meta.js';
 import { runAsync } from './async.js';
@@ -21,7 +22,7 @@ import { boolish } from '../util/truth.js';
 export async function runList(run: RunState, pr: PlayRun, tasks: Task[], inh: Inh, hostsIn?: HostState[]): Promise<void> {
   for (const t of tasks) {
     if (run.aborted || pr.ended) return;
-    const hosts = (hostsIn ?? pr.hosts).filter((h) => !h.failed && !h.unreachable && !h.ended);
+    const hosts = (hostsIn ?? pr.hosts).filter(isActive);
     if (!hosts.length) return;
     await runTask(run, pr, t, inh, hosts);
   }
@@ -51,7 +52,7 @@ async function runTask(run: RunState, pr: PlayRun, t: Task, inh: Inh, hosts: Hos
 function displayTask(run: RunState, pr: PlayRun, t: ModuleTask, inh: Inh, first: HostState): ModuleTask {
   if (!t.name.includes('{{')) return t;
   try {
-    return { ...t, name: String(render(t.name, taskVars(run, pr.play, first, t, { blockVars: inh.vars }, hostsView(pr)), t.loc)) };
+    return { ...t, name: String(render(t.name, taskVars({ run, pr, task: t, inh }, first), t.loc)) };
   } catch {
     return t;
   }
@@ -68,11 +69,12 @@ export async function runModuleOnHosts(run: RunState, pr: PlayRun, task: ModuleT
   // add_host bypasses the host loop: once per task (per loop item), as in Ansible
   const targets = t.runOnce || t.module === 'add_host' ? hosts.slice(0, 1) : hosts;
   const fatal: HostState[] = [];
+  const at: TaskAt = { run, pr, task: t, inh };
   await mapLimit(targets, run.opts.forks, (h) => onHost(run, h.name, t.name, async () => {
     const started = Date.now();
     let ignoreUnreachable = false;
     try {
-      const vars = taskVars(run, pr.play, h, t, { blockVars: inh.vars }, hostsView(pr));
+      const vars = taskVars(at, h);
       const ec = execContext(run, pr.play, h, t, inh, vars);
       const iu = t.ignoreUnreachable ?? inh.ignoreUnreachable ?? pr.play.ignoreUnreachable;
       ignoreUnreachable = iu === true || (typeof iu === 'string' && boolish(render(iu, vars, t.loc)));
@@ -122,7 +124,7 @@ function anyErrorsFatal(run: RunState, pr: PlayRun, t: ModuleTask, ran: HostStat
   // a host about to run a rescue or an always: it failed this task, and the failure does not count as fatal
   const handling = new Set(ran.filter((h) => h.failed && !fatal.includes(h)));
   const marked = left.filter((h) => !handling.has(h));
-  for (const h of marked) h.failed = true;
+  for (const h of marked) stopHost(h);
   run.reporter.emit({ kind: 'warning', msg: `any_errors_fatal: stopping the run after a failure in '${t.name}'` });
   if (marked.length >= left.length) run.aborted = true;
   else pr.breakAfter = true;
@@ -142,16 +144,12 @@ export async function runBlock(run: RunState, pr: PlayRun, b: BlockTask, inh: In
     for (const h of failedInBlock) {
       // as Ansible: the rescue sees what failed (the result is host data: unsafe)
       if (h.lastFailure) assignVars(h.hostFacts, { ansible_failed_task: h.lastFailure.task, ansible_failed_result: markUnsafe(h.lastFailure.result) });
-      h.failed = false;
     }
+    enterRescue(failedInBlock);
     await runList(run, pr, b.rescue, { ...base, rescuable: inh.rescuable, alwaysNext: b.always.length > 0 }, failedInBlock);
   }
   if (b.always.length && !run.aborted) {
-    const stillFailed = hosts.filter((h) => h.failed && !h.unreachable);
-    const clears = new Map(stillFailed.map((h) => [h, h.clears ?? 0] as const));
-    for (const h of stillFailed) h.failed = false;
-    await runList(run, pr, b.always, { ...base, rescuable: inh.rescuable, alwaysNext: false }, hosts.filter((h) => !h.unreachable && !h.ended));
-    // failed again after the always, unless meta: clear_host_errors revived it there
-    for (const h of stillFailed) if ((h.clears ?? 0) === clears.get(h)) h.failed = true;
+    // failed hosts run the always, and are failed again after it, unless meta: clear_host_errors revived them there
+    await reviveDuring(hosts, () => runList(run, pr, b.always, { ...base, rescuable: inh.rescuable, alwaysNext: false }, hosts.filter((h) => !h.unreachable && !h.ended)), true);
   }
 }

@@ -3,7 +3,7 @@
  * play -> blocks/includes -> task (become, check_mode, no_log, ignore_errors, environment,
  * delegate_to), and the transport to use (the host's, or the delegate's), created lazily.
  */
-import { createTransport, becomeFor } from '../transport/index.js';
+import { createTransport, becomeFor, type TransportOptions } from '../transport/index.js';
 import { LocalTransport } from '../transport/local.js';
 import type { Become, ExecOptions, Transport } from '../transport/types.js';
 import { isUnsafeKey, renderDeep, varValue, withVar } from '../template/index.js';
@@ -86,6 +86,11 @@ function connVars(run: RunState, h: HostState, vars: Vars): Vars {
   return out;
 }
 
+const transportOptions = (run: RunState): TransportOptions => {
+  const { knownHostsFiles, acceptNewHostKeys, connectTimeoutMs, agentSocket } = run.opts;
+  return { knownHostsFiles, acceptNewHostKeys, connectTimeoutMs, agentSocket };
+};
+
 /** Handshakes under way, by transport (hostTransport). */
 const handshakes = new WeakMap<Transport, Promise<void>>();
 
@@ -94,7 +99,7 @@ export async function hostTransport(run: RunState, h: HostState, vars: Vars, tas
   if (!h.transport) {
     const cv = connVars(run, h, vars);
     for (const [k, v] of Object.entries(cv)) if (SECRET_VAR.test(k) && typeof v === 'string' && v) run.secrets.add(v);
-    h.transport = createTransport(h.name, cv, { knownHostsFiles: run.opts.knownHostsFiles, acceptNewHostKeys: run.opts.acceptNewHostKeys, connectTimeoutMs: run.opts.connectTimeoutMs });
+    h.transport = createTransport(h.name, cv, transportOptions(run));
   }
   if (!h.connected) {
     const tr = h.transport;
@@ -123,7 +128,7 @@ export async function hostTransport(run: RunState, h: HostState, vars: Vars, tas
 
 /** A new connection to the host, not shared (the caller closes it). */
 export async function ownTransport(run: RunState, h: HostState, vars: Vars): Promise<Transport> {
-  const tr = createTransport(h.name, connVars(run, h, vars), { knownHostsFiles: run.opts.knownHostsFiles, acceptNewHostKeys: run.opts.acceptNewHostKeys, connectTimeoutMs: run.opts.connectTimeoutMs });
+  const tr = createTransport(h.name, connVars(run, h, vars), transportOptions(run));
   await run.connectSlots.acquire();
   try {
     await tr.connect();

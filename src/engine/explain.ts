@@ -7,7 +7,7 @@
  * changes what runs. Redaction happens where every event is redacted (src/report/index.ts).
  */
 import type { ExecResult, Transport } from '../transport/types.js';
-import type { ActionResult, ExplainCheck, ExplainRun, ExplainSink, Explanation, Fact, Module, ModuleCtx, Plan, Step } from '../modules/types.js';
+import type { ActionResult, ExplainCheck, ExplainRun, ExplainSink, Explanation, Fact, Module, ModuleCtx, Plan, PlanCtx, Step } from './module/types.js';
 import { plainFactShell, plainShell, plainStep, summarize } from '../modules/util/explain.js';
 
 const list = (x: ExplainCheck | ExplainCheck[] | null | undefined): ExplainCheck[] => (x ? (Array.isArray(x) ? x : [x]) : []);
@@ -20,9 +20,9 @@ export function explainFact(def: Fact<unknown>, value: unknown): ExplainCheck[] 
 }
 
 /** What the facts checked: the module's explain, else each fact's. Never throws (an explanation never fails a task). */
-export function explainChecks(mod: Module, params: unknown, defs: Record<string, Fact<unknown>>, facts: Record<string, unknown>, ctx: ModuleCtx): ExplainCheck[] {
+export function explainChecks(mod: Module, params: unknown, defs: Record<string, Fact<unknown>>, facts: Record<string, unknown>, ctx: PlanCtx, prep?: unknown): ExplainCheck[] {
   try {
-    if (mod.explain) return mod.explain(params, facts, ctx);
+    if (mod.explain) return mod.explain(params, facts, ctx, prep);
     // facts sharing a step (the user's home of two ssh files) tell it once
     const seen = new Set<string>();
     return Object.keys(defs).flatMap((n) => explainFact(defs[n], facts[n])).filter((c) => !seen.has(`${c.cmd}\0${c.found}`) && !!seen.add(`${c.cmd}\0${c.found}`));
@@ -37,15 +37,16 @@ export function explainStep(s: Step): ExplainRun {
 }
 
 /** The explanation of a planned module (before its steps run). */
-export function planExplanation(mod: Module, params: unknown, facts: Record<string, unknown>, plan: Plan, ctx: ModuleCtx): Explanation {
+export function planExplanation(mod: Module, params: unknown, facts: Record<string, unknown>, plan: Plan, ctx: ModuleCtx, prep?: unknown): Explanation {
   let defs: Record<string, Fact<unknown>> = {};
   try {
-    defs = mod.facts ? mod.facts(params, ctx) : {};
+    defs = mod.facts ? mod.facts(params, ctx, prep) : {};
+    if (mod.moreFacts) defs = { ...defs, ...mod.moreFacts(params, facts, ctx) };
   } catch {
     defs = {};
   }
   return {
-    checked: explainChecks(mod, params, defs, facts, ctx),
+    checked: explainChecks(mod, params, defs, facts, ctx, prep),
     runs: plan.kind === 'change' ? plan.steps.map(explainStep) : [],
     reason: plan.reason,
     check: ctx.check,

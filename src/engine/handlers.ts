@@ -5,9 +5,10 @@
  * --force-handlers) they run on hosts that failed too, as Ansible's.
  */
 import { handlerTopics } from '../playbook/keywords.js';
-import type { HostState, RunState } from './state.js';
+import type { RunState } from './state.js';
 import { ROOT_INH } from './context.js';
 import { active, type PlayRun } from './playrun.js';
+import { reviveDuring } from './hoststatus.js';
 import { runModuleOnHosts } from './block.js';
 import { runInclude } from './include.js';
 
@@ -21,20 +22,10 @@ export async function flushHandlers(run: RunState, pr: PlayRun): Promise<void> {
     const candidates = force ? pr.hosts.filter((h) => !h.unreachable && !h.ended) : active(pr);
     const hosts = candidates.filter((h) => topics.some((n) => h.notified.has(n)));
     if (!hosts.length) continue;
-    for (const h of hosts) for (const n of topics) h.notified.delete(n);
-    await withFailedRevived(hosts, () => (hd.kind === 'module' ? runModuleOnHosts(run, pr, hd, ROOT_INH, hosts, true) : runInclude(run, pr, hd, ROOT_INH, hosts)));
+    // the notifications stay until the flush ends: every handler listening to a topic runs (as Ansible's)
+    // failed hosts (force_handlers) run the handler as live hosts, and are failed again after it
+    await reviveDuring(hosts, () => (hd.kind === 'module' ? runModuleOnHosts(run, pr, hd, ROOT_INH, hosts, true) : runInclude(run, pr, hd, ROOT_INH, hosts)));
     if (run.aborted) return;
   }
   for (const h of pr.hosts) h.notified.clear();
-}
-
-/** Failed hosts (force_handlers) run the handler as live hosts, and are failed again after it. */
-async function withFailedRevived(hosts: HostState[], fn: () => Promise<void>): Promise<void> {
-  const failed = hosts.filter((h) => h.failed);
-  for (const h of failed) h.failed = false;
-  try {
-    await fn();
-  } finally {
-    for (const h of failed) h.failed = true;
-  }
 }

@@ -14,11 +14,12 @@ import { loadTaskFile } from '../playbook/tasks.js';
 import { newLoadCtx } from '../playbook/load.js';
 import type { IncludeTask, Role, Task, Vars } from '../playbook/model.js';
 import type { HostState, RunState } from './state.js';
-import { taskVars } from './vars.js';
+import { taskVars, type TaskAt } from './vars.js';
 import { execContext, pushInh, type Inh } from './context.js';
 import { condsHold, errText, loopItems, loopVar } from './task.js';
 import { stepAllows } from './step.js';
-import { count, failHost, hostsView, type PlayRun } from './playrun.js';
+import type { PlayRun } from './playrun.js';
+import { count, failHost } from './hoststatus.js';
 import { runList } from './block.js';
 
 /** Dynamic includes nested deeper than this fail the include (a file that includes itself forever). */
@@ -37,10 +38,11 @@ export async function runInclude(run: RunState, pr: PlayRun, t: IncludeTask, inh
   const what = t.what === 'role' ? 'include_role' : 'include_tasks';
   const t0 = Date.now();
   run.reporter.emit({ kind: 'task_start', play: pr.play.name, task: t.name, module: what, loc: `${t.loc.file}:${t.loc.line}:${t.loc.col}`, hosts: hosts.map((h) => h.name) });
+  const at: TaskAt = { run, pr, task: t, inh };
   for (const h of hosts) {
     let target = t.target;
     try {
-      const vars = taskVars(run, pr.play, h, t, { blockVars: inh.vars }, hostsView(pr));
+      const vars = taskVars(at, h);
       const items: (unknown | undefined)[] = t.loop !== undefined ? loopItems(t, vars) : [undefined];
       const lv = t.loopControl?.loopVar ?? 'item';
       let included = false;
@@ -70,16 +72,14 @@ export async function runInclude(run: RunState, pr: PlayRun, t: IncludeTask, inh
       if (e instanceof InputErrors) throw e; // an error in the included content: the run stops (Ansible's parser error)
       if (e instanceof MissingIncludeError) {
         // as Ansible: the host fails (a rescue runs, ignore_errors does not apply); a missing task file counts as failed
-        h.failed = true;
-        pr.removed.add(h.name);
-        if (t.what === 'tasks') count(h, 'failed');
+        failHost(pr, h, false, t.what === 'tasks');
         run.reporter.emit({ kind: 'host_result', task: t.name, host: h.name, status: 'failed', reason: errText(e), durationMs: 0 });
         continue;
       }
       // the include's own when, loop or name failed: a task failure like any other
       let ignored = false;
       try {
-        ignored = execContext(run, pr.play, h, t, inh, taskVars(run, pr.play, h, t, { blockVars: inh.vars }, hostsView(pr))).ignoreErrors;
+        ignored = execContext(run, pr.play, h, t, inh, taskVars(at, h)).ignoreErrors;
       } catch {
         /* the error above is what the user needs */
       }
@@ -136,6 +136,6 @@ function includeContent(pr: PlayRun, t: IncludeTask, target: string): Content {
 function addRole(pr: PlayRun, c: Content, pub: boolean): void {
   for (const r of c.roles ?? []) {
     for (const hd of r.handlers) if (!pr.handlers.includes(hd)) pr.handlers.push(hd);
-    if (pub && !pr.play.roles.includes(r)) pr.play.roles.push(r);
+    if (pub && !pr.roles.includes(r)) pr.roles.push(r);
   }
 }

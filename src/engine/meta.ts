@@ -4,13 +4,14 @@ import type { HostState, RunState } from './state.js';
 import { taskVars } from './vars.js';
 import type { Inh } from './context.js';
 import { condsHold } from './task.js';
-import { hostsView, type PlayRun } from './playrun.js';
+import type { PlayRun } from './playrun.js';
+import { clearHostErrors, endHost } from './hoststatus.js';
 import { flushHandlers } from './handlers.js';
 
 export async function runMeta(run: RunState, pr: PlayRun, t: MetaTask, inh: Inh, hosts: HostState[]): Promise<void> {
   const applies = hosts.filter((h) => {
     try {
-      return condsHold([...inh.when, ...t.when], taskVars(run, pr.play, h, t, { blockVars: inh.vars }, hostsView(pr)));
+      return condsHold([...inh.when, ...t.when], taskVars({ run, pr, task: t, inh }, h));
     } catch {
       return false;
     }
@@ -30,26 +31,11 @@ export async function runMeta(run: RunState, pr: PlayRun, t: MetaTask, inh: Inh,
       if (applies.length) pr.ended = true;
       return;
     case 'end_host':
-      for (const h of applies) {
-        h.ended = true;
-        pr.removed.add(h.name);
-      }
+      for (const h of applies) endHost(pr, h);
       return;
     case 'clear_host_errors':
       // as Ansible: the play's failed and unreachable hosts run again (they stay out of ansible_play_hosts)
-      if (!applies.length) return;
-      for (const h of pr.hosts) {
-        // counted for every host: one that fails until its block's always ends (src/engine/block.ts) stays alive
-        h.clears = (h.clears ?? 0) + 1;
-        if (!h.failed && !h.unreachable) continue;
-        h.failed = false;
-        if (h.unreachable) {
-          h.unreachable = false;
-          h.transport?.close().catch(() => undefined);
-          h.transport = undefined;
-          h.connected = false;
-        }
-      }
+      if (applies.length) clearHostErrors(pr);
       return;
     case 'reset_connection':
       await Promise.all(applies.map(async (h) => {

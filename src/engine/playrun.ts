@@ -1,19 +1,21 @@
 /**
- * One play running over one serial batch, and the host bookkeeping of Ansible's strategy: the
- * PLAY RECAP counts, failed hosts (and `rescued` when a rescue will run), hosts removed from
- * ansible_play_hosts, unreachable hosts (and ignore_unreachable).
+ * One play running over one serial batch: the engine's own state of the play beside the loaded
+ * model (roles include_role adds, vars_files read, handlers, hosts removed from
+ * ansible_play_hosts). The hosts' status and counts: src/engine/hoststatus.ts.
  */
-import type { HostStatus } from '../report/events.js';
-import type { UnreachableError } from '../util/errors.js';
-import type { Task } from '../playbook/model.js';
+import type { Play, Role, Task } from '../playbook/model.js';
 import type { LoadCtx } from '../playbook/tasks.js';
 import type { PlayVarsFiles } from './varsfiles.js';
-import type { HostState, RunState } from './state.js';
-import type { PlayHosts } from './vars.js';
+import type { HostState } from './state.js';
+import { isActive } from './hoststatus.js';
 
 export interface PlayRun {
-  /** the play: a copy per play run, whose roles and handlers grow when include_role brings more */
-  play: PlayVarsFiles;
+  /** the play as loaded (never changed by the engine: what a run changes is kept beside it) */
+  play: Play;
+  /** the play's roles, and those include_role brings in with `public:` (their vars and defaults are the play's) */
+  roles: Role[];
+  /** the play's vars_files as read for this run (src/engine/varsfiles.ts) */
+  varsFiles: PlayVarsFiles;
   /** this batch */
   hosts: HostState[];
   names: string[];
@@ -33,53 +35,4 @@ export interface PlayRun {
   loader?: LoadCtx;
 }
 
-export const active = (pr: PlayRun): HostState[] => pr.hosts.filter((h) => !h.failed && !h.unreachable && !h.ended);
-
-export function hostsView(pr: PlayRun): PlayHosts {
-  return { all: pr.all, batch: pr.names, removed: pr.removed };
-}
-
-/** PLAY RECAP counts as Ansible's: `ok` counts every successful result, changed and ignored ones included. */
-export function count(h: HostState, s: HostStatus, ignored = false, changed = false): void {
-  if (ignored) {
-    h.counts.ignored++;
-    h.counts.ok++;
-    if (changed) h.counts.changed++;
-    return;
-  }
-  h.counts[s]++;
-  if (s === 'changed') h.counts.ok++;
-}
-
-/**
- * A task failed on a host and nothing ignores it: as Ansible's strategy, it counts as `rescued`
- * (not `failed`) when a rescue of an enclosing block will run, and the host leaves
- * ansible_play_hosts unless it is rescued.
- */
-export function failHost(pr: PlayRun, h: HostState, rescuable: boolean | undefined): void {
-  h.failed = true;
-  if (rescuable) h.counts.rescued++;
-  else {
-    h.counts.failed++;
-    pr.removed.add(h.name);
-  }
-}
-
-/** A host could not be reached: out of the play (or, with ignore_unreachable, an ignored result). */
-export function markUnreachable(run: RunState, pr: PlayRun | undefined, h: HostState, task: string, e: UnreachableError, ignore = false): void {
-  const reason = e.message + (e.hint ? ` (${e.hint})` : '');
-  if (ignore) {
-    h.counts.ok++;
-    h.counts.ignored++;
-    // the next task connects again
-    h.transport?.close().catch(() => undefined);
-    h.transport = undefined;
-    h.connected = false;
-    run.reporter.emit({ kind: 'host_result', task, host: h.name, status: 'unreachable', reason, durationMs: 0, ignored: true });
-    return;
-  }
-  h.unreachable = true;
-  pr?.removed.add(h.name);
-  count(h, 'unreachable');
-  run.reporter.emit({ kind: 'host_result', task, host: h.name, status: 'unreachable', reason, durationMs: 0 });
-}
+export const active = (pr: PlayRun): HostState[] => pr.hosts.filter(isActive);

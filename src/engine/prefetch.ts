@@ -12,7 +12,7 @@
  * means, changed_when included), so the host is as the play would find it when it starts.
  */
 import { mergeVars } from '../template/index.js';
-import { loadModule } from '../modules/index.js';
+import { loadModule } from './module/registry.js';
 import { gatherFacts } from '../facts/host.js';
 import type { Play, Task } from '../playbook/model.js';
 import { hostTransport } from './context.js';
@@ -46,7 +46,7 @@ export function loadModulesAhead(plays: Play[], opts: { tags: string[]; skipTags
 }
 
 /** Task label of the read-ahead in -vvv timings. */
-export const AHEAD = 'connect ahead';
+const AHEAD = 'connect ahead';
 
 /**
  * `hostsOf`: the hosts a play targets (after --limit); it may throw for a pattern it cannot resolve

@@ -10,14 +10,15 @@ import { gatherFacts } from '../facts/host.js';
 import { strategyProblem, STRATEGIES } from '../playbook/keywords.js';
 import type { Inventory } from '../inventory/index.js';
 import type { Play, Playbook } from '../playbook/model.js';
-import type { Reporter } from '../report/events.js';
+import type { Counts, Reporter } from '../report/events.js';
 import { newHostState, mapLimit, onHost, collectSecrets, Semaphore, CONNECT_PARALLEL, type HostState, type RunOptions, type RunState } from './state.js';
 import { hostTransport, ROOT_INH } from './context.js';
 import { errText } from './task.js';
 import { serialBatches } from './serial.js';
-import { hostVarsFiles, playVarsFiles, type PlayVarsFiles } from './varsfiles.js';
+import { hostVarsFiles, playVarsFiles } from './varsfiles.js';
 import { GATHER_NAME, playStarts, startAtMissed, stepAllows } from './step.js';
-import { active, count, markUnreachable, type PlayRun } from './playrun.js';
+import { active, type PlayRun } from './playrun.js';
+import { count, failHost, markUnreachable, startBatch } from './hoststatus.js';
 import { runList } from './block.js';
 import { timedTransport } from './timing.js';
 import { loadModulesAhead, prefetchedFacts, readAhead } from './prefetch.js';
@@ -42,7 +43,7 @@ export function newRunState(inv: Inventory, opts: RunOptions, reporter: Reporter
     playbookDir,
     inventoryFile: inv.file ?? "",
     aborted: false,
-    connectSlots: new Semaphore(CONNECT_PARALLEL),
+    connectSlots: new Semaphore(opts.connectParallel || CONNECT_PARALLEL),
   };
 }
 
@@ -62,7 +63,7 @@ export async function runPlaybook(run: RunState, pb: Playbook, inv: Inventory): 
   } finally {
     await Promise.all([...run.hosts.values()].map((h) => h.transport?.close().catch(() => undefined)));
   }
-  const recap: Record<string, any> = Object.create(null);
+  const recap: Record<string, Counts> = Object.create(null);
   for (const h of run.hosts.values()) if (h.factsGathered || Object.values(h.counts).some((n) => n > 0)) recap[h.name] = h.counts;
   run.reporter.emit({ kind: 'recap', hosts: recap });
   startAtMissed(run);
@@ -84,9 +85,7 @@ function playHosts(run: RunState, play: Play, inv: Inventory): string[] {
   return names;
 }
 
-async function runPlay(run: RunState, source: Play, inv: Inventory): Promise<void> {
-  // a copy: include_role adds roles (public) to it while the play runs
-  const play: PlayVarsFiles = { ...source, roles: [...source.roles] };
+async function runPlay(run: RunState, play: Play, inv: Inventory): Promise<void> {
   const all = playHosts(run, play, inv);
   const names = all.filter((n) => {
     const h = run.hosts.get(n)!;
@@ -99,9 +98,9 @@ async function runPlay(run: RunState, source: Play, inv: Inventory): Promise<voi
   }
   checkStrategy(run, play);
   // vars_files: read once, or per host when a name is templated (varsfiles.ts)
-  playVarsFiles(run, play);
+  const varsFiles = playVarsFiles(run, play);
   collectSecrets(play.vars, run.secrets);
-  collectSecrets(play.varsFilesData, run.secrets);
+  collectSecrets(varsFiles.all, run.secrets);
   for (const r of play.roles) {
     collectSecrets(r.defaults, run.secrets);
     collectSecrets(r.vars, run.secrets);
@@ -110,22 +109,22 @@ async function runPlay(run: RunState, source: Play, inv: Inventory): Promise<voi
   const batches = serialBatches(names, serial, play.loc);
   // Ansible's play._removed_hosts (kept over the batches): hosts that failed in earlier plays are out too
   const removed = new Set(all.filter((n) => !names.includes(n)));
+  // include_role adds to these while the play runs (the loaded play stays as it is)
   const handlers = [...play.handlers];
+  const roles = [...play.roles];
   let endPlay = false;
   for (const batch of batches) {
     if (run.aborted || endPlay) break;
-    const pr: PlayRun = { play, hosts: batch.map((n) => run.hosts.get(n)!), names: batch, all, removed, handlers, ended: false };
-    for (const h of pr.hosts) h.ended = false;
+    const pr: PlayRun = { play, roles, varsFiles, hosts: batch.map((n) => run.hosts.get(n)!), names: batch, all, removed, handlers, ended: false };
+    startBatch(run, pr);
     if (!playStarts(run, play)) continue;
     if (play.gatherFacts) await gather(run, pr);
     for (const h of active(pr)) {
       try {
-        hostVarsFiles(run, play, h);
-        collectSecrets(play.varsFilesByHost?.get(h.name), run.secrets);
+        hostVarsFiles(run, play, varsFiles, h);
+        collectSecrets(varsFiles.byHost.get(h.name), run.secrets);
       } catch (e) {
-        h.failed = true;
-        removed.add(h.name);
-        count(h, 'failed');
+        failHost(pr, h, false);
         run.reporter.emit({ kind: 'host_result', task: 'vars_files', host: h.name, status: 'failed', reason: errText(e), durationMs: 0 });
       }
     }
@@ -169,9 +168,7 @@ async function gather(run: RunState, pr: PlayRun): Promise<void> {
     } catch (e) {
       if (e instanceof UnreachableError) markUnreachable(run, pr, h, name, e);
       else {
-        h.failed = true;
-        pr.removed.add(h.name);
-        count(h, 'failed');
+        failHost(pr, h, false);
         run.reporter.emit({ kind: 'host_result', task: name, host: h.name, status: 'failed', reason: errText(e), durationMs: Date.now() - s });
       }
     }

@@ -6,7 +6,8 @@ import type { Vars } from '../playbook/model.js';
 import { SECRET_VAR } from '../util/secrets.js';
 import type { StepState } from './step.js';
 
-export interface RunOptions {
+/** The command line's options that the engine takes as they are (src/cli/args.ts CliOptions extends it). */
+export interface RunFlags {
   check: boolean;
   diff: boolean;
   limit?: string;
@@ -15,19 +16,14 @@ export interface RunOptions {
   extraVars: Vars;
   forks: number;
   verbosity: number;
-  knownHostsFiles: string[];
   acceptNewHostKeys: boolean;
-  /** become password from -K / KVPLAY_BECOME_PASSWORD */
-  becomePassword?: string;
   /** CLI --become / --user overrides */
   become?: boolean;
   user?: string;
-  /** defaults below the play/task keywords and the host's variables (--become-user, --private-key, -T; or ansible.cfg) */
+  /** defaults below the play/task keywords and the host's variables (--become-user; or ansible.cfg) */
   becomeUser?: string;
   /** --become-method / ansible.cfg become_method: below the keyword and ansible_become_method */
   becomeMethod?: string;
-  privateKeyFile?: string;
-  connectTimeoutMs?: number;
   /** --step: ask before each task (src/engine/step.ts) */
   step?: boolean;
   /** --start-at-task PATTERN (src/engine/step.ts) */
@@ -36,6 +32,33 @@ export interface RunOptions {
   explain?: boolean;
   /** --force-handlers: notified handlers run on hosts that failed too */
   forceHandlers?: boolean;
+}
+
+/** Every key of RunFlags (a missing one is a compile error). */
+const RUN_FLAGS: Record<keyof RunFlags, true> = {
+  check: true, diff: true, limit: true, tags: true, skipTags: true, extraVars: true, forks: true, verbosity: true, acceptNewHostKeys: true,
+  become: true, user: true, becomeUser: true, becomeMethod: true, step: true, startAtTask: true, explain: true, forceHandlers: true,
+};
+
+/** The RunFlags of a larger options object (the CLI's), and nothing else. */
+export function runFlags(o: RunFlags): RunFlags {
+  const out: Partial<Record<keyof RunFlags, unknown>> = {};
+  for (const k of Object.keys(RUN_FLAGS) as (keyof RunFlags)[]) if (o[k] !== undefined) out[k] = o[k];
+  return out as RunFlags;
+}
+
+/** What the engine runs with: the flags, and what the CLI derives from its options and the environment. */
+export interface RunOptions extends RunFlags {
+  knownHostsFiles: string[];
+  /** become password from -K / KVPLAY_BECOME_PASSWORD */
+  becomePassword?: string;
+  /** --private-key, -T (or ansible.cfg): below the host's variables */
+  privateKeyFile?: string;
+  connectTimeoutMs?: number;
+  /** ssh-agent socket (SSH_AUTH_SOCK) */
+  agentSocket?: string;
+  /** SSH handshakes at once (KVPLAY_CONNECT_PARALLEL; default CONNECT_PARALLEL) */
+  connectParallel?: number;
   /** the ansible.cfg read (ansible_config_file), if any */
   configFile?: string;
   /** asks the --step question on the terminal, returns the line typed */
@@ -56,16 +79,17 @@ export interface HostState {
   connected?: boolean;
   /** facts read ahead at the start of the run (src/engine/prefetch.ts), valid while changeMark(run) is `mark` */
   prefetch?: { mark: number; facts: Promise<Record<string, unknown> | undefined> };
-  failed: boolean;
-  unreachable: boolean;
+  /** status: set only through src/engine/hoststatus.ts */
+  readonly failed: boolean;
+  readonly unreachable: boolean;
   /** meta: end_host, or removed from the play */
-  ended: boolean;
+  readonly ended: boolean;
   notified: Set<string>;
   counts: Counts;
   /** the last failed task and its result (ansible_failed_task / ansible_failed_result in a rescue) */
   lastFailure?: { task: Vars; result: Vars };
   /** how many times meta: clear_host_errors revived this host (an always then leaves it alive) */
-  clears?: number;
+  readonly clears?: number;
 }
 
 export interface RunState {
@@ -113,8 +137,8 @@ export class Semaphore {
   }
 }
 
-/** How many SSH handshakes kvplay runs at once (KVPLAY_CONNECT_PARALLEL overrides). */
-export const CONNECT_PARALLEL = Number(process.env.KVPLAY_CONNECT_PARALLEL) || 24;
+/** How many SSH handshakes kvplay runs at once by default (hundreds at once on 2 cores time out). */
+export const CONNECT_PARALLEL = 24;
 
 export function newHostState(name: string, invVars: Vars): HostState {
   return {

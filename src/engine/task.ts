@@ -7,9 +7,10 @@ import { existsSync } from 'node:fs';
 import { InputError, InputErrors, UnreachableError, fmtLoc, type Loc } from '../util/errors.js';
 import { renderDeep, renderTemplateFile, evalExpr, truthy, markUnsafe, isTemplate } from '../template/index.js';
 import { renderDeepTracked, renderTracked, assignVars, carryUnsafe, isUnsafe, isUnsafeKey, mergeVars, setVar, withVar } from '../template/index.js';
-import { loadModule } from '../modules/index.js';
+import { loadModule } from './module/registry.js';
 import { applyModule, type ModuleOutcome } from './apply.js';
-import type { ModuleCtx, Diff, Explanation } from '../modules/types.js';
+import type { ModuleCtx, Explanation } from './module/types.js';
+import type { Diff } from '../report/events.js';
 import { censoredExplanation, explainCollector } from './explain.js';
 import type { Cond, ModuleTask, Vars, Play } from '../playbook/model.js';
 import type { HostState, RunState } from './state.js';
@@ -96,7 +97,7 @@ export async function runModuleTask(run: RunState, play: Play, task: ModuleTask,
       // a task failure like any other: reported, and ignore_errors / rescue apply
       const r: ItemResult = { status: 'failed', reason: errText(e), data: { failed: true, changed: false, msg: errText(e) }, ...(ec.ignoreErrors ? { ignored: true } : {}) };
       emitResult(run, task, host, r, undefined, 0, ec);
-      return finish(run, task, host, [r], undefined, ec);
+      return finish(task, host, [r], undefined, ec);
     }
   }
   const lv = task.loopControl?.loopVar ?? 'item';
@@ -133,7 +134,7 @@ export async function runModuleTask(run: RunState, play: Play, task: ModuleTask,
     emitResult(run, task, host, r, items ? label : undefined, Date.now() - started, ec);
     if (items && task.loopControl?.pause) await new Promise((res) => setTimeout(res, Number(task.loopControl!.pause) * 1000));
   }
-  return finish(run, task, host, results, items, ec);
+  return finish(task, host, results, items, ec);
 }
 
 function emitResult(run: RunState, task: ModuleTask, host: HostState, r: ItemResult, item: string | undefined, ms: number, ec: ExecContext): void {
@@ -191,7 +192,7 @@ function debugOutput(data: Vars): string {
 }
 
 /** Aggregate item results, register, set facts. */
-function finish(run: RunState, task: ModuleTask, host: HostState, results: ItemResult[], items: unknown[] | undefined, ec: ExecContext): ItemResult {
+function finish(task: ModuleTask, host: HostState, results: ItemResult[], items: unknown[] | undefined, ec: ExecContext): ItemResult {
   let agg: ItemResult;
   if (!items) agg = results[0];
   else {

@@ -13,8 +13,8 @@ const now = () => performance.timeOrigin + performance.now();
 /** kvplay's own framing lines in a command (locale, exec check, section markers): not what it runs. */
 const FRAMING = [
   /^LC_ALL=C; export LC_ALL$/, /^NL='$/, /^'$/, /^exit 0$/, /^esac$/,
-  /^d=\$\(mktemp -d \/tmp\/kvplay-sections-/, /^trap 'rm -rf "\$d"' EXIT$/, /^printf '\\n@@kvplay-section/, /^wait "\$p\d+"; r=\$\?$/, /^cat "\$d\/\d+"$/,
-  /^\) (2>&1|>"\$d\/\d+")/, /^s\(\) \{ printf/,
+  /^kvplay_d=\$\(mktemp -d \/tmp\/kvplay-sections-/, /^trap 'rm -rf "\$kvplay_d"' EXIT$/, /^printf '\\n@@kvplay-section/, /^wait "\$kvplay_p\d+"; kvplay_r=\$\?$/, /^cat "\$kvplay_d\/\d+"$/,
+  /^[)}](?: 2>&1)? <\/dev\/null$/, /^\} >\/dev\/null$/, /^\) >"\$kvplay_d\/\d+"/,
 ];
 
 /**
@@ -32,7 +32,7 @@ export function commandLabel(cmd: string, max = 240): string {
       continue;
     }
     if (!l || FRAMING.some((re) => re.test(l))) continue;
-    keep.push(l.replace(/^\( /, ''));
+    keep.push(l.replace(/^[({] /, ''));
   }
   const one = (keep.length ? keep.join('; ') : cmd).replace(/\s+/g, ' ').trim();
   return one.length > max ? `${one.slice(0, max - 1)}…` : one;

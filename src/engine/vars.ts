@@ -8,13 +8,15 @@
  * unsafe marks of host data (src/template/unsafe.ts): facts and results are never templated.
  */
 import { isUnsafe, isUnsafeKey, mergeVars, assignVars, setVar } from '../template/index.js';
-import type { Play, Task, Vars } from '../playbook/model.js';
+import type { Task, Vars } from '../playbook/model.js';
 import type { HostState, RunState } from './state.js';
+import type { PlayRun } from './playrun.js';
+import type { Inh } from './context.js';
 import type { MagicName } from '../playbook/magic.js';
 import { SECRET_SINK } from '../util/secrets.js';
 
 /** Ansible's `omit`: a parameter whose value renders to this is left out of the module's parameters. */
-export const OMIT = '__omit_place_holder__kvplay';
+const OMIT = '__omit_place_holder__kvplay';
 
 /** Remove omitted parameters (top level and nested mappings); unsafe marks are kept, unsafe data is left as it is. */
 export function stripOmit(v: unknown): unknown {
@@ -41,7 +43,7 @@ function hostVarsOf(run: RunState, h: HostState): Vars {
 }
 
 /** A lazy `hostvars` mapping: a host's vars are built only when a template reads them. */
-export function hostvarsProxy(run: RunState): Vars {
+function hostvarsProxy(run: RunState): Vars {
   const cache = new Map<string, Vars>();
   const target: Vars = {};
   const lookup = (k: string | symbol): Vars | undefined => {
@@ -66,58 +68,53 @@ export function hostvarsProxy(run: RunState): Vars {
   });
 }
 
-export interface Layers {
-  /** extra vars per block (outermost first) */
-  blockVars: Vars[];
-  /** loop variables etc. */
-  loopVars?: Vars;
+/** A task where it runs: the run, the play run (its roles, vars_files, hosts) and what enclosing blocks and includes give it. */
+export interface TaskAt {
+  run: RunState;
+  pr: PlayRun;
+  task: Task;
+  inh: Inh;
 }
 
-/** The hosts of a play as its magic variables show them (Ansible's play._removed_hosts: failed, unreachable, ended). */
-export interface PlayHosts {
-  /** every host of the play, all serial batches */
-  all: readonly string[];
-  /** this serial batch */
-  batch: readonly string[];
-  removed: ReadonlySet<string>;
-}
-
-export function taskVars(run: RunState, play: Play & { varsFilesData?: Vars; varsFilesByHost?: Map<string, Vars> }, host: HostState, task: Task, layers: Layers, playHosts: PlayHosts): Vars {
+/** The variables of `at.task` on `host`, every layer merged (lowest first, as the list at the top of this file). */
+export function taskVars(at: TaskAt, host: HostState): Vars {
+  const { run, pr, task } = at;
+  const play = pr.play;
   const role = task.scope.role;
   const roleDefaults: Vars = Object.create(null);
-  for (const r of play.roles) assignVars(roleDefaults, r.defaults);
+  for (const r of pr.roles) assignVars(roleDefaults, r.defaults);
   if (role) assignVars(roleDefaults, role.defaults);
   // the vars of the play's roles (roles:, import_role, include_role with public) are the play's (Ansible's default)
   const roleVars: Vars = Object.create(null);
-  for (const r of play.roles) assignVars(roleVars, r.vars);
+  for (const r of pr.roles) assignVars(roleVars, r.vars);
   return mergeVars(
     roleDefaults,
     host.invVars,
     factVars(host.facts),
     play.vars,
-    play.varsFilesByHost?.get(host.name) ?? play.varsFilesData ?? {},
+    pr.varsFiles.byHost.get(host.name) ?? pr.varsFiles.all,
     roleVars,
     task.scope.parentVars ?? {},
     role?.vars ?? {},
     task.scope.params ?? {},
-    ...layers.blockVars,
+    ...at.inh.vars,
     task.vars ?? {},
     host.hostFacts,
     run.opts.extraVars,
-    magicVars(run, play, host, playHosts),
+    magicVars(run, pr, host),
     // only inside a role: elsewhere role_name/role_path never hide a user variable of that name
     role ? { role_path: role.path, role_name: role.name, ansible_role_name: role.name } : {},
     { ansible_search_path: [...new Set([role?.path, task.scope.dir].filter((d): d is string => !!d))] },
     run.opts.limit !== undefined ? { ansible_limit: run.opts.limit } : {},
     // a secret-named variable, once rendered, is a secret (src/template/lazy.ts reads this)
     { [SECRET_SINK]: (v: string) => void run.secrets.add(v) },
-    layers.loopVars ?? {},
   );
 }
 
 /** The values of the magic variables (src/playbook/magic.ts: the one list of their names). */
-function magicVars(run: RunState, play: Play, host: HostState, hosts: PlayHosts): Record<MagicName, unknown> {
-  const roleNames = play.roles.map((r) => r.name);
+function magicVars(run: RunState, pr: PlayRun, host: HostState): Record<MagicName, unknown> {
+  const roleNames = pr.roles.map((r) => r.name);
+  const removed = pr.removed;
   return {
     inventory_hostname: host.name,
     inventory_hostname_short: host.name.split('.')[0],
@@ -130,10 +127,10 @@ function magicVars(run: RunState, play: Play, host: HostState, hosts: PlayHosts)
     ansible_inventory_sources: run.inventoryFile ? [run.inventoryFile] : [],
     ansible_check_mode: run.opts.check,
     ansible_diff_mode: run.opts.diff,
-    ansible_play_hosts: hosts.all.filter((n) => !hosts.removed.has(n)),
-    ansible_play_batch: hosts.batch.filter((n) => !hosts.removed.has(n)),
-    ansible_play_hosts_all: [...hosts.all],
-    ansible_play_name: play.name,
+    ansible_play_hosts: pr.all.filter((n) => !removed.has(n)),
+    ansible_play_batch: pr.names.filter((n) => !removed.has(n)),
+    ansible_play_hosts_all: [...pr.all],
+    ansible_play_name: pr.play.name,
     ansible_verbosity: run.opts.verbosity,
     ansible_version: { full: '2.14.0', major: 2, minor: 14, revision: 0, string: '2.14.0 (kvplay)' },
     // kvplay runs no Python on the controller; Ansible's test inventories only pass this on as the

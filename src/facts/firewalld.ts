@@ -3,13 +3,12 @@
  * firewall-cmd call), one call for the whole zone, so a loop over several services of a zone reads
  * it once (the fact is cacheable: see src/modules/types.ts Fact.cache).
  *
- * The script prints `@@ name` sections (src/modules/sys/osfacts.ts tagged): `dbus` (yes when the
- * daemon answers on the bus), `zone` (the zone asked, or the default zone), `zones` (permanent zone
- * names), `perm` and `rt` (busctl --json=short of getSettings2 / getZoneSettings2). The JSON sections
- * are one line each; zone names are firewalld names (letters, digits, _ - / .: no newline).
+ * The script's sections (src/facts/sections.ts): `dbus` (yes when the daemon answers on the bus),
+ * `zone` (the zone asked, or the default zone), `zones` (permanent zone names, only when the zone is
+ * not found by name), `perm` and `rt` (busctl --json=short of getSettings2 / getZoneSettings2).
  */
 import { q } from '../util/quote.js';
-import { tagged } from '../modules/sys/osfacts.js';
+import { PROBES, sectionScript, sectionTexts } from './sections.js';
 
 export interface ZoneLists {
   services: string[];
@@ -44,23 +43,23 @@ export const FW_DBUS_PROBE = `busctl call org.fedoraproject.FirewallD1 ${FW} org
 export function zoneFactCmd(zone?: string): string {
   const dzCall = `busctl call org.fedoraproject.FirewallD1 ${FW} org.fedoraproject.FirewallD1 getDefaultZone 2>/dev/null`;
   const rtCall = `${BUS} ${FW} org.fedoraproject.FirewallD1.zone getZoneSettings2 s "$z" 2>/dev/null`;
-  return [
-    'LC_ALL=C; export LC_ALL',
-    `z=${zone !== undefined ? q(zone) : "''"}; ok=no`,
-    'if command -v busctl >/dev/null 2>&1; then',
-    `  if [ -n "$z" ] && rt=$(${rtCall}); then ok=yes`,
-    `  elif dz=$(${dzCall}); then ok=yes; [ -n "$z" ] || z=$(printf '%s\\n' "$dz" | sed -n 's/^s "\\(.*\\)"$/\\1/p'); rt=$(${rtCall}); fi`,
-    'fi',
-    'if [ $ok = yes ]; then',
-    '  echo "@@ dbus"; echo yes',
-    '  echo "@@ zone"; printf \'%s\\n\' "$z"',
-    `  p=$(busctl call org.fedoraproject.FirewallD1 ${FW}/config org.fedoraproject.FirewallD1.config getZoneByName s "$z" 2>/dev/null | sed -n 's/^o "\\(.*\\)"$/\\1/p')`,
-    `  if [ -n "$p" ]; then echo "@@ perm"; ${BUS} "$p" org.fedoraproject.FirewallD1.config.zone getSettings2 2>/dev/null; echo`,
-    `  else echo "@@ zones"; ${BUS} ${FW}/config org.fedoraproject.FirewallD1.config getZoneNames 2>/dev/null; echo; fi`,
-    '  echo "@@ rt"; printf \'%s\\n\' "$rt"',
-    'else echo "@@ dbus"; echo no; fi',
-    'exit 0',
-  ].join('\n');
+  return sectionScript([
+    ['dbus', 'echo $ok'],
+    ['zone', `[ $ok = yes ] && printf '%s\\n' "$z"`],
+    ['perm', `[ $ok = yes ] && [ -n "$p" ] && ${BUS} "$p" org.fedoraproject.FirewallD1.config.zone getSettings2 2>/dev/null`],
+    ['zones', `[ $ok = yes ] && [ -z "$p" ] && ${BUS} ${FW}/config org.fedoraproject.FirewallD1.config getZoneNames 2>/dev/null`],
+    ['rt', `[ $ok = yes ] && printf '%s\\n' "$rt"`],
+  ], {
+    ...PROBES,
+    prelude: [
+      `z=${zone !== undefined ? q(zone) : "''"}; ok=no; rt=; p=`,
+      'if command -v busctl >/dev/null 2>&1; then',
+      `  if [ -n "$z" ] && rt=$(${rtCall}); then ok=yes`,
+      `  elif dz=$(${dzCall}); then ok=yes; [ -n "$z" ] || z=$(printf '%s\\n' "$dz" | sed -n 's/^s "\\(.*\\)"$/\\1/p'); rt=$(${rtCall}); fi`,
+      'fi',
+      `if [ $ok = yes ]; then p=$(busctl call org.fedoraproject.FirewallD1 ${FW}/config org.fedoraproject.FirewallD1.config getZoneByName s "$z" 2>/dev/null | sed -n 's/^o "\\(.*\\)"$/\\1/p'); fi`,
+    ].join('\n'),
+  });
 }
 
 type Variant = { type?: string; data?: unknown };
@@ -91,7 +90,7 @@ function settings(json: string | undefined): ZoneLists | undefined {
 }
 
 export function parseZoneFact(out: string): ZoneFact {
-  const s = tagged(out);
+  const s = sectionTexts(out);
   if ((s.dbus ?? '').trim() !== 'yes') return { dbus: false, zone: '', zones: [] };
   let zones: string[] = [];
   try {

@@ -1,54 +1,51 @@
 /**
- * Host facts (ansible_facts.*) in ONE round trip: a POSIX sh script prints sections
- * (`@@@ name` lines); parseFacts is a pure parser tested from recorded output
+ * Host facts (ansible_facts.*) in ONE round trip: a POSIX sh script of sections (src/facts/sections.ts);
+ * parseFacts is a pure parser tested from recorded output
  * (test/fixtures/facts/*.txt).
  */
 import type { Become, Transport } from '../transport/types.js';
+import { completeSections, PROBES, sectionScript, sectionTexts } from './sections.js';
 import { networkFacts, parseDefaultRoute, parseIpAddrJson, parseIpAddrText, type Iface } from './network.js';
 
 /**
- * Few processes (each costs a fork and an exec, ~3-10 ms on a busy host): files are read with the
+ * Few processes (each costs a fork and an exec, ~3-10 ms on a busy host): the sections run in the
+ * script's own shell (sections.ts mode 'shared': no subshell per section), files are read with the
  * shell's own `read` (rf), the kernel's uname fields from /proc/sys/kernel, `id` once; external
  * commands only where there is no file to read (hostname -f, uname -m, awk over cpuinfo, nproc,
  * ip, pidof). Sections and their text are those of the commands they replace.
  */
-const D = '$'; // a shell parameter expansion inside the template below: ${D}{x#uid=} is ${'$'}{x#uid=}
-export const FACTS_SCRIPT = String.raw`LC_ALL=C; export LC_ALL
-s() { printf '\n@@@ %s\n' "$1"; }
-rf() { [ -r "$1" ] || return 1; while IFS= read -r l || [ -n "$l" ]; do printf '%s\n' "$l"; done <"$1"; }
-s hostname; rf /proc/sys/kernel/hostname 2>/dev/null || hostname 2>/dev/null || uname -n
-s fqdn; hostname -f 2>/dev/null || hostname 2>/dev/null
-s uname; { rf /proc/sys/kernel/ostype && rf /proc/sys/kernel/osrelease && rf /proc/sys/kernel/version; } 2>/dev/null || { uname -s; uname -r; uname -v; }; uname -m
-s os-release; rf /etc/os-release 2>/dev/null || rf /usr/lib/os-release 2>/dev/null
-s debian_version; rf /etc/debian_version 2>/dev/null
-s redhat-release; rf /etc/redhat-release 2>/dev/null
-s pid1; rf /proc/1/comm 2>/dev/null
-s systemd; [ -d /run/systemd/system ] && echo yes
-s openrc; [ -x /sbin/openrc ] && echo yes
-s pkgmgrs; for c in apt-get dnf yum zypper apk pacman; do command -v $c >/dev/null 2>&1 && echo $c; done
-s cpuinfo; awk -F': *' '/^(processor|vendor_id|model name|physical id|core id|cpu cores|siblings|CPU implementer|Hardware)[ \t]*:/ {print} /^(flags|Features)[ \t]*:/ && !f {print; f=1}' /proc/cpuinfo 2>/dev/null
-s nproc; nproc 2>/dev/null
-s meminfo; [ -r /proc/meminfo ] && while IFS= read -r l; do case $l in MemTotal:*|MemFree:*|MemAvailable:*|Buffers:*|Cached:*|SwapTotal:*|SwapFree:*) printf '%s\n' "$l";; esac; done </proc/meminfo
-if j=$(ip -j -d addr show 2>/dev/null) && [ -n "$j" ]; then s ip-addr-json; printf '%s\n' "$j"; else s ip-addr; ip addr show 2>/dev/null; fi
-if j=$(ip -j route show default 2>/dev/null) && [ -n "$j" ]; then s ip-route; printf '%s\n' "$j"; else s ip-route; ip route show default 2>/dev/null; fi
-if j=$(ip -j -6 route show default 2>/dev/null) && [ -n "$j" ]; then s ip6-route; printf '%s\n' "$j"; else s ip6-route; ip -6 route show default 2>/dev/null; fi
-s id; x=$(id 2>/dev/null); case $x in
+const D = '$'; // a shell parameter expansion inside the templates below: ${D}{x#uid=} is ${'$'}{x#uid=}
+const RF = String.raw`rf() { [ -r "$1" ] || return 1; while IFS= read -r l || [ -n "$l" ]; do printf '%s\n' "$l"; done <"$1"; }`;
+const FACT_CMDS: [string, string][] = [
+  ['hostname', 'rf /proc/sys/kernel/hostname 2>/dev/null || hostname 2>/dev/null || uname -n'],
+  ['fqdn', 'hostname -f 2>/dev/null || hostname 2>/dev/null'],
+  ['uname', '{ rf /proc/sys/kernel/ostype && rf /proc/sys/kernel/osrelease && rf /proc/sys/kernel/version; } 2>/dev/null || { uname -s; uname -r; uname -v; }; uname -m'],
+  ['os-release', 'rf /etc/os-release 2>/dev/null || rf /usr/lib/os-release 2>/dev/null'],
+  ['debian_version', 'rf /etc/debian_version 2>/dev/null'],
+  ['redhat-release', 'rf /etc/redhat-release 2>/dev/null'],
+  ['pid1', 'rf /proc/1/comm 2>/dev/null'],
+  ['systemd', '[ -d /run/systemd/system ] && echo yes'],
+  ['openrc', '[ -x /sbin/openrc ] && echo yes'],
+  ['pkgmgrs', 'for c in apt-get dnf yum zypper apk pacman; do command -v $c >/dev/null 2>&1 && echo $c; done; :'],
+  ['cpuinfo', String.raw`awk -F': *' '/^(processor|vendor_id|model name|physical id|core id|cpu cores|siblings|CPU implementer|Hardware)[ \t]*:/ {print} /^(flags|Features)[ \t]*:/ && !f {print; f=1}' /proc/cpuinfo 2>/dev/null`],
+  ['nproc', 'nproc 2>/dev/null'],
+  ['meminfo', String.raw`[ -r /proc/meminfo ] && while IFS= read -r l; do case $l in MemTotal:*|MemFree:*|MemAvailable:*|Buffers:*|Cached:*|SwapTotal:*|SwapFree:*) printf '%s\n' "$l";; esac; done </proc/meminfo`],
+  // JSON where ip has it (rc 0 here), else the text form in ip-addr (the shared shell keeps $j)
+  ['ip-addr-json', `j=$(ip -j -d addr show 2>/dev/null) && [ -n "$j" ] && printf '%s\\n' "$j"`],
+  ['ip-addr', '[ -n "$j" ] || ip addr show 2>/dev/null'],
+  ['ip-route', `if j=$(ip -j route show default 2>/dev/null) && [ -n "$j" ]; then printf '%s\\n' "$j"; else ip route show default 2>/dev/null; fi`],
+  ['ip6-route', `if j=$(ip -j -6 route show default 2>/dev/null) && [ -n "$j" ]; then printf '%s\\n' "$j"; else ip -6 route show default 2>/dev/null; fi`],
+  ['id', String.raw`x=$(id 2>/dev/null); case $x in
   "uid="[0-9]*"("*") gid="[0-9]*"("*")"*) u=${D}{x#uid=}; un=${D}{u#*\(}; un=${D}{un%%\)*}; u=${D}{u%%\(*}; g=${D}{x#* gid=}; gn=${D}{g#*\(}; gn=${D}{gn%%\)*}; g=${D}{g%%\(*}; printf '%s\n' "$un" "$u" "$g" "$gn";;
   *) id -un; id -u; id -g; id -gn;;
-esac
-s nm; if command -v pidof >/dev/null 2>&1; then pidof NetworkManager 2>/dev/null; else pgrep -x NetworkManager 2>/dev/null; fi
-s selinux; command -v getenforce >/dev/null 2>&1 && getenforce 2>/dev/null
-s end
-exit 0
-`;
+esac`],
+  ['nm', 'if command -v pidof >/dev/null 2>&1; then pidof NetworkManager 2>/dev/null; else pgrep -x NetworkManager 2>/dev/null; fi'],
+  ['selinux', 'command -v getenforce >/dev/null 2>&1 && getenforce 2>/dev/null'],
+];
+export const FACTS_SCRIPT = sectionScript(FACT_CMDS, { ...PROBES, prelude: RF });
 
-/** Split the script output into sections. */
-export function sections(output: string): Record<string, string> {
-  const out: Record<string, string> = {};
-  const parts = output.split(/^@@@ (\S+)$/m);
-  for (let i = 1; i < parts.length; i += 2) out[parts[i]] = parts[i + 1].replace(/^\n/, '').replace(/\n+$/, '');
-  return out;
-}
+/** The text of each section (what a failed test like `[ -d ... ] && echo yes` printed: nothing). */
+export const sections = sectionTexts;
 
 export function parseOsRelease(text: string): Record<string, string> {
   const out: Record<string, string> = {};
@@ -177,7 +174,7 @@ export function parseFacts(output: string): Record<string, unknown> {
   const hostname = (sec.hostname ?? '').trim().split('.')[0];
   const fqdn = (sec.fqdn ?? '').trim() || hostname;
   const distro = distroFacts(sec);
-  const ifs: Record<string, Iface> = (sec['ip-addr-json'] !== undefined ? parseIpAddrJson(sec['ip-addr-json']) : parseIpAddrText(sec['ip-addr'] ?? ''));
+  const ifs: Record<string, Iface> = (sec['ip-addr-json'] ? parseIpAddrJson(sec['ip-addr-json']) : parseIpAddrText(sec['ip-addr'] ?? ''));
   const [userName = '', uid = '', gid = '', groupName = ''] = (sec.id ?? '').split('\n');
   const selinux = (sec.selinux ?? '').trim();
   const pkgs = (sec.pkgmgrs ?? '').split('\n').map((s) => s.trim()).filter(Boolean);
@@ -210,8 +207,6 @@ export function parseFacts(output: string): Record<string, unknown> {
 /** Gather facts in one round trip. Throws when the script fails entirely. */
 export async function gatherFacts(transport: Transport, become?: Become | null): Promise<Record<string, unknown>> {
   const r = await transport.exec(FACTS_SCRIPT, { become: become ?? null });
-  if (!r.stdout.includes('@@@ end')) {
-    throw new Error(`gathering facts failed (rc=${r.code}): ${r.stderr.trim() || 'no output'}`);
-  }
+  completeSections(r, FACT_CMDS.map(([n]) => n), 'gathering facts');
   return parseFacts(r.stdout);
 }

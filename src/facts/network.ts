@@ -1,4 +1,5 @@
 /** Pure parsers of `ip -j -d addr` / `ip -j route` (and plain `ip addr` / `ip route` as a fallback) into Ansible-style facts. */
+import { ipJson, type IpAddrInfo, type IpLink, type IpRoute } from '../util/ipjson.js';
 
 export interface Ipv4 { address: string; netmask: string; network: string; prefix: string; broadcast?: string }
 export interface Ipv6 { address: string; prefix: string; scope: string }
@@ -44,17 +45,15 @@ function ifaceType(linkType: string | undefined, kind: string | undefined): stri
   return linkType ?? 'unknown';
 }
 
+/** The addresses of a link of one family that have an address and a prefix length. */
+const addrs = (l: IpLink, family: string) =>
+  (Array.isArray(l.addr_info) ? l.addr_info : []).filter((a): a is IpAddrInfo & { local: string; prefixlen: number } => a?.family === family && typeof a.local === 'string' && typeof a.prefixlen === 'number');
+
 /** `ip -j -d addr show` JSON -> interfaces by name. */
 export function parseIpAddrJson(text: string): Record<string, Iface> {
   const out: Record<string, Iface> = {};
-  let list: any[];
-  try {
-    list = JSON.parse(text);
-  } catch {
-    return out;
-  }
-  for (const l of list) {
-    const name: string = l.ifname;
+  for (const l of ipJson<IpLink>(text)) {
+    const name = l.ifname;
     if (!name) continue;
     const i: Iface = {
       device: name,
@@ -65,13 +64,13 @@ export function parseIpAddrJson(text: string): Record<string, Iface> {
       promisc: (l.promiscuity ?? 0) > 0,
     };
     if (l.master) i.master = l.master;
-    const v4 = (l.addr_info ?? []).filter((a: any) => a.family === 'inet');
-    const v6 = (l.addr_info ?? []).filter((a: any) => a.family === 'inet6');
+    const v4 = addrs(l, 'inet');
+    const v6 = addrs(l, 'inet6');
     if (v4.length) {
       i.ipv4 = ipv4(v4[0].local, v4[0].prefixlen, v4[0].broadcast);
-      if (v4.length > 1) i.ipv4_secondaries = v4.slice(1).map((a: any) => ipv4(a.local, a.prefixlen, a.broadcast));
+      if (v4.length > 1) i.ipv4_secondaries = v4.slice(1).map((a) => ipv4(a.local, a.prefixlen, a.broadcast));
     }
-    if (v6.length) i.ipv6 = v6.map((a: any) => ({ address: a.local, prefix: String(a.prefixlen), scope: a.scope }));
+    if (v6.length) i.ipv6 = v6.map((a) => ({ address: a.local, prefix: String(a.prefixlen), scope: a.scope ?? '' }));
     out[name] = i;
   }
   linkBridges(out);
@@ -127,12 +126,8 @@ export function parseDefaultRoute(text: string): DefaultRoute | undefined {
   const t = text.trim();
   if (!t) return undefined;
   if (t.startsWith('[')) {
-    try {
-      const r = (JSON.parse(t) as any[]).find((x) => x.dst === 'default');
-      return r ? { interface: r.dev, ...(r.gateway ? { gateway: r.gateway } : {}), ...(r.prefsrc ? { src: r.prefsrc } : {}) } : undefined;
-    } catch {
-      return undefined;
-    }
+    const r = ipJson<IpRoute>(t).find((x) => x.dst === 'default');
+    return r ? { interface: r.dev ?? '', ...(r.gateway ? { gateway: r.gateway } : {}), ...(r.prefsrc ? { src: r.prefsrc } : {}) } : undefined;
   }
   for (const line of t.split('\n')) {
     if (!line.startsWith('default')) continue;

@@ -17,6 +17,7 @@ import { basename, join } from 'node:path';
 import { gzipSync } from 'node:zlib';
 import { cpioNewc, type CpioEntry } from './cpio.js';
 import { ACPI_POWER_HANDLER, GUEST_MODULES, INIT_SCRIPT, loadOrder, moduleDepends } from './init.js';
+import { errMessage } from '../util/errors.js';
 
 export const BUILDER_VERSION = 1;
 
@@ -39,9 +40,9 @@ function cacheRoot(): string {
 function run(cmd: string, args: string[], opts: { cwd?: string } = {}): string {
   try {
     return execFileSync(cmd, args, { cwd: opts.cwd, encoding: 'utf8', stdio: ['ignore', 'pipe', 'pipe'], maxBuffer: 64 << 20 });
-  } catch (e: any) {
-    const err = String(e.stderr ?? '').trim().split('\n').slice(-3).join('\n');
-    throw new Error(`${cmd} ${args.join(' ')} failed: ${err || e.message}`);
+  } catch (e) {
+    const err = String((e as { stderr?: unknown }).stderr ?? '').trim().split('\n').slice(-3).join('\n');
+    throw new Error(`${cmd} ${args.join(' ')} failed: ${err || errMessage(e)}`);
   }
 }
 
@@ -179,7 +180,7 @@ export async function buildGuest(opts: { log?: (s: string) => void } = {}): Prom
     writeFileSync(join(dst, 'manifest.json'), JSON.stringify(m, null, 2) + '\n');
     try {
       renameSync(dst, out);
-    } catch (e: any) {
+    } catch (e) {
       if (!existsSync(manifest)) throw e; // someone else finished the same build first
     }
     log(`guest: built ${out} (kernel ${kernelVersion}, initrd ${initrd.length} bytes)`);

@@ -44,8 +44,3 @@ export function inventoryFromText(text: string, file: string, opts: LoadInventor
     return asErrors(e);
   }
 }
-
-/** The implicit inventory (no -i): only `localhost`, connected locally. */
-export function implicitInventory(opts: LoadInventoryOptions = {}): Inventory {
-  return loadInventory(undefined, opts);
-}

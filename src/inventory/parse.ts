@@ -7,7 +7,7 @@ import { extname } from 'node:path';
 import { parseYaml, readYamlText, keyLocOf, valueLocOf, locOf } from '../yaml/load.js';
 import { decryptVaultText } from '../vault/loader.js';
 import { parseIniInventory } from './ini.js';
-import { InputError, InputErrors, type Loc } from '../util/errors.js';
+import { errCode, errMessage, InputError, InputErrors, type Loc } from '../util/errors.js';
 import { splitHostPort, expandHostRange } from './ranges.js';
 import { closest as suggest } from '../util/suggest.js';
 import { emptyLayer, type VarLayer } from './varsdirs.js';
@@ -61,10 +61,10 @@ export function readInventoryFile(file: string): RawInventory {
   let text: string;
   try {
     text = readYamlText(file);
-  } catch (e: any) {
+  } catch (e) {
     if (e instanceof InputError) throw e;
-    const hint = e?.code === 'EISDIR' ? 'pass the inventory file itself (inventory directories are not supported)' : 'pass an existing inventory file (YAML or INI) with -i';
-    throw new InputError(`cannot read inventory ${file}: ${e?.code ?? e?.message}`, { file, line: 1, col: 1 }, hint);
+    const hint = errCode(e) === 'EISDIR' ? 'pass the inventory file itself (inventory directories are not supported)' : 'pass an existing inventory file (YAML or INI) with -i';
+    throw new InputError(`cannot read inventory ${file}: ${errCode(e) ?? errMessage(e)}`, { file, line: 1, col: 1 }, hint);
   }
   return parseInventoryText(text, file);
 }
@@ -97,7 +97,7 @@ export function parseInventoryText(text: string, file: string): RawInventory {
 }
 
 /** Structure of a parsed YAML inventory. Throws InputErrors with every structural error. */
-export function parseInventoryData(data: unknown, file: string): RawInventory {
+function parseInventoryData(data: unknown, file: string): RawInventory {
   const raw: RawInventory = { groups: new Map(), hosts: new Map(), edges: [], errors: [], warnings: [] };
   const err = (msg: string, loc: Loc | undefined, hint?: string) => raw.errors.push(new InputError(msg, loc ?? { file, line: 1, col: 1 }, hint));
   if (data == null) {

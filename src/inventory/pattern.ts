@@ -5,7 +5,7 @@
  * then the intersections, then the exclusions; only `&`/`!` terms start from `all`.
  * Results are returned in inventory order.
  */
-import { InputError, type Loc } from '../util/errors.js';
+import { errMessage, InputError, type Loc } from '../util/errors.js';
 
 export const LOCALHOST_NAMES: readonly string[] = ['localhost', '127.0.0.1', '::1'];
 
@@ -117,8 +117,8 @@ function compileTerm(expr: string, err: (why: string) => InputError): Compiled {
   try {
     if (e.startsWith('~')) return { re: pyRegex(e.slice(1)), special: true, sub };
     return { re: globRegex(e), special: /[.?*[]/.test(e), sub };
-  } catch (x: any) {
-    throw err(`invalid ${e.startsWith('~') ? 'regular expression' : 'glob'}: ${String(x?.message ?? x).replace(/^Invalid regular expression: /, '')}`);
+  } catch (x) {
+    throw err(`invalid ${e.startsWith('~') ? 'regular expression' : 'glob'}: ${errMessage(x).replace(/^Invalid regular expression: /, '')}`);
   }
 }
 

@@ -18,11 +18,6 @@ export function splitHostPort(key: string): { name: string; port?: number } {
   return { name: key };
 }
 
-/** True when `name` contains a `[begin:end]` host range. */
-export function hasHostRange(name: string): boolean {
-  return /\[[^\[\]]*:[^\[\]]*\]/.test(name);
-}
-
 /** Expand every host range of `name` (none: [name]). Throws InputError at `loc` for a bad range. */
 export function expandHostRange(name: string, loc?: Loc): string[] {
   const out: string[] = [];

@@ -6,7 +6,7 @@
 import { readdirSync, statSync } from 'node:fs';
 import { join, extname } from 'node:path';
 import { parseYaml, readYamlText, keyLocOf, locOf } from '../yaml/load.js';
-import { InputError, InputErrors, type Loc } from '../util/errors.js';
+import { collectInputErrors, errCode, InputError, type Loc } from '../util/errors.js';
 import { closest as suggest } from '../util/suggest.js';
 import { dict } from '../util/dict.js';
 import { isUnsafeKey, setVar } from '../template/unsafe.js';
@@ -19,7 +19,7 @@ export interface VarLayer {
   origin: Record<string, Loc | undefined>;
 }
 
-export const VAR_EXTS = ['.yml', '.yaml', '.json'];
+const VAR_EXTS = ['.yml', '.yaml', '.json'];
 
 /** An empty layer (null-prototype tables: variable names are user keys). */
 export function emptyLayer(): VarLayer {
@@ -70,11 +70,6 @@ export function findVarsFiles(base: string, kind: VarKind, name: string, warning
   return kindOf(found[0]) === 'dir' ? dirFiles(found[0]) : [found[0]];
 }
 
-function collect(e: unknown, errors: InputError[]): void {
-  if (e instanceof InputErrors) errors.push(...e.errors);
-  else if (e instanceof InputError) errors.push(e);
-  else throw e;
-}
 
 /** Read and merge `files` (later files win). Problems go to `errors`; undefined when there are no files. */
 export function loadVarLayer(files: string[], kind: VarKind, errors: InputError[]): VarLayer | undefined {
@@ -86,9 +81,10 @@ export function loadVarLayer(files: string[], kind: VarKind, errors: InputError[
     try {
       const text = readYamlText(file);
       data = parseYaml(text, file); // vault-encrypted files are decrypted by the loader
-    } catch (e: any) {
-      if (e?.code) errors.push(new InputError(`cannot read ${file}: ${e.code}`, at, 'check the file permissions'));
-      else collect(e, errors);
+    } catch (e) {
+      const code = errCode(e);
+      if (code) errors.push(new InputError(`cannot read ${file}: ${code}`, at, 'check the file permissions'));
+      else collectInputErrors(e, errors);
       continue;
     }
     if (data == null) continue;

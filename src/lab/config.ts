@@ -165,8 +165,22 @@ export const REPO_PACKAGES = [
   'busybox-static',
   'ca-certificates',
   'hello',
+  // Ansible's apt module needs it on the host (it installs it from here when missing): the oracle runs on the lab too
+  'python3-apt',
   ...IMAGE_PACKAGES,
 ];
+
+/** Debian package names (policy: lowercase letters, digits, + - .; at least two characters). */
+export const PKG_NAME = /^[a-z0-9][a-z0-9+.-]+$/;
+
+/** Parse `--packages a,b,c` (`none`: no extra packages). Throws LabError naming a bad name. */
+export function parsePackageList(text: string): string[] {
+  if (text.trim() === 'none') return [];
+  const names = text.split(/[,\s]+/).filter(Boolean);
+  for (const n of names) if (!PKG_NAME.test(n)) throw new LabError(`--packages: ${JSON.stringify(n)} is not a Debian package name`, 'e.g. --packages git,ntpsec (none: no extra packages)');
+  if (!names.length) throw new LabError('--packages needs package names', 'e.g. --packages git,ntpsec (none: no extra packages)');
+  return [...new Set(names)].sort();
+}
 
 /** Where the local repository appears inside every host. */
 export const REPO_MOUNT = '/srv/kvplay-repo';
@@ -175,6 +189,21 @@ export function hashOf(...parts: unknown[]): string {
   return createHash('sha256').update(JSON.stringify(parts)).digest('hex').slice(0, 16);
 }
 
+/** `dir` and files in it by name: { dir, key: dir/name, ... }. */
+export function filesIn<K extends string>(dir: string, names: Record<K, string>): { dir: string } & Record<K, string> {
+  const out: Record<string, string> = { dir };
+  for (const k of Object.keys(names) as K[]) out[k] = join(dir, names[k]);
+  return out as { dir: string } & Record<K, string>;
+}
+
+const STATE_FILES = { state: 'state.json', key: 'id_ed25519', knownHosts: 'known_hosts', inventory: 'inventory.yaml', sshConfig: 'ssh_config', password: 'student_password' };
+
+/** The files every lab (container or VM) keeps in its state directory `dir()`, as functions (the directory is chosen at run time). */
+export const labStateFiles = (dir: () => string) => ({
+  ...(Object.fromEntries(Object.entries(STATE_FILES).map(([k, f]) => [k, () => join(dir(), f)])) as Record<keyof typeof STATE_FILES, () => string>),
+  hostDir: (h: HostDef) => join(dir(), 'hosts', h.name),
+});
+
 export const paths = {
   image: () => join(cacheDir(), 'image.tar.zst'),
   imageKey: () => join(cacheDir(), 'image.key'),
@@ -182,14 +211,10 @@ export const paths = {
   rootfsKey: () => join(cacheDir(), 'rootfs.key'),
   repo: () => join(cacheDir(), 'repo'),
   repoKey: () => join(cacheDir(), 'repo.key'),
-  state: () => join(labDir(), 'state.json'),
-  key: () => join(labDir(), 'id_ed25519'),
-  knownHosts: () => join(labDir(), 'known_hosts'),
-  inventory: () => join(labDir(), 'inventory.yaml'),
-  sshConfig: () => join(labDir(), 'ssh_config'),
-  password: () => join(labDir(), 'student_password'),
+  /** the user's extra packages for the repository (`kvplay lab up --packages a,b`), one per line */
+  repoExtras: () => join(cacheDir(), 'repo-packages'),
+  ...labStateFiles(labDir),
   nfsShare: () => join(labDir(), 'nfsshare'),
-  hostDir: (h: HostDef) => join(labDir(), 'hosts', h.name),
   lock: () => labDir().replace(/\/+$/, '') + '.lock',
   /** held while the shared cache (image, rootfs, repository) is built or unpacked */
   cacheLock: () => join(cacheDir(), 'build.lock'),

@@ -3,26 +3,16 @@ import { spawn } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
 import { existsSync, lstatSync, mkdirSync, readdirSync, readFileSync, renameSync, rmSync, unlinkSync, writeFileSync } from 'node:fs';
 import { dirname, join } from 'node:path';
-import { BRIDGE, HOSTS, HostDef, REPO_MOUNT, labDir, machineName, paths } from './config.js';
+import { BRIDGE, HOSTS, HostDef, REPO_MOUNT, filesIn, labDir, machineName, paths } from './config.js';
 import { prepareCgroups, removeCgroups } from './cgroup.js';
 import { linkExists } from './net.js';
-import { LabError, pidAlive, run, runOk, sleep } from './sys.js';
+import { LabError, cmdline, ourPid, pidAlive, run, runOk, sleep } from './sys.js';
 
-export const hostPaths = (h: HostDef) => {
-  const d = paths.hostDir(h);
-  return {
-    dir: d,
-    upper: join(d, 'upper'),
-    work: join(d, 'work'),
-    root: join(d, 'root'),
-    prepared: join(d, 'prepared'),
-    supervisorPid: join(d, 'supervisor.pid'),
-    nspawnPid: join(d, 'nspawn.pid'),
-    stop: join(d, 'stop'),
-    console: join(d, 'console.log'),
-    log: join(d, 'supervisor.log'),
-  };
-};
+export const hostPaths = (h: HostDef) =>
+  filesIn(paths.hostDir(h), {
+    upper: 'upper', work: 'work', root: 'root', prepared: 'prepared', stop: 'stop',
+    supervisorPid: 'supervisor.pid', nspawnPid: 'nspawn.pid', console: 'console.log', log: 'supervisor.log',
+  });
 
 const supervisorScript = () => join(labDir(), 'supervisor.sh');
 
@@ -55,28 +45,6 @@ done
 rm -f "$hd/nspawn.pid"
 `;
 
-function readPid(file: string): number | undefined {
-  try {
-    const n = Number(readFileSync(file, 'utf8').trim());
-    return Number.isInteger(n) && n > 1 ? n : undefined;
-  } catch {
-    return undefined;
-  }
-}
-
-function cmdline(pid: number): string {
-  try {
-    return readFileSync(`/proc/${pid}/cmdline`, 'utf8').split('\0').join(' ');
-  } catch {
-    return '';
-  }
-}
-
-/** A recorded PID that is alive and still runs a command naming `needle` (guards against PID reuse). */
-function ourPid(file: string, needle: string): number | undefined {
-  const pid = readPid(file);
-  return pid && pidAlive(pid) && cmdline(pid).includes(needle) ? pid : undefined;
-}
 
 function children(pid: number): number[] {
   const out: number[] = [];

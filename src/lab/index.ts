@@ -8,6 +8,7 @@ import { DEFAULT_LAB, HOSTS, labDir, paths, selectLab } from './config.js';
 import { LabInfo, LabStatus, labBuild, labDown, labInfo, labStatus, labUp, sshArgs, waitSsh } from './lab.js';
 import { downMany, formatList, listLabs, upMany } from './class.js';
 import { parseLabArgs } from './labargs.js';
+import { extraPackages, setExtraPackages } from './repo.js';
 import { LabError, preflight, withLock } from './sys.js';
 import { q } from '../util/quote.js';
 
@@ -42,6 +43,8 @@ const USAGE = `usage: kvplay lab <command> [--name NAME]
   up                 build (first time) and boot kvm1, kvm2, nfs; write inventory and known_hosts
     [--subnet A.B.C]   the lab's /24 (default: the first free one)
     [--count N [--prefix P]]  a class: labs P1..PN (default prefix: lab), one after the other
+    [--packages A,B]   extra packages (and their dependencies) in the hosts' local apt repository,
+                       kept for later ups until changed (none: no extras); also for reset and build
   down               stop the hosts, remove links, mounts and state (keeps the image cache)
     [--all | --count N --prefix P]  every lab on this machine / the labs P1..PN
   reset              down, then up: fresh hosts from the cached image
@@ -116,6 +119,13 @@ export async function labMain(args: string[], defaults: LabCliDefaults = {}): Pr
     const o = known.includes(cmd) ? parseLabArgs(cmd, args.slice(1), defaults.lab || DEFAULT_LAB) : undefined;
     const rest = o?.rest ?? [];
     if (o?.names.length === 1) selectLab(o.names[0]);
+    // --packages: the repository's extra packages from now on (rebuilt at this build only when the set changed)
+    if (o?.packages && o.packages.join(',') !== extraPackages().join(',')) {
+      // running hosts see the repository directory bound at boot: a rebuild would pull it from under them
+      const busy = (await listLabs()).filter((l) => l.running > 0 && !(cmd === 'reset' && l.name === o.names[0]));
+      if (busy.length) throw new LabError(`--packages changes the local repository, which running labs use: ${busy.map((l) => l.name).join(', ')}`, 'stop them first (kvplay lab down --all), or give the same --packages');
+      setExtraPackages(o.packages);
+    }
     switch (cmd) {
       case 'up':
         preflight();
@@ -160,7 +170,7 @@ export async function labMain(args: string[], defaults: LabCliDefaults = {}): Pr
         process.stderr.write(`kvplay lab: unknown command ${q(cmd)}\n${USAGE}\n`);
         return 2;
     }
-  } catch (e: any) {
+  } catch (e) {
     if (e instanceof LabError) {
       process.stderr.write(`kvplay lab ${cmd}: error: ${e.message}\n${e.hint ? `  hint: ${e.hint}\n` : ''}`);
       return 1;

@@ -11,7 +11,8 @@ import { StorageBackends, detectStorage, studentInventoryPath, writeLabFiles } f
 import { ensureBridge, isolationRules, machineRoutes, removeNetwork } from './net.js';
 import { assertLinkNamesFree, chooseLabSubnet, parseSubnet, rootfsCurrent, rootfsUsersElsewhere } from './registry.js';
 import { buildRepo } from './repo.js';
-import { LabError, raiseLimit, run, runOk, sleep, withLock } from './sys.js';
+import { LabError, raiseLimit, readJson, run, runOk, sleep, withLock } from './sys.js';
+import { ipJson, type IpLink } from '../util/ipjson.js';
 
 export type Log = (s: string) => void;
 
@@ -25,11 +26,7 @@ interface LabState {
 }
 
 export function readState(): LabState | null {
-  try {
-    return JSON.parse(readFileSync(paths.state(), 'utf8'));
-  } catch {
-    return null;
-  }
+  return readJson<LabState>(paths.state());
 }
 
 function writeState(s: LabState): void {
@@ -300,9 +297,9 @@ export async function labRemnants(): Promise<string[]> {
   const out: string[] = [];
   if (existsSync(labDir())) out.push(`state dir ${labDir()}`);
   for (const m of mountsUnder(labDir())) out.push(`mount ${m}`);
-  const links = JSON.parse((await runOk('ip', ['-j', 'link'])) || '[]') as any[];
+  const links = ipJson<IpLink>(await runOk('ip', ['-j', 'link']));
   const names = new Set([BRIDGE, ...HOSTS.map((h: HostDef) => h.veth)]);
-  for (const l of links) if (names.has(l.ifname)) out.push(`link ${l.ifname}`);
+  for (const l of links) if (l.ifname !== undefined && names.has(l.ifname)) out.push(`link ${l.ifname}`);
   for (const d of trackingCgroups())
     for (const h of HOSTS) if (existsSync(`${d}/${cgroupName(h)}`)) out.push(`cgroup ${d}/${cgroupName(h)}`);
   for (const f of ['-4', '-6'] as const) if (await isolationRules(f)) out.push(`ip ${f} rule iif ${BRIDGE} unreachable`);

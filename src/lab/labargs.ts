@@ -1,5 +1,5 @@
 /** Options of `kvplay lab COMMAND`: which lab(s) it works on. Pure (unit-tested). */
-import { DEFAULT_LAB, labNameProblem } from './config.js';
+import { DEFAULT_LAB, labNameProblem, parsePackageList } from './config.js';
 import { classNames } from './class.js';
 import { LabError } from './sys.js';
 
@@ -11,21 +11,23 @@ export interface LabArgs {
   /** --count N: a class (names PREFIX1..PREFIXN) */
   count?: number;
   subnet?: string;
+  /** --packages a,b (up, reset, build): the extra packages of the local repository ([] for `none`) */
+  packages?: string[];
   /** what follows the options (ssh: HOST [CMD...]) */
   rest: string[];
 }
 
 /** Which options each command takes. */
 const ALLOWED: Record<string, string[]> = {
-  up: ['--name', '--count', '--prefix', '--subnet'],
+  up: ['--name', '--count', '--prefix', '--subnet', '--packages'],
   down: ['--name', '--count', '--prefix', '--all'],
-  reset: ['--name'],
+  reset: ['--name', '--packages'],
   status: ['--name'],
   ssh: ['--name'],
-  build: [],
+  build: ['--packages'],
   list: [],
 };
-const TAKES_VALUE = new Set(['--name', '--count', '--prefix', '--subnet']);
+const TAKES_VALUE = new Set(['--name', '--count', '--prefix', '--subnet', '--packages']);
 
 /**
  * Parse the options after the command word. `defaultLab` is the lab used without --name (the CLI
@@ -76,5 +78,5 @@ export function parseLabArgs(cmd: string, args: string[], defaultLab = DEFAULT_L
     const bad = labNameProblem(n);
     if (bad) throw new LabError(bad, 'lab names: a lowercase letter, then letters, digits, dashes (e.g. student1)');
   }
-  return { names, all, count, subnet: v['--subnet'], rest };
+  return { names, all, count, subnet: v['--subnet'], ...('--packages' in v ? { packages: parsePackageList(v['--packages']) } : {}), rest };
 }

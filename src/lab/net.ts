@@ -1,6 +1,7 @@
 /** The lab network on the machine: one bridge with a private /24, one veth per host (made by nspawn). */
 import { BRIDGE, HOSTS, SUBNET_CANDIDATES } from './config.js';
 import { LabError, run, runOk } from './sys.js';
+import { ipJson, type IpLink, type IpRoute } from '../util/ipjson.js';
 
 interface Route {
   dst: string;
@@ -40,7 +41,7 @@ export function chooseSubnet(routes: Route[], candidates = SUBNET_CANDIDATES, ow
 
 export async function machineRoutes(): Promise<Route[]> {
   const out = await runOk('ip', ['-j', '-4', 'route', 'show', 'table', 'all']);
-  return (JSON.parse(out || '[]') as any[]).map((r) => ({ dst: String(r.dst), dev: r.dev }));
+  return ipJson<IpRoute>(out).map((r) => ({ dst: String(r.dst), dev: String(r.dev) }));
 }
 
 export async function linkExists(name: string): Promise<boolean> {
@@ -50,7 +51,7 @@ export async function linkExists(name: string): Promise<boolean> {
 export async function labLinks(): Promise<string[]> {
   const out = await runOk('ip', ['-j', 'link']);
   const ours = new Set([BRIDGE, ...HOSTS.map((h) => h.veth)]);
-  return (JSON.parse(out || '[]') as any[]).map((l) => String(l.ifname)).filter((n) => ours.has(n));
+  return ipJson<IpLink>(out).map((l) => String(l.ifname)).filter((n) => ours.has(n));
 }
 
 /** Create (or fix up) the lab bridge with address <subnet>.1/24. No forwarding, no NAT. */
@@ -60,8 +61,8 @@ export async function ensureBridge(subnet: string): Promise<void> {
     if (r.code !== 0 && !(await linkExists(BRIDGE))) throw new LabError(`cannot create bridge ${BRIDGE}: ${r.stderr.trim()}`);
   }
   const addr = `${subnet}.1/24`;
-  const cur = JSON.parse((await runOk('ip', ['-j', '-4', 'addr', 'show', 'dev', BRIDGE])) || '[]') as any[];
-  const have: string[] = (cur[0]?.addr_info ?? []).map((a: any) => `${a.local}/${a.prefixlen}`);
+  const cur = ipJson<IpLink>(await runOk('ip', ['-j', '-4', 'addr', 'show', 'dev', BRIDGE]));
+  const have = (cur[0]?.addr_info ?? []).map((a) => `${a.local}/${a.prefixlen}`);
   for (const a of have) if (a !== addr) await runOk('ip', ['addr', 'del', a, 'dev', BRIDGE]);
   if (!have.includes(addr)) await runOk('ip', ['addr', 'add', addr, 'dev', BRIDGE]);
   await runOk('ip', ['link', 'set', BRIDGE, 'up']);

@@ -6,12 +6,35 @@
 import { createHash } from 'node:crypto';
 import { copyFileSync, existsSync, linkSync, mkdirSync, readdirSync, readFileSync, renameSync, rmSync, statSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { REPO_PACKAGES, SUITE, cacheDir, hashOf, paths } from './config.js';
+import { PKG_NAME, REPO_PACKAGES, SUITE, cacheDir, hashOf, paths } from './config.js';
 import { machineSources } from './image.js';
 import { LabError, run, runOk } from './sys.js';
 
+/** The extra packages recorded by the last `--packages` (kept for later ups until changed). */
+export function extraPackages(): string[] {
+  try {
+    return readFileSync(paths.repoExtras(), 'utf8').split('\n').filter((n) => PKG_NAME.test(n));
+  } catch {
+    return [];
+  }
+}
+
+/** Record the extra packages; the repository is rebuilt at the next build only when the set changed. */
+export function setExtraPackages(names: string[]): void {
+  mkdirSync(cacheDir(), { recursive: true });
+  writeFileSync(paths.repoExtras() + '.tmp', names.map((n) => n + '\n').join(''));
+  renameSync(paths.repoExtras() + '.tmp', paths.repoExtras());
+}
+
+/** Every package of the repository (with its dependencies): kvplay's set and the user's extras. */
+export function repoPackages(): string[] {
+  return [...new Set([...REPO_PACKAGES, ...extraPackages()])];
+}
+
 export function repoKey(): string {
-  return hashOf(2, SUITE, [...REPO_PACKAGES].sort());
+  const extra = extraPackages();
+  // without extras the key is the one of the fixed set (a cached repository stays valid)
+  return extra.length ? hashOf(2, SUITE, [...REPO_PACKAGES].sort(), extra) : hashOf(2, SUITE, [...REPO_PACKAGES].sort());
 }
 
 export function repoCached(): boolean {
@@ -58,14 +81,19 @@ export async function buildRepo(log: (s: string) => void = () => {}): Promise<bo
   writeFileSync(join(work, 'preferences'), '');
   writeFileSync(join(work, 'status'), '');
   const opts = aptOpts(work, arch);
-  log(`building the local apt repository (${REPO_PACKAGES.length} packages + dependencies) ...`);
+  const pkgs = repoPackages();
+  const extra = extraPackages();
+  log(`building the local apt repository (${pkgs.length} packages + dependencies${extra.length ? `; yours: ${extra.join(' ')}` : ''}) ...`);
   await runOk('apt-get', [...opts, '-q', 'update']);
-  const dl = ['-q', '-y', '--download-only', 'install', ...REPO_PACKAGES];
+  const dl = ['-q', '-y', '--download-only', 'install', ...pkgs];
   const r = await run('apt-get', [...opts, ...dl]);
   if (r.code !== 0) {
     // the whole set may not be co-installable: resolve each package on its own
     log('  resolving the packages one by one');
-    for (const p of REPO_PACKAGES) await runOk('apt-get', [...opts, '-q', '-y', '--download-only', 'install', p]);
+    for (const p of pkgs) {
+      const one = await run('apt-get', [...opts, '-q', '-y', '--download-only', 'install', p]);
+      if (one.code !== 0) throw new LabError(`apt-get cannot download ${p}${extra.includes(p) ? ' (one of --packages)' : ''}: ${one.stderr.trim().split('\n').pop() ?? ''}`, extra.includes(p) ? 'check the name (apt-cache policy NAME on this machine); kvplay lab up --packages none drops your extras' : undefined);
+    }
   }
   const tmp = paths.repo() + '.tmp';
   rmSync(tmp, { recursive: true, force: true });

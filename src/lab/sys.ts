@@ -2,6 +2,7 @@
 import { spawn, spawnSync } from 'node:child_process';
 import { closeSync, existsSync, mkdirSync, openSync, readFileSync, unlinkSync, writeFileSync, writeSync } from 'node:fs';
 import { dirname } from 'node:path';
+import { errCode } from '../util/errors.js';
 
 export class LabError extends Error {
   constructor(message: string, public hint?: string) {
@@ -84,6 +85,40 @@ export function pidAlive(pid: number | undefined): boolean {
   }
 }
 
+/** A JSON file's value; null when it is missing or no JSON. */
+export function readJson<T>(file: string): T | null {
+  try {
+    return JSON.parse(readFileSync(file, 'utf8')) as T;
+  } catch {
+    return null;
+  }
+}
+
+/** The PID recorded in `file` (a number above 1), if any. */
+export function readPid(file: string): number | undefined {
+  try {
+    const n = Number(readFileSync(file, 'utf8').trim());
+    return Number.isInteger(n) && n > 1 ? n : undefined;
+  } catch {
+    return undefined;
+  }
+}
+
+/** A process's command line, arguments joined by spaces ('' when it is gone). */
+export function cmdline(pid: number): string {
+  try {
+    return readFileSync(`/proc/${pid}/cmdline`, 'utf8').split('\0').join(' ');
+  } catch {
+    return '';
+  }
+}
+
+/** The PID recorded in `file` when it is alive and still runs a command naming `needle` (guards against PID reuse). */
+export function ourPid(file: string, needle: string): number | undefined {
+  const pid = readPid(file);
+  return pid && pidAlive(pid) && cmdline(pid).includes(needle) ? pid : undefined;
+}
+
 /** Tools the lab needs and the Debian package that provides each. */
 export const TOOLS: Record<string, string> = {
   'systemd-nspawn': 'systemd-container',
@@ -129,18 +164,22 @@ export function preflight(tools: string[] = Object.keys(TOOLS)): void {
   }
 }
 
-/** An exclusive lock file holding our PID; a stale lock (dead PID) is taken over. */
-export async function withLock<T>(path: string, fn: () => Promise<T>, waitMs = 15 * 60_000): Promise<T> {
+/**
+ * An exclusive lock file holding our PID; a stale lock (dead PID) is taken over. `onWait(holder)` is
+ * called once when another live process holds it (so a waiting command can say why it waits).
+ */
+export async function withLock<T>(path: string, fn: () => Promise<T>, waitMs = 15 * 60_000, onWait?: (holder: number) => void): Promise<T> {
   mkdirSync(dirname(path), { recursive: true });
   const start = Date.now();
+  let told = false;
   for (;;) {
     try {
       const fd = openSync(path, 'wx');
       writeSync(fd, String(process.pid));
       closeSync(fd);
       break;
-    } catch (e: any) {
-      if (e.code !== 'EEXIST') throw e;
+    } catch (e) {
+      if (errCode(e) !== 'EEXIST') throw e;
       let holder = 0;
       try {
         holder = Number(readFileSync(path, 'utf8').trim());
@@ -155,6 +194,10 @@ export async function withLock<T>(path: string, fn: () => Promise<T>, waitMs = 1
         continue;
       }
       if (Date.now() - start > waitMs) throw new LabError(`another kvplay lab command (PID ${holder}) holds ${path}`);
+      if (onWait && !told) {
+        told = true;
+        onWait(holder);
+      }
       await sleep(250);
     }
   }

@@ -18,6 +18,11 @@ environment: KVPLAY_VMLAB_DIR (default /var/lib/kvplay/vmlab), KVPLAY_VMLAB_SUBN
 
 const out = (s: string) => process.stdout.write(s + '\n');
 
+/** Another `lab ... --vm` command runs (an image build or a boot takes minutes): wait for it, and say so. */
+const LOCK_WAIT_MS = 45 * 60_000;
+const waitNote = (pid: number) =>
+  out(`another kvplay lab --vm command (PID ${pid}) is running (one VM lab per machine; lock ${vmPaths.lock()}): waiting for it to finish ...`);
+
 async function vmSsh(host: string | undefined, cmd: string[]): Promise<number> {
   const h = VM_HOSTS.find((x) => x.name === host);
   if (!h) {
@@ -59,22 +64,22 @@ export async function vmLabMain(args: string[]): Promise<number> {
     switch (cmd) {
       case 'up':
         vmPreflight();
-        await withLock(vmPaths.lock(), () => vmLabUp(out));
+        await withLock(vmPaths.lock(), () => vmLabUp(out), LOCK_WAIT_MS, waitNote);
         return 0;
       case 'down':
         vmPreflight(['ip']);
-        await withLock(vmPaths.lock(), () => vmLabDown(out));
+        await withLock(vmPaths.lock(), () => vmLabDown(out), LOCK_WAIT_MS, waitNote);
         return 0;
       case 'reset':
         vmPreflight();
         await withLock(vmPaths.lock(), async () => {
           await vmLabDown(out);
           await vmLabUp(out);
-        });
+        }, LOCK_WAIT_MS, waitNote);
         return 0;
       case 'build':
         vmPreflight(VM_PREFLIGHT_TOOLS);
-        await withLock(vmPaths.lock(), () => vmLabBuild(out));
+        await withLock(vmPaths.lock(), () => vmLabBuild(out), LOCK_WAIT_MS, waitNote);
         return 0;
       case 'status':
         return printVmStatus();

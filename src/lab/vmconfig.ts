@@ -4,7 +4,7 @@
  * namespace of their own. Constants and paths only; everything else derives from here.
  */
 import { join } from 'node:path';
-import { HOSTS, HostDef, cacheDir, defaultLabDir } from './config.js';
+import { HOSTS, HostDef, cacheDir, defaultLabDir, filesIn, labStateFiles } from './config.js';
 
 export const VM_HOSTS: HostDef[] = HOSTS;
 
@@ -12,6 +12,13 @@ export const VM_HOSTS: HostDef[] = HOSTS;
 export function vmLabDir(): string {
   return process.env.KVPLAY_VMLAB_DIR || join(defaultLabDir(), '..', 'vmlab');
 }
+
+/**
+ * Machine-wide run dir (tmpfs: gone with the VMs at a reboot): the VM lab lock and the owner file.
+ * One VM lab per machine: its namespace, veth and tap names are the machine's, whatever
+ * KVPLAY_VMLAB_DIR says. KVPLAY_VMLAB_RUN_DIR is for tests only.
+ */
+export const vmRunDir = (): string => process.env.KVPLAY_VMLAB_RUN_DIR || '/run/kvplay';
 
 /** The network namespace holding the VMs' bridge and taps. */
 export const VM_NETNS = process.env.KVPLAY_VMLAB_NETNS || 'kvplay-vm';
@@ -57,28 +64,16 @@ export const vmPaths = {
   cache: () => join(cacheDir(), 'vm'),
   image: (key: string) => join(cacheDir(), 'vm', `image-${key}`),
   repoImg: (key: string) => join(cacheDir(), 'vm', `repo-${key}.img`),
-  state: () => join(vmLabDir(), 'state.json'),
-  key: () => join(vmLabDir(), 'id_ed25519'),
-  knownHosts: () => join(vmLabDir(), 'known_hosts'),
-  inventory: () => join(vmLabDir(), 'inventory.yaml'),
+  ...labStateFiles(vmLabDir),
   studentInventory: () => join(vmLabDir(), 'inventory-student.yaml'),
-  sshConfig: () => join(vmLabDir(), 'ssh_config'),
-  password: () => join(vmLabDir(), 'student_password'),
-  hostDir: (h: HostDef) => join(vmLabDir(), 'hosts', h.name),
-  lock: () => vmLabDir().replace(/\/+$/, '') + '.lock',
+  /** held by every VM lab command that changes the lab (machine-wide: one VM lab per machine) */
+  lock: () => join(vmRunDir(), 'vmlab.lock'),
+  /** the state dir of the VM lab that is up (or half up) on this machine */
+  owner: () => join(vmRunDir(), 'vmlab.owner'),
 };
 
-export const vmHostPaths = (h: HostDef) => {
-  const d = vmPaths.hostDir(h);
-  return {
-    dir: d,
-    disk: join(d, 'disk.qcow2'),
-    pid: join(d, 'qemu.pid'),
-    monitor: join(d, 'monitor.sock'),
-    serial: join(d, 'serial.sock'),
-    console: join(d, 'console.log'),
-    seed: join(d, 'identity'),
-    hostKey: join(d, 'ssh_host_ed25519_key'),
-    qemuLog: join(d, 'qemu.log'),
-  };
-};
+export const vmHostPaths = (h: HostDef) =>
+  filesIn(vmPaths.hostDir(h), {
+    disk: 'disk.qcow2', pid: 'qemu.pid', monitor: 'monitor.sock', serial: 'serial.sock',
+    console: 'console.log', seed: 'identity', hostKey: 'ssh_host_ed25519_key', qemuLog: 'qemu.log',
+  });

@@ -9,7 +9,7 @@ import { spawn } from 'node:child_process';
 import { randomUUID } from 'node:crypto';
 import { existsSync, mkdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { HostDef } from './config.js';
-import { pidAlive, run, runOk, sleep } from './sys.js';
+import { ourPid, pidAlive, run, runOk, sleep } from './sys.js';
 import { VM_HOSTS, VM_NETNS, vmHostPaths, vmMac, vmMemory, vmTap } from './vmconfig.js';
 import type { VmImage } from './vmimage.js';
 
@@ -17,28 +17,10 @@ export type Accel = 'kvm' | 'tcg';
 
 export const vmAddress = (subnet: string, h: HostDef) => `${subnet}.${h.octet}`;
 
-function readPid(file: string): number | undefined {
-  try {
-    const n = Number(readFileSync(file, 'utf8').trim());
-    return Number.isInteger(n) && n > 1 ? n : undefined;
-  } catch {
-    return undefined;
-  }
-}
-
-function cmdline(pid: number): string {
-  try {
-    return readFileSync(`/proc/${pid}/cmdline`, 'utf8').split('\0').join(' ');
-  } catch {
-    return '';
-  }
-}
-
 /** The VM's QEMU PID when it runs (recorded PID, alive, command line naming this VM's PID file). */
 export function vmPid(h: HostDef): number | undefined {
   const p = vmHostPaths(h);
-  const pid = readPid(p.pid);
-  return pid && pidAlive(pid) && cmdline(pid).includes(p.pid) ? pid : undefined;
+  return ourPid(p.pid, p.pid);
 }
 
 /** Resident memory of the VM's QEMU process in MiB. */

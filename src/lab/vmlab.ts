@@ -5,13 +5,13 @@
  */
 import { randomBytes } from 'node:crypto';
 import { existsSync, mkdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
-import { resolve } from 'node:path';
+import { dirname, join, resolve } from 'node:path';
 import { stringify } from 'yaml';
 import { HostDef, Role, cacheDir, paths } from './config.js';
 import { StorageBackends, inventoryObject, type LabFiles } from './inventory.js';
 import { buildRepo, repoCached } from './repo.js';
-import { LabError, VM_TOOLS, preflight, run, runOk, sleep, withLock } from './sys.js';
-import { VM_HOSTS, VM_NETNS, vmHostPaths, vmLabDir, vmPaths } from './vmconfig.js';
+import { LabError, VM_TOOLS, preflight, readJson, run, runOk, sleep, withLock } from './sys.js';
+import { VM_HOSTS, VM_NETNS, VM_VETH_HOST, vmHostPaths, vmLabDir, vmPaths } from './vmconfig.js';
 import { Accel, prepareVm, probeKvm, startVm, stopVms, vmAddress, vmHostKey, vmPid, vmRssMiB } from './vmhost.js';
 import { buildRepoDisk, buildVmImage, imageSummary, pruneVmImages, vmImage } from './vmimage.js';
 import { chooseVmSubnet, ensureVmNet, removeVmNet, vmNetRemnants } from './vmnet.js';
@@ -34,11 +34,7 @@ interface VmState {
 }
 
 export function readVmState(): VmState | null {
-  try {
-    return JSON.parse(readFileSync(vmPaths.state(), 'utf8'));
-  } catch {
-    return null;
-  }
+  return readJson<VmState>(vmPaths.state());
 }
 
 const writeVmState = (s: VmState) => writeFileSync(vmPaths.state(), JSON.stringify(s, null, 2) + '\n');
@@ -139,16 +135,48 @@ function writeVmFiles(subnet: string, password: string): void {
   writeFileSync(vmPaths.sshConfig(), cfg.join('\n'));
 }
 
-/** Build what `up --vm` needs: the local repository (shared with the container lab), the VM image, the repository disk. */
-export async function vmLabBuild(log: Log): Promise<void> {
+/**
+ * Build what `up --vm` needs: the local repository (shared with the container lab), the VM image, the
+ * repository disk. All under the container lab's cache lock: the repository is read (into the disk)
+ * and the cache dir pruned only while no other lab builds or unpacks there.
+ */
+export async function vmLabBuild(log: Log): Promise<string> {
   mkdirSync(vmPaths.cache(), { recursive: true });
-  if (!repoCached()) await withLock(paths.lock(), () => buildRepo(log)); // the container lab's lock guards the shared repository
-  const st = readVmState();
-  const keep = st && VM_HOSTS.some((h) => vmPid(h)) ? [st.imageKey] : [];
-  const built = await buildVmImage(log, keep);
-  pruneVmImages(keep);
-  await buildRepoDisk(log);
-  if (!built) log(`vm image cached: ${vmImage().dir} (${imageSummary(vmImage())})`);
+  const waiting = (pid: number) => log(`waiting for the image cache: another kvplay lab command (PID ${pid}) builds in ${paths.cacheLock()} ...`);
+  return withLock(paths.cacheLock(), async () => {
+    if (!repoCached()) await buildRepo(log);
+    const st = readVmState();
+    const keep = st && VM_HOSTS.some((h) => vmPid(h)) ? [st.imageKey] : [];
+    const built = await buildVmImage(log, keep);
+    pruneVmImages(keep);
+    const disk = await buildRepoDisk(log);
+    if (!built) log(`vm image cached: ${vmImage().dir} (${imageSummary(vmImage())})`);
+    return disk;
+  }, 30 * 60_000, waiting);
+}
+
+/**
+ * One VM lab per machine: the state dir of another VM lab that holds this machine's VM network
+ * (namespace, veth, taps), or null. Its owner file names it; a dir without state is gone (stale file).
+ */
+export function otherVmLab(): string | null {
+  let owner = '';
+  try {
+    owner = readFileSync(vmPaths.owner(), 'utf8').trim();
+  } catch {
+    return null;
+  }
+  if (!owner || resolve(owner) === resolve(vmLabDir())) return null;
+  return existsSync(join(owner, 'state.json')) ? owner : null;
+}
+
+function assertNoOtherVmLab(what: string): void {
+  const other = otherVmLab();
+  if (other)
+    throw new LabError(
+      `cannot ${what}: a VM lab is already up on this machine (state ${other}, network namespace ${VM_NETNS}, link ${VM_VETH_HOST}); there is one VM lab per machine`,
+      `use it (KVPLAY_VMLAB_DIR=${other} kvplay lab status --vm) or take it down first: KVPLAY_VMLAB_DIR=${other} kvplay lab down --vm`,
+    );
 }
 
 export interface VmLabInfo {
@@ -188,11 +216,13 @@ function consoleTail(h: HostDef, n = 1): string {
 
 export async function vmLabUp(log: Log): Promise<VmLabInfo> {
   const T = Date.now();
-  await vmLabBuild(log);
+  assertNoOtherVmLab(`bring up the VM lab in ${vmLabDir()}`);
+  const repoDisk = await vmLabBuild(log);
   const build = Math.round((Date.now() - T) / 1000);
   const img = vmImage();
-  const repoDisk = await buildRepoDisk(log);
   mkdirSync(vmLabDir(), { recursive: true, mode: 0o700 });
+  mkdirSync(dirname(vmPaths.owner()), { recursive: true });
+  writeFileSync(vmPaths.owner(), resolve(vmLabDir()) + '\n');
   let st = readVmState();
   if (st && st.imageKey !== img.key && VM_HOSTS.every((h) => !vmPid(h))) {
     // overlays over another image are meaningless now
@@ -211,7 +241,7 @@ export async function vmLabUp(log: Log): Promise<VmLabInfo> {
   const s = st;
   if (VM_HOSTS.every((h) => vmPid(h)) && s.complete) {
     await Promise.all(VM_HOSTS.map((h) => waitVmSsh(vmAddress(s.subnet, h))));
-    log(`vm lab already up (${secs(T)})`);
+    log(`vm lab already up: nothing started (one VM lab per machine; state ${vmLabDir()}; \`kvplay lab reset --vm\` for fresh VMs) (${secs(T)})`);
     return printVmInfo(log, s);
   }
   await ensureVmNet(s.subnet);
@@ -264,10 +294,12 @@ export async function vmLabDown(log: Log): Promise<void> {
   const dir = resolve(vmLabDir());
   if (dir.split('/').filter(Boolean).length < 2 || dir === resolve(cacheDir()) || resolve(cacheDir()).startsWith(dir + '/'))
     throw new LabError(`refusing to remove the VM lab state dir ${dir} (KVPLAY_VMLAB_DIR): too short a path or holds the cache`);
+  assertNoOtherVmLab(`take down the VM lab in ${dir}`); // its namespace is not ours to remove
   await stopVms(VM_HOSTS);
   log(`vms stopped in ${secs(T)}`);
   await removeVmNet();
   rmSync(vmLabDir(), { recursive: true, force: true });
+  if (!otherVmLab()) rmSync(vmPaths.owner(), { force: true });
   log(`vm lab down in ${secs(T)} (cache kept in ${cacheDir()})`);
 }
 

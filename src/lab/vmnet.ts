@@ -6,6 +6,7 @@
  */
 import { HostDef } from './config.js';
 import { chooseSubnet, isolateBridge, isolationRules, linkExists, machineRoutes, removeIsolation } from './net.js';
+import { otherLabsSubnets } from './registry.js';
 import { LabError, run, runOk } from './sys.js';
 import { VM_BRIDGE, VM_HOSTS, VM_NETNS, VM_SUBNET_CANDIDATES, VM_VETH_HOST, VM_VETH_NS, vmTap } from './vmconfig.js';
 
@@ -21,10 +22,22 @@ async function nsLinkExists(name: string): Promise<boolean> {
   return (await run('ip', inNs(['link', 'show', 'dev', name]))).code === 0;
 }
 
-/** A free /24 for the VM lab (its own veth's route does not count as a collision). */
+/**
+ * A free /24 for the VM lab (its own veth's route does not count as a collision). The container
+ * labs' subnets count as taken even while they are down (their state keeps them), and
+ * KVPLAY_VMLAB_SUBNET naming one of them is refused: the two flavours never share addresses.
+ */
 export async function chooseVmSubnet(): Promise<string> {
-  return chooseSubnet(await machineRoutes(), VM_SUBNET_CANDIDATES, VM_VETH_HOST, 'KVPLAY_VMLAB_SUBNET');
+  const labs = otherLabsSubnets(CONTAINER_LABS_ONLY).filter((o) => o.owner !== 'the VM lab');
+  const forced = process.env.KVPLAY_VMLAB_SUBNET?.replace(/\.0(\/24)?$/, '');
+  const clash = forced && labs.find((o) => o.subnet === forced);
+  if (clash) throw new LabError(`KVPLAY_VMLAB_SUBNET=${forced} is the subnet of ${clash.owner} (bridge ${clash.bridge})`, 'choose another /24 for the VM lab, or leave KVPLAY_VMLAB_SUBNET unset');
+  const taken = labs.map((o) => ({ dst: `${o.subnet}.0/24`, dev: o.bridge }));
+  return chooseSubnet([...(await machineRoutes()), ...taken], VM_SUBNET_CANDIDATES, VM_VETH_HOST, 'KVPLAY_VMLAB_SUBNET');
 }
+
+/** No container lab has this name (otherLabsSubnets(self) leaves out lab `self`). */
+const CONTAINER_LABS_ONLY = '';
 
 /** Create (or complete) the namespace, its bridge, the veth pair and the taps. Idempotent. */
 export async function ensureVmNet(subnet: string, hosts: HostDef[] = VM_HOSTS): Promise<void> {

@@ -7,45 +7,13 @@
  * always), and that alone reports changed only when no package is named.
  */
 import type { ExecResult } from '../transport/types.js';
-import type { Fact, Module, ModuleCtx, Plan, Step } from './types.js';
-import { bool, int, object, str, strEnum } from './util/schema.js';
-import { aptGetCmd, parsePkgFacts, pkgCheck, pkgFactCmd, updateCacheCmd, type PkgFacts } from './sys/pkg.js';
+import type { Fact, Module, ModuleCtx, Plan, Step } from '../engine/module/types.js';
+import { bool, int, object, str, strEnum, type Static, typed } from '../engine/module/schema.js';
+import { sectionScript, sectionsOf, type Section } from '../facts/sections.js';
+import { aptGetCmd, pkgCheck, updateCacheCmd } from './sys/pkg.js';
+import { parsePkgFacts, pkgFactCmd, type PkgFacts } from '../facts/packages.js';
 
-export interface AptParams {
-  name?: string | string[];
-  package?: string | string[];
-  pkg?: string | string[];
-  state?: 'present' | 'absent' | 'latest' | 'fixed' | 'build-dep';
-  update_cache?: boolean;
-  'update-cache'?: boolean;
-  cache_valid_time?: number;
-  update_cache_retries?: number;
-  update_cache_retry_max_delay?: number;
-  purge?: boolean;
-  default_release?: string;
-  'default-release'?: string;
-  install_recommends?: boolean;
-  'install-recommends'?: boolean;
-  force?: boolean;
-  clean?: boolean;
-  allow_unauthenticated?: boolean;
-  'allow-unauthenticated'?: boolean;
-  allow_downgrade?: boolean;
-  allow_downgrades?: boolean;
-  'allow-downgrade'?: boolean;
-  'allow-downgrades'?: boolean;
-  allow_change_held_packages?: boolean;
-  upgrade?: 'no' | 'yes' | 'safe' | 'full' | 'dist' | boolean;
-  dpkg_options?: string;
-  deb?: string;
-  autoremove?: boolean;
-  autoclean?: boolean;
-  policy_rc_d?: number;
-  only_upgrade?: boolean;
-  fail_on_autoremove?: boolean;
-  force_apt_get?: boolean;
-  lock_timeout?: number;
-}
+export type AptParams = Static<typeof schema>;
 
 /** The parameters after Ansible's aliases. */
 export interface AptOpts {
@@ -71,7 +39,7 @@ export interface AptOpts {
 }
 
 export function aptOpts(p: AptParams): AptOpts {
-  const raw = p.name ?? p.package ?? p.pkg;
+  const raw = p.name;
   // Ansible's list type: a comma-separated string is a list
   const names = raw === undefined ? [] : (Array.isArray(raw) ? raw : String(raw).split(',')).map((n) => String(n).trim()).filter(Boolean);
   const up = p.upgrade === true ? 'yes' : p.upgrade === false || p.upgrade === 'no' ? undefined : p.upgrade;
@@ -84,15 +52,15 @@ export function aptOpts(p: AptParams): AptOpts {
   return {
     names,
     state: p.state ?? 'present',
-    updateCache: !!(p.update_cache ?? p['update-cache']),
+    updateCache: !!p.update_cache,
     validTime: p.cache_valid_time ?? 0,
     purge: !!p.purge,
-    release: p.default_release ?? p['default-release'],
-    recommends: p.install_recommends ?? p['install-recommends'],
+    release: p.default_release,
+    recommends: p.install_recommends,
     force: !!p.force,
     clean: !!p.clean,
-    unauth: !!(p.allow_unauthenticated ?? p['allow-unauthenticated']),
-    downgrade: !!(p.allow_downgrade ?? p.allow_downgrades ?? p['allow-downgrade'] ?? p['allow-downgrades']),
+    unauth: !!p.allow_unauthenticated,
+    downgrade: !!p.allow_downgrade,
     held: !!p.allow_change_held_packages,
     upgrade: up,
     dpkgOptions: (p.dpkg_options ?? 'force-confdef,force-confold').split(',').map((x) => x.trim()).filter(Boolean),
@@ -139,8 +107,8 @@ export function simulationChanges(out: string, what: 'install' | 'autoremove' | 
 
 export interface AptFacts {
   pkg?: PkgFacts;
-  /** `apt-get -s …` of build-dep / upgrade / autoremove / autoclean, then `@@ rc=N` */
-  sim?: string;
+  /** `apt-get -s …` of build-dep / upgrade / autoremove / autoclean: its output (stderr merged) and exit code */
+  sim?: Section;
   /** stamp: mtime (epoch s) of the cache stamp, as Ansible's get_updated_cache_time (0: none); now: the host's clock */
   stamp: { stamp: number; now: number };
 }
@@ -182,7 +150,7 @@ export function aptFacts(p: AptParams): Record<string, Fact<unknown>> {
   const sim = simCommand(o);
   if (sim) {
     const cmd = aptGetCmd(sim.verb, sim.args, { dpkgOptions: o.dpkgOptions, flags: ['-s', ...sim.flags] }).replace(/ -y -q /, ' -q ');
-    facts.sim = { cmd: `LC_ALL=C ${cmd} 2>&1; echo "@@ rc=$?"`, parse: (r) => r.stdout };
+    facts.sim = { cmd: sectionScript([['sim', cmd]]), parse: (r) => sectionsOf(r, 'apt-get simulation').sim };
   }
   return facts;
 }
@@ -215,9 +183,8 @@ export function planApt(p: AptParams, f: AptFacts, _ctx?: Pick<ModuleCtx, 'check
   if ((o.updateCache || o.validTime) && nothingElse) return done(cacheUpdated, cacheResult, cacheUpdated ? 'cache updated' : 'cache valid');
   const sim = simCommand(o);
   if (sim) {
-    const out = f.sim ?? '';
-    const rc = /@@ rc=(\d+)\s*$/.exec(out);
-    if (rc && rc[1] !== '0' && !cacheUpdated) throw new Error(`'apt-get ${sim.verb}' would fail: ${out.replace(/@@ rc=\d+\s*$/, '').trim().split('\n').slice(-3).join(' ')}`);
+    const out = f.sim?.out ?? '';
+    if (f.sim && f.sim.rc !== 0 && !cacheUpdated) throw new Error(`'apt-get ${sim.verb}' would fail: ${out.trim().split('\n').slice(-3).join(' ')}`);
     // after a cache refresh the simulation (of the old lists) cannot tell: assume a change
     const changes = cacheUpdated || simulationChanges(out, sim.what);
     if (changes) {
@@ -287,54 +254,45 @@ export function aptResult(results: ExecResult[]): Record<string, unknown> {
   return last ? { stdout: last.stdout, stderr: last.stderr } : {};
 }
 
-const alias = (of: string, schema: object) => ({ ...schema, description: `Alias of ${of}.` });
+const schema = object(
+  {
+    name: typed<string | string[]>({ type: ['string', 'array'], items: { type: 'string' }, aliases: ['package', 'pkg'], description: "Package names (NAME or NAME=VERSION, the version may be a glob); a comma-separated string or a list; '*' with state latest upgrades everything." }),
+    state: strEnum(['present', 'absent', 'latest', 'fixed', 'build-dep'], 'present (default): install when missing; latest: also upgrade; absent: remove; fixed: install with --fix-broken; build-dep: the packages\' build dependencies.'),
+    update_cache: bool('Run apt-get update first when the cache is older than cache_valid_time (alone: changed when it ran; with packages: reported as cache_updated).', undefined, { aliases: ['update-cache'] }),
+    cache_valid_time: int('Refresh the cache only when it is older than this many seconds (default 0: always); implies update_cache.', { minimum: 0 }),
+    update_cache_retries: int('Accepted (apt-get update is run once).'),
+    update_cache_retry_max_delay: int('Accepted (apt-get update is run once).'),
+    purge: bool('With state absent: remove configuration files too (also of packages removed earlier).', false),
+    default_release: str('Install from this release (apt-get -t).', { aliases: ['default-release'] }),
+    install_recommends: bool('Install recommended packages (default: the apt configuration).', undefined, { aliases: ['install-recommends'] }),
+    force: bool('apt-get --force-yes (dangerous).', false),
+    clean: bool('apt-get clean first (always changed).', false),
+    allow_unauthenticated: bool('apt-get --allow-unauthenticated.', false, { aliases: ['allow-unauthenticated'] }),
+    allow_downgrade: bool('apt-get --allow-downgrades.', false, { aliases: ['allow-downgrade', 'allow_downgrades', 'allow-downgrades'] }),
+    allow_change_held_packages: bool('apt-get --allow-change-held-packages.', false),
+    upgrade: typed<'no' | 'yes' | 'safe' | 'full' | 'dist' | boolean>({ type: ['string', 'boolean'], enum: ['no', 'yes', 'safe', 'full', 'dist', true, false], description: 'Upgrade the system: yes/safe (apt-get upgrade --with-new-pkgs), full/dist (apt-get dist-upgrade); no (default).' }),
+    dpkg_options: str('dpkg options, comma-separated, each passed as -o Dpkg::Options::=--OPTION (default force-confdef,force-confold).'),
+    deb: str('Not supported by kvplay (an error names it).'),
+    autoremove: bool('Remove packages no longer needed (with packages: apt-get --auto-remove; alone: apt-get autoremove).', false),
+    autoclean: bool('Alone: apt-get autoclean.', false),
+    policy_rc_d: int("Exit code of a temporary /usr/sbin/policy-rc.d while apt runs (101: the packages' services are not started)."),
+    only_upgrade: bool('Only upgrade installed packages, never install new ones.', false),
+    fail_on_autoremove: bool('apt-get --no-remove: fail rather than remove packages.', false),
+    force_apt_get: bool('Accepted: kvplay always uses apt-get.', false),
+    lock_timeout: int('Accepted (apt-get waits for the lock as configured).'),
+  },
+  {
+    anyOf: ['name', 'package', 'pkg', 'update_cache', 'update-cache', 'cache_valid_time', 'upgrade', 'autoremove', 'autoclean', 'clean', 'deb'].map((k) => ({ required: [k] })),
+    // Ansible's mutually_exclusive: deb, package (name, pkg), upgrade
+    allOf: [['name', 'upgrade'], ['package', 'upgrade'], ['pkg', 'upgrade'], ['deb', 'name'], ['deb', 'upgrade']].map(([a, b]) => ({ not: { required: [a, b] } })),
+  },
+);
 
 export const apt: Module<AptParams, AptFacts> = {
   name: 'apt',
   reasonIsMsg: false,
   doc: "Ansible's apt: install, upgrade, remove Debian packages, refresh the cache, upgrade the system, autoremove; planned from dpkg-query/apt-cache and apt-get simulations.",
-  schema: object(
-    {
-      name: { type: ['string', 'array'], items: { type: 'string' }, description: "Package names (NAME or NAME=VERSION, the version may be a glob); a comma-separated string or a list; '*' with state latest upgrades everything." },
-      package: alias('name', { type: ['string', 'array'], items: { type: 'string' } }),
-      pkg: alias('name', { type: ['string', 'array'], items: { type: 'string' } }),
-      state: strEnum(['present', 'absent', 'latest', 'fixed', 'build-dep'], 'present (default): install when missing; latest: also upgrade; absent: remove; fixed: install with --fix-broken; build-dep: the packages\' build dependencies.'),
-      update_cache: bool('Run apt-get update first when the cache is older than cache_valid_time (alone: changed when it ran; with packages: reported as cache_updated).'),
-      'update-cache': alias('update_cache', { type: 'boolean' }),
-      cache_valid_time: int('Refresh the cache only when it is older than this many seconds (default 0: always); implies update_cache.', { minimum: 0 }),
-      update_cache_retries: int('Accepted (apt-get update is run once).'),
-      update_cache_retry_max_delay: int('Accepted (apt-get update is run once).'),
-      purge: bool('With state absent: remove configuration files too (also of packages removed earlier).', false),
-      default_release: str('Install from this release (apt-get -t).'),
-      'default-release': alias('default_release', { type: 'string' }),
-      install_recommends: bool('Install recommended packages (default: the apt configuration).'),
-      'install-recommends': alias('install_recommends', { type: 'boolean' }),
-      force: bool('apt-get --force-yes (dangerous).', false),
-      clean: bool('apt-get clean first (always changed).', false),
-      allow_unauthenticated: bool('apt-get --allow-unauthenticated.', false),
-      'allow-unauthenticated': alias('allow_unauthenticated', { type: 'boolean' }),
-      allow_downgrade: bool('apt-get --allow-downgrades.', false),
-      allow_downgrades: alias('allow_downgrade', { type: 'boolean' }),
-      'allow-downgrade': alias('allow_downgrade', { type: 'boolean' }),
-      'allow-downgrades': alias('allow_downgrade', { type: 'boolean' }),
-      allow_change_held_packages: bool('apt-get --allow-change-held-packages.', false),
-      upgrade: { type: ['string', 'boolean'], enum: ['no', 'yes', 'safe', 'full', 'dist', true, false], description: 'Upgrade the system: yes/safe (apt-get upgrade --with-new-pkgs), full/dist (apt-get dist-upgrade); no (default).' },
-      dpkg_options: str('dpkg options, comma-separated, each passed as -o Dpkg::Options::=--OPTION (default force-confdef,force-confold).'),
-      deb: str('Not supported by kvplay (an error names it).'),
-      autoremove: bool('Remove packages no longer needed (with packages: apt-get --auto-remove; alone: apt-get autoremove).', false),
-      autoclean: bool('Alone: apt-get autoclean.', false),
-      policy_rc_d: int("Exit code of a temporary /usr/sbin/policy-rc.d while apt runs (101: the packages' services are not started)."),
-      only_upgrade: bool('Only upgrade installed packages, never install new ones.', false),
-      fail_on_autoremove: bool('apt-get --no-remove: fail rather than remove packages.', false),
-      force_apt_get: bool('Accepted: kvplay always uses apt-get.', false),
-      lock_timeout: int('Accepted (apt-get waits for the lock as configured).'),
-    },
-    {
-      anyOf: ['name', 'package', 'pkg', 'update_cache', 'update-cache', 'cache_valid_time', 'upgrade', 'autoremove', 'autoclean', 'clean', 'deb'].map((k) => ({ required: [k] })),
-      // Ansible's mutually_exclusive: deb, package (name, pkg), upgrade
-      allOf: [['name', 'upgrade'], ['package', 'upgrade'], ['pkg', 'upgrade'], ['deb', 'name'], ['deb', 'upgrade']].map(([a, b]) => ({ not: { required: [a, b] } })),
-    },
-  ),
+  schema,
   facts: (p) => aptFacts(p),
   plan: (p, f, ctx) => planApt(p, f, ctx),
   explain: (p, f) => {
@@ -343,7 +301,7 @@ export const apt: Module<AptParams, AptFacts> = {
     const out = [{ cmd: 'stat -c %Y /var/lib/apt/periodic/update-success-stamp', found: f.stamp.stamp ? `cache updated ${Math.max(0, f.stamp.now - f.stamp.stamp)} s ago` : 'never updated' }];
     if (f.pkg) out.push(pkgCheck(names, f.pkg));
     const sim = simCommand(o);
-    if (sim && f.sim !== undefined) out.push({ cmd: `apt-get -s ${sim.verb}${sim.args.length ? ' ' + sim.args.join(' ') : ''}`, found: simulationChanges(f.sim, sim.what) ? 'it would change packages' : 'nothing to do' });
+    if (sim && f.sim !== undefined) out.push({ cmd: `apt-get -s ${sim.verb}${sim.args.length ? ' ' + sim.args.join(' ') : ''}`, found: simulationChanges(f.sim.out, sim.what) ? 'it would change packages' : 'nothing to do' });
     return out;
   },
   result: (_p, _f, results) => aptResult(results),

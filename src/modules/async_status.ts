@@ -1,20 +1,19 @@
 /** async_status: the state of a job started with `async:` and `poll: 0` (src/modules/util/asyncjobs.ts). */
-import type { Module } from './types.js';
-import { object, str, strEnum } from './util/schema.js';
+import type { Module } from '../engine/module/types.js';
+import { object, str, strEnum, type Static } from '../engine/module/schema.js';
 import { dropJob, jobOf, resultsFile } from './util/asyncjobs.js';
 
-export interface AsyncStatusParams {
-  jid: string;
-  mode?: 'status' | 'cleanup';
-}
+export type AsyncStatusParams = Static<typeof schema>;
+
+const schema = object({
+  jid: str('The job id: the ansible_job_id the async task registered.'),
+  mode: strEnum(['status', 'cleanup'], "'status' (default) or 'cleanup'."),
+}, { required: ['jid'] });
 
 export const async_status: Module<AsyncStatusParams> = {
   name: 'async_status',
   doc: 'The state of an async job (a task with async: and poll: 0) of this run: finished 0 while it runs; when it ended, its result (rc, stdout, ...) with finished 1, failed if the job failed. mode cleanup forgets the job.',
-  schema: object({
-    jid: str('The job id: the ansible_job_id the async task registered.'),
-    mode: strEnum(['status', 'cleanup'], "'status' (default) or 'cleanup'."),
-  }, { required: ['jid'] }),
+  schema,
   readOnly: true,
   async action(p, ctx) {
     const ids = { ansible_job_id: p.jid, results_file: resultsFile(p.jid), started: 1 };

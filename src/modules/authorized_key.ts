@@ -4,21 +4,12 @@
  * is given). ~/.ssh is created 0700 and the file 0600, owned by the user.
  */
 import { pathInfo, reportFrom, withStatAfter } from './util/pathinfo.js';
-import type { Module, ModuleCtx, Plan } from './types.js';
-import { backupProp, bool, object, str, strEnum } from './util/schema.js';
-import { lines, parsePubKey, userFileDiff, userFileFact, writeUserFile, type PubKey, type UserFile } from './sys/sshfiles.js';
+import type { Module, ModuleCtx, Plan } from '../engine/module/types.js';
+import { backupProp, bool, object, str, strEnum, type Static } from '../engine/module/schema.js';
+import { lines, parsePubKey, userFileDiff, writeUserFile, type PubKey } from './sys/sshfiles.js';
+import { userFileFact, type UserFile } from '../facts/sshfiles.js';
 
-export interface AuthorizedKeyParams {
-  user: string;
-  key: string;
-  state?: 'present' | 'absent';
-  path?: string;
-  key_options?: string;
-  comment?: string;
-  manage_dir?: boolean;
-  exclusive?: boolean;
-  backup?: boolean;
-}
+export type AuthorizedKeyParams = Static<typeof schema>;
 
 export function wantedKeys(key: string): PubKey[] {
   const out: PubKey[] = [];
@@ -93,24 +84,30 @@ export function planAuthorizedKey(p: AuthorizedKeyParams, f: UserFile, ctx: Pick
   return { kind: 'change', reason: `${f.path}: ${r.msg}`, steps, diff: ctx.diff ? [userFileDiff(f, r.text)] : undefined, result };
 }
 
+const schema = object(
+  {
+    user: str('The user whose authorized_keys is edited.'),
+    key: str('One or more public keys (one per line): "ssh-ed25519 AAAA... comment".'),
+    state: strEnum(['present', 'absent'], 'present (default) or absent.'),
+    path: str('authorized_keys file (absolute, or relative to the home; default .ssh/authorized_keys).'),
+    key_options: str('Options put before the key, e.g. from="10.0.0.0/24",no-pty; given options are enforced.'),
+    comment: str('Comment to put after the key (default: the key\'s own).'),
+    manage_dir: bool('Create ~/.ssh (0700, owned by the user) when missing.', true),
+    exclusive: bool('Not supported: only false is accepted.', false),
+    backup: backupProp,
+  },
+  { required: ['user', 'key'] },
+);
+
 export const authorized_key: Module<AuthorizedKeyParams, { file: UserFile }> = {
   name: 'authorized_key',
   reasonIsMsg: false,
   doc: "Add or remove public keys in a user's authorized_keys (matched by key, not by comment).",
-  schema: object(
-    {
-      user: str('The user whose authorized_keys is edited.'),
-      key: str('One or more public keys (one per line): "ssh-ed25519 AAAA... comment".'),
-      state: strEnum(['present', 'absent'], 'present (default) or absent.'),
-      path: str('authorized_keys file (absolute, or relative to the home; default .ssh/authorized_keys).'),
-      key_options: str('Options put before the key, e.g. from="10.0.0.0/24",no-pty; given options are enforced.'),
-      comment: str('Comment to put after the key (default: the key\'s own).'),
-      manage_dir: bool('Create ~/.ssh (0700, owned by the user) when missing.', true),
-      exclusive: bool('Not supported: only false is accepted.', false),
-      backup: backupProp,
-    },
-    { required: ['user', 'key'] },
-  ),
+  notes: `Keys are matched by their base64 blob (a different comment is not a different key); \`key_options\`/\`comment\` are enforced when given. ~/.ssh is created 0700 and the file 0600, owned by the user; written atomically. An empty key (registered by a task that did not run in check mode) predicts a change in check mode and fails otherwise. \`exclusive\` is not supported. Alias \`ansible.posix.authorized_key\`.`,
+  examples: `- authorized_key: {user: root, key: "{{ hostvars[item].root_key.public_key }}"}
+  loop: "{{ groups.kvm_hosts }}"
+`,
+  schema,
   facts: (p) => ({ file: userFileFact(p.user, p.path ?? '.ssh/authorized_keys') }),
   plan: (p, f, ctx) => planAuthorizedKey(p, f.file, ctx),
   result: (_p, _f, results) => {

@@ -1,26 +1,12 @@
 /** blockinfile: a marked block of lines in a text file (insert, replace, remove). Ansible semantics and markers. */
-import type { Module } from './types.js';
-import { editFacts, planEdit, splitLinesKeep, stripEol, type EditFacts, type EditOutcome, type EditParams } from './util/edit.js';
+import type { Module } from '../engine/module/types.js';
+import { editFacts, planEdit, splitLinesKeep, stripEol, type EditFacts, type EditOutcome } from './util/edit.js';
 import { backupFileFrom } from './util/fileops.js';
 import { ModuleFailure } from '../util/errors.js';
 import { paramRegex } from '../util/pyre.js';
-import { attrProps, backupProp, bool, exclusive, object, str, strEnum, validateProp } from './util/schema.js';
+import { attrProps, backupProp, bool, exclusive, object, str, strEnum, validateProp, type Static } from '../engine/module/schema.js';
 
-export interface BlockinfileParams extends EditParams {
-  dest?: string;
-  destfile?: string;
-  name?: string;
-  block?: string;
-  content?: string;
-  marker?: string;
-  marker_begin?: string;
-  marker_end?: string;
-  state?: 'present' | 'absent';
-  insertafter?: string;
-  insertbefore?: string;
-  append_newline?: boolean;
-  prepend_newline?: boolean;
-}
+export type BlockinfileParams = Static<typeof schema>;
 
 export const DEFAULT_MARKER = '# {mark} ANSIBLE MANAGED BLOCK';
 
@@ -30,7 +16,7 @@ export function blockinfileEdit(p: BlockinfileParams, old: string | null): EditO
   const marker = p.marker ?? DEFAULT_MARKER;
   const m0 = marker.replace(/\{mark\}/g, p.marker_begin ?? 'BEGIN');
   const m1 = marker.replace(/\{mark\}/g, p.marker_end ?? 'END');
-  const block = p.block ?? p.content ?? '';
+  const block = p.block ?? '';
   const present = (p.state ?? 'present') === 'present';
   if (old === null && !present) return { text: null, msg: `File ${p.path} not present` };
   const lines = splitLinesKeep(old ?? '');
@@ -79,37 +65,34 @@ export function blockinfileEdit(p: BlockinfileParams, old: string | null): EditO
   return { text, msg: old === null ? 'File created' : !blockLines.length ? 'Block removed' : 'Block inserted', reason };
 }
 
+const schema = object(
+  {
+    path: str('The file to edit (aliases: dest, destfile, name). Symlinks are followed.', { aliases: ['dest', 'destfile', 'name'] }),
+    block: str('The text between the markers (alias: content). Empty removes the block.', { aliases: ['content'] }),
+    marker: str("Marker line template; {mark} becomes marker_begin / marker_end. Default '# {mark} ANSIBLE MANAGED BLOCK' (compatible with Ansible-managed files). Use a distinct marker per block in one file."),
+    marker_begin: str("Replaces {mark} in the first marker. Default 'BEGIN'."),
+    marker_end: str("Replaces {mark} in the last marker. Default 'END'."),
+    state: strEnum(['present', 'absent'], 'present (default) or absent.'),
+    insertafter: str('For a new block: after the last line matching this regexp, or EOF (default).'),
+    insertbefore: str('For a new block: before the last line matching this regexp, or BOF.'),
+    append_newline: bool('Add an empty line after the block when the next line is not empty.', false),
+    prepend_newline: bool('Add an empty line before the block when the previous line is not empty.', false),
+    create: bool('Create the file (and its directory) when missing.', false),
+    backup: backupProp,
+    validate: validateProp,
+    ...attrProps,
+  },
+  {
+    required: ['path'],
+    allOf: [exclusive('insertafter', 'insertbefore')],
+  },
+);
+
 export const blockinfile: Module<BlockinfileParams, EditFacts> = {
   name: 'blockinfile',
   reasonIsMsg: false,
   doc: 'Insert, replace or remove a block of lines between marker lines in a text file.',
-  schema: object(
-    {
-      path: str('The file to edit (aliases: dest, destfile, name). Symlinks are followed.'),
-      dest: str('Alias of path.'),
-      destfile: str('Alias of path.'),
-      name: str('Alias of path.'),
-      block: str('The text between the markers (alias: content). Empty removes the block.'),
-      content: str('Alias of block.'),
-      marker: str("Marker line template; {mark} becomes marker_begin / marker_end. Default '# {mark} ANSIBLE MANAGED BLOCK' (compatible with Ansible-managed files). Use a distinct marker per block in one file."),
-      marker_begin: str("Replaces {mark} in the first marker. Default 'BEGIN'."),
-      marker_end: str("Replaces {mark} in the last marker. Default 'END'."),
-      state: strEnum(['present', 'absent'], 'present (default) or absent.'),
-      insertafter: str('For a new block: after the last line matching this regexp, or EOF (default).'),
-      insertbefore: str('For a new block: before the last line matching this regexp, or BOF.'),
-      append_newline: bool('Add an empty line after the block when the next line is not empty.', false),
-      prepend_newline: bool('Add an empty line before the block when the previous line is not empty.', false),
-      create: bool('Create the file (and its directory) when missing.', false),
-      backup: backupProp,
-      validate: validateProp,
-      ...attrProps,
-    },
-    {
-      anyOf: [{ required: ['path'] }, { required: ['dest'] }, { required: ['destfile'] }, { required: ['name'] }],
-      allOf: [exclusive('insertafter', 'insertbefore'), exclusive('block', 'content')],
-    },
-  ),
-  prepare: (p) => ({ ...p, path: p.path ?? p.dest ?? p.destfile ?? p.name }),
+  schema,
   facts: (p) => editFacts(p),
   plan: (p, facts, ctx) => {
     const missing = `Path ${p.path} does not exist !`;

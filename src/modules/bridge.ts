@@ -5,8 +5,8 @@
  * a kvplay unit) and rolls back unless the controller confirms over the new path in time.
  * Idempotent: br0 up with the NIC as port and the address (and the persistent config) -> ok.
  */
-import type { ExplainCheck, Module, ModuleCtx, Plan, Step } from './types.js';
-import { bool, int, object, str, strEnum } from './util/schema.js';
+import type { ExplainCheck, Module, ModuleCtx, Plan, Step } from '../engine/module/types.js';
+import { bool, int, object, str, strEnum, type Static } from '../engine/module/schema.js';
 import { contentDiff, sha256, writeStep } from './util/fileops.js';
 import { catInto } from './util/explain.js';
 import { q } from '../util/quote.js';
@@ -15,14 +15,7 @@ import {
 } from './sys/bridge.js';
 import { persistScript, persistUnit, switchSteps, type SwitchSpec } from './sys/bridge_script.js';
 
-export interface BridgeParams {
-  name?: string;
-  interface?: string;
-  backend?: 'auto' | 'nm' | 'ifupdown' | 'networkd' | 'iproute2';
-  stp?: boolean;
-  forward_delay?: number;
-  rollback_timeout?: number;
-}
+export type BridgeParams = Static<typeof schema>;
 
 /** --explain: the interfaces, the default route and who manages the network, as `ip` and `nmcli` show them. */
 function bridgeCheck(br: string, f: BridgeFacts): ExplainCheck[] {
@@ -105,17 +98,24 @@ export function planBridge(p: BridgeParams, f: BridgeFacts, ctx: Pick<ModuleCtx,
   return { kind: 'change', reason: `${br}: runtime as wanted; persistent ${backend} configuration written`, steps, ...(diff.length ? { diff } : {}), result };
 }
 
+const schema = object({
+  name: str('Bridge name (default br0).'),
+  interface: str('Uplink NIC to enslave (default, also when empty: the default route\'s interface, else the one holding ansible_host).'),
+  backend: strEnum(['auto', 'nm', 'ifupdown', 'networkd', 'iproute2'], 'Who configures it: auto (default) chooses from facts: NetworkManager where it manages the NIC, ifupdown where /etc/network/interfaces has its stanza, systemd-networkd where it configures it, else iproute2 + a kvplay systemd unit.'),
+  stp: bool('Spanning tree on the bridge.', false),
+  forward_delay: int('Forward delay in seconds (default 0: the port forwards at once).', { minimum: 0, maximum: 30 }),
+  rollback_timeout: int('Seconds the remote switch waits for the controller\'s confirmation before it rolls back (default 20).', { minimum: 3, maximum: 600 }),
+});
+
 export const bridge: Module<BridgeParams, { br: BridgeFacts }> = {
   name: 'bridge',
   doc: 'Bridge br0 over the uplink NIC, moving its addresses and default route, with a detached switch that rolls back unless the controller confirms.',
-  schema: object({
-    name: str('Bridge name (default br0).'),
-    interface: str('Uplink NIC to enslave (default, also when empty: the default route\'s interface, else the one holding ansible_host).'),
-    backend: strEnum(['auto', 'nm', 'ifupdown', 'networkd', 'iproute2'], 'Who configures it: auto (default) chooses from facts: NetworkManager where it manages the NIC, ifupdown where /etc/network/interfaces has its stanza, systemd-networkd where it configures it, else iproute2 + a kvplay systemd unit.'),
-    stp: bool('Spanning tree on the bridge.', false),
-    forward_delay: int('Forward delay in seconds (default 0: the port forwards at once).', { minimum: 0, maximum: 30 }),
-    rollback_timeout: int('Seconds the remote switch waits for the controller\'s confirmation before it rolls back (default 20).', { minimum: 3, maximum: 600 }),
-  }),
+  notes: `Facts: \`ip -j -d addr\`, the default route, NetworkManager devices, networkd links, /etc/network/interfaces, the kvplay unit. The uplink NIC is \`interface\`, else the default route's interface, else the one holding \`ansible_host\` (the lab has no default route), else the only Ethernet NIC with IPv4. Backend: NetworkManager where it manages the NIC (\`nmcli\`: a bridge profile copying the old connection's IP settings + a port profile; rollback reactivates the old one), ifupdown where /etc/network/interfaces has the NIC's stanza (the stanza becomes \`iface NIC inet manual\` and its options move to \`iface br0\` with \`bridge_ports NIC\`, \`bridge_hw\` = the NIC's MAC; \`ifdown NIC; ifup br0\`), systemd-networkd where it configures the NIC (a .netdev, a port .network, the old .network copied for br0 and set aside), else iproute2 + /etc/kvplay/bridge-br0.sh and a \`kvplay-bridge-br0\` unit.
+
+The switch never cuts the SSH session: step 1 starts ONE detached script (\`setsid nohup\`) that switches, checks (NIC enslaved, address on br0), writes the persistent configuration, reports \`switched\`, and then waits \`rollback_timeout\` seconds for a confirmation file; without it, it rolls everything back. Step 2 waits for \`switched\` (its answer has to cross the new path), step 3 touches the confirmation (it has to arrive over the new path) and waits for \`committed\`. A failed switch rolls back at once and the task fails with the script's log. Idempotent: br0 up with the NIC as port, the address on br0, none left on the NIC, and the persistent configuration present → \`ok\`; only the configuration missing → only the file is written.`,
+  examples: `- bridge: {name: br0}
+`,
+  schema,
   facts: (p) => ({ br: { cmd: bridgeFactCmd(p.name ?? 'br0'), parse: (r) => parseBridgeFacts(r.stdout), explain: (f) => bridgeCheck(p.name ?? 'br0', f as BridgeFacts) } }),
   plan: (p, f, ctx) => planBridge(p, f.br, ctx),
 };

@@ -3,22 +3,14 @@ import { posix } from 'node:path';
 import { pyDateTimeStr, pyTimeDeltaStr } from './util/pytime.js';
 import { pySplitlines } from '../template/pystr.js';
 import { q, qAlways } from '../util/quote.js';
-import type { Fact, Module, Plan, Step, StepResult } from './types.js';
+import type { Fact, Module, Plan, Step, StepResult } from '../engine/module/types.js';
 import { expandWord, globWord, shlexSplit } from '../util/shlex.js';
-import { bool, exclusive, object, requireOne, str, strList } from './util/schema.js';
+import { bool, exclusive, object, requireOne, str, strList, type Static } from '../engine/module/schema.js';
 import { withStdinNote } from './util/explain.js';
 
-export interface CommandParams {
-  cmd?: string;
-  argv?: string[];
-  chdir?: string;
-  creates?: string;
-  removes?: string;
-  stdin?: string;
-  stdin_add_newline?: boolean;
-  strip_empty_ends?: boolean;
-  executable?: string;
-}
+export type CommandParams = Static<typeof commandSchema>;
+type ShellParams = Static<typeof shellSchema>;
+type RawParams = Static<typeof rawSchema>;
 
 type CmdFacts = { creates?: boolean; removes?: boolean };
 
@@ -153,8 +145,8 @@ export function commandWords(p: CommandParams): string[] {
   if (p.argv) return p.argv.map(String);
   try {
     return shlexSplit(p.cmd ?? '');
-  } catch (e: any) {
-    throw new Error(`cannot split command: ${e.message}`);
+  } catch (e) {
+    throw new Error(`cannot split command: ${(e as Error).message}`);
   }
 }
 
@@ -216,20 +208,22 @@ function pyBytesRepr(s: string): string {
 
 const SH_KEYWORDS = new Set(['if', 'then', 'else', 'elif', 'fi', 'case', 'esac', 'for', 'while', 'until', 'do', 'done', '!', '{', '}', 'in']);
 
+const commandSchema = object(
+  {
+    cmd: str('The command line, split into words like a POSIX shell would (quotes respected), then run without a shell.'),
+    argv: strList('The command as a list of words (no splitting at all).'),
+    executable: str("Ignored with a warning, as Ansible's command module does: use shell to choose the shell."),
+    ...common,
+  },
+  { allOf: [requireOne('cmd', 'argv'), exclusive('cmd', 'argv')] },
+);
+
 export const command: Module<CommandParams, CmdFacts> = {
   name: 'command',
   reasonIsMsg: false,
   doc: 'Run a command without a shell: no pipes, redirections or ; (use shell for those). $VAR and ~ in words are expanded.',
   freeForm: 'cmd',
-  schema: object(
-    {
-      cmd: str('The command line, split into words like a POSIX shell would (quotes respected), then run without a shell.'),
-      argv: strList('The command as a list of words (no splitting at all).'),
-      executable: str("Ignored with a warning, as Ansible's command module does: use shell to choose the shell."),
-      ...common,
-    },
-    { allOf: [requireOne('cmd', 'argv'), exclusive('cmd', 'argv')] },
-  ),
+  schema: commandSchema,
   facts: (p) => guardFacts(p),
   plan(p, facts) {
     const words = commandWords(p);
@@ -241,19 +235,21 @@ export const command: Module<CommandParams, CmdFacts> = {
   }),
 };
 
-export const shell: Module<CommandParams, CmdFacts> = {
+const shellSchema = object(
+  {
+    cmd: str('The shell command line (may span several lines).'),
+    executable: str('Shell to run the command with (absolute path), e.g. /bin/bash. Default /bin/sh.'),
+    ...common,
+  },
+  { required: ['cmd'] },
+);
+
+export const shell: Module<ShellParams, CmdFacts> = {
   name: 'shell',
   reasonIsMsg: false,
   doc: 'Run a command line through a shell (/bin/sh -c, or `executable`): pipes, redirections, variables work.',
   freeForm: 'cmd',
-  schema: object(
-    {
-      cmd: str('The shell command line (may span several lines).'),
-      executable: str('Shell to run the command with (absolute path), e.g. /bin/bash. Default /bin/sh.'),
-      ...common,
-    },
-    { required: ['cmd'] },
-  ),
+  schema: shellSchema,
   facts: (p) => guardFacts(p),
   plan(p, facts) {
     const exe = p.executable ?? '/bin/sh';
@@ -262,18 +258,20 @@ export const shell: Module<CommandParams, CmdFacts> = {
   result: (p, f, results, ctx) => commandResult(p, p.cmd!, f, results, ctx.check),
 };
 
-export const raw: Module<CommandParams> = {
+const rawSchema = object(
+  {
+    cmd: str('The command line.'),
+    executable: str('Shell to run the command with (absolute path). Default /bin/sh.'),
+  },
+  { required: ['cmd'] },
+);
+
+export const raw: Module<RawParams> = {
   name: 'raw',
   reasonIsMsg: false,
   doc: 'Run a command line as is through /bin/sh (or `executable`), nothing else: no creates/removes, no chdir.',
   freeForm: 'cmd',
-  schema: object(
-    {
-      cmd: str('The command line.'),
-      executable: str('Shell to run the command with (absolute path). Default /bin/sh.'),
-    },
-    { required: ['cmd'] },
-  ),
+  schema: rawSchema,
   plan(p) {
     const exe = p.executable ?? '/bin/sh';
     return { kind: 'change', reason: `run: ${p.cmd}`, steps: [{ desc: 'run raw command', cmd: `${q(exe)} -c ${q(p.cmd!)}` }] };

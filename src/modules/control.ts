@@ -1,27 +1,29 @@
 /** Controller-side action modules: debug, set_fact, assert, fail, ping. */
-import type { Module } from './types.js';
+import type { Module } from '../engine/module/types.js';
 import { truthy } from '../template/truth.js';
 import { boolish } from '../util/truth.js';
-import { any, bool, int, object, str } from './util/schema.js';
+import { any, bool, int, object, str, type Static, typed } from '../engine/module/schema.js';
 
 function show(v: unknown): string {
   return typeof v === 'string' ? v : JSON.stringify(v, null, 2) ?? String(v);
 }
 
-export interface DebugParams { msg?: unknown; var?: string; verbosity?: number }
+export type DebugParams = Static<typeof debugSchema>;
+
+const debugSchema = object(
+  {
+    msg: any("The message (any value). Default 'Hello world!'."),
+    var: str('A variable name or bare expression (no {{ }}) whose value is printed.'),
+    verbosity: int('Print only when kvplay runs with at least this many -v.', { minimum: 0, default: 0 }),
+  },
+  { not: { required: ['msg', 'var'] } },
+);
 
 export const debug: Module<DebugParams> = {
   name: 'debug',
   readOnly: true,
   doc: 'Print a message (msg) or the value of an expression (var). Never changes anything.',
-  schema: object(
-    {
-      msg: any("The message (any value). Default 'Hello world!'."),
-      var: str('A variable name or bare expression (no {{ }}) whose value is printed.'),
-      verbosity: int('Print only when kvplay runs with at least this many -v.', { minimum: 0, default: 0 }),
-    },
-    { not: { required: ['msg', 'var'] } },
-  ),
+  schema: debugSchema,
   async action(p, ctx) {
     const level = Number(ctx.vars.ansible_verbosity ?? 0);
     if ((p.verbosity ?? 0) > level) return { changed: false, skipped: true, reason: 'Verbosity threshold not met.', data: { skipped_reason: 'Verbosity threshold not met.' } };
@@ -29,8 +31,8 @@ export const debug: Module<DebugParams> = {
       let v: unknown;
       try {
         v = ctx.evalExpr(p.var);
-      } catch (e: any) {
-        if (/undefined/i.test(e?.message ?? '')) v = 'VARIABLE IS NOT DEFINED!';
+      } catch (e) {
+        if (/undefined/i.test((e as Error | undefined)?.message ?? '')) v = 'VARIABLE IS NOT DEFINED!';
         else throw e;
       }
       if (v === undefined) v = 'VARIABLE IS NOT DEFINED!';
@@ -65,38 +67,33 @@ export const set_fact: Module<Record<string, unknown>> = {
   },
 };
 
-export interface AssertParams {
-  that: string | boolean | (string | boolean)[];
-  fail_msg?: unknown;
-  msg?: unknown;
-  success_msg?: unknown;
-  quiet?: boolean;
-}
+export type AssertParams = Static<typeof assertSchema>;
+
+const assertSchema = object(
+  {
+    that: typed<string | boolean | (string | boolean)[]>({
+      type: ['string', 'boolean', 'array'],
+      items: { type: ['string', 'boolean'] },
+      description: 'Bare expressions (no {{ }}), all of which must be true.',
+    }),
+    fail_msg: any("Message on failure (alias: msg). Default 'Assertion failed'.", { aliases: ['msg'] }),
+    success_msg: any("Message on success. Default 'All assertions passed'."),
+    quiet: bool('Less output on success.', false),
+  },
+  { required: ['that'] },
+);
 
 export const assert: Module<AssertParams> = {
   name: 'assert',
   readOnly: true,
   doc: 'Fail unless every expression in `that` is true.',
-  schema: object(
-    {
-      that: {
-        type: ['string', 'boolean', 'array'],
-        items: { type: ['string', 'boolean'] },
-        description: 'Bare expressions (no {{ }}), all of which must be true.',
-      },
-      fail_msg: any("Message on failure (alias: msg). Default 'Assertion failed'."),
-      msg: any('Alias of fail_msg.'),
-      success_msg: any("Message on success. Default 'All assertions passed'."),
-      quiet: bool('Less output on success.', false),
-    },
-    { required: ['that'] },
-  ),
+  schema: assertSchema,
   async action(p, ctx) {
     const list = Array.isArray(p.that) ? p.that : [p.that];
     for (const expr of list) {
       const v = typeof expr === 'boolean' ? expr : ctx.evalExpr(expr);
       if (!truthy(v)) {
-        const msg = p.fail_msg ?? p.msg ?? 'Assertion failed';
+        const msg = p.fail_msg ?? 'Assertion failed';
         return { changed: false, failed: true, msg: `${show(msg)} (${String(expr)} is false)`, data: { msg, assertion: expr, evaluated_to: false } };
       }
     }

@@ -3,35 +3,25 @@ import { readFileSync, statSync } from 'node:fs';
 import { decryptVaultBytes } from '../vault/loader.js';
 import { posix, basename } from 'node:path';
 import { InputError } from '../util/errors.js';
-import type { Fact, Module, ModuleCtx, Plan, Step, StepResult } from './types.js';
+import type { Fact, Module, ModuleCtx, Plan, PlanCtx, Step, StepResult } from '../engine/module/types.js';
 import {
   assumeInCheck, attrSteps, backupFileFrom, checkOwners, contentDiff, fileFact, md5, mustBackup, ownerFacts, sha1, targetMode, writeStep, type FileState,
 } from './util/fileops.js';
 import { pathInfo, reportFrom, withStatAfter } from './util/pathinfo.js';
 import { fmtMode, type ModeSpec } from './util/mode.js';
-import { any, attrProps, backupProp, bool, object, requireOne, exclusive, str, validateProp } from './util/schema.js';
+import { any, attrProps, backupProp, bool, object, requireOne, exclusive, str, validateProp, type Static } from '../engine/module/schema.js';
 import { ANSIBLE_OPTIONS, setOption, type TemplateOptions } from '../template/options.js';
 
-export interface CopyParams {
-  content?: unknown;
-  src?: string;
-  dest: string;
-  mode?: ModeSpec;
-  owner?: string | number;
-  group?: string | number;
-  backup?: boolean;
-  force?: boolean;
-  follow?: boolean;
-  validate?: string;
-  /** set by prepare: the bytes to write */
-  _data?: Buffer;
-  /** set by prepare: the local file's mode, for mode: preserve */
-  _srcMode?: number;
-  /** set by prepare (copy with src): the local file's path */
-  _srcPath?: string;
-}
+export type CopyParams = Static<typeof copySchema>;
 
 type CopyFacts = { dest: FileState; inDir?: FileState; _owner?: boolean; _group?: boolean };
+
+/** What prepare reads on the controller: the bytes to write, and the local file's mode (for mode: preserve) and path. */
+export interface Content {
+  data: Buffer;
+  srcMode?: number;
+  srcPath?: string;
+}
 
 const fileOpts = {
   dest: str('Remote path to write. When it is an existing directory (or ends with /) and src is given, the file goes inside it under the basename of src.'),
@@ -47,7 +37,8 @@ function factOpts(ctx: ModuleCtx) {
 }
 
 /** Shared planning for copy and template: `data` is the wanted content. */
-export function planContent(p: CopyParams, facts: CopyFacts, data: Buffer, srcName: string | undefined, ctx: ModuleCtx): Plan {
+export function planContent(p: CopyParams, facts: CopyFacts, content: Content, srcName: string | undefined, ctx: PlanCtx): Plan {
+  const data = content.data;
   checkOwners(p, facts, ctx);
   let dest = p.dest;
   let st = facts.dest;
@@ -68,10 +59,10 @@ export function planContent(p: CopyParams, facts: CopyFacts, data: Buffer, srcNa
   if (st.l?.type === 'link' && p.follow && st.realpath) writePath = st.realpath;
   const replacingLink = st.l?.type === 'link' && !p.follow;
   const cur = st.f; // followed stat, undefined when missing/broken link
-  const mode: ModeSpec | undefined = p.mode === 'preserve' ? (p._srcMode !== undefined ? fmtMode(p._srcMode) : undefined) : p.mode;
+  const mode: ModeSpec | undefined = p.mode === 'preserve' ? (content.srcMode !== undefined ? fmtMode(content.srcMode) : undefined) : p.mode;
   // the registered value is Ansible's (copy and file modules): SHA-1 checksum, the path's owner, mode, state, size
   const checksum = sha1(data);
-  if (st.exists && cur && p.force === false) return { kind: 'ok', reason: `${dest}: exists (force: false)`, result: { dest: p.dest, ...(p._srcPath !== undefined ? { src: p._srcPath } : {}) } };
+  if (st.exists && cur && p.force === false) return { kind: 'ok', reason: `${dest}: exists (force: false)`, result: { dest: p.dest, ...(content.srcPath !== undefined ? { src: content.srcPath } : {}) } };
   if (!cur || cur.type !== 'file' || st.checksum !== checksum || replacingLink) {
     const m = targetMode(mode, replacingLink ? undefined : cur, st.umask);
     const write = writeStep({
@@ -122,42 +113,45 @@ function readLocal(ctx: ModuleCtx, kind: 'files' | 'templates', src: string): { 
   let st;
   try {
     st = statSync(path);
-  } catch (e: any) {
-    throw new InputError(`cannot read ${src}: ${e.code ?? e.message}`, undefined, `put it in the ${kind}/ directory of the role or next to the playbook`);
+  } catch (e) {
+    const err = e as NodeJS.ErrnoException;
+    throw new InputError(`cannot read ${src}: ${err.code ?? err.message}`, undefined, `put it in the ${kind}/ directory of the role or next to the playbook`);
   }
   if (st.isDirectory()) throw new InputError(`src ${src} is a directory: copying directories is not supported`, undefined, 'copy each file, or use a loop over a fileglob');
   return { path, data: decryptVaultBytes(readFileSync(path), path), mode: st.mode & 0o7777 }; // a vaulted src is decrypted, as Ansible's copy/template
 }
 
-export const copy: Module<CopyParams, CopyFacts> = {
+const copySchema = object(
+  {
+    content: any('Literal content to write (strings as is; other values as JSON). Exclusive with src.'),
+    src: str("Controller file to copy (looked up in the role's files/ directory, then next to the playbook). Directories are not supported."),
+    ...fileOpts,
+  },
+  { required: ['dest'], allOf: [requireOne('content', 'src'), exclusive('content', 'src')] },
+);
+
+export const copy: Module<CopyParams, CopyFacts, Content> = {
   name: 'copy',
   reasonIsMsg: false,
   doc: 'Copy a controller file (src) or literal content to a remote file, atomically, only when it differs.',
-  schema: object(
-    {
-      content: any('Literal content to write (strings as is; other values as JSON). Exclusive with src.'),
-      src: str("Controller file to copy (looked up in the role's files/ directory, then next to the playbook). Directories are not supported."),
-      ...fileOpts,
-    },
-    { required: ['dest'], allOf: [requireOne('content', 'src'), exclusive('content', 'src')] },
-  ),
+  schema: copySchema,
   prepare(p, ctx) {
     if (p.src !== undefined) {
       const l = readLocal(ctx, 'files', p.src);
-      return { ...p, _data: l.data, _srcMode: l.mode, _srcPath: l.path };
+      return { data: l.data, srcMode: l.mode, srcPath: l.path };
     }
     if (p.mode === 'preserve') throw new InputError("mode: preserve needs src", undefined, 'give an explicit mode with content:');
-    return { ...p, _data: contentBytes(p.content) };
+    return { data: contentBytes(p.content) };
   },
   facts: (p, ctx) => copyFacts(p, ctx, p.src !== undefined ? basename(p.src) : undefined),
-  plan: (p, facts, ctx) => planContent(p, facts, p._data!, p.src !== undefined ? basename(p.src) : undefined, ctx),
+  plan: (p, facts, ctx, content) => planContent(p, facts, content!, p.src !== undefined ? basename(p.src) : undefined, ctx),
   result: (_p, _f, results) => contentResult(results),
 };
 
 /** The template module's Jinja2 options (over Ansible's defaults); "\\n" written escaped is accepted, as Ansible does. */
 const ESCAPED_NL: Record<string, string> = { '\\n': '\n', '\\r': '\r', '\\r\\n': '\r\n' };
 const DELIM_KEYS = ['block_start_string', 'block_end_string', 'variable_start_string', 'variable_end_string', 'comment_start_string', 'comment_end_string'] as const;
-type TemplateParams = CopyParams & { trim_blocks?: boolean; lstrip_blocks?: boolean; newline_sequence?: string } & { [K in (typeof DELIM_KEYS)[number]]?: string };
+type TemplateParams = Static<typeof templateSchema>;
 
 function templateOptions(p: TemplateParams): TemplateOptions {
   const o: TemplateOptions = { ...ANSIBLE_OPTIONS };
@@ -170,33 +164,35 @@ function templateOptions(p: TemplateParams): TemplateOptions {
 
 const delimDoc = (what: string, dflt: string) => str(`The string marking the ${what} (default '${dflt}'); the file's #jinja2: header can also set it.`);
 
-export const template: Module<TemplateParams, CopyFacts> = {
+const templateSchema = object(
+  {
+    src: str("Template file on the controller (looked up in the role's templates/ directory, then next to the playbook)."),
+    ...fileOpts,
+    trim_blocks: bool('Remove the first newline after a block tag ({% ... %}) or a comment.', true),
+    lstrip_blocks: bool('Remove the spaces and tabs before a block tag or a comment at the start of a line.', false),
+    newline_sequence: str("Line end of the written file: '\\n' (default), '\\r' or '\\r\\n'."),
+    block_start_string: delimDoc('beginning of a block', '{%'),
+    block_end_string: delimDoc('end of a block', '%}'),
+    variable_start_string: delimDoc('beginning of a print statement', '{{'),
+    variable_end_string: delimDoc('end of a print statement', '}}'),
+    comment_start_string: delimDoc('beginning of a comment', '{#'),
+    comment_end_string: delimDoc('end of a comment', '#}'),
+  },
+  { required: ['src', 'dest'] },
+);
+
+export const template: Module<TemplateParams, CopyFacts, Content> = {
   name: 'template',
   reasonIsMsg: false,
   doc: "Render a Jinja2 template on the controller and write it to a remote file, atomically, only when it differs. As Ansible: the template's line ends are written as newline_sequence, its trailing newlines are kept, and a first line '#jinja2: trim_blocks: False, ...' sets options for that file and is not written.",
-  schema: object(
-    {
-      src: str("Template file on the controller (looked up in the role's templates/ directory, then next to the playbook)."),
-      ...fileOpts,
-      trim_blocks: bool('Remove the first newline after a block tag ({% ... %}) or a comment.', true),
-      lstrip_blocks: bool('Remove the spaces and tabs before a block tag or a comment at the start of a line.', false),
-      newline_sequence: str("Line end of the written file: '\\n' (default), '\\r' or '\\r\\n'."),
-      block_start_string: delimDoc('beginning of a block', '{%'),
-      block_end_string: delimDoc('end of a block', '%}'),
-      variable_start_string: delimDoc('beginning of a print statement', '{{'),
-      variable_end_string: delimDoc('end of a print statement', '}}'),
-      comment_start_string: delimDoc('beginning of a comment', '{#'),
-      comment_end_string: delimDoc('end of a comment', '#}'),
-    },
-    { required: ['src', 'dest'] },
-  ),
+  schema: templateSchema,
   prepare(p, ctx) {
     const opts = templateOptions(p);
     const l = readLocal(ctx, 'templates', p.src!);
     const text = ctx.render(l.data.toString('utf8'), l.path, opts);
-    return { ...p, _data: Buffer.from(text, 'utf8'), _srcMode: l.mode };
+    return { data: Buffer.from(text, 'utf8'), srcMode: l.mode };
   },
   facts: (p, ctx) => copyFacts(p, ctx, basename(p.src!)),
-  plan: (p, facts, ctx) => planContent(p, facts, p._data!, basename(p.src!), ctx),
+  plan: (p, facts, ctx, content) => planContent(p, facts, content!, basename(p.src), ctx),
   result: (_p, _f, results) => contentResult(results),
 };

@@ -4,29 +4,23 @@
  * Only the common parameters; kvplay's tests run on Debian-family hosts only (the rpm side is
  * tested from recorded output).
  */
-import type { Fact, Module, ModuleCtx, Plan } from './types.js';
-import { bool, int, object, strEnum } from './util/schema.js';
-import { parsePkgFacts, pkgCheck, pkgFactCmd, updateCacheCmd, type PkgFacts } from './sys/pkg.js';
+import type { Fact, Module, ModuleCtx, Plan } from '../engine/module/types.js';
+import { bool, int, object, strEnum, strOrList, type Static } from '../engine/module/schema.js';
+import { pkgCheck, updateCacheCmd } from './sys/pkg.js';
+import { parsePkgFacts, pkgFactCmd, type PkgFacts } from '../facts/packages.js';
 import { planPackage, type PackageParams } from './package.js';
 
-export interface DnfParams {
-  name?: string | string[];
-  pkg?: string | string[];
-  state?: 'present' | 'installed' | 'latest' | 'absent' | 'removed';
-  update_cache?: boolean;
-  'expire-cache'?: boolean;
-  lock_timeout?: number;
-}
+export type DnfParams = Static<ReturnType<typeof schemaFor>>;
 
 const namesOf = (p: DnfParams): string[] => {
-  const raw = p.name ?? p.pkg;
+  const raw = p.name;
   return raw === undefined ? [] : (Array.isArray(raw) ? raw : String(raw).split(',')).map((n) => String(n).trim()).filter(Boolean);
 };
 
 /** Pure planning (the package module's, with Ansible's dnf results). */
 export function planDnf(mgr: 'dnf' | 'yum', p: DnfParams, f: PkgFacts | undefined, ctx: Pick<ModuleCtx, 'check'>): Plan {
   const names = namesOf(p);
-  const refresh = !!(p.update_cache ?? p['expire-cache']);
+  const refresh = !!p.update_cache;
   if (!names.length) {
     // as Ansible: refreshing the metadata alone is not a change
     if (!refresh) return { kind: 'ok', reason: 'nothing to do', result: { msg: 'Nothing to do', rc: 0, results: [] } };
@@ -40,23 +34,23 @@ export function planDnf(mgr: 'dnf' | 'yum', p: DnfParams, f: PkgFacts | undefine
   return { ...plan, result: { msg: plan.kind === 'ok' ? 'Nothing to do' : '', rc: 0, results } };
 }
 
+const schemaFor = (mgr: 'dnf' | 'yum') =>
+  object(
+      {
+        name: strOrList('Package names: a list or a comma-separated string.', { aliases: ['pkg'] }),
+        state: strEnum(['present', 'installed', 'latest', 'absent', 'removed'], 'present/installed (default): install when missing; latest: also upgrade; absent/removed: remove.'),
+        update_cache: bool(`Refresh the metadata (${mgr} makecache) first; alone it is not a change.`, undefined, { aliases: ['expire-cache'] }),
+        lock_timeout: int('Accepted.'),
+      },
+      { anyOf: [{ required: ['name'] }, { required: ['update_cache'] }] },
+    );
+
 function pkgModule(mgr: 'dnf' | 'yum'): Module<DnfParams, { pkg?: PkgFacts }> {
-  const names = { type: ['string', 'array'], items: { type: 'string' } };
   return {
     name: mgr,
     reasonIsMsg: false,
     doc: `Ansible's ${mgr}: install, upgrade or remove RedHat-family packages (name, state, update_cache), planned from rpm -q.`,
-    schema: object(
-      {
-        name: { ...names, description: 'Package names: a list or a comma-separated string.' },
-        pkg: { ...names, description: 'Alias of name.' },
-        state: strEnum(['present', 'installed', 'latest', 'absent', 'removed'], 'present/installed (default): install when missing; latest: also upgrade; absent/removed: remove.'),
-        update_cache: bool(`Refresh the metadata (${mgr} makecache) first; alone it is not a change.`),
-        'expire-cache': { type: 'boolean', description: 'Alias of update_cache.' },
-        lock_timeout: int('Accepted.'),
-      },
-      { anyOf: [{ required: ['name'] }, { required: ['pkg'] }, { required: ['update_cache'] }, { required: ['expire-cache'] }] },
-    ),
+    schema: schemaFor(mgr),
     facts: (p): Record<string, Fact<unknown>> => {
       const n = namesOf(p);
       if (!n.length) return {};

@@ -11,30 +11,17 @@
  * manual procedure); otherwise the result says restart_needed.
  */
 import { q } from '../util/quote.js';
-import type { Module, ModuleCtx, Plan, Step } from './types.js';
+import type { Module, ModuleCtx, Plan, Step } from '../engine/module/types.js';
 import { backupFileFrom } from './util/fileops.js';
-import { bool, num, object, str, strEnum } from './util/schema.js';
+import { arrayOf, bool, num, object, str, strEnum, type Static, typed } from '../engine/module/schema.js';
 import { defineStep } from './libvirt_pool.js';
 import { domainXmlChecks, restartExplain, xmlBackupExplain } from './virt/explain.js';
-import { applyEdits, type Edits, type GenericEdit } from './virt/edits.js';
+import { applyEdits, type Edits } from './virt/edits.js';
 import { restartScript } from './virt/ops.js';
 import { assumeVirsh, parseDomstate, sectionScript, sectionsOf, virshError, virshMissing, type DomState, type Section } from './virt/virsh.js';
 import { XmlDoc } from './virt/xml.js';
 
-export interface DomainXmlParams {
-  name: string;
-  bridge?: string;
-  interface?: string | number;
-  model?: string;
-  drop_mac?: boolean;
-  disk_cache?: string;
-  disk_target?: string;
-  edits?: GenericEdit[];
-  restart?: boolean;
-  restart_mode?: 'shutdown' | 'destroy';
-  shutdown_timeout?: number;
-  backup_dir?: string;
-}
+export type DomainXmlParams = Static<typeof schema>;
 
 export interface DomainXmlFacts {
   missingVirsh?: boolean;
@@ -59,7 +46,8 @@ export function editsOf(p: DomainXmlParams): Edits {
     ...(p.bridge !== undefined ? { interface: { bridge: p.bridge, select: p.interface, ...(p.model ? { model: p.model } : {}) } } : {}),
     ...(p.drop_mac ? { drop_mac: true } : {}),
     ...(p.disk_cache !== undefined ? { disk_cache: { cache: p.disk_cache, ...(p.disk_target ? { target: p.disk_target } : {}) } } : {}),
-    ...(p.edits?.length ? { edits: p.edits } : {}),
+    // values of generic edits may come from YAML as numbers/booleans
+    ...(p.edits?.length ? { edits: p.edits.map(({ value, ...e }) => ({ ...e, ...(value !== undefined ? { value: String(value) } : {}) })) } : {}),
   };
 }
 
@@ -116,44 +104,39 @@ export function planDomainXml(p: DomainXmlParams, f: DomainXmlFacts, ctx: Pick<M
   };
 }
 
-const editSchema = {
-  type: 'object',
-  additionalProperties: false,
-  required: ['xpath'],
-  properties: {
+const editSchema = object(
+  {
     xpath: str("XPath 1.0 of the element(s) (or an attribute: .../@name), e.g. /domain/devices/disk[@device='disk']/driver."),
     attribute: str('Attribute of the matched element(s) to set (with value) or remove (state absent).'),
-    value: { type: ['string', 'number', 'boolean'], description: 'Value of the attribute, or (without attribute) the text of the element.' },
+    value: typed<string | number | boolean>({ type: ['string', 'number', 'boolean'], description: 'Value of the attribute, or (without attribute) the text of the element.' }),
     state: strEnum(['present', 'absent'], 'present (default): set / create missing simple path steps; absent: remove the element(s) or the attribute.'),
-    namespaces: { type: 'object', additionalProperties: { type: 'string' }, description: 'Prefix -> namespace URI for the XPath.' },
+    namespaces: typed<Record<string, string>>({ type: 'object', additionalProperties: { type: 'string' }, description: 'Prefix -> namespace URI for the XPath.' }),
   },
-};
+  { required: ['xpath'] },
+);
+
+const schema = object(
+  {
+    name: str('Domain name.'),
+    bridge: str('Set the selected interface(s) to type bridge with <source bridge=THIS/> (e.g. br0).'),
+    interface: typed<string | number>({ type: ['string', 'integer'], description: "Which interfaces bridge/drop_mac apply to: 'all' (default), an index (0 = first) or a MAC address." }),
+    model: str('Also set the interface model (e.g. virtio).'),
+    drop_mac: bool('Delete the <mac> of the interface(s) ONCE, as the manual procedure does (libvirt generates a new one); a marker in <metadata> keeps later runs from dropping it again. Default false: keep the MAC.', false),
+    disk_cache: strEnum(['none', 'writethrough', 'writeback', 'directsync', 'unsafe', 'default'], 'Cache mode of the disk(s) (driver/@cache).'),
+    disk_target: str('Only the disk with this target dev (e.g. vda). Default: every disk of device type disk.'),
+    edits: arrayOf(editSchema, 'Generic edits, applied in order.'),
+    restart: bool('Allow restarting a running guest when the change needs it (default false: report restart_needed).', false),
+    restart_mode: strEnum(['shutdown', 'destroy'], 'shutdown (default: graceful, forced after shutdown_timeout) or destroy (forced off at once, as the manual procedure does), then start.'),
+    shutdown_timeout: num('Seconds to wait for a graceful shutdown before forcing it (default 60).', { minimum: 0 }),
+    backup_dir: str(`Where the original XML is saved on the host before each define (default ${DEFAULT_BACKUP_DIR}).`),
+  },
+  { required: ['name'] },
+);
 
 export const domain_xml: Module<DomainXmlParams, { all: DomainXmlFacts }> = {
   name: 'domain_xml',
   doc: "Structured edits of a guest's persistent XML (interface to bridge, MAC dropped once, disk cache, XPath edits); backs up the original, restarts only when needed and allowed.",
-  schema: object(
-    {
-      name: str('Domain name.'),
-      bridge: str('Set the selected interface(s) to type bridge with <source bridge=THIS/> (e.g. br0).'),
-      interface: { type: ['string', 'integer'], description: "Which interfaces bridge/drop_mac apply to: 'all' (default), an index (0 = first) or a MAC address." },
-      model: str('Also set the interface model (e.g. virtio).'),
-      drop_mac: bool('Delete the <mac> of the interface(s) ONCE, as the manual procedure does (libvirt generates a new one); a marker in <metadata> keeps later runs from dropping it again. Default false: keep the MAC.', false),
-      disk_cache: strEnum(['none', 'writethrough', 'writeback', 'directsync', 'unsafe', 'default'], 'Cache mode of the disk(s) (driver/@cache).'),
-      disk_target: str('Only the disk with this target dev (e.g. vda). Default: every disk of device type disk.'),
-      edits: { type: 'array', items: editSchema, description: 'Generic edits, applied in order.' },
-      restart: bool('Allow restarting a running guest when the change needs it (default false: report restart_needed).', false),
-      restart_mode: strEnum(['shutdown', 'destroy'], 'shutdown (default: graceful, forced after shutdown_timeout) or destroy (forced off at once, as the manual procedure does), then start.'),
-      shutdown_timeout: num('Seconds to wait for a graceful shutdown before forcing it (default 60).', { minimum: 0 }),
-      backup_dir: str(`Where the original XML is saved on the host before each define (default ${DEFAULT_BACKUP_DIR}).`),
-    },
-    { required: ['name'] },
-  ),
-  prepare(p) {
-    // values of generic edits may come from YAML as numbers/booleans
-    if (p.edits) p = { ...p, edits: p.edits.map((e) => ({ ...e, ...(e.value !== undefined ? { value: String(e.value) } : {}) })) };
-    return p;
-  },
+  schema,
   facts: (p) => ({
     all: {
       cmd: sectionScript([

@@ -3,17 +3,11 @@ import { existsSync, mkdirSync, readFileSync, renameSync, rmSync, writeFileSync 
 import { randomBytes } from 'node:crypto';
 import { basename, dirname, join, resolve } from 'node:path';
 import { q } from '../util/quote.js';
-import type { Module } from './types.js';
+import type { Module } from '../engine/module/types.js';
 import { md5, sha1 } from './util/fileops.js';
-import { bool, object, str } from './util/schema.js';
+import { bool, object, str, type Static } from '../engine/module/schema.js';
 
-export interface FetchParams {
-  src: string;
-  dest: string;
-  flat?: boolean;
-  fail_on_missing?: boolean;
-  validate_checksum?: boolean;
-}
+export type FetchParams = Static<typeof schema>;
 
 /** Where the file lands on the controller. */
 export function fetchDest(p: FetchParams, host: string): string {
@@ -34,20 +28,22 @@ export function writeLocalAtomic(path: string, data: Buffer): void {
   }
 }
 
+const schema = object(
+  {
+    src: str('The remote file (a file, not a directory).'),
+    dest: str('Controller directory (or file with flat). Relative paths are relative to the working directory of kvplay.'),
+    flat: bool('Write to dest itself (dest ending with / gets the basename of src) instead of DEST/HOSTNAME/SRC.', false),
+    fail_on_missing: bool('Fail when the remote file is missing (false: ok with a message).', true),
+    validate_checksum: bool('Check the transferred content against the remote checksum.', true),
+  },
+  { required: ['src', 'dest'] },
+);
+
 export const fetch: Module<FetchParams> = {
   name: 'fetch',
   readOnly: true,
   doc: 'Copy a file from the host to the controller: DEST/HOSTNAME/SRC, or DEST itself with flat. Written atomically, only when the content differs.',
-  schema: object(
-    {
-      src: str('The remote file (a file, not a directory).'),
-      dest: str('Controller directory (or file with flat). Relative paths are relative to the working directory of kvplay.'),
-      flat: bool('Write to dest itself (dest ending with / gets the basename of src) instead of DEST/HOSTNAME/SRC.', false),
-      fail_on_missing: bool('Fail when the remote file is missing (false: ok with a message).', true),
-      validate_checksum: bool('Check the transferred content against the remote checksum.', true),
-    },
-    { required: ['src', 'dest'] },
-  ),
+  schema,
   async action(p, ctx) {
     // as Ansible's fetch action: not run in check mode (ended early: no failed key, no changed_when...)
     if (ctx.check) return { changed: false, skipped: true, final: true, msg: 'check mode not (yet) supported for this module' };

@@ -1,31 +1,18 @@
 /** file: the state of a path (file, directory, link, hard, absent, touch) and its mode/owner/group. */
 import { posix } from 'node:path';
 import { q } from '../util/quote.js';
-import type { Diff, Fact, Module, ModuleCtx, Plan, Step } from './types.js';
+import type { Fact, Module, ModuleCtx, Plan, Step } from '../engine/module/types.js';
+import type { Diff } from '../report/events.js';
 import {
   assumeInCheck, attrSteps, checkOwners, fileFact, idMatches, ownerFacts, parseStatLine, STAT_FMT, type Attrs, type FileState, type StatInfo,
 } from './util/fileops.js';
 import { pathInfo, reportFrom, withStatAfter } from './util/pathinfo.js';
-import { applyMode, fmtMode, type ModeSpec } from './util/mode.js';
-import { attrProps, bool, object, str, strEnum } from './util/schema.js';
+import { applyMode, fmtMode } from './util/mode.js';
+import { attrProps, bool, object, str, strEnum, type Static } from '../engine/module/schema.js';
 
 export type FileStateName = 'file' | 'directory' | 'link' | 'hard' | 'absent' | 'touch';
 
-export interface FileParams {
-  path?: string;
-  dest?: string;
-  name?: string;
-  state?: FileStateName;
-  src?: string;
-  mode?: ModeSpec;
-  owner?: string | number;
-  group?: string | number;
-  recurse?: boolean;
-  force?: boolean;
-  follow?: boolean;
-  modification_time?: 'now' | 'preserve';
-  access_time?: 'now' | 'preserve';
-}
+export type FileParams = Static<typeof schema>;
 
 export interface TreeEntry { path: string; st: StatInfo }
 export interface FileFacts { path: FileState; src?: FileState; ancestors?: boolean[]; tree?: TreeEntry[]; _owner?: boolean; _group?: boolean }
@@ -286,31 +273,30 @@ function planLink(p: FileParams, state: 'link' | 'hard', st: FileState, src: Fil
   return { kind: 'change', reason: `${path}: hard link to ${p.src} created`, steps: statAfter([...steps, ...a.steps], path), diff: stateDiff(ctx, path, prev, 'hard'), result: extra };
 }
 
+const schema = object(
+  {
+    path: str('Path on the host (aliases: dest, name).', { aliases: ['dest', 'name'] }),
+    state: strEnum(['file', 'directory', 'link', 'hard', 'absent', 'touch'], "file: must exist (attributes only); directory: created with parents (mkdir -p, attributes applied to every created directory); link/hard: symlink/hard link to src; absent: removed (directories recursively); touch: created or times updated. Default: the path's current state, else file."),
+    src: str('Link target for state link (relative targets are kept as written and checked relative to the link) or hard.'),
+    ...attrProps,
+    recurse: bool('With state directory: apply mode/owner/group to everything below (symlinks not followed).', false),
+    force: bool('link: replace an existing file (or empty directory), or create a dangling link; hard: replace an existing file.', false),
+    follow: bool('Follow a symlink at path when setting attributes (false: chown the link itself; mode is never set on links).', true),
+    modification_time: strEnum(['now', 'preserve'], "state touch: 'now' (default) updates it, 'preserve' keeps it."),
+    access_time: strEnum(['now', 'preserve'], "state touch: 'now' (default) updates it, 'preserve' keeps it."),
+  },
+  {
+    required: ['path'],
+    if: { properties: { state: { enum: ['link', 'hard'] } }, required: ['state'] },
+    then: { required: ['src'] },
+  },
+);
+
 export const file: Module<FileParams, FileFacts> = {
   name: 'file',
   reasonIsMsg: false,
   doc: 'Set the state of a path (file, directory, link, hard, absent, touch) and its mode, owner and group.',
-  schema: object(
-    {
-      path: str('Path on the host (aliases: dest, name).'),
-      dest: str('Alias of path.'),
-      name: str('Alias of path.'),
-      state: strEnum(['file', 'directory', 'link', 'hard', 'absent', 'touch'], "file: must exist (attributes only); directory: created with parents (mkdir -p, attributes applied to every created directory); link/hard: symlink/hard link to src; absent: removed (directories recursively); touch: created or times updated. Default: the path's current state, else file."),
-      src: str('Link target for state link (relative targets are kept as written and checked relative to the link) or hard.'),
-      ...attrProps,
-      recurse: bool('With state directory: apply mode/owner/group to everything below (symlinks not followed).', false),
-      force: bool('link: replace an existing file (or empty directory), or create a dangling link; hard: replace an existing file.', false),
-      follow: bool('Follow a symlink at path when setting attributes (false: chown the link itself; mode is never set on links).', true),
-      modification_time: strEnum(['now', 'preserve'], "state touch: 'now' (default) updates it, 'preserve' keeps it."),
-      access_time: strEnum(['now', 'preserve'], "state touch: 'now' (default) updates it, 'preserve' keeps it."),
-    },
-    {
-      anyOf: [{ required: ['path'] }, { required: ['dest'] }, { required: ['name'] }],
-      if: { properties: { state: { enum: ['link', 'hard'] } }, required: ['state'] },
-      then: { required: ['src'] },
-    },
-  ),
-  prepare: (p) => ({ ...p, path: p.path ?? p.dest ?? p.name }),
+  schema,
   facts(p) {
     const f: Record<string, Fact<unknown>> = { path: fileFact(p.path!, { checksum: false }), ...(p.state !== 'absent' ? ownerFacts(p) : {}) };
     if ((p.state === 'link' || p.state === 'hard') && p.src) f.src = fileFact(srcPath(p), { checksum: false });

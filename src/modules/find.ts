@@ -10,30 +10,11 @@ import { posix } from 'node:path';
 import { q } from '../util/quote.js';
 import { paramRegex } from '../util/pyre.js';
 import { globRegex } from '../inventory/pattern.js';
-import type { Module, Plan } from './types.js';
-import { bool, int, object, str, strEnum } from './util/schema.js';
+import type { Module, Plan } from '../engine/module/types.js';
+import { parseSections, PROBES, sectionScript, type SectionCmd } from '../facts/sections.js';
+import { bool, int, object, str, strEnum, type Static, typed } from '../engine/module/schema.js';
 
-export interface FindParams {
-  paths?: string | string[];
-  path?: string | string[];
-  name?: string | string[];
-  patterns?: string | string[];
-  pattern?: string | string[];
-  excludes?: string | string[];
-  exclude?: string | string[];
-  contains?: string;
-  read_whole_file?: boolean;
-  file_type?: 'any' | 'directory' | 'file' | 'link';
-  age?: string;
-  age_stamp?: 'atime' | 'ctime' | 'mtime';
-  size?: string;
-  recurse?: boolean;
-  hidden?: boolean;
-  follow?: boolean;
-  get_checksum?: boolean;
-  use_regex?: boolean;
-  depth?: number;
-}
+export type FindParams = Static<typeof schema>;
 
 /** One listed entry: lstat fields (times as Python floats), whether it is a directory (links followed). */
 export interface FoundEntry {
@@ -62,7 +43,7 @@ export interface FindFacts {
 }
 
 const list = (v: string | string[] | undefined): string[] | undefined => (v === undefined ? undefined : Array.isArray(v) ? v.map(String) : String(v).split(','));
-export const pathsOf = (p: FindParams) => list(p.paths ?? p.path ?? p.name) ?? [];
+export const pathsOf = (p: FindParams) => list(p.paths) ?? [];
 
 const FMT = '%f:%u:%g:%s:%i:%d:%h:%.9X:%.9Y:%.9Z:%U:%G';
 
@@ -77,44 +58,42 @@ export function findFactCmd(p: FindParams): string {
     ...(p.contains !== undefined ? [`for f; do if [ -f "$f" ] && [ -r "$f" ]; then base64 -w0 < "$f"; fi; echo; done`] : []),
   ];
   const batch = `printf 'B %s\\n' "$#"; ${extra.join('; ')}`;
-  const lines = ['LC_ALL=C; export LC_ALL', "printf 'N '; date +%s.%N"];
-  for (const raw of pathsOf(p)) {
+  // per given path: root-N (the path, ~ expanded), list-N (rc 0: a directory; its batches, then one newline)
+  const cmds: SectionCmd[] = [['now', 'date +%s.%N']];
+  pathsOf(p).forEach((raw, i) => {
     const path = raw === '~' || raw.startsWith('~/') ? `"$HOME"${q(raw.slice(1))}` : q(raw);
-    lines.push(`p=${path}; printf 'P %s\\0' "$p"`);
-    lines.push(`if [ -d "$p" ]; then find ${p.follow ? '-L ' : ''}"$p" -mindepth 1 ${depth ? `-maxdepth ${depth} ` : ''}-exec sh -c ${q(batch)} ${q(FMT)} {} + 2>/dev/null; echo 'D'; else echo 'X'; fi`);
-  }
-  lines.push('echo E', 'exit 0');
-  return lines.join('\n');
+    cmds.push([`root-${i}`, `p=${path}; printf '%s\\n' "$p"`]);
+    cmds.push([`list-${i}`, `[ -d "$p" ] && { find ${p.follow ? '-L ' : ''}"$p" -mindepth 1 ${depth ? `-maxdepth ${depth} ` : ''}-exec sh -c ${q(batch)} ${q(FMT)} {} + 2>/dev/null; echo; }`]);
+  });
+  return sectionScript(cmds, PROBES);
 }
 
 /** Pure parser of findFactCmd output. */
 export function parseFindFacts(out: string, p: FindParams): FindFacts {
-  const buf = out;
-  let pos = 0;
-  const upTo = (sep: string) => {
-    const e = buf.indexOf(sep, pos);
-    if (e < 0) throw new Error('find: incomplete output');
-    const s = buf.slice(pos, e);
-    pos = e + sep.length;
-    return s;
-  };
-  const head = /^N (\S+)$/.exec(upTo('\n'));
-  const [s, ns = '0'] = (head?.[1] ?? '0').split('.');
+  const sec = parseSections(out);
+  const [s, ns = '0'] = (sec.now?.out.trim() || '0').split('.');
   const now = Number(s) + Number(ns.padEnd(9, '0').slice(0, 9)) * 1e-9;
   const roots: FindFacts['roots'] = [];
-  while (pos < buf.length) {
-    if (buf.startsWith('E\n', pos) || buf.slice(pos) === 'E') break;
-    if (!buf.startsWith('P ', pos)) throw new Error('find: unexpected output');
-    pos += 2;
-    const path = upTo('\0');
+  for (let r = 0; `root-${r}` in sec; r++) {
+    const path = sec[`root-${r}`].out;
+    const list = sec[`list-${r}`];
+    if (!list || list.rc === -1) throw new Error('find: incomplete output');
+    if (list.rc !== 0) {
+      roots.push({ path, error: `'${path}' is not a directory` });
+      continue;
+    }
+    // batches: `B n`, a line of 0/1 (directories), n stat lines, n NUL-terminated names, then sums, contents
+    const buf = list.out;
+    let pos = 0;
+    const upTo = (sep: string) => {
+      const e = buf.indexOf(sep, pos);
+      if (e < 0) throw new Error('find: incomplete output');
+      const x = buf.slice(pos, e);
+      pos = e + sep.length;
+      return x;
+    };
     const entries: FoundEntry[] = [];
-    for (;;) {
-      const line = buf.slice(pos, buf.indexOf('\n', pos));
-      if (line === 'D' || line === 'X') {
-        upTo('\n');
-        roots.push(line === 'D' ? { path, entries } : { path, error: `'${path}' is not a directory` });
-        break;
-      }
+    while (pos < buf.length) {
       const b = /^B (\d+)$/.exec(upTo('\n'));
       if (!b) throw new Error('find: unexpected output');
       const n = Number(b[1]);
@@ -149,6 +128,7 @@ export function parseFindFacts(out: string, p: FindParams): FindFacts {
         });
       }
     }
+    roots.push({ path, entries });
   }
   return { now, roots };
 }
@@ -213,9 +193,9 @@ function statinfo(e: FoundEntry): Record<string, unknown> {
 
 /** Pure: Ansible's find over the listed entries. */
 export function planFind(p: FindParams, f: FindFacts): Plan {
-  const patterns = list(p.patterns ?? p.pattern) ?? [];
+  const patterns = list(p.patterns) ?? [];
   const pats = patterns.length ? patterns : [p.use_regex ? '.*' : '*'];
-  const excludes = list(p.excludes ?? p.exclude);
+  const excludes = list(p.excludes);
   const age = p.age === undefined ? undefined : unitValue(p.age, 'age');
   const size = p.size === undefined ? undefined : unitValue(p.size, 'size');
   const type = p.file_type ?? 'file';
@@ -273,36 +253,34 @@ export function planFind(p: FindParams, f: FindFacts): Plan {
   return { kind: 'ok', reason: `${files.length} matched of ${examined} examined`, result: { files, msg, matched: files.length, examined, skipped_paths: skipped, ...(warnings.length ? { warnings } : {}) } };
 }
 
-const strs = (d: string) => ({ type: ['array', 'string'], items: { type: 'string' }, description: d });
+const strs = (d: string, aliases?: string[]) => typed<string | string[]>({ type: ['array', 'string'], items: { type: 'string' }, description: d, ...(aliases ? { aliases } : {}) });
+
+const schema = object(
+  {
+    paths: strs('Directories to search (aliases name, path).', ['name', 'path']),
+    patterns: strs('Base name patterns: shell globs, or Python regexes (matched at the start) with use_regex. Default: everything.', ['pattern']),
+    excludes: strs('Base name patterns that exclude a match.', ['exclude']),
+    contains: str('Regular files with a line matching this Python regex (at the line start), or the whole file with read_whole_file.'),
+    read_whole_file: bool('contains searches the whole content instead of matching each line.', false),
+    file_type: strEnum(['any', 'directory', 'file', 'link'], 'What to find: file (default), directory, link or any.'),
+    age: str('Modified at least this long ago (1d, 2w, 30m, 10s), or at most with a minus (-1d).'),
+    age_stamp: strEnum(['atime', 'ctime', 'mtime'], 'The time age compares (default mtime).'),
+    size: str('At least this size (10k, 1m, 2g), or at most with a minus (-1m).'),
+    recurse: bool('Search subdirectories too.', false),
+    hidden: bool('Include names starting with a dot.', false),
+    follow: bool('Follow symlinks to directories.', false),
+    get_checksum: bool('Add the SHA1 checksum of regular files.', false),
+    use_regex: bool('patterns/excludes are Python regexes instead of globs.', false),
+    depth: int('With recurse: how many levels deep (1: only the directory itself).', { minimum: 0 }),
+  },
+  { required: ['paths'] },
+);
 
 export const find: Module<FindParams, { found: FindFacts }> = {
   name: 'find',
   reasonIsMsg: false,
   doc: "Ansible's find: files (or directories, links) below paths matching name patterns, age, size, contents; registers files with stat data, matched, examined.",
-  schema: object(
-    {
-      paths: strs('Directories to search (aliases path, name).'),
-      path: strs('Alias of paths.'),
-      name: strs('Alias of paths.'),
-      patterns: strs('Base name patterns: shell globs, or Python regexes (matched at the start) with use_regex. Default: everything.'),
-      pattern: strs('Alias of patterns.'),
-      excludes: strs('Base name patterns that exclude a match.'),
-      exclude: strs('Alias of excludes.'),
-      contains: str('Regular files with a line matching this Python regex (at the line start), or the whole file with read_whole_file.'),
-      read_whole_file: bool('contains searches the whole content instead of matching each line.', false),
-      file_type: strEnum(['any', 'directory', 'file', 'link'], 'What to find: file (default), directory, link or any.'),
-      age: str('Modified at least this long ago (1d, 2w, 30m, 10s), or at most with a minus (-1d).'),
-      age_stamp: strEnum(['atime', 'ctime', 'mtime'], 'The time age compares (default mtime).'),
-      size: str('At least this size (10k, 1m, 2g), or at most with a minus (-1m).'),
-      recurse: bool('Search subdirectories too.', false),
-      hidden: bool('Include names starting with a dot.', false),
-      follow: bool('Follow symlinks to directories.', false),
-      get_checksum: bool('Add the SHA1 checksum of regular files.', false),
-      use_regex: bool('patterns/excludes are Python regexes instead of globs.', false),
-      depth: int('With recurse: how many levels deep (1: only the directory itself).', { minimum: 0 }),
-    },
-    { anyOf: [{ required: ['paths'] }, { required: ['path'] }, { required: ['name'] }] },
-  ),
+  schema,
   facts: (p) => ({ found: { cmd: findFactCmd(p), parse: (r) => parseFindFacts(r.stdout, p), explain: (f) => ({ cmd: `find ${pathsOf(p).map(q).join(' ')}${p.recurse ? '' : ' -maxdepth 1'}`, found: (f as FindFacts).roots.map((r) => (r.error ? r.error : `${r.entries!.length} entries`)).join('; ') }) } }),
   plan: (p, f) => planFind(p, f.found),
 };

@@ -5,25 +5,13 @@
  * firewall-offline-cmd. Only the one item asked for is ever added.
  */
 import { q } from '../util/quote.js';
-import type { Module, ModuleCtx, Plan, Step } from './types.js';
-import { bool, int, object, str, strEnum } from './util/schema.js';
-import { tagged } from './sys/osfacts.js';
+import type { Module, ModuleCtx, Plan, Step } from '../engine/module/types.js';
+import { bool, int, object, str, strEnum, type Static } from '../engine/module/schema.js';
+import { okOut, parseSections, PROBES, sectionScript, sectionTexts } from '../facts/sections.js';
 import { FW_DBUS_PROBE, parseZoneFact, zoneFactCmd, zoneHas, type ZoneFact } from '../facts/firewalld.js';
 import { explainFirewalld } from './sys/fwexplain.js';
 
-export interface FirewalldParams {
-  service?: string;
-  port?: string;
-  source?: string;
-  interface?: string;
-  rich_rule?: string;
-  zone?: string;
-  permanent?: boolean;
-  immediate?: boolean;
-  state: 'enabled' | 'disabled' | 'present' | 'absent';
-  offline?: boolean;
-  timeout?: number;
-}
+export type FirewalldParams = Static<typeof schema>;
 
 export interface FwFacts {
   installed: boolean;
@@ -55,29 +43,36 @@ export function fwFactCmd(p: FirewalldParams): string {
   const { flag, value } = itemOf(p);
   const z = p.zone ? q(p.zone) : '';
   const query = `--query-${flag}=${q(value)}`;
-  return [
-    'LC_ALL=C; export LC_ALL',
-    // the zone fact (src/facts/firewalld.ts) already answers over D-Bus, except for rich rules
-    ...(flag === 'rich-rule' ? [] : [`if ${FW_DBUS_PROBE}; then echo "@@ dbus"; echo yes; exit 0; fi`]),
-    'echo "@@ installed"; command -v firewall-cmd >/dev/null 2>&1 && echo yes',
-    'echo "@@ offline"; command -v firewall-offline-cmd >/dev/null 2>&1 && echo yes',
-    'r=no; command -v firewall-cmd >/dev/null 2>&1 && firewall-cmd --state >/dev/null 2>&1 && r=yes',
-    'echo "@@ running"; echo $r',
-    'if [ $r = yes ]; then c="firewall-cmd --permanent"; dz="firewall-cmd --get-default-zone"; else c=firewall-offline-cmd; dz="firewall-offline-cmd --get-default-zone"; fi',
-    'if command -v firewall-cmd >/dev/null 2>&1 || command -v firewall-offline-cmd >/dev/null 2>&1; then',
-    `  z=${z || '$($dz 2>/dev/null)'}`,
-    '  echo "@@ zone"; echo "$z"',
-    '  echo "@@ zones"; $c --get-zones 2>/dev/null',
-    `  echo "@@ perm"; $c --zone="$z" ${query} >/dev/null 2>&1 && echo yes || echo no`,
-    `  if [ $r = yes ]; then echo "@@ rt"; firewall-cmd --zone="$z" ${query} >/dev/null 2>&1 && echo yes || echo no; fi`,
-    'fi',
-    'echo "@@ end"',
-    'exit 0',
-  ].join('\n');
+  // b: the zone fact (src/facts/firewalld.ts) already answers over D-Bus (except for rich rules): nothing else runs
+  const g = '[ $b = no ] && [ $t = yes ] &&';
+  return sectionScript([
+    ['dbus', 'echo $b'],
+    ['installed', '[ $b = no ] && command -v firewall-cmd >/dev/null 2>&1 && echo yes'],
+    ['offline', '[ $b = no ] && command -v firewall-offline-cmd >/dev/null 2>&1 && echo yes'],
+    ['running', '[ $b = no ] && echo $r'],
+    ['zone', `${g} printf '%s\\n' "$z"`],
+    ['zones', `${g} $c --get-zones 2>/dev/null`],
+    ['perm', `${g} { $c --zone="$z" ${query} >/dev/null 2>&1 && echo yes || echo no; }`],
+    ['rt', `${g} [ $r = yes ] && { firewall-cmd --zone="$z" ${query} >/dev/null 2>&1 && echo yes || echo no; }`],
+  ], {
+    ...PROBES,
+    prelude: [
+      `b=no; ${flag === 'rich-rule' ? '' : `if ${FW_DBUS_PROBE}; then b=yes; fi`}`,
+      'r=no; t=no; z=',
+      'if [ $b = no ]; then',
+      '  command -v firewall-cmd >/dev/null 2>&1 && firewall-cmd --state >/dev/null 2>&1 && r=yes',
+      '  if [ $r = yes ]; then c="firewall-cmd --permanent"; dz="firewall-cmd --get-default-zone"; else c=firewall-offline-cmd; dz="firewall-offline-cmd --get-default-zone"; fi',
+      '  if command -v firewall-cmd >/dev/null 2>&1 || command -v firewall-offline-cmd >/dev/null 2>&1; then',
+      `    t=yes; z=${z || '$($dz 2>/dev/null)'}`,
+      '  fi',
+      'fi',
+    ].join('\n'),
+  });
 }
 
 export function parseFwFacts(out: string): FwFacts {
-  const s = tagged(out);
+  const sec = parseSections(out);
+  const s = sectionTexts(out);
   const yes = (k: string) => (s[k] ?? '').trim() === 'yes';
   const zone = (s.zone ?? '').trim();
   // zone names are names of root-owned files and never hold whitespace: a zone that does is simply not found
@@ -88,8 +83,8 @@ export function parseFwFacts(out: string): FwFacts {
     running: yes('running'),
     zone,
     zoneExists: zones.includes(zone),
-    ...(s.perm !== undefined ? { permanent: yes('perm') } : {}),
-    ...(s.rt !== undefined ? { runtime: yes('rt') } : {}),
+    ...(okOut(sec.perm) !== undefined ? { permanent: yes('perm') } : {}),
+    ...(okOut(sec.rt) !== undefined ? { runtime: yes('rt') } : {}),
   };
 }
 
@@ -159,28 +154,34 @@ export function planFirewalld(p: FirewalldParams, f: FwFacts, ctx: Pick<ModuleCt
   };
 }
 
+const schema = object(
+  {
+    service: str('A firewalld service name (firewall-cmd --get-services), e.g. nfs, mountd, rpc-bind.'),
+    port: str('A port or range with protocol: 2049/tcp, 6000-6010/udp.'),
+    source: str('A source address or network (CIDR) bound to the zone.'),
+    interface: str('An interface bound to the zone.'),
+    rich_rule: str('A rich rule, e.g. rule family=ipv4 source address=10.0.0.0/24 service name=nfs accept.'),
+    zone: str('Zone to change (default: the default zone).'),
+    permanent: bool('Change the permanent configuration (firewall-offline-cmd when the daemon is stopped). Without it only the runtime changes.'),
+    immediate: bool('With permanent: true, change the running firewall too.', false),
+    state: strEnum(['enabled', 'disabled', 'present', 'absent'], 'enabled (present) or disabled (absent).'),
+    offline: bool('Accepted for compatibility: the permanent part works offline automatically.'),
+    timeout: int('Runtime only: remove the runtime setting after this many seconds.', { minimum: 0 }),
+  },
+  {
+    required: ['state'],
+    anyOf: KINDS.map((k) => ({ required: [k] })),
+  },
+);
+
 export const firewalld: Module<FirewalldParams, { zone: ZoneFact; fw: FwFacts }> = {
   name: 'firewalld',
   doc: 'Enable or disable one firewalld service, port, source, interface or rich rule in a zone, permanent and/or runtime.',
-  schema: object(
-    {
-      service: str('A firewalld service name (firewall-cmd --get-services), e.g. nfs, mountd, rpc-bind.'),
-      port: str('A port or range with protocol: 2049/tcp, 6000-6010/udp.'),
-      source: str('A source address or network (CIDR) bound to the zone.'),
-      interface: str('An interface bound to the zone.'),
-      rich_rule: str('A rich rule, e.g. rule family=ipv4 source address=10.0.0.0/24 service name=nfs accept.'),
-      zone: str('Zone to change (default: the default zone).'),
-      permanent: bool('Change the permanent configuration (firewall-offline-cmd when the daemon is stopped). Without it only the runtime changes.'),
-      immediate: bool('With permanent: true, change the running firewall too.', false),
-      state: strEnum(['enabled', 'disabled', 'present', 'absent'], 'enabled (present) or disabled (absent).'),
-      offline: bool('Accepted for compatibility: the permanent part works offline automatically.'),
-      timeout: int('Runtime only: remove the runtime setting after this many seconds.', { minimum: 0 }),
-    },
-    {
-      required: ['state'],
-      anyOf: KINDS.map((k) => ({ required: [k] })),
-    },
-  ),
+  notes: `One item (service, port, source, interface or rich rule) per task. Facts: \`firewall-cmd --state\`, the zone (default zone unless given), \`--query-…\` of the runtime and of the permanent configuration (\`firewall-offline-cmd\` when the daemon is stopped). Both are planned separately: only the missing half is added, so there is never an ALREADY_ENABLED error, and only the given item is ever added (ports must look like \`2049/tcp\`). \`permanent: true\` without \`immediate\` leaves the runtime alone; without \`permanent\` only the runtime changes (which needs the daemon running). Alias \`ansible.posix.firewalld\`.`,
+  examples: `- firewalld: {service: "{{ item }}", permanent: true, immediate: true, state: enabled}
+  loop: [rpc-bind, nfs, mountd]
+`,
+  schema,
   facts: (p) => ({
     zone: { cmd: zoneFactCmd(p.zone), parse: (r) => parseZoneFact(r.stdout), cache: true },
     // the firewall-cmd facts: not needed when the cached zone fact shows firewalld on D-Bus (rich rules aside)

@@ -8,32 +8,15 @@
  */
 import { posix } from 'node:path';
 import { q } from '../util/quote.js';
-import type { ActionResult, Module, ModuleCtx } from './types.js';
-import { attrProps, bool, int, object, str } from './util/schema.js';
+import type { ActionResult, Module, ModuleCtx } from '../engine/module/types.js';
+import { attrProps, bool, int, object, str, type Static, typed } from '../engine/module/schema.js';
 import { fetchInfo, httpRequest } from './http.js';
 import { parseStatLine, STAT_FMT } from './util/fileops.js';
 import { pathInfo } from './util/pathinfo.js';
+import { okOut, parseSections, PROBES, sectionScript } from '../facts/sections.js';
 import { applyMode, fmtMode } from './util/mode.js';
 
-export interface GetUrlParams {
-  url: string;
-  dest: string;
-  force?: boolean;
-  checksum?: string;
-  headers?: Record<string, unknown>;
-  timeout?: number;
-  validate_certs?: boolean;
-  url_username?: string;
-  username?: string;
-  url_password?: string;
-  password?: string;
-  force_basic_auth?: boolean;
-  backup?: boolean;
-  tmp_dest?: string;
-  mode?: string | number;
-  owner?: string | number;
-  group?: string | number;
-}
+export type GetUrlParams = Static<typeof schema>;
 
 const ALGOS = ['md5', 'sha1', 'sha224', 'sha256', 'sha384', 'sha512'];
 
@@ -61,18 +44,23 @@ export function urlFilename(url: string): string {
   }
 }
 
-/** The host's view of dest: a directory, exists, its SHA1 and the wanted digest, plus a temp file to download into. */
+/** The host's view of dest (kind: dir, file or none; sha1 and digest of a file) and a temp file to download into (tmp). */
 function preScript(dest: string, algo: string | undefined, tmpDir: string | undefined): string {
-  return [
-    `d=${q(dest)}`,
-    'if [ -d "$d" ]; then echo "D dir"; elif [ -e "$d" ]; then echo "D file"; printf "S "; sha1sum < "$d" | cut -d" " -f1; ' + (algo ? `printf "A "; ${algo}sum < "$d" | cut -d" " -f1; ` : '') + 'else echo "D none"; fi',
-    `t=$(mktemp ${tmpDir !== undefined ? `-p ${q(tmpDir)}` : '"${TMPDIR:-/tmp}/kvplay-get_url.XXXXXXXX"'}) || exit 1`,
-    'printf "T %s\\0\\n" "$t"',
-  ].join('\n');
+  return sectionScript([
+    ['kind', 'if [ -d "$d" ]; then echo dir; elif [ -e "$d" ]; then echo file; else echo none; fi'],
+    ['sha1', '[ ! -d "$d" ] && [ -e "$d" ] && sha1sum < "$d" | cut -d" " -f1'],
+    ...(algo ? [['digest', `[ ! -d "$d" ] && [ -e "$d" ] && ${algo}sum < "$d" | cut -d" " -f1`] as const] : []),
+    ['tmp', `t=$(mktemp ${tmpDir !== undefined ? `-p ${q(tmpDir)}` : '"${TMPDIR:-/tmp}/kvplay-get_url.XXXXXXXX"'}) && printf '%s\\n' "$t"`],
+  ], { ...PROBES, prelude: `d=${q(dest)}` });
 }
 
-function field(out: string, k: string): string | undefined {
-  return new RegExp(`^${k} (.*)$`, 'm').exec(out)?.[1];
+/** After the download: the temp file's SHA1 (src), dest's (old, when it exists), nodir (rc 0: dest's directory is missing). */
+function postScript(tmp: string, dest: string): string {
+  return sectionScript([
+    ['src', 'sha1sum < "$t" | cut -d" " -f1'],
+    ['old', '[ -e "$d" ] && sha1sum < "$d" | cut -d" " -f1'],
+    ['nodir', '[ ! -e "$d" ] && [ ! -d "$(dirname -- "$d")" ]'],
+  ], { ...PROBES, prelude: `t=${q(tmp)}; d=${q(dest)}` });
 }
 
 async function sh(ctx: ModuleCtx, cmd: string): Promise<{ code: number; stdout: string; stderr: string }> {
@@ -88,17 +76,16 @@ export async function getUrl(p: GetUrlParams, ctx: ModuleCtx): Promise<ActionRes
   } catch (e) {
     return fail((e as Error).message);
   }
-  const pre = await sh(ctx, preScript(p.dest, ck?.algo, p.tmp_dest));
-  if (pre.code !== 0) return fail(`cannot prepare the download: ${pre.stderr.trim()}`);
-  const tmpM = /^T ([^\0]*)\0$/m.exec(pre.stdout);
-  if (!tmpM) return fail('cannot prepare the download');
-  const tmp = tmpM[1];
+  const preR = await sh(ctx, preScript(p.dest, ck?.algo, p.tmp_dest));
+  const pre = parseSections(preR.stdout);
+  const tmp = okOut(pre.tmp);
+  if (tmp === undefined) return fail(`cannot prepare the download${preR.stderr.trim() ? `: ${preR.stderr.trim()}` : ''}`);
   const cleanup = () => sh(ctx, `rm -f -- ${q(tmp)}`);
-  const kind = field(pre.stdout, 'D');
+  const kind = okOut(pre.kind)?.trim();
   let dest = p.dest;
   let force = !!p.force;
   if (kind === 'file') {
-    const mismatch = !force && ck !== undefined && field(pre.stdout, 'A') !== ck.sum;
+    const mismatch = !force && ck !== undefined && okOut(pre.digest)?.trim() !== ck.sum;
     if (!force && ck && !mismatch) {
       await cleanup();
       const attrs = await applyAttrs(ctx, dest, p);
@@ -112,8 +99,8 @@ export async function getUrl(p: GetUrlParams, ctx: ModuleCtx): Promise<ActionRes
     url: p.url,
     method: ctx.check ? 'HEAD' : 'GET',
     headers,
-    user: p.url_username ?? p.username,
-    password: p.url_password ?? p.password,
+    user: p.url_username,
+    password: p.url_password,
     timeout: p.timeout ?? 10,
     validateCerts: p.validate_certs ?? true,
     follow: true,
@@ -143,19 +130,12 @@ export async function getUrl(p: GetUrlParams, ctx: ModuleCtx): Promise<ActionRes
     result.dest = dest;
   }
   // compare, replace, verify: one round trip on the host
-  const post = await sh(
-    ctx,
-    [
-      `t=${q(tmp)}; d=${q(dest)}`,
-      'printf "S "; sha1sum < "$t" | cut -d" " -f1',
-      'if [ -e "$d" ]; then printf "O "; sha1sum < "$d" | cut -d" " -f1; elif [ ! -d "$(dirname -- "$d")" ]; then echo "X nodir"; fi',
-    ].join('\n'),
-  );
-  const src = field(post.stdout, 'S') ?? '';
-  const old = field(post.stdout, 'O');
+  const post = parseSections((await sh(ctx, postScript(tmp, dest))).stdout);
+  const src = okOut(post.src)?.trim() ?? '';
+  const old = okOut(post.old)?.trim();
   result.checksum_src = src;
   if (old !== undefined) result.checksum_dest = old;
-  if (field(post.stdout, 'X')) {
+  if (post.nodir?.rc === 0) {
     await cleanup();
     return fail(`Destination ${posix.dirname(dest)} does not exist`);
   }
@@ -226,28 +206,28 @@ async function applyAttrs(ctx: ModuleCtx, path: string, p: GetUrlParams): Promis
   return { changed: true, info: (await statOf(ctx, path)) ?? before };
 }
 
+const schema = object(
+  {
+    url: str('The URL (http, https, ftp).'),
+    dest: str('The file (or a directory: the URL\'s file name is used) on the host.'),
+    force: bool('Download even when dest exists (default: a conditional request, If-Modified-Since dest).', false),
+    checksum: str("ALGO:HEX (md5, sha1, sha224, sha256, sha384, sha512): a dest with it is not fetched again; the download is verified."),
+    headers: typed<Record<string, unknown>>({ type: 'object', description: 'Request headers.' }),
+    timeout: int('Seconds (default 10).', { minimum: 1 }),
+    validate_certs: bool('Check the server certificate (default true).'),
+    url_username: str('User for HTTP basic auth (alias username).', { aliases: ['username'] }),
+    url_password: str('Password for HTTP basic auth (alias password); never on a command line.', { aliases: ['password'] }),
+    force_basic_auth: bool('Send the credentials without waiting for a 401 (curl always does).'),
+    backup: bool('Copy the old dest to DEST.YYYYMMDDTHHMMSS.kvplay~ before replacing it.', false),
+    tmp_dest: str('The directory for the temporary download (default $TMPDIR or /tmp).'),
+    ...attrProps,
+  },
+  { required: ['url', 'dest'] },
+);
+
 export const get_url: Module<GetUrlParams> = {
   name: 'get_url',
   doc: "Ansible's get_url: download a URL to a file on the host (curl there), replacing it only when the content differs; checksum, If-Modified-Since, mode/owner/group.",
-  schema: object(
-    {
-      url: str('The URL (http, https, ftp).'),
-      dest: str('The file (or a directory: the URL\'s file name is used) on the host.'),
-      force: bool('Download even when dest exists (default: a conditional request, If-Modified-Since dest).', false),
-      checksum: str("ALGO:HEX (md5, sha1, sha224, sha256, sha384, sha512): a dest with it is not fetched again; the download is verified."),
-      headers: { type: 'object', description: 'Request headers.' },
-      timeout: int('Seconds (default 10).', { minimum: 1 }),
-      validate_certs: bool('Check the server certificate (default true).'),
-      url_username: str('User for HTTP basic auth (alias username).'),
-      username: str('Alias of url_username.'),
-      url_password: str('Password for HTTP basic auth (alias password); never on a command line.'),
-      password: str('Alias of url_password.'),
-      force_basic_auth: bool('Send the credentials without waiting for a 401 (curl always does).'),
-      backup: bool('Copy the old dest to DEST.YYYYMMDDTHHMMSS.kvplay~ before replacing it.', false),
-      tmp_dest: str('The directory for the temporary download (default $TMPDIR or /tmp).'),
-      ...attrProps,
-    },
-    { required: ['url', 'dest'] },
-  ),
+  schema,
   action: (p, ctx) => getUrl(p, ctx),
 };

@@ -1,17 +1,11 @@
 /** group: Ansible's group module for Linux (groupadd/groupmod/groupdel), planned from `getent group`. */
 import { q } from '../util/quote.js';
 import type { ExecResult } from '../transport/types.js';
-import type { Module, ModuleCtx, Plan } from './types.js';
-import { bool, int, object, str, strEnum } from './util/schema.js';
-import { parseGroups, type GroupEntry } from './sys/users.js';
+import type { Module, ModuleCtx, Plan } from '../engine/module/types.js';
+import { bool, int, object, str, strEnum, type Static } from '../engine/module/schema.js';
+import { parseGroups, type GroupEntry } from '../facts/account.js';
 
-export interface GroupParams {
-  name: string;
-  state?: 'present' | 'absent';
-  gid?: number;
-  system?: boolean;
-  non_unique?: boolean;
-}
+export type GroupParams = Static<typeof schema>;
 
 export const groupFactCmd = (name: string) => `getent group ${q(name)}; exit 0`;
 
@@ -46,20 +40,22 @@ export function groupResult(name: string, results: ExecResult[]): Record<string,
   return g ? { gid: g.gid } : {};
 }
 
+const schema = object(
+  {
+    name: str('The group name.'),
+    state: strEnum(['present', 'absent'], 'present (default) or absent.'),
+    gid: int('The group id.', { minimum: 0 }),
+    system: bool('A system group (groupadd -r), only when it is created.', false),
+    non_unique: bool('With gid: allow a gid another group has (-o).', false),
+  },
+  { required: ['name'] },
+);
+
 export const group: Module<GroupParams, { group?: GroupEntry }> = {
   name: 'group',
   reasonIsMsg: false,
   doc: "Ansible's group: create, change the gid of, or remove a Linux group (groupadd/groupmod/groupdel).",
-  schema: object(
-    {
-      name: str('The group name.'),
-      state: strEnum(['present', 'absent'], 'present (default) or absent.'),
-      gid: int('The group id.', { minimum: 0 }),
-      system: bool('A system group (groupadd -r), only when it is created.', false),
-      non_unique: bool('With gid: allow a gid another group has (-o).', false),
-    },
-    { required: ['name'] },
-  ),
+  schema,
   facts: (p) => ({ group: { cmd: groupFactCmd(p.name), parse: (r) => parseGroupFact(p.name, r.stdout), explain: (g) => ({ cmd: `getent group ${q(p.name)}`, found: g ? `gid ${(g as GroupEntry).gid}` : 'no such group' }) } }),
   plan: (p, f, ctx) => planGroup(p, f.group, ctx),
   result: (p, _f, results) => groupResult(p.name, results),

@@ -6,14 +6,11 @@
  */
 import { q } from '../util/quote.js';
 import type { ExecResult } from '../transport/types.js';
-import type { Module, ModuleCtx, Plan, Step } from './types.js';
-import { object, str, strEnum } from './util/schema.js';
-import { tagged } from './sys/osfacts.js';
+import type { Module, ModuleCtx, Plan, Step } from '../engine/module/types.js';
+import { object, str, strEnum, type Static } from '../engine/module/schema.js';
+import { PROBES, sectionScript, sectionTexts } from '../facts/sections.js';
 
-export interface HostnameParams {
-  name: string;
-  use?: 'systemd' | 'debian' | 'alpine' | 'freebsd' | 'generic' | 'macos' | 'macosx' | 'darwin' | 'openbsd' | 'openrc' | 'redhat' | 'sles' | 'solaris';
-}
+export type HostnameParams = Static<typeof schema>;
 
 export interface HostnameFacts {
   systemd: boolean;
@@ -28,21 +25,17 @@ export interface HostnameFacts {
 /** Python's socket.getfqdn() in sh: the name's first address, reversed; the first name with a dot, else the canonical one. */
 const FQDN = `fq() { n=$(hostname); a=$(getent ahosts "$n" 2>/dev/null | awk 'NR==1 {print $1}'); if [ -n "$a" ] && l=$(getent hosts "$a"); then set -- $l; shift; c=$1; for x; do case $x in *.*) echo "$x"; return;; esac; done; echo "$c"; else echo "$n"; fi; }`;
 
-export const HOSTNAME_FACT_CMD = [
-  'LC_ALL=C; export LC_ALL',
-  FQDN,
-  'echo "@@ systemd"; for d in /run/systemd/system/ /dev/.run/systemd/ /dev/.systemd/; do [ -e "$d" ] && { echo yes; break; }; done',
-  'echo "@@ transient"; hostnamectl --transient status 2>/dev/null',
-  'echo "@@ static"; hostnamectl --static status 2>/dev/null',
-  'echo "@@ file"; [ -f /etc/hostname ] && cat /etc/hostname',
-  'echo "@@ os"; . /etc/os-release 2>/dev/null; echo "$ID $ID_LIKE"',
-  'echo "@@ fqdn"; fq',
-  'echo "@@ end"',
-  'exit 0',
-].join('\n');
+export const HOSTNAME_FACT_CMD = sectionScript([
+  ['systemd', 'for d in /run/systemd/system/ /dev/.run/systemd/ /dev/.systemd/; do [ -e "$d" ] && { echo yes; break; }; done'],
+  ['transient', 'hostnamectl --transient status 2>/dev/null'],
+  ['static', 'hostnamectl --static status 2>/dev/null'],
+  ['file', '[ -f /etc/hostname ] && cat /etc/hostname'],
+  ['os', '. /etc/os-release 2>/dev/null; echo "$ID $ID_LIKE"'],
+  ['fqdn', 'fq'],
+], { ...PROBES, prelude: FQDN });
 
 export function parseHostnameFacts(out: string): HostnameFacts {
-  const s = tagged(out);
+  const s = sectionTexts(out);
   return {
     systemd: (s.systemd ?? '').trim() === 'yes',
     transient: (s.transient ?? '').trim(),
@@ -86,17 +79,19 @@ export function planHostname(p: HostnameParams, f: HostnameFacts, _ctx?: Pick<Mo
   return { kind: 'change', reason: `hostname ${before} -> ${name}`, steps, result, diff: [{ path: 'hostname', before: `hostname = ${before}\n`, after: `hostname = ${name}\n` }] };
 }
 
+const schema = object(
+  {
+    name: str('The host name.'),
+    use: strEnum(['systemd', 'debian', 'alpine', 'freebsd', 'generic', 'macos', 'macosx', 'darwin', 'openbsd', 'openrc', 'redhat', 'sles', 'solaris'], 'The strategy; kvplay does systemd and debian (hostnamectl). Default: from the host.'),
+  },
+  { required: ['name'] },
+);
+
 export const hostname: Module<HostnameParams, { h: HostnameFacts }> = {
   name: 'hostname',
   reasonIsMsg: false,
   doc: "Ansible's hostname: set the host's name (hostnamectl where systemd runs, /etc/hostname on the Debian family); registers the new hostname facts.",
-  schema: object(
-    {
-      name: str('The host name.'),
-      use: strEnum(['systemd', 'debian', 'alpine', 'freebsd', 'generic', 'macos', 'macosx', 'darwin', 'openbsd', 'openrc', 'redhat', 'sles', 'solaris'], 'The strategy; kvplay does systemd and debian (hostnamectl). Default: from the host.'),
-    },
-    { required: ['name'] },
-  ),
+  schema,
   facts: () => ({ h: { cmd: HOSTNAME_FACT_CMD, parse: (r) => parseHostnameFacts(r.stdout), explain: (f) => ({ cmd: 'hostnamectl status; cat /etc/hostname', found: `${(f as HostnameFacts).transient || (f as HostnameFacts).file}` }) } }),
   plan: (p, f) => planHostname(p, f.h),
   result: (p, _f, results: ExecResult[]) => {

@@ -6,6 +6,7 @@
  * `info` (status, msg, url, lowercased headers with - as _, cookies).
  */
 import type { Transport, Become } from '../transport/types.js';
+import { okOut, parseSections, PROBES, sectionScript } from '../facts/sections.js';
 import { q } from '../util/quote.js';
 
 export interface HttpRequest {
@@ -50,35 +51,47 @@ export function curlConfig(r: HttpRequest): string {
   return lines.join('\n') + '\n';
 }
 
-/** The host script: stdin is the base64 config line, then the body. */
+/**
+ * The host script: stdin is the base64 config line, then the body (read by the prelude, which also
+ * runs curl). Sections: curl (rc 0: installed), rc, time, w (curl's -w text), err (its stderr),
+ * head and body (base64: bytes, not text).
+ */
 export function curlScript(r: HttpRequest): string {
-  return [
-    'LC_ALL=C; export LC_ALL',
-    'command -v curl >/dev/null 2>&1 || { echo "K missing"; exit 0; }',
-    't=$(mktemp -d) || exit 1; trap \'rm -rf "$t"\' EXIT',
-    'IFS= read -r c; printf \'%s\' "$c" | base64 -d > "$t/cfg"; cat > "$t/in"',
-    `set -- -K "$t/cfg" -D "$t/h" -w '%{http_code} %{url_effective}'`,
-    r.body !== undefined ? 'set -- "$@" --data-binary @"$t/in"' : ':',
-    r.ifModifiedSince !== undefined ? `[ -e ${q(r.ifModifiedSince)} ] && set -- "$@" -z ${q(r.ifModifiedSince)}` : ':',
-    `o=${r.saveTo !== undefined ? q(r.saveTo) : '"$t/b"'}`,
-    's=$(date +%s); w=$(curl "$@" -o "$o" 2>"$t/e"); rc=$?; e=$(date +%s)',
-    'printf "R %s\\nT %s\\n" "$rc" "$((e - s))"',
-    'printf "W "; printf "%s" "$w" | base64 -w0; echo',
-    'printf "E "; base64 -w0 < "$t/e"; echo',
-    'printf "H "; [ -f "$t/h" ] && base64 -w0 < "$t/h"; echo',
-    `printf "B "; ${r.saveTo !== undefined ? ':' : '[ -f "$t/b" ] && base64 -w0 < "$t/b"'}; echo`,
-    'exit 0',
-  ].join('\n');
+  return sectionScript([
+    ['curl', '[ $c = yes ]'],
+    ['rc', 'echo "$rc"'],
+    ['time', 'echo "$((e - s))"'],
+    ['w', 'printf \'%s\\n\' "$w"'],
+    ['err', '[ -f "$t/e" ] && cat "$t/e"'],
+    ['head', '[ -f "$t/h" ] && base64 -w0 < "$t/h"'],
+    ['body', r.saveTo !== undefined ? 'false' : '[ -f "$t/b" ] && base64 -w0 < "$t/b"'],
+  ], {
+    ...PROBES,
+    prelude: [
+      'c=no; rc=0; s=0; e=0; w=; t=',
+      'if command -v curl >/dev/null 2>&1; then',
+      'c=yes',
+      't=$(mktemp -d) || exit 1; trap \'rm -rf "$t"\' EXIT',
+      'IFS= read -r cf; printf \'%s\' "$cf" | base64 -d > "$t/cfg"; cat > "$t/in"',
+      `set -- -K "$t/cfg" -D "$t/h" -w '%{http_code} %{url_effective}'`,
+      r.body !== undefined ? 'set -- "$@" --data-binary @"$t/in"' : ':',
+      r.ifModifiedSince !== undefined ? `[ -e ${q(r.ifModifiedSince)} ] && set -- "$@" -z ${q(r.ifModifiedSince)}` : ':',
+      `o=${r.saveTo !== undefined ? q(r.saveTo) : '"$t/b"'}`,
+      's=$(date +%s); w=$(curl "$@" -o "$o" 2>"$t/e"); rc=$?; e=$(date +%s)',
+      'fi',
+    ].join('\n'),
+  });
 }
 
 /** Pure: curl's answer from the script's output. */
 export function parseCurl(out: string, url: string): HttpAnswer {
-  if (/^K missing$/m.test(out)) throw new Error('curl is not installed on the host: kvplay runs uri/get_url with curl there (install it: apt-get install curl)');
-  const field = (k: string) => new RegExp(`^${k} (.*)$`, 'm').exec(out)?.[1] ?? '';
+  const s = parseSections(out);
+  if (s.curl && s.curl.rc !== 0) throw new Error('curl is not installed on the host: kvplay runs uri/get_url with curl there (install it: apt-get install curl)');
+  const field = (k: string) => okOut(s[k]) ?? '';
   const b64 = (k: string) => Buffer.from(field(k), 'base64');
-  const w = b64('W').toString('latin1');
+  const w = field('w');
   const sp = w.indexOf(' ');
-  const head = b64('H').toString('latin1');
+  const head = b64('head').toString('latin1');
   // the last response's block (redirects and 100 Continue come first)
   const blocks = head.split(/\r?\n\r?\n/).filter((b) => /^HTTP\//.test(b));
   const last = blocks[blocks.length - 1] ?? '';
@@ -90,14 +103,14 @@ export function parseCurl(out: string, url: string): HttpAnswer {
     if (i > 0) headers.push([l.slice(0, i).trim(), l.slice(i + 1).trim()]);
   }
   return {
-    rc: Number(field('R')) || 0,
-    error: b64('E').toString('utf8').trim(),
+    rc: Number(field('rc')) || 0,
+    error: field('err').trim(),
     status: sm ? Number(sm[1]) : Number(w.slice(0, sp)) || -1,
     reason: sm?.[2] ?? '',
     url: sp > 0 ? w.slice(sp + 1) : url,
     headers,
-    body: b64('B'),
-    elapsed: Number(field('T')) || 0,
+    body: b64('body'),
+    elapsed: Number(field('time')) || 0,
   };
 }
 

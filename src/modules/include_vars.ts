@@ -11,21 +11,10 @@ import { InputError, InputErrors } from '../util/errors.js';
 import { loadYamlFile } from '../yaml/load.js';
 import { paramRegex } from '../util/pyre.js';
 import { assignVars } from '../template/unsafe.js';
-import type { ActionResult, Module, ModuleCtx } from './types.js';
-import { bool, int, object, str, strEnum, strList } from './util/schema.js';
+import type { ActionResult, Module, ModuleCtx } from '../engine/module/types.js';
+import { bool, int, object, str, strEnum, strList, type Static, typed } from '../engine/module/schema.js';
 
-export interface IncludeVarsParams {
-  free_form?: string | string[];
-  file?: string | string[];
-  dir?: string;
-  name?: string;
-  depth?: number;
-  files_matching?: string;
-  ignore_files?: string | string[];
-  extensions?: string[];
-  ignore_unknown_extensions?: boolean;
-  hash_behaviour?: 'replace' | 'merge';
-}
+export type IncludeVarsParams = Static<typeof schema>;
 
 type Vars = Record<string, unknown>;
 const isMap = (v: unknown): v is Vars => !!v && typeof v === 'object' && !Array.isArray(v);
@@ -197,31 +186,33 @@ export async function includeVars(p: IncludeVarsParams, ctx: Pick<ModuleCtx, 'fi
   };
 }
 
+const schema = object(
+  {
+    free_form: typed<string | string[]>({ type: ['string', 'array'], items: { type: 'string' }, description: 'The file (include_vars: vars/x.yml); a list (from a lookup) loads each file in order.' }),
+    file: typed<string | string[]>({ type: ['string', 'array'], items: { type: 'string' }, description: "The file: searched in the role's vars/, the task file's directory and vars/, the playbook directory and vars/." }),
+    dir: str("A directory of vars files (a role's vars/DIR, else relative to the task's file); every file with one of `extensions` is loaded, in sorted order (subdirectories too, up to `depth`)."),
+    name: str('Put the loaded variables under this one variable instead of at the top level.'),
+    depth: int('dir: how many of the walked directories to read, in sorted path order (0: all).', { minimum: 0, default: 0 }),
+    files_matching: str('dir: only files whose name matches this Python regular expression (searched).'),
+    ignore_files: typed<string | string[]>({ type: ['array', 'string'], items: { type: 'string' }, description: 'dir: file names to skip: Python regular expressions matched at the end of the name.' }),
+    extensions: strList("dir: the file extensions loaded (default yaml, yml, json); '' for files without one.", { default: ['yaml', 'yml', 'json'] }),
+    ignore_unknown_extensions: bool('dir: skip files with other extensions instead of failing.', false),
+    hash_behaviour: strEnum(['replace', 'merge'], 'merge: mappings are merged into the current value of each variable (recursively) instead of replacing it.'),
+  },
+  {
+    allOf: [
+      { not: { anyOf: [{ required: ['file', 'dir'] }, { required: ['free_form', 'dir'] }] } },
+      { if: { not: { required: ['dir'] } }, then: { properties: { depth: false, files_matching: false, ignore_files: false, extensions: false, ignore_unknown_extensions: false } } },
+      { anyOf: [{ required: ['file'] }, { required: ['dir'] }, { required: ['free_form'] }] },
+    ],
+  },
+);
+
 export const include_vars: Module<IncludeVarsParams> = {
   name: 'include_vars',
   readOnly: true,
   freeForm: 'free_form',
   doc: 'Load variables from YAML/JSON files on the controller (a file, or every vars file of a directory tree) into the host\'s variables.',
-  schema: object(
-    {
-      free_form: { type: ['string', 'array'], items: { type: 'string' }, description: 'The file (include_vars: vars/x.yml); a list (from a lookup) loads each file in order.' },
-      file: { type: ['string', 'array'], items: { type: 'string' }, description: "The file: searched in the role's vars/, the task file's directory and vars/, the playbook directory and vars/." },
-      dir: str("A directory of vars files (a role's vars/DIR, else relative to the task's file); every file with one of `extensions` is loaded, in sorted order (subdirectories too, up to `depth`)."),
-      name: str('Put the loaded variables under this one variable instead of at the top level.'),
-      depth: int('dir: how many of the walked directories to read, in sorted path order (0: all).', { minimum: 0, default: 0 }),
-      files_matching: str('dir: only files whose name matches this Python regular expression (searched).'),
-      ignore_files: { ...strList('dir: file names to skip: Python regular expressions matched at the end of the name.'), type: ['array', 'string'] },
-      extensions: { ...strList("dir: the file extensions loaded (default yaml, yml, json); '' for files without one."), default: ['yaml', 'yml', 'json'] },
-      ignore_unknown_extensions: bool('dir: skip files with other extensions instead of failing.', false),
-      hash_behaviour: strEnum(['replace', 'merge'], 'merge: mappings are merged into the current value of each variable (recursively) instead of replacing it.'),
-    },
-    {
-      allOf: [
-        { not: { anyOf: [{ required: ['file', 'dir'] }, { required: ['free_form', 'dir'] }] } },
-        { if: { not: { required: ['dir'] } }, then: { properties: { depth: false, files_matching: false, ignore_files: false, extensions: false, ignore_unknown_extensions: false } } },
-        { anyOf: [{ required: ['file'] }, { required: ['dir'] }, { required: ['free_form'] }] },
-      ],
-    },
-  ),
+  schema,
   action: (p, ctx) => includeVars(p, ctx),
 };

@@ -4,18 +4,38 @@
  * the engine applies it (src/engine/dynhosts.ts) and sets `changed` to whether the inventory
  * changed. add_host runs once per task (on the first host, per loop item), as in Ansible.
  */
-import type { Module } from './types.js';
+import type { Module } from '../engine/module/types.js';
 import { splitHostPort } from '../inventory/index.js';
+import { object, str, typed, type Static } from '../engine/module/schema.js';
 
-export interface AddHostParams {
-  name?: string;
-  host?: string;
-  hostname?: string;
-  groups?: string | string[];
-  group?: string | string[];
-  groupname?: string | string[];
-  [k: string]: unknown;
-}
+const strs = (description: string) => typed<string | string[]>({ type: ['array', 'string'], items: { type: 'string' }, description });
+
+/**
+ * host/hostname and group/groupname are not schema aliases here: as in Ansible's add_host (its
+ * special_args), every parameter but name, hostname, groupname and groups is also a host variable.
+ */
+const addHostSchema = object(
+  {
+    name: str('The host name; NAME:PORT sets ansible_ssh_port. Aliases host, hostname.'),
+    host: str('Alias of name.'),
+    hostname: str('Alias of name.'),
+    groups: strs("Groups to put it in (a list or 'a,b'). Aliases group, groupname."),
+    group: strs('Alias of groups.'),
+    groupname: strs('Alias of groups.'),
+  },
+  { description: 'name (host, hostname), groups (group, groupname), and any host variables.', additionalProperties: true },
+);
+
+const groupBySchema = object(
+  {
+    key: str('The group name (spaces become -).'),
+    parents: strs('Parent groups of the group (default all).'),
+  },
+  { required: ['key'] },
+);
+
+/** the parameters, and any host variables */
+export type AddHostParams = Static<typeof addHostSchema> & Record<string, unknown>;
 
 /** Ansible's add_host action: the host's name (a :port becomes ansible_ssh_port), groups and variables. */
 export function addHostResult(p: AddHostParams): { host_name: string; groups: string[]; host_vars: Record<string, unknown> } {
@@ -45,42 +65,19 @@ export const add_host: Module<AddHostParams> = {
   name: 'add_host',
   readOnly: true,
   doc: "Add a host (and its groups and variables) to the run's inventory, for later plays; runs once per task (per loop item), as in Ansible.",
-  schema: {
-    type: 'object',
-    description: 'name (host, hostname), groups (group, groupname), and any host variables.',
-    properties: {
-      name: { type: 'string', description: 'The host name; NAME:PORT sets ansible_ssh_port. Aliases host, hostname.' },
-      host: { type: 'string', description: 'Alias of name.' },
-      hostname: { type: 'string', description: 'Alias of name.' },
-      groups: { type: ['array', 'string'], items: { type: 'string' }, description: "Groups to put it in (a list or 'a,b'). Aliases group, groupname." },
-      group: { type: ['array', 'string'], items: { type: 'string' }, description: 'Alias of groups.' },
-      groupname: { type: ['array', 'string'], items: { type: 'string' }, description: 'Alias of groups.' },
-    },
-    additionalProperties: true,
-  },
+  schema: addHostSchema,
   async action(p) {
     return { changed: false, data: { add_host: addHostResult(p) } };
   },
 };
 
-export interface GroupByParams {
-  key: string;
-  parents?: string | string[];
-}
+export type GroupByParams = Static<typeof groupBySchema>;
 
 export const group_by: Module<GroupByParams> = {
   name: 'group_by',
   readOnly: true,
   doc: "Put each host in a group named from a key (e.g. \"os_{{ ansible_facts.distribution }}\"), created when missing, for later plays.",
-  schema: {
-    type: 'object',
-    properties: {
-      key: { type: 'string', description: 'The group name (spaces become -).' },
-      parents: { type: ['array', 'string'], items: { type: 'string' }, description: 'Parent groups of the group (default all).' },
-    },
-    required: ['key'],
-    additionalProperties: false,
-  },
+  schema: groupBySchema,
   async action(p) {
     const parents = p.parents === undefined ? ['all'] : Array.isArray(p.parents) ? p.parents : [p.parents];
     return { changed: false, data: { add_group: String(p.key).replace(/ /g, '-'), parent_groups: parents.map((x) => String(x).replace(/ /g, '-')) } };

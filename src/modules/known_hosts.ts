@@ -5,19 +5,12 @@
  * same host and key type with another key is replaced (the host was reinstalled).
  */
 import { pathInfo, reportFrom, withStatAfter } from './util/pathinfo.js';
-import type { Module, ModuleCtx, Plan } from './types.js';
-import { backupProp, bool, object, str, strEnum } from './util/schema.js';
-import { hashHost, hostFieldMatches, lines, parseKnownHostsLine, parsePubKey, userFileDiff, userFileFact, writeUserFile, type PubKey, type UserFile } from './sys/sshfiles.js';
+import type { Module, ModuleCtx, Plan } from '../engine/module/types.js';
+import { backupProp, bool, object, str, strEnum, type Static } from '../engine/module/schema.js';
+import { hashHost, hostFieldMatches, lines, parseKnownHostsLine, parsePubKey, userFileDiff, writeUserFile, type PubKey } from './sys/sshfiles.js';
+import { userFileFact, type UserFile } from '../facts/sshfiles.js';
 
-export interface KnownHostsParams {
-  name: string;
-  key?: string;
-  state?: 'present' | 'absent';
-  path?: string;
-  user?: string;
-  hash_host?: boolean;
-  backup?: boolean;
-}
+export type KnownHostsParams = Static<typeof schema>;
 
 /** The key of a `key` parameter: "TYPE BLOB [comment]" or "HOSTS TYPE BLOB" (HOSTS must name `name`). */
 export function keyOf(name: string, key: string): PubKey {
@@ -72,22 +65,32 @@ export function planKnownHosts(p: KnownHostsParams, f: UserFile, ctx: Pick<Modul
   return { kind: 'change', reason: `${f.path}: ${r.msg}`, steps, diff: ctx.diff ? [userFileDiff(f, r.text)] : undefined, result };
 }
 
+const schema = object(
+  {
+    name: str('The host as ssh will be asked for it (kvm2, an address, or [host]:port).'),
+    key: str('The host key: "ssh-ed25519 AAAA..." (as in /etc/ssh/ssh_host_ed25519_key.pub) or a known_hosts line naming the host.'),
+    state: strEnum(['present', 'absent'], 'present (default) or absent (all keys of the host, or of the key\'s type when key is given).'),
+    path: str('known_hosts file (absolute, or relative to the user\'s home; default .ssh/known_hosts).'),
+    user: str('Whose known_hosts (default: the connecting user).'),
+    hash_host: bool('Write the host name hashed (|1|salt|hash), as HashKnownHosts does.', false),
+    backup: backupProp,
+  },
+  { required: ['name'] },
+);
+
 export const known_hosts: Module<KnownHostsParams, { file: UserFile }> = {
   name: 'known_hosts',
   reasonIsMsg: false,
   doc: "Record a host's public key in a user's known_hosts (plain or hashed); a changed key of the same type is replaced.",
-  schema: object(
-    {
-      name: str('The host as ssh will be asked for it (kvm2, an address, or [host]:port).'),
-      key: str('The host key: "ssh-ed25519 AAAA..." (as in /etc/ssh/ssh_host_ed25519_key.pub) or a known_hosts line naming the host.'),
-      state: strEnum(['present', 'absent'], 'present (default) or absent (all keys of the host, or of the key\'s type when key is given).'),
-      path: str('known_hosts file (absolute, or relative to the user\'s home; default .ssh/known_hosts).'),
-      user: str('Whose known_hosts (default: the connecting user).'),
-      hash_host: bool('Write the host name hashed (|1|salt|hash), as HashKnownHosts does.', false),
-      backup: backupProp,
-    },
-    { required: ['name'] },
-  ),
+  notes: `The key is given — read from the target host through kvplay (e.g. \`cat /etc/ssh/ssh_host_ed25519_key.pub\` registered there), not fetched with ssh-keyscan over the network, so it is the real one. Entries of the host are found plain or hashed (\`|1|salt|hash\`); the same key present → \`ok\`; another key of the same type → replaced (reinstalled host). \`hash_host: true\` writes the name hashed. Alias \`ansible.builtin.known_hosts\`.`,
+  examples: `- command: cat /etc/ssh/ssh_host_ed25519_key.pub
+  register: hostkey
+  check_mode: false
+  changed_when: false
+- known_hosts: {name: "{{ item }}", key: "{{ hostvars[item].hostkey.stdout }}", user: root}
+  loop: "{{ groups.kvm_hosts }}"
+`,
+  schema,
   facts: (p) => ({ file: userFileFact(p.user, p.path ?? '.ssh/known_hosts') }),
   plan: (p, f, ctx) => planKnownHosts(p, f.file, ctx),
   result: (_p, _f, results) => {

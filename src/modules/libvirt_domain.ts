@@ -12,8 +12,9 @@
 import { readFileSync } from 'node:fs';
 import { q } from '../util/quote.js';
 import { InputError } from '../util/errors.js';
-import type { Diff, Module, ModuleCtx, Plan, Step } from './types.js';
-import { bool, exclusive, num, object, str, strEnum } from './util/schema.js';
+import type { Module, ModuleCtx, Plan, Step } from '../engine/module/types.js';
+import type { Diff } from '../report/events.js';
+import { bool, exclusive, num, object, str, strEnum, type Static } from '../engine/module/schema.js';
 import { defineStep } from './libvirt_pool.js';
 import { domainDiff, parseDomain, withUuid } from './virt/domxml.js';
 import { shutdownScript } from './virt/ops.js';
@@ -22,18 +23,7 @@ import { assumeVirsh, parseDomstate, parseInfo, sectionScript, sectionsOf, virsh
 
 export type DomainWant = 'running' | 'shutoff' | 'destroyed' | 'undefined' | 'defined';
 
-export interface DomainParams {
-  name?: string;
-  xml?: string;
-  src?: string;
-  template?: string;
-  state?: DomainWant;
-  autostart?: boolean;
-  redefine?: boolean;
-  shutdown_timeout?: number;
-  /** set by prepare: the wanted XML */
-  _xml?: string;
-}
+export type DomainParams = Static<typeof schema>;
 
 export interface DomainFacts {
   missingVirsh?: boolean;
@@ -62,8 +52,14 @@ export function domainFactsCmd(name: string): string {
 
 const ON = new Set<DomState>(['running', 'idle', 'paused', 'in shutdown', 'blocked', 'pmsuspended', 'dying']);
 
-export function planDomain(p: DomainParams, f: DomainFacts, ctx: Pick<ModuleCtx, 'diff'>): Plan {
-  const name = p.name!;
+/** What prepare finds on the controller: the guest's name and, when given, its XML (from xml, src or template). */
+export interface WantedDomain {
+  name: string;
+  xml?: string;
+}
+
+export function planDomain(p: DomainParams, f: DomainFacts, ctx: Pick<ModuleCtx, 'diff'>, w: WantedDomain): Plan {
+  const name = w.name;
   const n = q(name);
   const want = p.state ?? 'running';
   const steps: Step[] = [];
@@ -79,14 +75,14 @@ export function planDomain(p: DomainParams, f: DomainFacts, ctx: Pick<ModuleCtx,
   let state = f.state;
   let redefinedRunning = false;
   if (state === null) {
-    if (!p._xml) throw new Error(`domain ${name} is not defined on this host and no xml/src/template was given`);
-    steps.push(defineStep('domain', p._xml, `define ${name}`));
+    if (!w.xml) throw new Error(`domain ${name} is not defined on this host and no xml/src/template was given`);
+    steps.push(defineStep('domain', w.xml, `define ${name}`));
     why.push('defined');
     state = 'shut off';
-  } else if (p._xml && p.redefine !== false) {
-    const diffs = domainDiff(p._xml, f.xml!);
+  } else if (w.xml && p.redefine !== false) {
+    const diffs = domainDiff(w.xml, f.xml!);
     if (diffs.length) {
-      const xml = withUuid(p._xml, /<uuid>([^<]+)<\/uuid>/.exec(f.xml!)?.[1]);
+      const xml = withUuid(w.xml, /<uuid>([^<]+)<\/uuid>/.exec(f.xml!)?.[1]);
       steps.push(defineStep('domain', xml, `redefine ${name}`));
       why.push(`redefined (${diffs.slice(0, 6).join('; ')}${diffs.length > 6 ? `; ${diffs.length - 6} more` : ''})`);
       if (ctx.diff) diff = [{ path: `domain ${name} (differences)`, before: diffs.map((d) => d.split(' -> ')[0]).join('\n') + '\n', after: diffs.join('\n') + '\n' }];
@@ -117,7 +113,7 @@ export function planDomain(p: DomainParams, f: DomainFacts, ctx: Pick<ModuleCtx,
     result.restart_needed = true;
     why.push('the running guest uses the new definition after its next start');
   }
-  if (!steps.length) return { kind: 'ok', reason: `domain ${name}: ${f.state}${f.autostart ? ', autostart' : ''}${p._xml ? (p.redefine === false ? ' (not redefined: redefine false)' : ', definition as wanted') : ''}`, result };
+  if (!steps.length) return { kind: 'ok', reason: `domain ${name}: ${f.state}${f.autostart ? ', autostart' : ''}${w.xml ? (p.redefine === false ? ' (not redefined: redefine false)' : ', definition as wanted') : ''}`, result };
   return { kind: 'change', reason: `domain ${name}: ${why.join(', ')}`, steps, diff, result };
 }
 
@@ -126,33 +122,36 @@ function readXml(ctx: ModuleCtx, kind: 'files' | 'templates', path: string): str
   let text: string;
   try {
     text = readFileSync(file, 'utf8');
-  } catch (e: any) {
-    throw new InputError(`cannot read ${path}: ${e.code ?? e.message}`, undefined, `put it in the ${kind}/ directory of the role or next to the playbook`);
+  } catch (e) {
+    const err = e as NodeJS.ErrnoException;
+    throw new InputError(`cannot read ${path}: ${err.code ?? err.message}`, undefined, `put it in the ${kind}/ directory of the role or next to the playbook`);
   }
   return kind === 'templates' ? ctx.render(text, file) : text;
 }
 
-export const libvirt_domain: Module<DomainParams, { all: DomainFacts }> = {
+const schema = object(
+  {
+    name: str('Domain name. Default: the <name> of the XML. Required when no XML is given.'),
+    xml: str('The domain XML as text.'),
+    src: str("Domain XML file on the controller (role's files/ or next to the playbook)."),
+    template: str("Jinja2 template of the domain XML on the controller (role's templates/ or next to the playbook)."),
+    state: strEnum(['running', 'shutoff', 'destroyed', 'undefined', 'defined'], 'running (default; paused guests are resumed), shutoff (graceful shutdown, forced after shutdown_timeout), destroyed (forced off), undefined (gone; disks kept), defined (exists, run state untouched).'),
+    autostart: bool('Start the guest when libvirtd starts.'),
+    redefine: bool('Redefine an existing domain whose definition differs from the XML (default true). false: only define it when missing.'),
+    shutdown_timeout: num('state shutoff: seconds to wait for a graceful shutdown before forcing it off (default 60).', { minimum: 0 }),
+  },
+  { allOf: [exclusive('xml', 'src'), exclusive('xml', 'template'), exclusive('src', 'template')] },
+);
+
+export const libvirt_domain: Module<DomainParams, { all: DomainFacts }, WantedDomain> = {
   name: 'libvirt_domain',
   doc: 'Define a libvirt guest from XML (xml/src/template) and set its state and autostart; compares the definition structurally, so re-running is ok.',
-  schema: object(
-    {
-      name: str('Domain name. Default: the <name> of the XML. Required when no XML is given.'),
-      xml: str('The domain XML as text.'),
-      src: str("Domain XML file on the controller (role's files/ or next to the playbook)."),
-      template: str("Jinja2 template of the domain XML on the controller (role's templates/ or next to the playbook)."),
-      state: strEnum(['running', 'shutoff', 'destroyed', 'undefined', 'defined'], 'running (default; paused guests are resumed), shutoff (graceful shutdown, forced after shutdown_timeout), destroyed (forced off), undefined (gone; disks kept), defined (exists, run state untouched).'),
-      autostart: bool('Start the guest when libvirtd starts.'),
-      redefine: bool('Redefine an existing domain whose definition differs from the XML (default true). false: only define it when missing.'),
-      shutdown_timeout: num('state shutoff: seconds to wait for a graceful shutdown before forcing it off (default 60).', { minimum: 0 }),
-    },
-    { allOf: [exclusive('xml', 'src'), exclusive('xml', 'template'), exclusive('src', 'template')] },
-  ),
+  schema,
   prepare(p, ctx) {
     const xml = p.xml ?? (p.src !== undefined ? readXml(ctx, 'files', p.src) : p.template !== undefined ? readXml(ctx, 'templates', p.template) : undefined);
     if (xml === undefined) {
       if (!p.name) throw new InputError('libvirt_domain needs name (or an XML with a <name>)', undefined, 'give name: GUEST or xml/src/template');
-      return p;
+      return { name: p.name };
     }
     let info;
     try {
@@ -161,8 +160,8 @@ export const libvirt_domain: Module<DomainParams, { all: DomainFacts }> = {
       throw new InputError((e as Error).message, undefined, 'give a libvirt <domain> XML document');
     }
     if (p.name && p.name !== info.name) throw new InputError(`name ${p.name} differs from the XML's <name>${info.name}</name>`, undefined, 'drop name: or make them equal');
-    return { ...p, name: info.name, _xml: xml };
+    return { name: info.name, xml };
   },
-  facts: (p) => ({ all: { cmd: domainFactsCmd(p.name!), parse: (r) => parseDomainFacts(sectionsOf(r, 'libvirt_domain facts'), p.name!), explain: (f) => domainChecks(p.name!, f as DomainFacts) } }),
-  plan: (p, f, ctx) => (f.all.missingVirsh ? assumeVirsh(ctx, `domain ${p.name}`) : planDomain(p, f.all, ctx)),
+  facts: (_p, _ctx, w) => ({ all: { cmd: domainFactsCmd(w!.name), parse: (r) => parseDomainFacts(sectionsOf(r, 'libvirt_domain facts'), w!.name), explain: (f) => domainChecks(w!.name, f as DomainFacts) } }),
+  plan: (p, f, ctx, w) => (f.all.missingVirsh ? assumeVirsh(ctx, `domain ${w!.name}`) : planDomain(p, f.all, ctx, w!)),
 };

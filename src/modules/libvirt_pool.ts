@@ -6,24 +6,14 @@
  * in place (libvirt applies it at the next start): it is never stopped behind running guests.
  */
 import { q } from '../util/quote.js';
-import type { Module, Plan, Step } from './types.js';
-import { bool, object, str, strEnum } from './util/schema.js';
+import type { Module, Plan, Step } from '../engine/module/types.js';
+import { bool, object, str, strEnum, type Static } from '../engine/module/schema.js';
 import { subsetDiff } from './virt/domxml.js';
 import { assumeVirsh, parseInfo, sectionScript, sectionsOf, virshError, virshMissing, type Section } from './virt/virsh.js';
 import { XmlDoc } from './virt/xml.js';
 import { defineExplain, poolChecks } from './virt/explain.js';
 
-export interface PoolParams {
-  name: string;
-  type?: 'dir' | 'fs' | 'netfs';
-  source_host?: string;
-  source_path?: string;
-  source_format?: string;
-  target: string;
-  state?: 'defined' | 'active' | 'absent';
-  autostart?: boolean;
-  build?: boolean;
-}
+export type PoolParams = Static<typeof schema>;
 
 export interface PoolFacts {
   /** virsh is not installed (yet) */
@@ -122,30 +112,32 @@ export function planPool(p: PoolParams, f: PoolFacts): Plan {
   return { kind: 'change', reason: `pool ${p.name}: ${why.join(', ')}`, steps, result };
 }
 
+const schema = object(
+  {
+    name: str('Pool name; use the SAME name on every KVM host (migration needs it).'),
+    type: strEnum(['dir', 'fs', 'netfs'], 'dir (a directory, e.g. an already mounted share), fs (a block device libvirt mounts), netfs (an NFS export libvirt mounts). Default dir.'),
+    source_host: str('netfs: the NFS server.'),
+    source_path: str('netfs: the exported directory (e.g. /nfsshare); fs: the block device.'),
+    source_format: str('netfs: nfs (default), cifs, glusterfs; fs: auto (default), ext4, xfs...'),
+    target: str('Where the pool lives on the host (e.g. /kvm/disk): the same path on every KVM host.'),
+    state: strEnum(['defined', 'active', 'absent'], 'active (defined and started, default), defined (defined; started or not as it is), absent (stopped and undefined; files are kept).'),
+    autostart: bool('Start the pool when libvirtd starts.'),
+    build: bool('Run virsh pool-build when the target directory is missing (default true).'),
+  },
+  { required: ['name', 'target'] },
+);
+
 export const libvirt_pool: Module<PoolParams, { all: PoolFacts }> = {
   name: 'libvirt_pool',
   doc: 'A libvirt storage pool (dir, fs, netfs): defined/active/absent, autostart; compared structurally, so re-running is ok.',
-  schema: object(
-    {
-      name: str('Pool name; use the SAME name on every KVM host (migration needs it).'),
-      type: strEnum(['dir', 'fs', 'netfs'], 'dir (a directory, e.g. an already mounted share), fs (a block device libvirt mounts), netfs (an NFS export libvirt mounts). Default dir.'),
-      source_host: str('netfs: the NFS server.'),
-      source_path: str('netfs: the exported directory (e.g. /nfsshare); fs: the block device.'),
-      source_format: str('netfs: nfs (default), cifs, glusterfs; fs: auto (default), ext4, xfs...'),
-      target: str('Where the pool lives on the host (e.g. /kvm/disk): the same path on every KVM host.'),
-      state: strEnum(['defined', 'active', 'absent'], 'active (defined and started, default), defined (defined; started or not as it is), absent (stopped and undefined; files are kept).'),
-      autostart: bool('Start the pool when libvirtd starts.'),
-      build: bool('Run virsh pool-build when the target directory is missing (default true).'),
-    },
-    { required: ['name', 'target'] },
-  ),
+  schema,
   facts: (p) => ({
     all: {
       cmd: sectionScript([
         ['info', `virsh pool-info ${q(p.name)}`],
         ['xml', `virsh pool-dumpxml --inactive ${q(p.name)}`],
         ['target', `test -d ${q(p.target)}`],
-      ], { parallel: true }), // two virsh calls (each its own libvirtd connection) at once
+      ], { mode: 'parallel' }), // two virsh calls (each its own libvirtd connection) at once
       parse: (r) => parsePoolFacts(sectionsOf(r, 'libvirt_pool facts')),
       explain: (f) => poolChecks(p.name, p.target, f as PoolFacts),
     },

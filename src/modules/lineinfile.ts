@@ -1,23 +1,11 @@
 /** lineinfile: ensure one line is present (or lines absent) in a text file. Ansible semantics. */
-import type { Module } from './types.js';
-import { editFacts, planEdit, readLines, stripEol, type EditFacts, type EditOutcome, type EditParams } from './util/edit.js';
+import type { Module } from '../engine/module/types.js';
+import { editFacts, planEdit, readLines, stripEol, type EditFacts, type EditOutcome } from './util/edit.js';
 import { backupFileFrom } from './util/fileops.js';
 import { expandMatch, paramRegex } from '../util/pyre.js';
-import { attrProps, backupProp, bool, exclusive, object, str, strEnum, validateProp } from './util/schema.js';
+import { attrProps, backupProp, bool, exclusive, object, str, strEnum, validateProp, type Static } from '../engine/module/schema.js';
 
-export interface LineinfileParams extends EditParams {
-  dest?: string;
-  destfile?: string;
-  name?: string;
-  line?: string;
-  regexp?: string;
-  search_string?: string;
-  state?: 'present' | 'absent';
-  insertafter?: string;
-  insertbefore?: string;
-  backrefs?: boolean;
-  firstmatch?: boolean;
-}
+export type LineinfileParams = Static<typeof schema>;
 
 /** Pure: the new text for `old` (null: file missing, treated as empty). */
 export function lineinfileEdit(p: LineinfileParams, old: string | null): EditOutcome {
@@ -113,40 +101,38 @@ function present(p: LineinfileParams, old: string): EditOutcome {
   return { text: lines.join(''), msg: 'line added' };
 }
 
+const schema = object(
+  {
+    path: str('The file to edit (aliases: dest, destfile, name). Symlinks are followed.', { aliases: ['dest', 'destfile', 'name'] }),
+    line: str('The line to insert or replace (state present); with backrefs it may use \\1 or \\g<name> from regexp. Required for state present.', { aliases: ['value'] }),
+    regexp: str('Python regular expression searched in every line: present replaces the last match (first with firstmatch); absent removes all matches.', { aliases: ['regex'] }),
+    search_string: str('Literal string searched in every line, like regexp without regular expression syntax.'),
+    state: strEnum(['present', 'absent'], 'present (default) or absent.'),
+    insertafter: str("Where to insert when regexp/search_string does not match: after the last line matching this regexp, or EOF (default). Falls back to EOF when nothing matches."),
+    insertbefore: str('Where to insert when regexp/search_string does not match: before the last line matching this regexp, or BOF.'),
+    backrefs: bool('Expand backreferences of regexp in line; when regexp does not match, the file is left unchanged.', false),
+    firstmatch: bool('Use the first line matching insertafter/insertbefore/regexp instead of the last.', false),
+    create: bool('Create the file (and its directory) when missing.', false),
+    backup: backupProp,
+    validate: validateProp,
+    ...attrProps,
+  },
+  {
+    required: ['path'],
+    allOf: [
+      exclusive('regexp', 'search_string'),
+      exclusive('insertafter', 'insertbefore'),
+      { if: { not: { properties: { state: { const: 'absent' } }, required: ['state'] } }, then: { required: ['line'] } },
+      { if: { properties: { backrefs: { const: true } }, required: ['backrefs'] }, then: { required: ['regexp'] } },
+    ],
+  },
+);
+
 export const lineinfile: Module<LineinfileParams, EditFacts> = {
   name: 'lineinfile',
   reasonIsMsg: false,
   doc: 'Ensure a line is in a text file (replacing the line a regexp matches), or that matching lines are absent.',
-  schema: object(
-    {
-      path: str('The file to edit (aliases: dest, destfile, name). Symlinks are followed.'),
-      dest: str('Alias of path.'),
-      destfile: str('Alias of path.'),
-      name: str('Alias of path.'),
-      line: str('The line to insert or replace (state present); with backrefs it may use \\1 or \\g<name> from regexp. Required for state present.'),
-      regexp: str('Python regular expression searched in every line: present replaces the last match (first with firstmatch); absent removes all matches.'),
-      search_string: str('Literal string searched in every line, like regexp without regular expression syntax.'),
-      state: strEnum(['present', 'absent'], 'present (default) or absent.'),
-      insertafter: str("Where to insert when regexp/search_string does not match: after the last line matching this regexp, or EOF (default). Falls back to EOF when nothing matches."),
-      insertbefore: str('Where to insert when regexp/search_string does not match: before the last line matching this regexp, or BOF.'),
-      backrefs: bool('Expand backreferences of regexp in line; when regexp does not match, the file is left unchanged.', false),
-      firstmatch: bool('Use the first line matching insertafter/insertbefore/regexp instead of the last.', false),
-      create: bool('Create the file (and its directory) when missing.', false),
-      backup: backupProp,
-      validate: validateProp,
-      ...attrProps,
-    },
-    {
-      anyOf: [{ required: ['path'] }, { required: ['dest'] }, { required: ['destfile'] }, { required: ['name'] }],
-      allOf: [
-        exclusive('regexp', 'search_string'),
-        exclusive('insertafter', 'insertbefore'),
-        { if: { not: { properties: { state: { const: 'absent' } }, required: ['state'] } }, then: { required: ['line'] } },
-        { if: { properties: { backrefs: { const: true } }, required: ['backrefs'] }, then: { required: ['regexp'] } },
-      ],
-    },
-  ),
-  prepare: (p) => ({ ...p, path: p.path ?? p.dest ?? p.destfile ?? p.name }),
+  schema,
   facts: (p) => editFacts(p),
   plan: (p, facts, ctx) => {
     if (p.state === 'absent' && p.regexp === undefined && p.search_string === undefined && p.line === undefined) {

@@ -4,23 +4,13 @@
  * differ. systemctl daemon-reload after an fstab edit where systemd is PID 1.
  */
 import { q } from '../util/quote.js';
-import type { Diff, ExplainCheck, Fact, Module, ModuleCtx, Plan, Step } from './types.js';
+import type { ExplainCheck, Fact, Module, ModuleCtx, Plan, Step } from '../engine/module/types.js';
+import type { Diff } from '../report/events.js';
 import { editFacts, editResult, planEdit, type EditFacts } from './util/edit.js';
-import { backupProp, bool, object, str, strEnum } from './util/schema.js';
+import { backupProp, bool, object, str, strEnum, type Static } from '../engine/module/schema.js';
 import { editFstab, mountDiffs, normMountPath, parseMountinfo, type LiveMount } from './sys/fstab.js';
 
-export interface MountParams {
-  path: string;
-  src?: string;
-  fstype?: string;
-  opts?: string;
-  dump?: string;
-  passno?: string;
-  state: 'mounted' | 'present' | 'unmounted' | 'absent' | 'remounted';
-  fstab?: string;
-  backup?: boolean;
-  boot?: boolean;
-}
+export type MountParams = Static<typeof schema>;
 
 type Facts = EditFacts & { live: LiveMount | undefined; dir: boolean; systemd: boolean };
 
@@ -98,37 +88,41 @@ export function planMount(p: MountParams, f: Facts, ctx: ModuleCtx): Plan {
       what.push('remounted');
     }
   }
-  const result = { name: path, src: p.src, fstype: p.fstype, opts: p.opts, live: live ? { src: live.src, fstype: live.fstype } : null };
+  // Ansible's keys (name, src, fstype, opts, dump, passno, boot, fstab; its defaults filled in), and kvplay's live
+  const result = { name: path, src: p.src, fstype: p.fstype, opts: optsOf(p), dump: p.dump ?? '0', passno: p.passno ?? '0', boot: p.boot === false ? 'no' : 'yes', fstab, live: live ? { src: live.src, fstype: live.fstype } : null };
   if (!steps.length) return { kind: 'ok', reason: `${path}: ${live ? `mounted from ${live.src}` : 'not mounted'}, fstab as wanted`, result };
-  return { kind: 'change', reason: `${path}: ${what.join('; ')}`, steps, ...(diff ? { diff } : {}), result };
+  // Ansible: backup_file '' when the fstab was written without a backup (a backup's name replaces it)
+  return { kind: 'change', reason: `${path}: ${what.join('; ')}`, steps, ...(diff ? { diff } : {}), result: { ...result, backup_file: '' } };
 }
+
+const schema = object(
+  {
+    path: str('Mount point (absolute), e.g. /kvm/disk. Alias: name.', { aliases: ['name'] }),
+    src: str('Device or remote source: nfs:/nfsshare, root@nfs:/nfsshare (sshfs), /dev/sdb1, UUID=...'),
+    fstype: str('File system type: nfs, nfs4, fuse.sshfs, ext4, ... Alias: type (ansible.posix.mount).', { aliases: ['type'] }),
+    opts: str('Mount options, comma separated (default: defaults), e.g. allow_other,reconnect,IdentityFile=/root/.ssh/id_ed25519,_netdev.'),
+    dump: str('fstab dump field (default 0).'),
+    passno: str('fstab pass field (default 0).'),
+    state: strEnum(['mounted', 'present', 'unmounted', 'absent', 'remounted'], 'mounted: in fstab and mounted (mount point created); present: fstab only; unmounted: unmount only; absent: unmount and remove from fstab (the directory is kept); remounted: always remount.'),
+    fstab: str('fstab file (default /etc/fstab).'),
+    backup: backupProp,
+    boot: bool('false adds noauto (not mounted at boot).', true),
+  },
+  { required: ['path', 'state'] },
+);
 
 export const mount: Module<MountParams, Facts> = {
   name: 'mount',
   doc: 'Mount a file system and keep it in /etc/fstab (nfs, fuse.sshfs, local): fstab edited atomically, live mount compared and remounted when it differs.',
-  schema: object(
-    {
-      path: str('Mount point (absolute), e.g. /kvm/disk. Alias: name.'),
-      name: str('Alias of path.'),
-      src: str('Device or remote source: nfs:/nfsshare, root@nfs:/nfsshare (sshfs), /dev/sdb1, UUID=...'),
-      fstype: str('File system type: nfs, nfs4, fuse.sshfs, ext4, ...'),
-      type: str('Alias of fstype (ansible.posix.mount).'),
-      opts: str('Mount options, comma separated (default: defaults), e.g. allow_other,reconnect,IdentityFile=/root/.ssh/id_ed25519,_netdev.'),
-      dump: str('fstab dump field (default 0).'),
-      passno: str('fstab pass field (default 0).'),
-      state: strEnum(['mounted', 'present', 'unmounted', 'absent', 'remounted'], 'mounted: in fstab and mounted (mount point created); present: fstab only; unmounted: unmount only; absent: unmount and remove from fstab (the directory is kept); remounted: always remount.'),
-      fstab: str('fstab file (default /etc/fstab).'),
-      backup: backupProp,
-      boot: bool('false adds noauto (not mounted at boot).', true),
-    },
-    { required: ['state'], anyOf: [{ required: ['path'] }, { required: ['name'] }] },
-  ),
-  prepare: (p) => {
-    const x = { ...p, path: p.path ?? (p as any).name, fstype: p.fstype ?? (p as any).type } as MountParams & { name?: string; type?: string };
-    delete x.name;
-    delete x.type;
-    return x;
-  },
+  notes: `Facts: /etc/fstab, /proc/self/mountinfo (the mount visible at \`path\`), the mount point, systemd as PID 1. The fstab line of the mount point is added or replaced (atomic write, backup), followed by \`systemctl daemon-reload\` where systemd is PID 1. The live mount is compared with the wanted one: source, type (nfs ≈ nfs4) and the options the kernel shows (ro/rw, nosuid, nodev, noexec, atime flags; FUSE \`allow_other\`, \`default_permissions\`; NFS \`vers\`, \`proto\`, \`hard\`/\`soft\`, \`sec\`); options it cannot show (\`_netdev\`, \`reconnect\`, \`IdentityFile=…\`) are not compared. A difference means unmount + mount for FUSE/NFS, \`mount -o remount\` otherwise. \`absent\` unmounts even when there is no fstab line. Difference from Ansible: \`absent\` keeps the mount point directory; no \`ephemeral\`. Aliases \`ansible.posix.mount\`, \`ansible.builtin.mount\`.`,
+  examples: `- mount:
+    path: /kvm/disk
+    src: root@nfs:/nfsshare
+    fstype: fuse.sshfs
+    opts: allow_other,reconnect,IdentityFile=/root/.ssh/id_ed25519,StrictHostKeyChecking=yes,_netdev
+    state: mounted
+`,
+  schema,
   facts: (p) => {
     const path = normMountPath(p.path);
     const f: Record<string, Fact<unknown>> = {

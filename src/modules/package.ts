@@ -1,19 +1,11 @@
 /** package: install, upgrade or remove OS packages with apt (Debian family) or dnf/yum (RedHat family). */
-import type { Module, ModuleCtx, Plan, Step } from './types.js';
-import { bool, int, object, str, strEnum } from './util/schema.js';
-import { gatheredOs } from './sys/osfacts.js';
-import { chooseMgr, installCmd, parsePkgFacts, pkgCheck, pkgFactCmd, policyExplain, removeCmd, updateCacheCmd, upgradeCmd, type PkgFacts, type PkgMgr } from './sys/pkg.js';
+import type { Module, ModuleCtx, Plan, Step } from '../engine/module/types.js';
+import { bool, int, object, strEnum, type Static, typed } from '../engine/module/schema.js';
+import { gatheredOs } from '../facts/os.js';
+import { installCmd, pkgCheck, policyExplain, removeCmd, updateCacheCmd, upgradeCmd } from './sys/pkg.js';
+import { chooseMgr, parsePkgFacts, pkgFactCmd, type PkgFacts, type PkgMgr } from '../facts/packages.js';
 
-export interface PackageParams {
-  name: string | string[];
-  state?: 'present' | 'installed' | 'latest' | 'absent' | 'removed';
-  update_cache?: boolean;
-  cache_valid_time?: number;
-  install_recommends?: boolean;
-  policy_rc_d?: number;
-  purge?: boolean;
-  use?: 'auto' | 'apt' | 'dnf' | 'yum';
-}
+export type PackageParams = Static<typeof schema>;
 
 type Facts = { pkg: PkgFacts };
 
@@ -94,22 +86,27 @@ export function planPackage(p: PackageParams, f: PkgFacts, ctx: Pick<ModuleCtx, 
   return { kind: 'change', reason: what.join('; '), steps, diff: [diff], result };
 }
 
+const schema = object(
+  {
+    name: typed<string | string[]>({ type: ['string', 'array'], items: { type: 'string' }, description: 'Package name, a comma-separated string or a list of names.' }),
+    state: strEnum(['present', 'installed', 'latest', 'absent', 'removed'], 'present/installed (default): install when missing; latest: also upgrade; absent/removed: remove.'),
+    update_cache: bool('Refresh the package cache (apt-get update / dnf makecache) before installing; without cache_valid_time only when something is to be installed.', false),
+    cache_valid_time: int('With update_cache: refresh only when the cache is older than this many seconds (and then even when nothing is to be installed).', { minimum: 0 }),
+    install_recommends: bool('apt: install recommended packages (default: apt configuration).'),
+    policy_rc_d: int('apt: exit code of a temporary /usr/sbin/policy-rc.d while apt runs (101: installed services are not started by the package scripts).'),
+    purge: bool('apt with state absent: purge configuration files too.', false),
+    use: strEnum(['auto', 'apt', 'dnf', 'yum'], 'Package manager to use; auto (default) chooses from facts (pkg_mgr, os_family).'),
+  },
+  { required: ['name'] },
+);
+
 export const packageModule: Module<PackageParams, Facts> = {
   name: 'package',
   doc: 'Install, upgrade or remove OS packages: apt on the Debian family, dnf/yum on the RedHat family, chosen from facts.',
-  schema: object(
-    {
-      name: { type: ['string', 'array'], items: { type: 'string' }, description: 'Package name, a comma-separated string or a list of names.' },
-      state: strEnum(['present', 'installed', 'latest', 'absent', 'removed'], 'present/installed (default): install when missing; latest: also upgrade; absent/removed: remove.'),
-      update_cache: bool('Refresh the package cache (apt-get update / dnf makecache) before installing; without cache_valid_time only when something is to be installed.', false),
-      cache_valid_time: int('With update_cache: refresh only when the cache is older than this many seconds (and then even when nothing is to be installed).', { minimum: 0 }),
-      install_recommends: bool('apt: install recommended packages (default: apt configuration).'),
-      policy_rc_d: int('apt: exit code of a temporary /usr/sbin/policy-rc.d while apt runs (101: installed services are not started by the package scripts).'),
-      purge: bool('apt with state absent: purge configuration files too.', false),
-      use: strEnum(['auto', 'apt', 'dnf', 'yum'], 'Package manager to use; auto (default) chooses from facts (pkg_mgr, os_family).'),
-    },
-    { required: ['name'] },
-  ),
+  notes: `Facts (one round trip): the package manager (from gathered \`pkg_mgr\`/\`os_family\`, else detected), installed state (\`dpkg-query\` / \`rpm -q\`), candidates (\`apt-cache policy\`; \`dnf check-update\` for latest), cache age. apt runs with \`DEBIAN_FRONTEND=noninteractive\` and keeps changed config files (\`--force-confold\`). Without \`cache_valid_time\`, \`update_cache\` refreshes only when something is to be installed, so a second run is \`ok\`; a host that has no package lists at all gets them before installing. An unknown package fails before anything runs (check mode predicts). Difference from Ansible: no version pins (\`name=1.2\`), no \`deb:\`; \`apt\`/\`dnf\`/\`yum\` are not aliases (their parameters differ).`,
+  examples: `- package: {name: [nfs-ganesha, nfs-ganesha-vfs, rpcbind], update_cache: true, policy_rc_d: 101}
+`,
+  schema,
   facts: (p, ctx) => {
     const names = pkgNames(p);
     const latest = p.state === 'latest';

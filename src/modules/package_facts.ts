@@ -4,8 +4,9 @@
  * `apt-cache policy` of the installed packages for each installed version's origin (the first
  * archive that has it, `o=` of its Release; '' when only dpkg knows it). rpm: rpm -qa.
  */
-import type { Module, Plan } from './types.js';
-import { object, strEnum } from './util/schema.js';
+import { PROBES, sectionScript, sectionTexts } from '../facts/sections.js';
+import type { Module, Plan } from '../engine/module/types.js';
+import { object, strEnum, typed, type Static } from '../engine/module/schema.js';
 
 export interface PkgFact {
   name: string;
@@ -18,36 +19,35 @@ export interface PkgFact {
   epoch?: number | null;
 }
 
-export interface PackageFactsParams {
-  manager?: string | string[];
-  strategy?: 'first' | 'all';
-}
+export type PackageFactsParams = Static<typeof schema>;
 
-const APT_SCRIPT = [
-  'native=$(dpkg --print-architecture 2>/dev/null)',
-  'echo "@@ apt-native"; echo "$native"',
+const APT_CMDS: [string, string][] = [
+  ['apt-native', '[ $apt = yes ] && dpkg --print-architecture 2>/dev/null'],
   // one package per line: package names hold no tab or newline (dpkg's name rules)
-  "echo \"@@ apt-installed\"; dpkg-query -W -f='${Package}\\t${Version}\\t${Architecture}\\t${Section}\\t${db:Status-Abbrev}\\n' 2>/dev/null",
-  'echo "@@ apt-releases"; apt-cache policy 2>/dev/null',
+  ['apt-installed', "[ $apt = yes ] && dpkg-query -W -f='${Package}\\t${Version}\\t${Architecture}\\t${Section}\\t${db:Status-Abbrev}\\n' 2>/dev/null"],
+  ['apt-releases', '[ $apt = yes ] && apt-cache policy 2>/dev/null'],
   // the section as the apt cache has it (python-apt's version.section; dpkg's may be older)
-  "echo \"@@ apt-show\"; dpkg-query -W -f='${db:Status-Abbrev} ${Package}:${Architecture}=${Version}\\n' 2>/dev/null | awk '$1 ~ /^.[iUFWth]/ {print $2}' | xargs -r apt-cache show 2>/dev/null | grep -E '^(Package|Version|Architecture|Section):'",
-  "echo \"@@ apt-policy\"; dpkg-query -W -f='${db:Status-Abbrev} ${Package}:${Architecture}\\n' 2>/dev/null | awk '$1 ~ /^.[iUFWth]/ {print $2}' | xargs -r apt-cache policy 2>/dev/null",
-].join('\n');
-const RPM_SCRIPT = "echo \"@@ rpm\"; rpm -qa --qf '%{NAME}\\t%{VERSION}\\t%{RELEASE}\\t%{EPOCH}\\t%{ARCH}\\n' 2>/dev/null";
+  ['apt-show', "[ $apt = yes ] && dpkg-query -W -f='${db:Status-Abbrev} ${Package}:${Architecture}=${Version}\\n' 2>/dev/null | awk '$1 ~ /^.[iUFWth]/ {print $2}' | xargs -r apt-cache show 2>/dev/null | grep -E '^(Package|Version|Architecture|Section):'"],
+  ['apt-policy', "[ $apt = yes ] && dpkg-query -W -f='${db:Status-Abbrev} ${Package}:${Architecture}\\n' 2>/dev/null | awk '$1 ~ /^.[iUFWth]/ {print $2}' | xargs -r apt-cache policy 2>/dev/null"],
+];
+const RPM_CMDS: [string, string][] = [['rpm', "[ $rpm = yes ] && rpm -qa --qf '%{NAME}\\t%{VERSION}\\t%{RELEASE}\\t%{EPOCH}\\t%{ARCH}\\n' 2>/dev/null"]];
 
 export function packageFactsCmd(managers: string[]): string {
-  const lines = ['LC_ALL=C; export LC_ALL', 'has() { command -v "$1" >/dev/null 2>&1; }'];
-  if (managers.includes('apt')) lines.push('if has dpkg-query && has apt-cache; then', APT_SCRIPT, 'fi');
-  if (managers.includes('rpm')) lines.push('if has rpm; then', RPM_SCRIPT, 'fi');
-  lines.push('echo "@@ end"', 'exit 0');
-  return lines.join('\n');
-}
-
-function sections(out: string): Record<string, string> {
-  const res: Record<string, string> = Object.create(null);
-  const parts = out.split(/^@@ (\S+)$/m);
-  for (let i = 1; i < parts.length; i += 2) if (!(parts[i] in res)) res[parts[i]] = parts[i + 1].replace(/^\n/, '').replace(/\n$/, '');
-  return res;
+  const apt = managers.includes('apt');
+  const rpm = managers.includes('rpm');
+  return sectionScript([
+    // the managers that answer (one a line)
+    ['mgrs', '[ $apt = yes ] && echo apt; [ $rpm = yes ] && echo rpm; :'],
+    ...(apt ? APT_CMDS : []),
+    ...(rpm ? RPM_CMDS : []),
+  ], {
+    ...PROBES,
+    prelude: [
+      'has() { command -v "$1" >/dev/null 2>&1; }',
+      `apt=no; ${apt ? 'if has dpkg-query && has apt-cache; then apt=yes; fi' : ''}`,
+      `rpm=no; ${rpm ? 'if has rpm; then rpm=yes; fi' : ''}`,
+    ].join('\n'),
+  });
 }
 
 /** `apt-cache policy` (no arguments): package file line -> its Release's origin (o=). */
@@ -115,19 +115,20 @@ export function parseSections(text: string): Map<string, string> {
 
 /** Pure: the packages table (null-prototype, every name a list as in Ansible). */
 export function parsePackageFacts(out: string, managers: string[], strategy: 'first' | 'all'): { packages: Record<string, PkgFact[]>; found: number } {
-  const s = sections(out);
+  const s = sectionTexts(out);
+  const mgrs = (s.mgrs ?? '').split('\n');
   const packages: Record<string, PkgFact[]> = Object.create(null);
   const add = (p: PkgFact) => (packages[p.name] ??= []).push(p);
   let found = 0;
   for (const m of managers) {
     if (found && strategy === 'first') break;
-    if (m === 'apt' && s['apt-installed'] !== undefined) {
+    if (m === 'apt' && mgrs.includes('apt')) {
       found++;
       const native = (s['apt-native'] ?? '').trim();
       const origins = parseReleases(s['apt-releases'] ?? '');
       const sources = parseInstalledSources(s['apt-policy'] ?? '');
       const sectionOf = parseSections(s['apt-show'] ?? '');
-      for (const line of s['apt-installed'].split('\n')) {
+      for (const line of (s['apt-installed'] ?? '').split('\n')) {
         const [pkg, version, arch, section, abbrev] = line.split('\t');
         // python-apt's is_installed: a current version (not "not installed" nor "config files only")
         if (!pkg || !abbrev || !/^.[iUFWth]/.test(abbrev)) continue;
@@ -136,9 +137,9 @@ export function parsePackageFacts(out: string, managers: string[], strategy: 'fi
         add({ name, version, arch, category: sectionOf.get(`${pkg}\t${version}\t${arch}`) ?? section ?? '', origin: files.length ? origins.get(files[0]) ?? '' : '', source: 'apt' });
       }
     }
-    if (m === 'rpm' && s.rpm !== undefined) {
+    if (m === 'rpm' && mgrs.includes('rpm')) {
       found++;
-      for (const line of s.rpm.split('\n')) {
+      for (const line of (s.rpm ?? '').split('\n')) {
         const [name, version, release, epoch, arch] = line.split('\t');
         if (!name) continue;
         add({ name, version, release, epoch: /^\d+$/.test(epoch ?? '') ? Number(epoch) : null, arch, source: 'rpm' });
@@ -167,14 +168,16 @@ export function planPackageFacts(p: PackageFactsParams, f: { packages: Record<st
   return { kind: 'ok', reason: `${Object.keys(f.packages).length} packages`, result: { ansible_facts: { packages: f.packages } } };
 }
 
+const schema = object({
+  manager: typed<string[] | string>({ type: ['array', 'string'], items: { type: 'string' }, description: 'auto (default), apt, rpm: the package managers asked.' }),
+  strategy: strEnum(['first', 'all'], 'first (default): the first manager that answers; all: every one.'),
+});
+
 export const package_facts: Module<PackageFactsParams, { p: { packages: Record<string, PkgFact[]>; found: number } }> = {
   name: 'package_facts',
   reasonIsMsg: false,
   doc: "Ansible's package_facts: ansible_facts.packages, every installed package (apt: name, version, arch, category, origin; rpm: name, version, release, epoch, arch).",
-  schema: object({
-    manager: { type: ['array', 'string'], items: { type: 'string' }, description: 'auto (default), apt, rpm: the package managers asked.' },
-    strategy: strEnum(['first', 'all'], 'first (default): the first manager that answers; all: every one.'),
-  }),
+  schema,
   facts: (p) => {
     const ms = managersOf(p);
     return { p: { cmd: packageFactsCmd(ms), parse: (r) => parsePackageFacts(r.stdout, ms, p.strategy ?? 'first'), explain: (f) => ({ cmd: ms.includes('apt') ? "dpkg-query -W; apt-cache policy" : 'rpm -qa', found: `${Object.keys((f as { packages: object }).packages).length} packages` }) } };

@@ -2,10 +2,10 @@
 import { clockMs, pyDateTimeStr, pyFloatStr } from './util/pytime.js';
 import { createInterface } from 'node:readline';
 import { InputError } from '../util/errors.js';
-import type { Module } from './types.js';
-import { bool, num, object, str } from './util/schema.js';
+import type { Module } from '../engine/module/types.js';
+import { bool, num, object, str, type Static } from '../engine/module/schema.js';
 
-export interface PauseParams { seconds?: number; minutes?: number; prompt?: string; echo?: boolean }
+export type PauseParams = Static<typeof schema>;
 
 const sleepMs = (ms: number) => new Promise<void>((r) => setTimeout(r, ms));
 
@@ -19,15 +19,17 @@ export const pauseIO = {
     }),
 };
 
+const schema = object({
+  seconds: num('Seconds to wait.', { minimum: 0 }),
+  minutes: num('Minutes to wait.', { minimum: 0 }),
+  prompt: str('Text shown while waiting; without seconds/minutes, kvplay waits for Enter (terminal only) and registers user_input.'),
+  echo: bool('Show what is typed at the prompt.', true),
+});
+
 export const pause: Module<PauseParams> = {
   name: 'pause',
   doc: 'Wait seconds/minutes. Without them it waits for Enter, which needs a terminal (an error otherwise).',
-  schema: object({
-    seconds: num('Seconds to wait.', { minimum: 0 }),
-    minutes: num('Minutes to wait.', { minimum: 0 }),
-    prompt: str('Text shown while waiting; without seconds/minutes, kvplay waits for Enter (terminal only) and registers user_input.'),
-    echo: bool('Show what is typed at the prompt.', true),
-  }),
+  schema,
   async action(p, ctx) {
     const start = clockMs();
     // Ansible's pause result: rc, stdout ("Paused for 1.0 seconds"), start/stop (str(datetime)), delta (whole seconds)

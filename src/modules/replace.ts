@@ -4,21 +4,12 @@
  * edit planned by planEdit (src/modules/util/edit.ts); patterns through the ONE Python regex
  * translator (src/util/pyre.ts).
  */
-import type { Module } from './types.js';
-import { editFacts, editResult, planEdit, type EditFacts, type EditOutcome, type EditParams } from './util/edit.js';
+import type { Module } from '../engine/module/types.js';
+import { editFacts, editResult, planEdit, type EditFacts, type EditOutcome } from './util/edit.js';
 import { paramRegex, pySub, finditer } from '../util/pyre.js';
-import { attrProps, backupProp, object, str, validateProp } from './util/schema.js';
+import { attrProps, backupProp, object, str, validateProp, type Static } from '../engine/module/schema.js';
 
-export interface ReplaceParams extends EditParams {
-  dest?: string;
-  destfile?: string;
-  name?: string;
-  regexp: string;
-  replace?: string;
-  after?: string;
-  before?: string;
-  encoding?: string;
-}
+export type ReplaceParams = Static<typeof schema>;
 
 /** Pure: the new text, as Ansible's replace computes it (msg '' when nothing changes). */
 export function replaceEdit(p: ReplaceParams, contents: string): EditOutcome {
@@ -45,33 +36,29 @@ export function replaceEdit(p: ReplaceParams, contents: string): EditOutcome {
   return { text: contents, msg: '' };
 }
 
+const schema = object(
+  {
+    path: str('The file (aliases dest, destfile, name); symlinks are followed. It must exist.', { aliases: ['dest', 'destfile', 'name'] }),
+    regexp: str('Python regular expression, MULTILINE (^ and $ match at each line); every match is replaced.'),
+    replace: str('The replacement; may use \\1, \\g<1>, \\g<name>. Default: empty (matches are removed).'),
+    after: str('Only replace after the first match of this pattern (DOTALL).'),
+    before: str('Only replace before the last match of this pattern (DOTALL; with after: before its first match after it).'),
+    encoding: str("The file's encoding: only utf-8 (the default) is supported."),
+    backup: backupProp,
+    validate: validateProp,
+    ...attrProps,
+  },
+  { required: ['path', 'regexp'] },
+);
+
 export const replace: Module<ReplaceParams, EditFacts> = {
   name: 'replace',
   reasonIsMsg: false,
   doc: 'Replace every match of a Python regular expression in a file (or in the part after/before given patterns), as Ansible\'s replace.',
-  schema: object(
-    {
-      path: str('The file (aliases dest, destfile, name); symlinks are followed. It must exist.'),
-      dest: str('Alias of path.'),
-      destfile: str('Alias of path.'),
-      name: str('Alias of path.'),
-      regexp: str('Python regular expression, MULTILINE (^ and $ match at each line); every match is replaced.'),
-      replace: str('The replacement; may use \\1, \\g<1>, \\g<name>. Default: empty (matches are removed).'),
-      after: str('Only replace after the first match of this pattern (DOTALL).'),
-      before: str('Only replace before the last match of this pattern (DOTALL; with after: before its first match after it).'),
-      encoding: str("The file's encoding: only utf-8 (the default) is supported."),
-      backup: backupProp,
-      validate: validateProp,
-      ...attrProps,
-    },
-    { required: ['regexp'], anyOf: [{ required: ['path'] }, { required: ['dest'] }, { required: ['destfile'] }, { required: ['name'] }] },
-  ),
-  prepare: (p) => {
-    if (p.encoding !== undefined && !/^utf-?8$/i.test(p.encoding)) throw new Error(`encoding ${p.encoding}: only utf-8 is supported by kvplay`);
-    return { ...p, path: p.path ?? p.dest ?? p.destfile ?? p.name };
-  },
+  schema,
   facts: (p) => editFacts(p),
   plan: (p, facts, ctx) => {
+    if (p.encoding !== undefined && !/^utf-?8$/i.test(p.encoding)) throw new Error(`encoding ${p.encoding}: only utf-8 is supported by kvplay`);
     const st = facts.file;
     if (st.exists && st.f?.type === 'directory') throw new Error(`Path ${p.path} is a directory !`);
     if (!st.exists) throw new Error(`Path ${p.path} does not exist !`);

@@ -4,81 +4,11 @@
  * chkconfig. restarted/reloaded always change (as in Ansible): use them from handlers.
  */
 import { q } from '../util/quote.js';
-import type { ExplainCheck, Module, ModuleCtx, Plan, Step } from './types.js';
-import { bool, object, str, strEnum } from './util/schema.js';
-import { tagged } from './sys/osfacts.js';
+import type { ExplainCheck, Module, ModuleCtx, Plan, Step } from '../engine/module/types.js';
+import { bool, object, str, strEnum, type Static } from '../engine/module/schema.js';
+import { parseServiceFacts, serviceFactCmd, type UnitFacts } from '../facts/service.js';
 
-export interface ServiceParams {
-  name: string;
-  state?: 'started' | 'stopped' | 'restarted' | 'reloaded';
-  enabled?: boolean;
-  masked?: boolean;
-  daemon_reload?: boolean;
-}
-
-export interface UnitFacts {
-  mgr: 'systemd' | 'sysv';
-  unit: string;
-  /** loaded, not-found, masked, error ... (sysv: loaded / not-found) */
-  load: string;
-  /** active, inactive, failed, activating, deactivating, reloading */
-  active: string;
-  /** systemctl is-enabled: enabled, disabled, static, masked, indirect, alias, generated... */
-  enabled: string;
-  needReload: boolean;
-  /** a unit file exists on disk (for a not-yet-loaded unit) */
-  fileOnDisk: boolean;
-}
-
-export function unitName(name: string): string {
-  return /\.(service|socket|timer|mount|target|path|slice|scope|automount|swap|device)$/.test(name) ? name : `${name}.service`;
-}
-
-export function serviceFactCmd(name: string): string {
-  const u = q(unitName(name));
-  const n = q(name.replace(/\.service$/, ''));
-  return [
-    'LC_ALL=C; export LC_ALL',
-    'if [ -d /run/systemd/system ] && command -v systemctl >/dev/null 2>&1; then',
-    '  echo "@@ mgr"; echo systemd',
-    `  echo "@@ show"; systemctl show ${u} -p LoadState -p ActiveState -p NeedDaemonReload --no-pager 2>/dev/null`,
-    `  echo "@@ enabled"; systemctl is-enabled ${u} 2>/dev/null`,
-    `  echo "@@ file"; for d in /etc/systemd/system /run/systemd/system /lib/systemd/system /usr/lib/systemd/system; do [ -e "$d"/${u} ] && echo yes && break; done`,
-    'else',
-    '  echo "@@ mgr"; echo sysv',
-    `  echo "@@ file"; [ -x /etc/init.d/${n} ] && echo yes`,
-    `  echo "@@ status"; service ${n} status >/dev/null 2>&1; echo $?`,
-    `  echo "@@ enabled"; if command -v chkconfig >/dev/null 2>&1; then chkconfig --list ${n} 2>/dev/null | grep -q ':on' && echo enabled || echo disabled; else ls /etc/rc[2345].d/S*${n} >/dev/null 2>&1 && echo enabled || echo disabled; fi`,
-    'fi',
-    'echo "@@ end"',
-    'exit 0',
-  ].join('\n');
-}
-
-export function parseServiceFacts(name: string, out: string): UnitFacts {
-  const s = tagged(out);
-  const mgr = (s.mgr ?? '').trim() === 'systemd' ? 'systemd' : 'sysv';
-  const fileOnDisk = (s.file ?? '').trim() === 'yes';
-  if (mgr === 'sysv') {
-    const rc = Number((s.status ?? '').trim());
-    return { mgr, unit: name, load: fileOnDisk ? 'loaded' : 'not-found', active: rc === 0 ? 'active' : 'inactive', enabled: (s.enabled ?? '').trim() || 'disabled', needReload: false, fileOnDisk };
-  }
-  const kv: Record<string, string> = {};
-  // systemctl show: KEY=VALUE lines for the properties asked (none holds a name with a newline)
-  for (const line of (s.show ?? '').split('\n')) {
-    const i = line.indexOf('=');
-    if (i > 0) kv[line.slice(0, i)] = line.slice(i + 1);
-  }
-  return {
-    mgr,
-    unit: unitName(name),
-    load: kv.LoadState || 'not-found',
-    active: kv.ActiveState || 'inactive',
-    enabled: (s.enabled ?? '').trim().split('\n')[0] || 'disabled',
-    needReload: kv.NeedDaemonReload === 'yes',
-    fileOnDisk,
-  };
-}
+export type ServiceParams = Static<typeof schema>;
 
 /** --explain: the unit's state as `systemctl is-active/is-enabled` (or SysV `service NAME status`) tell it. */
 export function serviceCheck(name: string, u: UnitFacts): ExplainCheck {
@@ -163,30 +93,37 @@ export function planService(p: ServiceParams, u: UnitFacts, ctx: Pick<ModuleCtx,
   function done(): Plan {
     const status = { name: u.unit, state: running ? 'started' : 'stopped', enabled: enabledNow, masked, ActiveState: u.active, UnitFileState: u.enabled };
     const note = assumed && ctx.check ? ' (check mode: the service does not exist yet, assuming an earlier task installs it)' : '';
-    if (!steps.length) return { kind: 'ok', reason: `${u.unit}: ${u.active}, ${u.enabled}`, result: { status, state: p.state, enabled: p.enabled } };
+    // Ansible's keys (its service runs the systemd module on systemd hosts): name, state (restarted/reloaded: started), enabled, status
+    const result = { name: p.name, status, ...(p.state !== undefined ? { state: p.state === 'restarted' || p.state === 'reloaded' ? 'started' : p.state } : {}), ...(p.enabled !== undefined ? { enabled: p.enabled } : {}) };
+    if (!steps.length) return { kind: 'ok', reason: `${u.unit}: ${u.active}, ${u.enabled}`, result };
     return {
       kind: 'change',
       reason: `${u.unit}: ${what.join(', ')}${note}`,
       steps,
       diff: [{ path: `service ${u.unit}`, before: `${u.active}, ${u.enabled}\n`, after: `${what.join(', ')}\n` }],
-      result: { status, state: p.state, enabled: p.enabled },
+      result,
     };
   }
 }
 
+const schema = object(
+  {
+    name: str('Service (unit) name: rpcbind, nfs-server, firewalld, or a full unit name like foo.socket.'),
+    state: strEnum(['started', 'stopped', 'restarted', 'reloaded'], 'started/stopped: only when needed; restarted/reloaded: always (reloaded starts a stopped service).'),
+    enabled: bool('Start the service at boot (systemctl enable) or not.'),
+    masked: bool('Mask (true) or unmask (false) the unit.'),
+    daemon_reload: bool('Run systemctl daemon-reload first when systemd says the unit changed on disk (or it exists on disk but is not loaded yet).', false),
+  },
+  { required: ['name'], anyOf: [{ required: ['state'] }, { required: ['enabled'] }, { required: ['masked'] }, { required: ['daemon_reload'] }] },
+);
+
 export const service: Module<ServiceParams, { unit: UnitFacts }> = {
   name: 'service',
   doc: 'Start, stop, enable, disable, mask services (systemd, else SysV `service`); restarted/reloaded always change.',
-  schema: object(
-    {
-      name: str('Service (unit) name: rpcbind, nfs-server, firewalld, or a full unit name like foo.socket.'),
-      state: strEnum(['started', 'stopped', 'restarted', 'reloaded'], 'started/stopped: only when needed; restarted/reloaded: always (reloaded starts a stopped service).'),
-      enabled: bool('Start the service at boot (systemctl enable) or not.'),
-      masked: bool('Mask (true) or unmask (false) the unit.'),
-      daemon_reload: bool('Run systemctl daemon-reload first when systemd says the unit changed on disk (or it exists on disk but is not loaded yet).', false),
-    },
-    { required: ['name'], anyOf: [{ required: ['state'] }, { required: ['enabled'] }, { required: ['masked'] }, { required: ['daemon_reload'] }] },
-  ),
+  notes: `Facts: \`systemctl show -p LoadState,ActiveState,NeedDaemonReload\` and \`systemctl is-enabled\` (SysV \`service NAME status\` + rc links without systemd). \`started\`/\`stopped\`/\`enabled\` change only when needed; \`restarted\`/\`reloaded\` always change (use them in handlers). \`static\`, \`indirect\`, \`alias\` and \`generated\` units count as enabled. A unit that does not exist fails, except in check mode (an earlier package task installs it: the change is predicted). Alias: \`ansible.builtin.service\`; \`systemd\` is Ansible's systemd module (docs/ansible-modules.md).`,
+  examples: `- service: {name: rpcbind, state: started, enabled: true}
+`,
+  schema,
   facts: (p) => ({ unit: { cmd: serviceFactCmd(p.name), parse: (r) => parseServiceFacts(p.name, r.stdout), explain: (u) => serviceCheck(p.name, u as UnitFacts) } }),
   plan: (p, f, ctx) => planService(p, f.unit, ctx),
 };

@@ -1,9 +1,9 @@
 /** setup: gather host facts explicitly (registers ansible_facts with ansible_X keys, as Ansible; the engine stores them as ansible_facts.X). */
 import { gatherFacts } from '../facts/host.js';
-import type { Module } from './types.js';
-import { object, strList } from './util/schema.js';
+import type { Module } from '../engine/module/types.js';
+import { object, strList, type Static } from '../engine/module/schema.js';
 
-export interface SetupParams { filter?: string | string[]; gather_subset?: string | string[] }
+export type SetupParams = Static<typeof schema>;
 
 function globRe(g: string): RegExp {
   const core = g.replace(/^ansible_/, '').replace(/[.+^${}()|[\]\\]/g, '\\$&').replace(/\*/g, '.*').replace(/\?/g, '.');
@@ -53,14 +53,16 @@ export function selectSubsets(subset: string[] | undefined): Set<string> {
   return inc;
 }
 
+const schema = object({
+  filter: { ...strList("Only facts whose names match these globs (with or without 'ansible_'), e.g. ['ansible_distribution*']."), type: ['array', 'string'] },
+  gather_subset: { ...strList("Ansible's subsets: all (default), min (always, unless '!min'), hardware, network; '!name' excludes (virtual, ohai, facter gather nothing here)."), type: ['array', 'string'] },
+});
+
 export const setup: Module<SetupParams> = {
   name: 'setup',
   readOnly: true,
   doc: 'Gather facts about the host (distribution, os_family, pkg_mgr, service_mgr, CPU, memory, interfaces, default_ipv4...).',
-  schema: object({
-    filter: { ...strList("Only facts whose names match these globs (with or without 'ansible_'), e.g. ['ansible_distribution*']."), type: ['array', 'string'] },
-    gather_subset: { ...strList("Ansible's subsets: all (default), min (always, unless '!min'), hardware, network; '!name' excludes (virtual, ohai, facter gather nothing here)."), type: ['array', 'string'] },
-  }),
+  schema,
   async action(p, ctx) {
     const subset = p.gather_subset === undefined ? undefined : Array.isArray(p.gather_subset) ? p.gather_subset : String(p.gather_subset).split(',').map((x) => x.trim()).filter(Boolean);
     const keep = selectSubsets(subset);

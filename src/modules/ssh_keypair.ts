@@ -4,19 +4,12 @@
  * it then predict their change).
  */
 import { q } from '../util/quote.js';
-import type { Module, ModuleCtx, Plan, Step } from './types.js';
-import { bool, int, object, str, strEnum } from './util/schema.js';
-import { parsePubKey, userFileFact, type UserFile } from './sys/sshfiles.js';
+import type { Module, ModuleCtx, Plan, Step } from '../engine/module/types.js';
+import { bool, int, object, str, strEnum, type Static } from '../engine/module/schema.js';
+import { parsePubKey, pubKeyInfo } from './sys/sshfiles.js';
+import { userFileFact, type UserFile } from '../facts/sshfiles.js';
 
-export interface SshKeypairParams {
-  user?: string;
-  path?: string;
-  type?: 'ed25519' | 'rsa' | 'ecdsa';
-  size?: number;
-  comment?: string;
-  state?: 'present' | 'absent';
-  force?: boolean;
-}
+export type SshKeypairParams = Static<typeof schema>;
 
 type Facts = { key: UserFile; pub: UserFile };
 
@@ -37,7 +30,8 @@ export function planKeypair(p: SshKeypairParams, f: Facts, ctx: Pick<ModuleCtx, 
   const qp = q(path);
   const pubText = (f.pub.content ?? '').trim();
   const pub = parsePubKey(pubText);
-  const result = { filename: path, public_key: pubText, type };
+  // Ansible's openssh_keypair keys: public_key without the comment, comment, fingerprint, size
+  const result = { filename: path, type, public_key: pubText, ...pubKeyInfo(pubText) };
   if ((p.state ?? 'present') === 'absent') {
     if (!key.st && !f.pub.st) return { kind: 'ok', reason: `${path}: absent`, result: { filename: path, public_key: '' } };
     return { kind: 'change', reason: `${path}: key pair removed`, steps: [{ desc: `remove ${path}`, cmd: `rm -f -- ${qp} ${q(path + '.pub')}` }], result: { filename: path, public_key: '' } };
@@ -67,23 +61,29 @@ export function planKeypair(p: SshKeypairParams, f: Facts, ctx: Pick<ModuleCtx, 
   return { kind: 'change', reason: `${path}: key pair ${why}`, steps, result: { ...result, public_key: '' } };
 }
 
+const schema = object({
+  user: str('Owner of the key; a relative path is under this user\'s home (default: the connecting user).'),
+  path: str('Private key file, absolute or relative to the home (default .ssh/id_TYPE); the public key is PATH.pub.'),
+  type: strEnum(['ed25519', 'rsa', 'ecdsa'], 'Key type (default ed25519).'),
+  size: int('Key size in bits (rsa, ecdsa).', { minimum: 256 }),
+  comment: str('Key comment (default USER@HOSTNAME).'),
+  state: strEnum(['present', 'absent'], 'present (default) or absent (both files removed).'),
+  force: bool('Replace an existing key of another type.', false),
+});
+
 export const ssh_keypair: Module<SshKeypairParams, Facts> = {
   name: 'ssh_keypair',
   doc: "Generate an OpenSSH key pair for a user when absent (no passphrase); registers public_key.",
-  schema: object({
-    user: str('Owner of the key; a relative path is under this user\'s home (default: the connecting user).'),
-    path: str('Private key file, absolute or relative to the home (default .ssh/id_TYPE); the public key is PATH.pub.'),
-    type: strEnum(['ed25519', 'rsa', 'ecdsa'], 'Key type (default ed25519).'),
-    size: int('Key size in bits (rsa, ecdsa).', { minimum: 256 }),
-    comment: str('Key comment (default USER@HOSTNAME).'),
-    state: strEnum(['present', 'absent'], 'present (default) or absent (both files removed).'),
-    force: bool('Replace an existing key of another type.', false),
-  }),
+  notes: `Generates the key with \`ssh-keygen\` (no passphrase) only when the private key is missing; re-derives a missing .pub; never reads the private key. Registers \`public_key\` (\`''\` in check mode when the key does not exist yet: tasks that use it then predict their change). Relative paths are under the user's home (\`getent passwd\`).`,
+  examples: `- ssh_keypair: {user: root}
+  register: root_key
+`,
+  schema,
   facts: (p) => ({ key: userFileFact(p.user, keyPath(p), false), pub: userFileFact(p.user, keyPath(p) + '.pub') }),
   plan: planKeypair,
   result: (_p, _f, results) => {
     const last = results[results.length - 1];
     const line = last?.stdout.split('\n').find((l) => parsePubKey(l));
-    return line ? { public_key: line.trim() } : {};
+    return line ? { ...pubKeyInfo(line) } : {};
   },
 };

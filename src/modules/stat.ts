@@ -1,32 +1,16 @@
 /** stat and slurp: read-only information about remote files (always ok). */
 import { q } from '../util/quote.js';
 import type { ExecResult } from '../transport/types.js';
-import type { Fact, Module } from './types.js';
-import { fileFactCmd, parseFileState, type FileState, type StatInfo } from './util/fileops.js';
+import type { Fact, Module } from '../engine/module/types.js';
+import { fileFactSections, parseFileSections, type FileState, type StatInfo } from '../facts/file.js';
+import { okOut, parseSections, PROBES, sectionScript, type SectionCmd, type Sections } from '../facts/sections.js';
 import { fmtMode } from './util/mode.js';
 import { fileCheck } from './util/explain.js';
-import { bool, object, str, strEnum } from './util/schema.js';
+import { bool, object, str, strEnum, type Static } from '../engine/module/schema.js';
 
 type Algo = 'md5' | 'sha1' | 'sha224' | 'sha256' | 'sha384' | 'sha512';
 
-export interface StatParams {
-  path?: string;
-  dest?: string;
-  name?: string;
-  follow?: boolean;
-  get_checksum?: boolean;
-  checksum_algorithm?: Algo;
-  checksum?: Algo;
-  checksum_algo?: Algo;
-  get_mime?: boolean;
-  mime?: boolean;
-  mime_type?: boolean;
-  'mime-type'?: boolean;
-  get_attributes?: boolean;
-  attr?: boolean;
-  attributes?: boolean;
-  get_md5?: boolean;
-}
+export type StatParams = Static<typeof statSchema>;
 
 /** What Python's os.stat gives beyond kvplay's stat line: float times, blocks, block size, rdev. */
 export interface StatExtra {
@@ -51,22 +35,20 @@ export interface StatMore {
 const XFMT = '%X %Y %Z %b %o %t %T|%x|%y|%z';
 
 /**
- * Shell text printing, before the file state, what Ansible's stat adds: l/f (lstat/stat extra),
- * m (`file --mime-type --mime-encoding`, as Ansible runs it: on the path itself), v (`lsattr -vd`:
- * version and flags), d (md5); then a line `.`. No line holds a name (file -b; lsattr's first two words).
+ * The sections of what Ansible's stat adds to the file fact (src/facts/file.ts), in the same script:
+ * xl/xf (lstat/stat extra), mime (`file --mime-type --mime-encoding`, as Ansible runs it: on the
+ * path itself), attrs (`lsattr -vd`: version and flags), md5. No section holds a name (file -b;
+ * lsattr's first two words).
  */
-export function statExtraCmd(path: string, o: { mime: boolean; attrs: boolean; md5: boolean }): string {
-  const lines = [
-    `p=${q(path)}; X=${q(XFMT)}`,
-    'if [ -e "$p" ] || [ -L "$p" ]; then',
-    "  printf 'l '; stat -c \"$X\" -- \"$p\" || echo",
-    "  if [ -L \"$p\" ] && [ -e \"$p\" ]; then printf 'f '; stat -L -c \"$X\" -- \"$p\" || echo; fi",
+export function statExtraSections(o: { mime: boolean; attrs: boolean; md5: boolean }): SectionCmd[] {
+  const cmds: SectionCmd[] = [
+    ['xl', '[ $e = yes ] && stat -c "$X" -- "$p"'],
+    ['xf', '[ -L "$p" ] && [ -e "$p" ] && stat -L -c "$X" -- "$p"'],
   ];
-  if (o.mime) lines.push("  if r=$(file -b --mime-type --mime-encoding -- \"$p\" 2>/dev/null); then printf 'm %s\\n' \"$r\" | head -n 1; fi");
-  if (o.attrs) lines.push("  if r=$(lsattr -vd -- \"$p\" 2>/dev/null); then printf '%s\\n' \"$r\" | { read -r v f _; printf 'v %s %s\\n' \"$v\" \"$f\"; }; fi");
-  if (o.md5) lines.push("  if [ -f \"$p\" ] && [ -r \"$p\" ]; then printf 'd '; md5sum < \"$p\" || echo; fi");
-  lines.push('fi', 'echo .');
-  return lines.join('\n');
+  if (o.mime) cmds.push(['mime', '[ $e = yes ] && r=$(file -b --mime-type --mime-encoding -- "$p" 2>/dev/null) && printf \'%s\\n\' "$r" | head -n 1']);
+  if (o.attrs) cmds.push(['attrs', '[ $e = yes ] && r=$(lsattr -vd -- "$p" 2>/dev/null) && printf \'%s\\n\' "$r" | { read -r v f _; printf \'%s %s\\n\' "$v" "$f"; }']);
+  if (o.md5) cmds.push(['md5', '[ $e = yes ] && [ -f "$p" ] && [ -r "$p" ] && md5sum < "$p"']);
+  return cmds;
 }
 
 /** Python's st_rdev of major/minor (glibc's makedev). */
@@ -87,26 +69,27 @@ function parseExtra(line: string): StatExtra | undefined {
   return { atime: pyTime(f[0], x), mtime: pyTime(f[1], y), ctime: pyTime(f[2], z), blocks: Number(f[3]), block_size: Number(f[4]), device_type: makedev(parseInt(f[5], 16), parseInt(f[6], 16)) };
 }
 
-/** Pure parser of statExtraCmd output (up to its `.` line); `rest`: what follows (the file state). */
-export function parseStatMore(out: string): { more: StatMore; rest: string } {
+/** Pure parser of the statExtraSections sections. */
+export function parseStatMore(s: Sections): StatMore {
   const more: StatMore = {};
-  const end = out.startsWith('.\n') ? 0 : out.indexOf('\n.\n');
-  if (end < 0) throw new Error('cannot read the stat information: incomplete output');
-  for (const line of out.slice(0, end).split('\n')) {
-    const v = line.slice(2);
-    if (line.startsWith('l ')) more.l = parseExtra(v);
-    else if (line.startsWith('f ')) more.f = parseExtra(v);
-    else if (line.startsWith('m ')) {
-      // as Ansible: "type; charset=..." or nothing
-      const parts = v.split(';');
-      const cs = parts[1]?.split('=')[1];
-      if (parts.length === 2 && cs !== undefined) more.mime = { mimetype: parts[0].trim(), charset: cs.trim() };
-    } else if (line.startsWith('v ')) {
-      const [version, flags] = v.split(' ');
-      if (version && flags !== undefined) more.attrs = { version, attr_flags: flags.replace(/-/g, '') };
-    } else if (line.startsWith('d ')) more.md5 = v.trim().split(/\s+/)[0] || undefined;
+  const text = (n: string) => okOut(s[n]);
+  if (text('xl') !== undefined) more.l = parseExtra(text('xl')!);
+  if (text('xf') !== undefined) more.f = parseExtra(text('xf')!);
+  const mime = text('mime');
+  if (mime !== undefined) {
+    // as Ansible: "type; charset=..." or nothing
+    const parts = mime.split(';');
+    const cs = parts[1]?.split('=')[1];
+    if (parts.length === 2 && cs !== undefined) more.mime = { mimetype: parts[0].trim(), charset: cs.trim() };
   }
-  return { more, rest: out.slice(end === 0 ? 2 : end + 3) };
+  const attrs = text('attrs');
+  if (attrs !== undefined) {
+    const [version, flags] = attrs.split(' ');
+    if (version && flags !== undefined) more.attrs = { version, attr_flags: flags.replace(/-/g, '') };
+  }
+  const md5 = text('md5');
+  if (md5 !== undefined) more.md5 = md5.trim().split(/\s+/)[0] || undefined;
+  return more;
 }
 
 /** lsattr's flags as Ansible names them (module_utils FILE_ATTRIBUTES). */
@@ -174,68 +157,61 @@ export function statDict(path: string, st: FileState, more: StatMore, o: StatOpt
 
 type StatFacts = { file: { st: FileState; more: StatMore } };
 
-const algoOf = (p: StatParams): Algo => p.checksum_algorithm ?? p.checksum ?? p.checksum_algo ?? 'sha1';
-const firstBool = (...v: (boolean | undefined)[]) => v.find((b) => b !== undefined);
+const algoOf = (p: StatParams): Algo => p.checksum_algorithm ?? 'sha1';
+
+const statSchema = object(
+  {
+    path: str('The path (aliases: dest, name).', { aliases: ['dest', 'name'] }),
+    follow: bool('Follow a symlink (report on its target).', false),
+    get_checksum: bool('Compute the checksum of a regular file.', true),
+    checksum_algorithm: strEnum(['md5', 'sha1', 'sha224', 'sha256', 'sha384', 'sha512'], 'Algorithm for checksum (default sha1, like Ansible; aliases: checksum, checksum_algo).', { aliases: ['checksum', 'checksum_algo'] }),
+    get_mime: bool("The path's mimetype and charset, from `file` (aliases: mime, mime_type, mime-type).", true, { aliases: ['mime', 'mime_type', 'mime-type'] }),
+    get_attributes: bool("The path's attributes, from `lsattr` (aliases: attr, attributes).", true, { aliases: ['attr', 'attributes'] }),
+    get_md5: bool('The MD5 of a regular file too (key md5).', false),
+  },
+  { required: ['path'] },
+);
 
 export const stat: Module<StatParams, StatFacts> = {
   name: 'stat',
   reasonIsMsg: false,
   doc: 'Information about a remote path: registers `stat` as Ansible does (exists, isdir, isreg, islnk, mode, uid, gid, pw_name, gr_name, size, atime, mtime, ctime, checksum, mimetype, charset, attributes...).',
-  schema: object(
-    {
-      path: str('The path (aliases: dest, name).'),
-      dest: str('Alias of path.'),
-      name: str('Alias of path.'),
-      follow: bool('Follow a symlink (report on its target).', false),
-      get_checksum: bool('Compute the checksum of a regular file.', true),
-      checksum_algorithm: strEnum(['md5', 'sha1', 'sha224', 'sha256', 'sha384', 'sha512'], 'Algorithm for checksum (default sha1, like Ansible; aliases: checksum, checksum_algo).'),
-      checksum: strEnum(['md5', 'sha1', 'sha224', 'sha256', 'sha384', 'sha512'], 'Alias of checksum_algorithm.'),
-      checksum_algo: strEnum(['md5', 'sha1', 'sha224', 'sha256', 'sha384', 'sha512'], 'Alias of checksum_algorithm.'),
-      get_mime: bool("The path's mimetype and charset, from `file` (aliases: mime, mime_type, mime-type).", true),
-      mime: bool('Alias of get_mime.'),
-      mime_type: bool('Alias of get_mime.'),
-      'mime-type': bool('Alias of get_mime.'),
-      get_attributes: bool("The path's attributes, from `lsattr` (aliases: attr, attributes).", true),
-      attr: bool('Alias of get_attributes.'),
-      attributes: bool('Alias of get_attributes.'),
-      get_md5: bool('The MD5 of a regular file too (key md5).', false),
-    },
-    { anyOf: [{ required: ['path'] }, { required: ['dest'] }, { required: ['name'] }] },
-  ),
-  prepare: (p) => ({ ...p, path: p.path ?? p.dest ?? p.name }),
+  schema: statSchema,
   facts(p) {
-    const mime = firstBool(p.get_mime, p.mime, p.mime_type, p['mime-type']) !== false;
-    const attrs = firstBool(p.get_attributes, p.attr, p.attributes) !== false;
+    const mime = p.get_mime !== false;
+    const attrs = p.get_attributes !== false;
     const opts = { checksum: p.get_checksum === false ? (false as const) : algoOf(p), access: true };
+    const file = fileFactSections(p.path!, opts);
     const f: Fact<{ st: FileState; more: StatMore }> = {
-      cmd: `${statExtraCmd(p.path!, { mime, attrs, md5: p.get_md5 === true })}\n(\n${fileFactCmd(p.path!, opts)}\n)`,
+      cmd: sectionScript([...file.cmds, ...statExtraSections({ mime, attrs, md5: p.get_md5 === true })], { ...PROBES, prelude: `${file.prelude}; X=${q(XFMT)}` }),
       parse(r: ExecResult) {
-        const { more, rest } = parseStatMore(r.stdout);
-        return { st: parseFileState(p.path!, { ...r, stdout: rest }, opts), more };
+        const s = parseSections(r.stdout);
+        return { st: parseFileSections(p.path!, s, r, opts), more: parseStatMore(s) };
       },
       explain: (v) => fileCheck(v.st, false),
     };
     return { file: f };
   },
   plan(p, facts) {
-    const mime = firstBool(p.get_mime, p.mime, p.mime_type, p['mime-type']) !== false;
-    const attrs = firstBool(p.get_attributes, p.attr, p.attributes) !== false;
+    const mime = p.get_mime !== false;
+    const attrs = p.get_attributes !== false;
     const d = statDict(p.path!, facts.file.st, facts.file.more, { follow: p.follow === true, checksum: p.get_checksum !== false, mime, attrs });
     return { kind: 'ok', reason: `${p.path}: ${d.exists ? (d.isdir ? 'directory' : d.islnk ? 'symlink' : d.isreg ? 'file' : 'exists') : 'does not exist'}`, result: { stat: d } };
   },
 };
 
-export interface SlurpParams { src?: string; path?: string }
+export type SlurpParams = Static<typeof slurpSchema>;
+
+const slurpSchema = object(
+  { src: str('The remote file (alias: path).', { aliases: ['path'] }) },
+  { required: ['src'] },
+);
 
 export const slurp: Module<SlurpParams, { data: { content: string } }> = {
   name: 'slurp',
   reasonIsMsg: false,
   doc: 'Read a remote file: registers content (base64) and encoding. Fails when the file is missing.',
-  schema: object(
-    { src: str('The remote file (alias: path).'), path: str('Alias of src.') },
-    { anyOf: [{ required: ['src'] }, { required: ['path'] }] },
-  ),
-  prepare: (p) => ({ ...p, src: p.src ?? p.path }),
+  schema: slurpSchema,
   facts: (p) => ({
     data: {
       // exit codes: the errno Python's open() would get (ENOENT, EACCES, EISDIR)

@@ -4,25 +4,12 @@
  * that one key, only when it differs).
  */
 import { q } from '../util/quote.js';
-import type { Module, ModuleCtx, Plan } from './types.js';
+import type { Module, Plan, PlanCtx } from '../engine/module/types.js';
 import { editFacts, editResult, planEdit, type EditFacts } from './util/edit.js';
-import { backupProp, bool, object, str, strEnum } from './util/schema.js';
+import { backupProp, bool, object, str, strEnum, type Static, typed } from '../engine/module/schema.js';
 import { lines } from './sys/sshfiles.js';
 
-export interface SysctlParams {
-  name: string;
-  /** Ansible's alias of name */
-  key?: string;
-  value?: string;
-  /** Ansible's alias of value */
-  val?: string;
-  state?: 'present' | 'absent';
-  sysctl_file?: string;
-  reload?: boolean;
-  sysctl_set?: boolean;
-  ignoreerrors?: boolean;
-  backup?: boolean;
-}
+export type SysctlParams = Static<typeof schema>;
 
 type Facts = EditFacts & { live: string | undefined };
 
@@ -53,7 +40,7 @@ export function editSysctl(old: string | null, name: string, value: string | und
   return { text: ls.join(''), msg: `${key}: added (${value})` };
 }
 
-export function planSysctl(p: SysctlParams, f: Facts, ctx: ModuleCtx): Plan {
+export function planSysctl(p: SysctlParams, f: Facts, ctx: PlanCtx): Plan {
   const state = p.state ?? 'present';
   const key = keyOf(p.name);
   if (!/^[A-Za-z0-9_.*-]+$/.test(key)) throw new Error(`invalid sysctl name '${p.name}'`);
@@ -75,29 +62,28 @@ export function planSysctl(p: SysctlParams, f: Facts, ctx: ModuleCtx): Plan {
   return { kind: 'change', reason: what.join('; '), steps, ...(e.kind === 'change' && e.diff ? { diff: e.diff } : {}) };
 }
 
+const schema = object(
+  {
+    name: str('Parameter, e.g. net.ipv4.ip_forward (slashes allowed). Alias: key (ansible.posix.sysctl).', { aliases: ['key'] }),
+    value: typed<string | number | boolean>({ type: ['string', 'number', 'boolean'], aliases: ['val'], description: 'Desired value (required with state present). Alias: val (ansible.posix.sysctl).' }),
+    state: strEnum(['present', 'absent'], 'present (default) or absent (removed from the file; the kernel value is left).'),
+    sysctl_file: str('File to edit (default /etc/sysctl.conf; /etc/sysctl.d/NAME.conf is preferable).'),
+    reload: bool('Also set the running value (sysctl -w NAME=VALUE) when it differs.', true),
+    sysctl_set: bool('Accepted for compatibility: the running value is set whenever reload is on.', false),
+    ignoreerrors: bool('Ignore a parameter unknown to the running kernel.', false),
+    backup: backupProp,
+  },
+  { required: ['name'] },
+);
+
 export const sysctl: Module<SysctlParams, Facts> = {
   name: 'sysctl',
   reasonIsMsg: false,
   doc: 'A kernel parameter in a sysctl file and (reload, default) in the running kernel.',
-  schema: object(
-    {
-      name: str('Parameter, e.g. net.ipv4.ip_forward (slashes allowed).'),
-      value: { type: ['string', 'number', 'boolean'], description: 'Desired value (required with state present).' },
-      key: str('Alias of name (ansible.posix.sysctl).'),
-      val: { type: ['string', 'number', 'boolean'], description: 'Alias of value (ansible.posix.sysctl).' },
-      state: strEnum(['present', 'absent'], 'present (default) or absent (removed from the file; the kernel value is left).'),
-      sysctl_file: str('File to edit (default /etc/sysctl.conf; /etc/sysctl.d/NAME.conf is preferable).'),
-      reload: bool('Also set the running value (sysctl -w NAME=VALUE) when it differs.', true),
-      sysctl_set: bool('Accepted for compatibility: the running value is set whenever reload is on.', false),
-      ignoreerrors: bool('Ignore a parameter unknown to the running kernel.', false),
-      backup: backupProp,
-    },
-    { anyOf: [{ required: ['name'] }, { required: ['key'] }] },
-  ),
-  prepare: (p) => {
-    const { key, val, ...rest } = p;
-    return { ...rest, name: p.name ?? key!, ...(p.value ?? val) !== undefined ? { value: p.value ?? val } : {} };
-  },
+  notes: `One \`name = value\` line in the sysctl file (atomic write, backup) and, with \`reload\` (default), \`sysctl -w name=value\` when the running value differs (only that key, not a whole \`sysctl -p\`). Alias \`ansible.posix.sysctl\`.`,
+  examples: `- sysctl: {name: net.ipv4.ip_forward, value: 1, sysctl_file: /etc/sysctl.d/90-kvplay.conf}
+`,
+  schema,
   facts: (p) => ({ ...editFacts({ path: p.sysctl_file ?? '/etc/sysctl.conf' }), live: { cmd: `sysctl -n ${q(keyOf(p.name))} 2>/dev/null`, parse: (r) => (r.code === 0 ? r.stdout.trim() : undefined), explain: (v) => ({ cmd: `sysctl -n ${q(keyOf(p.name))}`, found: v === undefined ? 'no such parameter in the running kernel' : String(v) }) } }),
   plan: planSysctl,
   result: (_p, _f, results) => editResult(results),

@@ -7,24 +7,11 @@
  * then the state; a unit systemd does not know fails, in check mode too.
  */
 import { q } from '../util/quote.js';
-import type { ExplainCheck, Fact, Module, ModuleCtx, Plan, Step } from './types.js';
-import { bool, object, str, strEnum } from './util/schema.js';
+import type { ExplainCheck, Fact, Module, ModuleCtx, Plan, Step } from '../engine/module/types.js';
+import { okOut, parseSections, PROBES, sectionScript } from '../facts/sections.js';
+import { bool, object, str, strEnum, type Static } from '../engine/module/schema.js';
 
-export interface SystemdParams {
-  name?: string;
-  service?: string;
-  unit?: string;
-  state?: 'started' | 'stopped' | 'restarted' | 'reloaded';
-  enabled?: boolean;
-  force?: boolean;
-  masked?: boolean;
-  daemon_reload?: boolean;
-  'daemon-reload'?: boolean;
-  daemon_reexec?: boolean;
-  'daemon-reexec'?: boolean;
-  scope?: 'system' | 'user' | 'global';
-  no_block?: boolean;
-}
+export type SystemdParams = Static<typeof schema>;
 
 export interface SystemdFacts {
   /** `systemctl is-enabled -l` output lines and exit code */
@@ -41,7 +28,7 @@ export interface SystemdFacts {
   probe?: { listed: boolean; error: string };
 }
 
-const unitOf = (p: SystemdParams) => p.name ?? p.service ?? p.unit;
+const unitOf = (p: SystemdParams) => p.name;
 
 /** `systemctl` with the scope/no_block/force switches, as Ansible builds it. */
 export function systemctl(p: SystemdParams): string {
@@ -51,19 +38,17 @@ export function systemctl(p: SystemdParams): string {
 export function systemdFactCmd(p: SystemdParams): string {
   const u = q(unitOf(p)!);
   const ctl = systemctl(p);
-  return [
-    'LC_ALL=C; export LC_ALL',
-    '[ -n "$XDG_RUNTIME_DIR" ] || { XDG_RUNTIME_DIR=/run/user/$(id -u); export XDG_RUNTIME_DIR; }',
-    'echo "@@ systemctl"; command -v systemctl >/dev/null 2>&1 && echo yes',
-    `echo "@@ enabled"; ${ctl} is-enabled ${u} -l 2>/dev/null; echo "rc=$?"`,
+  return sectionScript([
+    ['systemctl', 'command -v systemctl >/dev/null 2>&1 && echo yes'],
+    // the section's exit code is is-enabled's
+    ['enabled', `${ctl} is-enabled ${u} -l 2>/dev/null`],
     // Ansible's sysv_exists(unit): the name as given
-    `echo "@@ initd"; [ -e /etc/init.d/${u} ] && echo yes`,
-    `show=$(${ctl} show ${u} 2>/dev/null); src=$?`,
-    // Ansible's fallback when show fails and is-enabled knows nothing: list-unit-files, else systemctl's own error
-    `if [ $src -ne 0 ]; then echo "@@ probe"; if ${ctl} list-unit-files ${u} >/dev/null 2>&1; then echo listed; else ${ctl} 2>&1 >/dev/null | head -c 4096; echo; fi; fi`,
-    // last: property values are the host's text, nothing is parsed after them
-    'echo "@@ show"; [ -n "$show" ] && printf \'%s\\n\' "$show"; echo "rc=$src"',
-  ].join('\n');
+    ['initd', `[ -e /etc/init.d/${u} ] && echo yes`],
+    // Ansible's fallback when show fails and is-enabled knows nothing (rc 0: show failed): list-unit-files, else systemctl's own error
+    ['probe', `show=$(${ctl} show ${u} 2>/dev/null); src=$?; [ $src -ne 0 ] && if ${ctl} list-unit-files ${u} >/dev/null 2>&1; then echo listed; else ${ctl} 2>&1 >/dev/null | head -c 4096; echo; fi`],
+    // rc 0: show succeeded
+    ['show', '[ -n "$show" ] && printf \'%s\\n\' "$show"; [ $src -eq 0 ]'],
+  ], { ...PROBES, prelude: '[ -n "$XDG_RUNTIME_DIR" ] || { XDG_RUNTIME_DIR=/run/user/$(id -u); export XDG_RUNTIME_DIR; }' });
 }
 
 /** Ansible's parse_systemctl_show: KEY=VALUE lines; Exec* values in { } may span lines. */
@@ -96,25 +81,17 @@ export function parseSystemctlShow(lines: string[]): Record<string, string> {
 }
 
 export function parseSystemdFacts(out: string): SystemdFacts {
-  const at = out.indexOf('\n@@ show\n');
-  const head = at < 0 ? out : out.slice(0, at);
-  const show = at < 0 ? '' : out.slice(at + '\n@@ show\n'.length);
-  const sec = (name: string) => {
-    const m = new RegExp(`^@@ ${name}\\n([\\s\\S]*?)(?=^@@ |(?![\\s\\S]))`, 'm').exec(head + '\n');
-    return (m?.[1] ?? '').replace(/\n+$/, '');
-  };
-  const en = sec('enabled').split('\n');
-  const enabledRc = Number(/^rc=(\d+)$/.exec(en[en.length - 1] ?? '')?.[1] ?? 1);
-  const showLines = show.replace(/\n$/, '').split('\n');
-  const rcLine = showLines.pop() ?? '';
+  const s = parseSections(out);
+  const text = (name: string) => s[name]?.out ?? '';
+  const probe = okOut(s.probe);
   return {
-    enabledOut: en.slice(0, -1).filter((l) => l !== ''),
-    enabledRc,
-    initd: sec('initd').trim() === 'yes',
-    status: parseSystemctlShow(showLines),
-    showRc: Number(/^rc=(\d+)$/.exec(rcLine)?.[1] ?? 1),
-    systemctl: sec('systemctl').trim() === 'yes',
-    ...(head.includes('\n@@ probe\n') ? { probe: { listed: sec('probe').trim() === 'listed', error: sec('probe').trimEnd() } } : {}),
+    enabledOut: text('enabled').split('\n').filter((l) => l !== ''),
+    enabledRc: s.enabled?.rc ?? 1,
+    initd: text('initd').trim() === 'yes',
+    status: parseSystemctlShow(text('show').split('\n')),
+    showRc: s.show?.rc ?? 1,
+    systemctl: text('systemctl').trim() === 'yes',
+    ...(probe !== undefined ? { probe: { listed: probe.trim() === 'listed', error: probe.trimEnd() } } : {}),
   };
 }
 
@@ -128,8 +105,8 @@ export function planSystemd(p: SystemdParams, f: SystemdFacts | undefined, _ctx?
   const what: string[] = [];
   const unit = unitOf(p);
   if (unit !== undefined && /[*?[]/.test(unit)) throw new Error(`This module does not currently support using glob patterns, found '${unit.match(/[*?[]/)![0]}' in service name: ${unit}`);
-  if (p.daemon_reload ?? p['daemon-reload']) quiet.push({ desc: 'systemctl daemon-reload', cmd: `${ctl} daemon-reload` });
-  if (p.daemon_reexec ?? p['daemon-reexec']) quiet.push({ desc: 'systemctl daemon-reexec', cmd: `${ctl} daemon-reexec` });
+  if (p.daemon_reload) quiet.push({ desc: 'systemctl daemon-reload', cmd: `${ctl} daemon-reload` });
+  if (p.daemon_reexec) quiet.push({ desc: 'systemctl daemon-reexec', cmd: `${ctl} daemon-reexec` });
   const result: Record<string, unknown> = { name: unit ?? null, status: {} };
   if (unit !== undefined && f) {
     if (!f.systemctl) throw new Error('Failed to find required executable "systemctl" in paths: /usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin');
@@ -196,34 +173,30 @@ export function systemdCheck(p: SystemdParams, f: SystemdFacts): ExplainCheck {
   return { cmd: `${ctl} show ${u} -p LoadState,ActiveState; ${ctl} is-enabled ${u}`, found: `${f.status.LoadState ?? 'unknown'}, ${f.status.ActiveState ?? 'unknown'}, ${f.enabledOut[0] ?? 'unknown'}` };
 }
 
-const alias = (of: string, type: string) => ({ type, description: `Alias of ${of}.` });
+const schema = object(
+  {
+    name: str('The unit: nginx, nginx.service, foo.socket (no glob patterns).', { aliases: ['service', 'unit'] }),
+    state: strEnum(['started', 'stopped', 'restarted', 'reloaded'], 'started/stopped: when needed; restarted/reloaded: always (a stopped unit is started).'),
+    enabled: bool('Start at boot (systemctl enable) or not. indirect and alias units count as not enabled, as in Ansible.'),
+    force: bool('systemctl --force (enable/mask over existing links).'),
+    masked: bool('Mask (true) or unmask (false) the unit; works on units that are not installed yet.'),
+    daemon_reload: bool('systemctl daemon-reload first (always, when asked; not a change by itself).', false, { aliases: ['daemon-reload'] }),
+    daemon_reexec: bool('systemctl daemon-reexec first (always, when asked; not a change by itself).', false, { aliases: ['daemon-reexec'] }),
+    scope: strEnum(['system', 'user', 'global'], 'system (default), user (systemctl --user: the connecting user\'s manager) or global.'),
+    no_block: bool('systemctl --no-block: do not wait for the job to finish.', false),
+  },
+  {
+    anyOf: ['state', 'enabled', 'masked', 'daemon_reload', 'daemon_reexec'].map((k) => ({ required: [k] })),
+    // Ansible's required_by: state, enabled and masked need the unit
+    allOf: ['state', 'enabled', 'masked'].map((k) => ({ if: { required: [k] }, then: { required: ['name'] } })),
+  },
+);
 
 export const systemd: Module<SystemdParams, { unit?: SystemdFacts }> = {
   name: 'systemd',
   reasonIsMsg: false,
   doc: "Ansible's systemd: start, stop, restart, reload, enable, mask units, daemon-reload/daemon-reexec; registers status (systemctl show).",
-  schema: object(
-    {
-      name: str('The unit: nginx, nginx.service, foo.socket (no glob patterns).'),
-      service: alias('name', 'string'),
-      unit: alias('name', 'string'),
-      state: strEnum(['started', 'stopped', 'restarted', 'reloaded'], 'started/stopped: when needed; restarted/reloaded: always (a stopped unit is started).'),
-      enabled: bool('Start at boot (systemctl enable) or not. indirect and alias units count as not enabled, as in Ansible.'),
-      force: bool('systemctl --force (enable/mask over existing links).'),
-      masked: bool('Mask (true) or unmask (false) the unit; works on units that are not installed yet.'),
-      daemon_reload: bool('systemctl daemon-reload first (always, when asked; not a change by itself).', false),
-      'daemon-reload': alias('daemon_reload', 'boolean'),
-      daemon_reexec: bool('systemctl daemon-reexec first (always, when asked; not a change by itself).', false),
-      'daemon-reexec': alias('daemon_reexec', 'boolean'),
-      scope: strEnum(['system', 'user', 'global'], 'system (default), user (systemctl --user: the connecting user\'s manager) or global.'),
-      no_block: bool('systemctl --no-block: do not wait for the job to finish.', false),
-    },
-    {
-      anyOf: ['state', 'enabled', 'masked', 'daemon_reload', 'daemon-reload', 'daemon_reexec', 'daemon-reexec'].map((k) => ({ required: [k] })),
-      // Ansible's required_by: state, enabled and masked need the unit
-      allOf: ['state', 'enabled', 'masked'].map((k) => ({ if: { required: [k] }, then: { anyOf: [{ required: ['name'] }, { required: ['service'] }, { required: ['unit'] }] } })),
-    },
-  ),
+  schema,
   facts: (p): Record<string, Fact<unknown>> => (unitOf(p) === undefined ? {} : { unit: { cmd: systemdFactCmd(p), parse: (r) => parseSystemdFacts(r.stdout), explain: (f) => systemdCheck(p, f as SystemdFacts) } }),
   plan: (p, f, ctx) => planSystemd(p, f.unit, ctx),
 };

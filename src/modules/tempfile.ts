@@ -5,15 +5,10 @@
  */
 import { q } from '../util/quote.js';
 import type { ExecResult } from '../transport/types.js';
-import type { Module, ModuleCtx, Plan } from './types.js';
-import { object, str, strEnum } from './util/schema.js';
+import type { Module, ModuleCtx, Plan } from '../engine/module/types.js';
+import { object, str, strEnum, type Static } from '../engine/module/schema.js';
 
-export interface TempfileParams {
-  state?: 'file' | 'directory';
-  path?: string;
-  prefix?: string;
-  suffix?: string;
-}
+export type TempfileParams = Static<typeof schema>;
 
 export function planTempfile(p: TempfileParams, ctx: Pick<ModuleCtx, 'check'>): Plan {
   const prefix = p.prefix ?? 'ansible.';
@@ -25,16 +20,18 @@ export function planTempfile(p: TempfileParams, ctx: Pick<ModuleCtx, 'check'>): 
   return { kind: 'change', reason: `temporary ${p.state ?? 'file'}`, steps: [{ desc: `mktemp ${p.state === 'directory' ? '-d' : ''}`.trim(), cmd }], result };
 }
 
+const schema = object({
+  state: strEnum(['file', 'directory'], 'file (default) or directory.'),
+  path: str('The directory to create it in (default: $TMPDIR or /tmp).'),
+  prefix: str("The name's prefix (default 'ansible.')."),
+  suffix: str("The name's suffix (default '')."),
+});
+
 export const tempfile: Module<TempfileParams> = {
   name: 'tempfile',
   reasonIsMsg: false,
   doc: "Ansible's tempfile: create a temporary file or directory on the host; registers its path.",
-  schema: object({
-    state: strEnum(['file', 'directory'], 'file (default) or directory.'),
-    path: str('The directory to create it in (default: $TMPDIR or /tmp).'),
-    prefix: str("The name's prefix (default 'ansible.')."),
-    suffix: str("The name's suffix (default '')."),
-  }),
+  schema,
   plan: (p, _f, ctx) => planTempfile(p, ctx),
   result: (_p, _f, results: ExecResult[]) => (results[0]?.code === 0 ? { path: results[0].stdout.trim() } : {}),
 };

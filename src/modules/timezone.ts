@@ -4,14 +4,11 @@
  * /etc/localtime link). The zone must exist under /usr/share/zoneinfo.
  */
 import { q } from '../util/quote.js';
-import type { Module, ModuleCtx, Plan, Step } from './types.js';
-import { object, str, strEnum } from './util/schema.js';
-import { tagged } from './sys/osfacts.js';
+import type { Module, ModuleCtx, Plan, Step } from '../engine/module/types.js';
+import { object, str, strEnum, type Static } from '../engine/module/schema.js';
+import { PROBES, sectionScript, sectionTexts } from '../facts/sections.js';
 
-export interface TimezoneParams {
-  name?: string;
-  hwclock?: 'local' | 'UTC';
-}
+export type TimezoneParams = Static<typeof schema>;
 
 export interface TimezoneFacts {
   systemd: boolean;
@@ -24,19 +21,16 @@ export interface TimezoneFacts {
 }
 
 export function timezoneFactCmd(name: string | undefined): string {
-  return [
-    'LC_ALL=C; export LC_ALL',
-    'echo "@@ systemd"; [ -d /run/systemd/system ] && command -v timedatectl >/dev/null 2>&1 && echo yes',
-    'echo "@@ zone"; if [ -d /run/systemd/system ] && z=$(timedatectl show -p Timezone --value 2>/dev/null) && [ -n "$z" ]; then echo "$z"; elif [ -s /etc/timezone ]; then head -n 1 /etc/timezone; else readlink /etc/localtime 2>/dev/null | sed \'s|.*/zoneinfo/||\'; fi',
-    'echo "@@ rtc"; if [ -d /run/systemd/system ]; then timedatectl show -p LocalRTC --value 2>/dev/null; else [ -f /etc/adjtime ] && sed -n 3p /etc/adjtime; fi',
-    ...(name !== undefined ? [`echo "@@ exists"; [ -f /usr/share/zoneinfo/${q(name)} ] && echo yes`] : []),
-    'echo "@@ end"',
-    'exit 0',
-  ].join('\n');
+  return sectionScript([
+    ['systemd', '[ -d /run/systemd/system ] && command -v timedatectl >/dev/null 2>&1 && echo yes'],
+    ['zone', 'if [ -d /run/systemd/system ] && z=$(timedatectl show -p Timezone --value 2>/dev/null) && [ -n "$z" ]; then echo "$z"; elif [ -s /etc/timezone ]; then head -n 1 /etc/timezone; else readlink /etc/localtime 2>/dev/null | sed \'s|.*/zoneinfo/||\'; fi'],
+    ['rtc', 'if [ -d /run/systemd/system ]; then timedatectl show -p LocalRTC --value 2>/dev/null; else [ -f /etc/adjtime ] && sed -n 3p /etc/adjtime; fi'],
+    ...(name !== undefined ? [['exists', `[ -f /usr/share/zoneinfo/${q(name)} ] && echo yes`] as const] : []),
+  ], PROBES);
 }
 
 export function parseTimezoneFacts(out: string): TimezoneFacts {
-  const s = tagged(out);
+  const s = sectionTexts(out);
   const rtc = (s.rtc ?? '').trim();
   return { systemd: (s.systemd ?? '').trim() === 'yes', zone: (s.zone ?? '').trim(), localRtc: rtc === 'yes' || rtc === 'LOCAL', zoneExists: (s.exists ?? '').trim() === 'yes' };
 }
@@ -64,17 +58,19 @@ export function planTimezone(p: TimezoneParams, f: TimezoneFacts, _ctx?: Pick<Mo
   return { kind: 'change', reason: what.join(', '), steps, result: { diff: { before, after } }, diff: [{ path: 'timezone', before: `${JSON.stringify(before)}\n`, after: `${JSON.stringify(after)}\n` }] };
 }
 
+const schema = object(
+  {
+    name: str('The time zone, e.g. Europe/Paris or UTC (a file under /usr/share/zoneinfo).'),
+    hwclock: strEnum(['local', 'UTC'], 'The hardware clock keeps local time or UTC (systemd hosts).'),
+  },
+  { anyOf: [{ required: ['name'] }, { required: ['hwclock'] }] },
+);
+
 export const timezone: Module<TimezoneParams, { tz: TimezoneFacts }> = {
   name: 'timezone',
   reasonIsMsg: false,
   doc: 'Set the time zone (timedatectl, or /etc/timezone and /etc/localtime on the Debian family) and the hardware clock\'s UTC/local mode.',
-  schema: object(
-    {
-      name: str('The time zone, e.g. Europe/Paris or UTC (a file under /usr/share/zoneinfo).'),
-      hwclock: strEnum(['local', 'UTC'], 'The hardware clock keeps local time or UTC (systemd hosts).'),
-    },
-    { anyOf: [{ required: ['name'] }, { required: ['hwclock'] }] },
-  ),
+  schema,
   facts: (p) => ({ tz: { cmd: timezoneFactCmd(p.name), parse: (r) => parseTimezoneFacts(r.stdout), explain: (f) => ({ cmd: 'timedatectl show -p Timezone', found: (f as TimezoneFacts).zone || 'unknown' }) } }),
   plan: (p, f) => planTimezone(p, f.tz),
 };

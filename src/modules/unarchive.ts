@@ -11,30 +11,14 @@
 import { readFileSync } from 'node:fs';
 import { q } from '../util/quote.js';
 import { decryptVaultBytes } from '../vault/loader.js';
-import type { ActionResult, Module, ModuleCtx } from './types.js';
-import { attrProps, bool, object, str } from './util/schema.js';
+import type { ActionResult, Module, ModuleCtx } from '../engine/module/types.js';
+import { attrProps, bool, object, str, type Static, typed } from '../engine/module/schema.js';
 import { parseStatLine, STAT_FMT } from './util/fileops.js';
 import { pathInfo } from './util/pathinfo.js';
 import { httpRequest } from './http.js';
 import { globRegex } from '../inventory/pattern.js';
 
-export interface UnarchiveParams {
-  src: string;
-  dest: string;
-  remote_src?: boolean;
-  copy?: boolean;
-  creates?: string;
-  list_files?: boolean;
-  keep_newer?: boolean;
-  exclude?: string | string[];
-  include?: string | string[];
-  extra_opts?: string | string[];
-  validate_certs?: boolean;
-  decrypt?: boolean;
-  mode?: string | number;
-  owner?: string | number;
-  group?: string | number;
-}
+export type UnarchiveParams = Static<typeof schema>;
 
 const TAR_HANDLERS: [string, string[]][] = [
   ['TgzArchive', ['-z']],
@@ -208,26 +192,28 @@ async function applyAttrs(ctx: ModuleCtx, p: UnarchiveParams, files: string[]): 
   return /C 1/.test(r.stdout);
 }
 
+const schema = object(
+  {
+    src: str("The archive: a controller file (role's files/ or next to the playbook), or with remote_src a host path or URL."),
+    dest: str('The existing directory to extract into.'),
+    remote_src: bool('src is on the host (or a URL fetched there).', false),
+    copy: bool('Deprecated opposite of remote_src.'),
+    creates: str('Skip when this host path exists.'),
+    list_files: bool('Register the archive\'s files.', false),
+    keep_newer: bool('tar: do not replace files newer than the archive\'s.', false),
+    exclude: typed<string[] | string>({ type: ['array', 'string'], items: { type: 'string' }, description: 'Entries not to extract (globs).' }),
+    include: typed<string[] | string>({ type: ['array', 'string'], items: { type: 'string' }, description: 'tar: only these entries.' }),
+    extra_opts: typed<string[] | string>({ type: ['array', 'string'], items: { type: 'string' }, description: 'tar: more options (e.g. --strip-components=1).' }),
+    validate_certs: bool('A URL src: check the server certificate.', true),
+    decrypt: bool('Decrypt a vault-encrypted controller src (default true).', true),
+    ...attrProps,
+  },
+  { required: ['src', 'dest'], not: { required: ['include', 'exclude'] } },
+);
+
 export const unarchiveModule: Module<UnarchiveParams> = {
   name: 'unarchive',
   doc: "Ansible's unarchive: extract a tar or zip archive (from the controller, or on the host with remote_src, or a URL) into an existing directory, unless it is already there.",
-  schema: object(
-    {
-      src: str("The archive: a controller file (role's files/ or next to the playbook), or with remote_src a host path or URL."),
-      dest: str('The existing directory to extract into.'),
-      remote_src: bool('src is on the host (or a URL fetched there).', false),
-      copy: bool('Deprecated opposite of remote_src.'),
-      creates: str('Skip when this host path exists.'),
-      list_files: bool('Register the archive\'s files.', false),
-      keep_newer: bool('tar: do not replace files newer than the archive\'s.', false),
-      exclude: { type: ['array', 'string'], items: { type: 'string' }, description: 'Entries not to extract (globs).' },
-      include: { type: ['array', 'string'], items: { type: 'string' }, description: 'tar: only these entries.' },
-      extra_opts: { type: ['array', 'string'], items: { type: 'string' }, description: 'tar: more options (e.g. --strip-components=1).' },
-      validate_certs: bool('A URL src: check the server certificate.', true),
-      decrypt: bool('Decrypt a vault-encrypted controller src (default true).', true),
-      ...attrProps,
-    },
-    { required: ['src', 'dest'], not: { required: ['include', 'exclude'] } },
-  ),
+  schema,
   action: (p, ctx) => unarchive(p, ctx),
 };

@@ -5,31 +5,12 @@
  * A status not in status_code fails with Ansible's message. Only dest changes anything.
  */
 import { q } from '../util/quote.js';
-import type { ActionResult, Module } from './types.js';
-import { any, bool, int, object, str, strEnum } from './util/schema.js';
+import type { ActionResult, Module } from '../engine/module/types.js';
+import { any, bool, int, object, str, strEnum, type Static, typed } from '../engine/module/schema.js';
 import { fetchInfo, httpRequest } from './http.js';
 import { pyJson } from '../template/py.js';
 
-export interface UriParams {
-  url: string;
-  method?: string;
-  body?: unknown;
-  body_format?: 'raw' | 'json' | 'form-urlencoded';
-  headers?: Record<string, unknown>;
-  status_code?: number | number[] | string;
-  return_content?: boolean;
-  dest?: string;
-  creates?: string;
-  removes?: string;
-  timeout?: number;
-  follow_redirects?: 'all' | 'no' | 'none' | 'safe' | 'urllib2' | 'yes';
-  validate_certs?: boolean;
-  url_username?: string;
-  user?: string;
-  url_password?: string;
-  password?: string;
-  force_basic_auth?: boolean;
-}
+export type UriParams = Static<typeof schema>;
 
 /** Python's urlencode (quote_plus) of a mapping or a list of pairs. */
 export function formUrlencoded(body: unknown): string {
@@ -56,32 +37,32 @@ export function uriBody(p: UriParams, headers: Record<string, string>): Buffer |
 
 const statusList = (s: UriParams['status_code']): number[] => (s === undefined ? [200] : (Array.isArray(s) ? s : String(s).split(',')).map((x) => Number(x)));
 
+const schema = object(
+  {
+    url: str('The URL (http, https).'),
+    method: str('GET (default), POST, PUT, DELETE, HEAD, PATCH, ... (one upper-case word).'),
+    body: any('The request body: a string, or data for body_format json / form-urlencoded.'),
+    body_format: strEnum(['raw', 'json', 'form-urlencoded'], 'raw (default), json (the body is JSON-encoded), form-urlencoded.'),
+    headers: typed<Record<string, unknown>>({ type: 'object', description: 'Request headers.' }),
+    status_code: typed<number[] | number | string>({ type: ['array', 'integer', 'string'], items: { type: 'integer' }, description: 'The accepted status codes (default [200]).' }),
+    return_content: bool('Register the body as content (JSON responses also as json).', false),
+    dest: str('Write the body to this file on the host (changed).'),
+    creates: str('Skip the request when this host path exists.'),
+    removes: str('Skip the request unless this host path exists.'),
+    timeout: int('Seconds (default 30).', { minimum: 1 }),
+    follow_redirects: strEnum(['all', 'no', 'none', 'safe', 'urllib2', 'yes'], 'safe (default): redirects of GET/HEAD; all/yes: every one; none/no: none.'),
+    validate_certs: bool('Check the server certificate (default true).'),
+    url_username: str('User for HTTP basic auth (alias user).', { aliases: ['user'] }),
+    url_password: str('Password for HTTP basic auth (alias password); never on a command line.', { aliases: ['password'] }),
+    force_basic_auth: bool('Send the credentials without waiting for a 401 (curl always does).'),
+  },
+  { required: ['url'] },
+);
+
 export const uri: Module<UriParams> = {
   name: 'uri',
   doc: "Ansible's uri: an HTTP(S) request from the host (curl there); registers status, headers, content/json; fails unless the status is in status_code.",
-  schema: object(
-    {
-      url: str('The URL (http, https).'),
-      method: str('GET (default), POST, PUT, DELETE, HEAD, PATCH, ... (one upper-case word).'),
-      body: any('The request body: a string, or data for body_format json / form-urlencoded.'),
-      body_format: strEnum(['raw', 'json', 'form-urlencoded'], 'raw (default), json (the body is JSON-encoded), form-urlencoded.'),
-      headers: { type: 'object', description: 'Request headers.' },
-      status_code: { type: ['array', 'integer', 'string'], items: { type: 'integer' }, description: 'The accepted status codes (default [200]).' },
-      return_content: bool('Register the body as content (JSON responses also as json).', false),
-      dest: str('Write the body to this file on the host (changed).'),
-      creates: str('Skip the request when this host path exists.'),
-      removes: str('Skip the request unless this host path exists.'),
-      timeout: int('Seconds (default 30).', { minimum: 1 }),
-      follow_redirects: strEnum(['all', 'no', 'none', 'safe', 'urllib2', 'yes'], 'safe (default): redirects of GET/HEAD; all/yes: every one; none/no: none.'),
-      validate_certs: bool('Check the server certificate (default true).'),
-      url_username: str('User for HTTP basic auth (alias user).'),
-      user: str('Alias of url_username.'),
-      url_password: str('Password for HTTP basic auth (alias password); never on a command line.'),
-      password: str('Alias of url_password.'),
-      force_basic_auth: bool('Send the credentials without waiting for a 401 (curl always does).'),
-    },
-    { required: ['url'] },
-  ),
+  schema,
   async action(p, ctx): Promise<ActionResult> {
     // Ansible's uri module does not support check mode: the task is skipped
     if (ctx.check) return { changed: false, skipped: true, msg: 'remote module (uri) does not support check mode' };
@@ -101,8 +82,8 @@ export const uri: Module<UriParams> = {
       method,
       headers,
       body,
-      user: p.url_username ?? p.user,
-      password: p.url_password ?? p.password,
+      user: p.url_username,
+      password: p.url_password,
       timeout: p.timeout ?? 30,
       validateCerts: p.validate_certs ?? true,
       follow: follow === 'all' || follow === 'yes' || ((follow === 'safe' || follow === 'urllib2') && (method === 'GET' || method === 'HEAD')),

@@ -1,6 +1,6 @@
 /**
  * user: Ansible's user module for Linux (useradd/usermod/userdel), planned from one fact script
- * (src/modules/sys/users.ts). What is compared, and the flags, follow Ansible's User class: uid,
+ * (src/facts/account.ts). What is compared, and the flags, follow Ansible's User class: uid,
  * primary group (by gid), supplementary groups (`append`), comment, home (`move_home`), shell,
  * the password hash (`update_password`), `password_lock`; a missing home directory is created when
  * `create_home`. The hash never reaches a command line kvplay shows: it travels on stdin.
@@ -8,36 +8,13 @@
 import { posix } from 'node:path';
 import { q } from '../util/quote.js';
 import type { ExecResult } from '../transport/types.js';
-import type { Module, ModuleCtx, Plan, Step } from './types.js';
-import { bool, int, object, str, strEnum } from './util/schema.js';
-import { accountFact, memberOf, parsePasswd, type AccountFacts, type GroupEntry } from './sys/users.js';
+import type { Module, ModuleCtx, Plan, Step } from '../engine/module/types.js';
+import { bool, int, object, str, strEnum, type Static, typed } from '../engine/module/schema.js';
+import { accountFact, memberOf, parsePasswd, type AccountFacts, type GroupEntry } from '../facts/account.js';
 
-export interface UserParams {
-  name?: string;
-  user?: string;
-  state?: 'present' | 'absent';
-  uid?: number;
-  non_unique?: boolean;
-  group?: string;
-  groups?: string | string[];
-  append?: boolean;
-  comment?: string;
-  home?: string;
-  shell?: string;
-  password?: string;
-  update_password?: 'always' | 'on_create';
-  password_lock?: boolean;
-  create_home?: boolean;
-  createhome?: boolean;
-  system?: boolean;
-  move_home?: boolean;
-  force?: boolean;
-  remove?: boolean;
-  skeleton?: string;
-  umask?: string;
-}
+export type UserParams = Static<typeof schema>;
 
-const nameOf = (p: UserParams) => (p.name ?? p.user)!;
+const nameOf = (p: UserParams) => p.name;
 
 /** Ansible's groups: a list (or a comma-separated string), joined then split on ','. */
 export function wantedGroups(p: UserParams): string[] | undefined {
@@ -78,7 +55,7 @@ function withHash(args: string[], hash: string, name: string): Pick<Step, 'cmd' 
 export function planUser(p: UserParams, f: AccountFacts, ctx: Pick<ModuleCtx, 'check'>): Plan {
   const name = nameOf(p);
   const state = p.state ?? 'present';
-  const createHome = p.create_home ?? p.createhome ?? true;
+  const createHome = p.create_home ?? true;
   const result: Record<string, unknown> = { name, state };
   const u = f.user;
   if (state === 'absent') {
@@ -186,37 +163,37 @@ export function userResult(results: ExecResult[]): Record<string, unknown> {
   return pw ? { uid: pw.uid, group: pw.gid, comment: pw.comment, home: pw.home, shell: pw.shell } : {};
 }
 
+const schema = object(
+  {
+    name: str('The account name.', { aliases: ['user'] }),
+    state: strEnum(['present', 'absent'], 'present (default) or absent.'),
+    uid: int('The user id.', { minimum: 0 }),
+    non_unique: bool('With uid: allow a uid another account has (useradd -o).', false),
+    group: str('The primary group (name or gid); it must exist.'),
+    groups: typed<string[] | string>({ type: ['array', 'string'], items: { type: 'string' }, description: "Supplementary groups (a list or 'a,b'); [] or '' removes all (unless append). Each must exist." }),
+    append: bool('Add the groups to the current ones instead of setting exactly these.', false),
+    comment: str('The GECOS field (full name).'),
+    home: str('The home directory.'),
+    shell: str('The login shell.'),
+    password: str("The password HASH for /etc/shadow (e.g. from the password_hash filter), never shown; the result says 'NOT_LOGGING_PASSWORD'."),
+    update_password: strEnum(['always', 'on_create'], 'always (default): set the hash when it differs; on_create: only for a new account.'),
+    password_lock: bool('Lock (true, usermod -L) or unlock (false) the password.'),
+    create_home: bool("Create the home directory (useradd -m); for an existing account a missing home is created.", true, { aliases: ['createhome'] }),
+    system: bool('A system account (useradd -r), only when it is created.', false),
+    move_home: bool('With a new home: move the contents (usermod -m).', false),
+    force: bool('state absent: userdel -f.', false),
+    remove: bool('state absent: remove the home directory and mail spool (userdel -r).', false),
+    skeleton: str('The skeleton directory for a new home (useradd -k).'),
+    umask: str('The umask of a new home directory (useradd -K UMASK=).'),
+  },
+  { required: ['name'] },
+);
+
 export const user: Module<UserParams, { acct: AccountFacts }> = {
   name: 'user',
   reasonIsMsg: false,
   doc: "Ansible's user: create, change or remove a Linux account (useradd/usermod/userdel): uid, groups, home, shell, password hash.",
-  schema: object(
-    {
-      name: str('The account name.'),
-      user: str('Alias of name.'),
-      state: strEnum(['present', 'absent'], 'present (default) or absent.'),
-      uid: int('The user id.', { minimum: 0 }),
-      non_unique: bool('With uid: allow a uid another account has (useradd -o).', false),
-      group: str('The primary group (name or gid); it must exist.'),
-      groups: { type: ['array', 'string'], items: { type: 'string' }, description: "Supplementary groups (a list or 'a,b'); [] or '' removes all (unless append). Each must exist." },
-      append: bool('Add the groups to the current ones instead of setting exactly these.', false),
-      comment: str('The GECOS field (full name).'),
-      home: str('The home directory.'),
-      shell: str('The login shell.'),
-      password: str("The password HASH for /etc/shadow (e.g. from the password_hash filter), never shown; the result says 'NOT_LOGGING_PASSWORD'."),
-      update_password: strEnum(['always', 'on_create'], 'always (default): set the hash when it differs; on_create: only for a new account.'),
-      password_lock: bool('Lock (true, usermod -L) or unlock (false) the password.'),
-      create_home: bool("Create the home directory (useradd -m); for an existing account a missing home is created.", true),
-      createhome: { type: 'boolean', description: 'Alias of create_home.' },
-      system: bool('A system account (useradd -r), only when it is created.', false),
-      move_home: bool('With a new home: move the contents (usermod -m).', false),
-      force: bool('state absent: userdel -f.', false),
-      remove: bool('state absent: remove the home directory and mail spool (userdel -r).', false),
-      skeleton: str('The skeleton directory for a new home (useradd -k).'),
-      umask: str('The umask of a new home directory (useradd -K UMASK=).'),
-    },
-    { anyOf: [{ required: ['name'] }, { required: ['user'] }] },
-  ),
+  schema,
   facts: (p) => ({ acct: accountFact(nameOf(p), p.home) }),
   plan: (p, f, ctx) => planUser(p, f.acct, ctx),
   result: (_p, _f, results) => userResult(results),

@@ -4,24 +4,13 @@
  */
 import { q } from '../util/quote.js';
 import type { Transport, Become } from '../transport/types.js';
-import type { Module } from './types.js';
+import type { Module } from '../engine/module/types.js';
 import { paramRegex } from '../util/pyre.js';
 import { parseStatLine, STAT_FMT } from './util/fileops.js';
 import { pathInfo } from './util/pathinfo.js';
-import { int, num, object, str, strEnum, any } from './util/schema.js';
+import { int, num, object, str, strEnum, any, type Static } from '../engine/module/schema.js';
 
-export interface WaitForParams {
-  host?: string;
-  port?: number;
-  path?: string;
-  state?: 'started' | 'stopped' | 'present' | 'absent' | 'drained';
-  timeout?: number;
-  delay?: number;
-  sleep?: number;
-  connect_timeout?: number;
-  search_regex?: string;
-  msg?: unknown;
-}
+export type WaitForParams = Static<typeof schema>;
 
 const sleepMs = (ms: number) => new Promise<void>((r) => setTimeout(r, ms));
 
@@ -102,24 +91,26 @@ async function pathInfoOf(path: string, t: Transport, become: Become | null): Pr
   }
 }
 
+const schema = object(
+  {
+    host: str('Address to connect to, seen from the host. Default 127.0.0.1.'),
+    port: int('TCP port to wait for.', { minimum: 1, maximum: 65535 }),
+    path: str('File to wait for.'),
+    state: strEnum(['started', 'stopped', 'present', 'absent', 'drained'], 'port: started (accepts connections, default), stopped (refuses), drained (no active connections); path: present/started (exists), absent/stopped (gone).'),
+    timeout: num('Give up (fail) after this many seconds. Default 300.', { minimum: 0 }),
+    delay: num('Seconds to wait before the first check. Default 0.', { minimum: 0 }),
+    sleep: num('Seconds between checks. Default 1.', { minimum: 0 }),
+    connect_timeout: num('Seconds for one connection attempt. Default 5.', { minimum: 0 }),
+    search_regex: str('Python regex: with path, the file content must match; with port (state started), the data the port sends.'),
+    msg: any('Message on timeout instead of the default.'),
+  },
+  { not: { required: ['port', 'path'] } },
+);
+
 export const wait_for: Module<WaitForParams> = {
   name: 'wait_for',
   doc: 'Wait (on the host) until a TCP port is open/closed/drained, a file is present/absent or contains a regex, or just for timeout seconds.',
-  schema: object(
-    {
-      host: str('Address to connect to, seen from the host. Default 127.0.0.1.'),
-      port: int('TCP port to wait for.', { minimum: 1, maximum: 65535 }),
-      path: str('File to wait for.'),
-      state: strEnum(['started', 'stopped', 'present', 'absent', 'drained'], 'port: started (accepts connections, default), stopped (refuses), drained (no active connections); path: present/started (exists), absent/stopped (gone).'),
-      timeout: num('Give up (fail) after this many seconds. Default 300.', { minimum: 0 }),
-      delay: num('Seconds to wait before the first check. Default 0.', { minimum: 0 }),
-      sleep: num('Seconds between checks. Default 1.', { minimum: 0 }),
-      connect_timeout: num('Seconds for one connection attempt. Default 5.', { minimum: 0 }),
-      search_regex: str('Python regex: with path, the file content must match; with port (state started), the data the port sends.'),
-      msg: any('Message on timeout instead of the default.'),
-    },
-    { not: { required: ['port', 'path'] } },
-  ),
+  schema,
   async action(p, ctx) {
     const start = Date.now();
     const state = p.state ?? 'started';

@@ -53,7 +53,7 @@ function parseKv(s: string): Record<string, unknown> {
 }
 
 /** The arguments of an include or import task; problems go to ctx.errors (Ansible's parser errors). */
-export function includeArgs(action: string, value: unknown, aloc: Loc, ctx: LoadCtx): IncludeArgs | undefined {
+function includeArgs(action: string, value: unknown, aloc: Loc, ctx: LoadCtx): IncludeArgs | undefined {
   let args: Record<string, unknown>;
   try {
     args = typeof value === 'string' ? parseKv(value) : isObj(value) ? value : Object.create(null);
@@ -123,7 +123,7 @@ export function includeArgs(action: string, value: unknown, aloc: Loc, ctx: Load
  * include runs: whatever is wrong in it is a warning now (and fails the include when it runs),
  * and the include is then left to load at run time (`undefined`).
  */
-export function preloadSoftly<T>(ctx: LoadCtx, what: string, at: Loc, load: () => T | undefined): T | undefined {
+function preloadSoftly<T>(ctx: LoadCtx, what: string, at: Loc, load: () => T | undefined): T | undefined {
   const saved = ctx.errors;
   const mine: InputError[] = [];
   ctx.errors = mine;

@@ -37,13 +37,13 @@ export const ENGINE_ACTIONS = new Set([
 
 /** Ansible keywords kvplay does not support, with what to do instead. */
 export const UNSUPPORTED: Record<string, string> = Object.assign(Object.create(null) as Record<string, string>, {
-  throttle: 'use --forks to limit parallelism',
-  max_fail_percentage: 'kvplay supports any_errors_fatal but not max_fail_percentage',
+  throttle: 'kvplay does not support throttle yet: use --forks (or serial:) to limit parallelism',
+  max_fail_percentage: 'kvplay does not support max_fail_percentage yet: use any_errors_fatal (stop at the first failure) or serial: batches',
   import_playbook: 'import_playbook is only allowed as a top-level item of a playbook',
   debugger: 'kvplay has no task debugger; use -vvv',
   collections: 'kvplay resolves ansible.builtin.* names itself; collections are not loaded',
   module_defaults: 'set parameters on each task or use vars',
-  vars_prompt: 'pass values with -e or inventory vars (kvplay never prompts during a run)',
+  vars_prompt: 'kvplay does not support vars_prompt yet: pass the values with -e NAME=VALUE or inventory vars (kvplay never prompts during a run)',
   order: 'hosts run in inventory order',
 });
 

@@ -4,7 +4,7 @@
  */
 import { dirname, resolve, isAbsolute } from 'node:path';
 import { existsSync } from 'node:fs';
-import { InputError, InputErrors, type Loc } from '../util/errors.js';
+import { collectInputErrors, InputError, InputErrors, type Loc } from '../util/errors.js';
 import { keyLocOf, valueLocOf, itemLocOf, loadYamlFile } from '../yaml/load.js';
 import { didYouMean } from '../util/suggest.js';
 import { PLAY_KEYS, UNSUPPORTED } from './keywords.js';
@@ -14,19 +14,18 @@ import { dict } from '../util/dict.js';
 import { checkHosts, checkName, checkSerial, checkStrings, checkTags, kindOf, showValue, varsField } from './schema.js';
 import { checkBecomeMethod, checkStrategy, handlerTopics } from './keywords.js';
 import { walkGuarded } from './guard.js';
-import type { Play, Playbook, Role, Scope, Task, Vars, ModuleTask } from './model.js';
+import type { Play, Playbook, Role, Scope, Task, Vars } from './model.js';
 
 const isObj = (v: unknown): v is Record<string, unknown> => !!v && typeof v === 'object' && !Array.isArray(v);
 
 export interface LoadOptions {
-  /** extra role directories (KVPLAY_ROLES_PATH) */
+  /** extra role directories (ansible.cfg roles_path, then KVPLAY_ROLES_PATH: the CLI reads them) */
   rolesPath?: string[];
 }
 
-/** Where roles are looked up: PLAYBOOK_DIR/roles, then PLAYBOOK_DIR/../roles (kvplay's layout: playbooks/ and roles/ side by side), then KVPLAY_ROLES_PATH. */
-export function roleSearchPath(playbookDir: string, extra: string[] = []): string[] {
-  const env = (process.env.KVPLAY_ROLES_PATH ?? '').split(':').filter(Boolean);
-  return [resolve(playbookDir, 'roles'), resolve(playbookDir, '..', 'roles'), ...extra, ...env];
+/** Where roles are looked up: PLAYBOOK_DIR/roles, then PLAYBOOK_DIR/../roles (kvplay's layout: playbooks/ and roles/ side by side), then `extra`. */
+function roleSearchPath(playbookDir: string, extra: string[] = []): string[] {
+  return [resolve(playbookDir, 'roles'), resolve(playbookDir, '..', 'roles'), ...extra];
 }
 
 function yamlOrEmpty(file: string | undefined, ctx: LoadCtx, from: Loc): Vars {
@@ -39,10 +38,8 @@ function yamlOrEmpty(file: string | undefined, ctx: LoadCtx, from: Loc): Vars {
       return {};
     }
     return v;
-  } catch (e: any) {
-    if (e instanceof InputError) ctx.errors.push(e);
-    else if (e?.errors) ctx.errors.push(...e.errors);
-    else throw e;
+  } catch (e) {
+    collectInputErrors(e, ctx.errors);
     return {};
   }
 }
@@ -123,10 +120,8 @@ export function loadPlaybook(file: string, opts: LoadOptions = {}): Playbook {
     let data: unknown;
     try {
       data = loadYamlFile(f, from);
-    } catch (e: any) {
-      if (e instanceof InputError) errors.push(e);
-      else if (e?.errors) errors.push(...e.errors);
-      else throw e;
+    } catch (e) {
+      collectInputErrors(e, errors);
       return;
     }
     const top: Loc = { file: f, line: 1, col: 1 };
@@ -270,12 +265,18 @@ function parsePlay(p: unknown, loc: Loc, dir: string, ctx: LoadCtx, roleSearch: 
   toList(p.vars_files).forEach((f, i) => {
     const vloc = itemLocOf(p.vars_files, i) ?? loc;
     if (typeof f === 'string' && f) varsFiles.push({ path: f, loc: vloc });
-    else ctx.errors.push(new InputError(`a vars_files entry must be a file name, got ${kindOf(f)}`, vloc, 'write "vars_files: [vars/main.yaml]"'));
+    // Ansible's alternatives: `- [vars/{{ os }}.yml, vars/default.yml]` reads the first file found
+    else if (Array.isArray(f) && f.length && f.every((x) => typeof x === 'string' && x)) {
+      const alts = f as string[];
+      varsFiles.push({ path: alts.find((a) => !a.includes('{{') && existsSync(resolve(dir, a))) ?? alts[0], alts, loc: vloc });
+    } else ctx.errors.push(new InputError(`a vars_files entry must be a file name or a list of alternatives, got ${kindOf(f)}`, vloc, 'write "vars_files: [vars/main.yaml]"'));
   });
   for (const vf of varsFiles) {
     if (vf.path.includes('{{')) continue;
-    if (!existsSync(resolve(dir, vf.path))) ctx.errors.push(new InputError(`vars file not found: ${vf.path}`, vf.loc, `resolved to ${resolve(dir, vf.path)}`));
-    else yamlOrEmpty(resolve(dir, vf.path), ctx, vf.loc); // syntax, encoding and shape errors now, not mid-run
+    // as Ansible: a missing vars file fails the play when it starts (earlier plays run), not the load
+    if (!existsSync(resolve(dir, vf.path))) {
+      if (!vf.alts) ctx.warnings.push(new InputError(`vars file ${vf.path} was not found: the play fails when it starts`, vf.loc, `resolved to ${resolve(dir, vf.path)}`));
+    } else yamlOrEmpty(resolve(dir, vf.path), ctx, vf.loc); // syntax, encoding and shape errors now, not mid-run
   }
   return {
     name: playName ?? (Array.isArray(p.hosts) ? p.hosts.join(',') : hosts),

@@ -165,7 +165,8 @@ export interface Play {
   becomeMethod?: string;
   gatherFacts: boolean;
   vars: Vars;
-  varsFiles: { path: string; loc: Loc }[];
+  /** `alts`: Ansible's list-of-alternatives entry (the first file found is read); `path` is then the first alternative found at load */
+  varsFiles: { path: string; alts?: string[]; loc: Loc }[];
   preTasks: Task[];
   tasks: Task[]; // roles' tasks first, then tasks
   postTasks: Task[];

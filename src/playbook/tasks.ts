@@ -1,17 +1,17 @@
 /** Parsing of task lists (tasks, blocks, includes, handlers) with static validation. */
 import { dirname, resolve } from 'node:path';
 import { statSync } from 'node:fs';
-import { InputError, type Loc } from '../util/errors.js';
+import { collectInputErrors, InputError, type Loc } from '../util/errors.js';
 import { keyLocOf, valueLocOf, itemLocOf, locOf, loadYamlFile, copyLoc, renameKey } from '../yaml/load.js';
 import { didYouMean } from '../util/suggest.js';
-import { findModule, moduleMeta, moduleNames } from '../modules/index.js';
-import { normalizeArgs } from '../modules/args.js';
-import { validateParams, UNKNOWN_NAMES } from '../modules/validate.js';
+import { findModule, moduleMeta, moduleNames } from '../engine/module/registry.js';
+import { normalizeArgs } from '../engine/module/args.js';
+import { aliasWarnings, validateParams, UNKNOWN_NAMES } from '../engine/module/validate.js';
 import { TASK_KEYS, BLOCK_KEYS, ENGINE_ACTIONS, UNSUPPORTED, META_ACTIONS, checkBecomeMethod, isWithLoop } from './keywords.js';
 import { checkTemplates, checkNul } from './check.js';
 import { checkName, checkTags, checkInt, checkStrings, kindOf, showValue, stringList, varsField } from './schema.js';
 import { parseIncludeTask } from './includes.js';
-import type { Task, Cond, Scope, ModuleTask, Vars, Role, RoleFrom } from './model.js';
+import type { Task, Cond, Scope, MetaTask, ModuleTask, Vars, Role, RoleFrom } from './model.js';
 
 export interface LoadCtx {
   errors: InputError[];
@@ -156,7 +156,7 @@ function parseTask(raw: Record<string, unknown>, scope: Scope, ctx: LoadCtx, loc
       ctx.errors.push(new InputError(`unknown meta action ${showValue(value)}`, aloc, (typeof value === 'string' && didYouMean(value, META_ACTIONS)) || `one of: ${[...META_ACTIONS].join(', ')}`));
       return undefined;
     }
-    return [{ kind: 'meta', name: nameOr(`meta: ${value}`), ...common, action: value as any }];
+    return [{ kind: 'meta', name: nameOr(`meta: ${value}`), ...common, action: value as MetaTask['action'] }];
   }
   if (short === 'import_tasks' || short === 'include_tasks' || short === 'import_role' || short === 'include_role') return parseIncludeTask(short, t, action, common, given, ctx, isHandler);
   return [parseModuleTask(t, action, { ...common, name: nameOr(findModule(action)!.name) }, ctx, isHandler)].filter((x): x is ModuleTask => !!x);
@@ -179,7 +179,7 @@ export function loopKeys(t: Record<string, unknown>, ctx: LoadCtx) {
   return loopKind ? { loop: t[loopKind], loopKind, loopControl: { loopVar, indexVar: lco.index_var as string | undefined, label: lco.label, pause: lco.pause as number | undefined, extended: lco.extended, extended_allitems: lco.extended_allitems } } : {};
 }
 
-function parseModuleTask(t: Record<string, unknown>, action: string, common: any, ctx: LoadCtx, isHandler: boolean): ModuleTask | undefined {
+function parseModuleTask(t: Record<string, unknown>, action: string, common: Omit<ModuleTask, 'kind' | 'module' | 'params' | 'notify'>, ctx: LoadCtx, isHandler: boolean): ModuleTask | undefined {
   const mod = moduleMeta(action)!;
   const aloc = valueLocOf(t, action)!;
   let params: unknown;
@@ -194,6 +194,8 @@ function parseModuleTask(t: Record<string, unknown>, action: string, common: any
   const dynamicKeys = !!mod.templateKeys && isObj(params) && Object.keys(params).some(isTemplated);
   // an unknown parameter is a load error; a wrong value fails the task when it runs (as in Ansible): a warning now
   if (!isTemplated(params) && !dynamicKeys) for (const e of validateParams(mod, params, { loc: keyLocOf(t, action) ?? aloc, static: true })) (UNKNOWN_NAMES.has(e) ? ctx.errors : ctx.warnings).push(e);
+  // a parameter under two of its names: Ansible warns and uses the alias's value (validate.ts resolveAliases)
+  if (!isTemplated(params)) ctx.warnings.push(...aliasWarnings(mod, params, keyLocOf(t, action) ?? aloc));
   let badRegister: string | undefined;
   if (t.register !== undefined && t.register !== null) {
     if (typeof t.register === 'string' && /^[A-Za-z_][A-Za-z0-9_]*$/.test(t.register)) ctx.defined.add(t.register);
@@ -260,10 +262,8 @@ export function loadTaskFile(file: string, from: Loc, scope: Scope, ctx: LoadCtx
   let data: unknown;
   try {
     data = loadYamlFile(file, from);
-  } catch (e: any) {
-    if (e instanceof InputError) ctx.errors.push(e);
-    else if (e?.errors) ctx.errors.push(...e.errors);
-    else throw e;
+  } catch (e) {
+    collectInputErrors(e, ctx.errors);
     return undefined;
   }
   ctx.stack.push(file);

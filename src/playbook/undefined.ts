@@ -8,7 +8,7 @@
  * at run time (a templated vars_files name, a dynamically named include_tasks/include_role, a
  * set_fact with a templated name, a templated loop_var, include_vars), every name is possibly defined — for the
  * play (vars_files) or for the whole playbook (host facts outlive the play) — and an undefined
- * variable fails its task at run time, with its file:line, as any other.
+ * variable fails its task at run time, with its file:line, like every other.
  */
 import { readFileSync } from 'node:fs';
 import { resolve } from 'node:path';
@@ -113,7 +113,7 @@ export function checkUndefined(pb: Playbook, inventoryNames: Iterable<string>, e
   };
   for (const play of pb.plays) {
     // a templated vars_files name: its variables are the play's, known when the play runs
-    if (play.varsFiles.some((vf) => templated(vf.path))) continue;
+    if (play.varsFiles.some((vf) => (vf.alts ?? [vf.path]).some(templated))) continue;
     walkGuarded(play, (t, outer, own) => {
       // the first condition is evaluated whenever the task is reached; the next ones only if it held
       t.when.forEach((c, i) => under(i === 0 ? outer : own, () => conds([c])));

@@ -35,8 +35,8 @@ export interface Palette {
  * disables; then FORCE_COLOR enables ("0"/"false" disable, "2"/"3" pick 256/truecolor);
  * otherwise colors are on only when the stream is a TTY.
  */
-export function colorLevel(opts: { color?: boolean; stream?: NodeJS.WritableStream; env?: NodeJS.ProcessEnv }): ColorLevel {
-  const env = opts.env ?? process.env;
+export function colorLevel(opts: { color?: boolean; stream?: NodeJS.WritableStream; env: NodeJS.ProcessEnv }): ColorLevel {
+  const env = opts.env;
   const forced = env.FORCE_COLOR;
   const forcedLevel = (): ColorLevel => (forced === '2' ? 2 : forced === '3' ? 3 : 1);
   if (opts.color === false) return 0;

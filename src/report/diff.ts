@@ -3,7 +3,7 @@
  */
 import { createRequire } from 'node:module';
 import type * as DiffLib from 'diff';
-import type { Diff } from '../modules/types.js';
+import type { Diff } from './events.js';
 import type { Palette } from './color.js';
 
 // loaded on the first diff only (start-up time of runs without --diff)

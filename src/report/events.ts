@@ -3,7 +3,14 @@
  * handles every kind (a `switch` with an exhaustive `never` check).
  * Events never carry secrets: the engine redacts before emitting.
  */
-import type { Diff, Explanation } from '../modules/types.js';
+import type { Explanation } from '../engine/module/types.js';
+
+/** A textual before/after for --diff (rendered as a unified diff by the reporter). */
+export interface Diff {
+  path: string; // what is diffed, e.g. "/etc/exports" or "firewalld zone public"
+  before: string;
+  after: string;
+}
 
 export type HostStatus = 'ok' | 'changed' | 'failed' | 'skipped' | 'unreachable' | 'rescued' | 'ignored';
 

@@ -6,7 +6,7 @@ import { dirname, basename, join } from 'node:path';
 import type { Counts, HostStatus, Reporter, RunEvent } from './events.js';
 import { safeJson, stamp, type StampedEvent } from './json.js';
 import type { Ev, HostResult } from './format.js';
-import type { Explanation } from '../modules/types.js';
+import type { Explanation } from '../engine/module/types.js';
 
 export const REPORT_VERSION = 1;
 
@@ -21,13 +21,17 @@ export interface ReportHost {
   explain?: Array<Explanation & { item?: string }>;
 }
 
-export interface ReportTask {
+/** A task as its task_start event tells it (the --report file's and the HTML report's). */
+export interface TaskHead {
   play: string;
   name: string;
   module: string;
   loc: string;
   handler: boolean;
   hosts: string[];
+}
+
+export interface ReportTask extends TaskHead {
   startedAt: string;
   durationMs: number | null;
   results: Record<string, ReportHost>;

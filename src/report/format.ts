@@ -3,7 +3,7 @@
  * (which prints the same lines outside of its live area: play banners, failures, diffs, recap).
  */
 import { emptyCounts, type Counts, type RunEvent } from './events.js';
-import type { Explanation } from '../modules/types.js';
+import type { Explanation } from '../engine/module/types.js';
 import type { Palette } from './color.js';
 import { renderDiffs } from './diff.js';
 
@@ -25,7 +25,7 @@ export interface Lines {
   err: string[];
 }
 
-export const PROGRESS_INTERVAL_MS = 2000;
+const PROGRESS_INTERVAL_MS = 2000;
 
 export function banner(title: string, width: number): string {
   return `${title} ${'*'.repeat(Math.max(3, width - title.length - 1))}`;
@@ -191,19 +191,19 @@ export function recapLines(hosts: Record<string, Counts>, f: FormatOpts): string
   return lines;
 }
 
-export function errorLines(ev: Ev<'error'>, f: FormatOpts): string[] {
+function errorLines(ev: Ev<'error'>, f: FormatOpts): string[] {
   const p = f.palette;
   const lines = [p.error(`ERROR! ${ev.loc ? `${ev.loc}: ` : ''}${ev.msg}`)];
   if (ev.hint) lines.push(/^hint\b/i.test(ev.hint) ? ev.hint : `hint: ${ev.hint}`);
   return lines;
 }
 
-export function warningLines(ev: Ev<'warning'>, f: FormatOpts): string[] {
+function warningLines(ev: Ev<'warning'>, f: FormatOpts): string[] {
   const text = `[WARNING]: ${ev.host ? `[${ev.host}] ` : ''}${ev.msg}${ev.loc ? ` (${ev.loc})` : ''}`;
   return text.split('\n').map((l, i) => f.palette.warn(i === 0 ? l : `  ${l}`));
 }
 
-export function logLines(ev: Ev<'log'>, f: FormatOpts): string[] {
+function logLines(ev: Ev<'log'>, f: FormatOpts): string[] {
   if (f.verbosity < ev.level) return [];
   const paint = ev.level >= 3 ? f.palette.debug : f.palette.verbose;
   return [paint(`${ev.host ? `<${ev.host}> ` : ''}${ev.msg}`)];

@@ -4,9 +4,11 @@
  * redacted events), by one exhaustive switch over the event kinds.
  */
 import type { Counts, HostStatus, ProgressMetrics, RunEvent } from './events.js';
-import type { Diff, Explanation } from '../modules/types.js';
+import type { Explanation } from '../engine/module/types.js';
+import type { Diff } from './events.js';
 import type { StampedEvent } from './json.js';
 import type { Ev } from './format.js';
+import type { TaskHead } from './file.js';
 
 export interface ResultView {
   /** index in RunView.results (the row id) */
@@ -38,14 +40,8 @@ export interface ProgressSample {
   metrics?: ProgressMetrics;
 }
 
-export interface TaskView {
+export interface TaskView extends TaskHead {
   id: number;
-  play: string;
-  name: string;
-  module: string;
-  loc: string;
-  handler: boolean;
-  hosts: string[];
   start: number;
   end: number;
   durationMs: number | null;

@@ -23,7 +23,7 @@ export function makeEsc(net: (s: string) => string = (s) => s): Esc {
   return (v) => escapeHtml(net(typeof v === 'string' ? v : v === undefined || v === null ? '' : typeof v === 'object' ? compactJson(v) : String(v)));
 }
 
-export const STATUS_ORDER: readonly HostStatus[] = ['ok', 'changed', 'failed', 'unreachable', 'skipped', 'rescued', 'ignored'];
+const STATUS_ORDER: readonly HostStatus[] = ['ok', 'changed', 'failed', 'unreachable', 'skipped', 'rescued', 'ignored'];
 
 const ms = (n: number | null | undefined) => (typeof n === 'number' && Number.isFinite(n) ? fmtDuration(n) : '–');
 const badge = (s: HostStatus, e: Esc, text: string = s) => `<span class="st st-${s}">${e(text)}</span>`;
@@ -140,7 +140,7 @@ function pretty(v: unknown): string {
 const plain = createPalette(0);
 
 /** A result's diffs as unified diffs, each line classed (+ added, - removed, @@ hunk). */
-export function diffBlocks(r: ResultView, e: Esc): string {
+function diffBlocks(r: ResultView, e: Esc): string {
   return (r.diff ?? [])
     .map((d) => {
       const lines = renderDiff(d, plain).map((l, i) => {

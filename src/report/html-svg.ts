@@ -132,7 +132,7 @@ export function migrationSeries(v: RunView): MigrationSeries[] {
 }
 
 /** Remaining memory over time, a dashed line at each new pass, the downtime as a band at the end. */
-export function migrationChart(s: MigrationSeries, e: Esc): string {
+function migrationChart(s: MigrationSeries, e: Esc): string {
   const W = 800, H = 300, L = 78, R = 20, T = 28, B = 40;
   const done = !!s.result && (s.result.status === 'changed' || s.result.status === 'ok') && s.result.data?.migrated === true;
   const lastX = s.points[s.points.length - 1].x;

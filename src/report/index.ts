@@ -23,10 +23,10 @@ export interface ReporterOptions {
   /** --diff given. Diffs are rendered whenever a host_result carries them (the engine attaches them
    *  only with --diff or a task-level `diff: true`), so this is informational. */
   diff: boolean;
-  /** default process.stdout */
-  out?: NodeJS.WritableStream;
-  /** default process.stderr (warnings and errors in plain/tty modes) */
-  err?: NodeJS.WritableStream;
+  /** where the run is shown (the CLI passes process.stdout) */
+  out: NodeJS.WritableStream;
+  /** warnings and errors in plain/tty modes (the CLI passes process.stderr) */
+  err: NodeJS.WritableStream;
   /** also write the whole run as one JSON document to this path at close (atomic) */
   reportFile?: string;
   /** also write the whole run as one self-contained HTML page to this path at close (atomic) */
@@ -35,8 +35,8 @@ export interface ReporterOptions {
   color?: boolean;
   /** current secret values; every event is redacted with them before rendering */
   secrets?: () => string[];
-  /** environment for color detection (tests) */
-  env?: NodeJS.ProcessEnv;
+  /** environment for color detection: NO_COLOR, FORCE_COLOR (the CLI passes process.env) */
+  env: NodeJS.ProcessEnv;
 }
 
 /** The renderer mode `auto` resolves to for this stream. */
@@ -46,8 +46,7 @@ export function resolveMode(mode: ReporterMode, out: NodeJS.WritableStream): Exc
 }
 
 export function createReporter(opts: ReporterOptions): Reporter {
-  const out = opts.out ?? process.stdout;
-  const err = opts.err ?? process.stderr;
+  const { out, err } = opts;
   const mode = resolveMode(opts.mode, out);
   const level = mode === 'json' ? 0 : colorLevel({ color: opts.color, stream: out, env: opts.env });
   const columns = (out as { columns?: number }).columns;

@@ -3,7 +3,7 @@
  * redacts too). A secret is masked in every form it can take (src/report/secretforms.ts): raw,
  * escaped (JSON, Python repr, YAML, sh quoting), base64, and cut short before an ellipsis.
  */
-import { jsonStringVeto, Matcher, REDACTED, secretForms, jsonInner } from './secretforms.js';
+import { jsonStringVeto, Matcher, secretForms, jsonInner } from './secretforms.js';
 
 export { REDACTED } from './secretforms.js';
 

@@ -13,7 +13,7 @@ import { q } from '../util/quote.js';
 export const REDACTED = '********';
 
 /** A truncated secret is recognised from this many leading characters followed by an ellipsis. */
-export const MIN_PREFIX = 4;
+const MIN_PREFIX = 4;
 
 const ELLIPSES = ['...', '\u2026'];
 

@@ -86,7 +86,11 @@ function short(text: string, max = 72): string {
   return first.length > max ? first.slice(0, Math.max(1, max - 1)) + '…' : first;
 }
 
-/** room left for a reason on a host line (listr2 wraps at process.stdout.columns) */
+/**
+ * Room left for a reason on a host line. listr2's renderer wraps its lines at
+ * process.stdout.columns whatever stream it writes to (the CLI gives it process.stdout): the
+ * budget follows that width, read (never written) here.
+ */
 function reasonBudget(used: number): number {
   const cols = process.stdout.columns || 80;
   return Math.max(20, cols - 6 - used);
@@ -232,6 +236,7 @@ class TaskView {
     // hidden (untitled) subtask: keeps the task open until task_end
     hostTasks.push({ task: () => this.ended.promise });
     ensureSize(this.s.out);
+    // listr2's renderer wraps at process.stdout.columns whatever stream it writes to: that global is sized too (nothing is written to it)
     ensureSize(process.stdout);
     const logger = new ListrLogger({
       useIcons: true,

@@ -1,6 +1,6 @@
 /**
- * The template AST evaluated by interp.ts. Produced from nunjucks' parser by nunjucks.ts,
- * so nothing else depends on nunjucks' node classes. line/col are 0-based within the template.
+ * The template AST evaluated by interp.ts, produced by parser.ts (Jinja2's grammar).
+ * line/col are 0-based within the template.
  */
 export interface Pos {
   line: number;
@@ -33,6 +33,8 @@ export type Expr = Pos &
     | { k: 'cmp'; first: Expr; ops: [string, Expr][] }
     | { k: 'in'; l: Expr; r: Expr }
     | { k: 'capture'; body: Stmt[] }
+    /** the body of a `{% call %}` block: the `caller` macro passed to the called macro */
+    | { k: 'caller'; params: string[]; defaults: Kwargs; body: Stmt[] }
   );
 
 export type BinOp = '+' | '-' | '*' | '/' | '//' | '%' | '**' | '~';

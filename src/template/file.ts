@@ -20,7 +20,7 @@ export function renderFileIn(ctx: Ctx, text: string, loc: Loc | undefined, base:
     const body = parse(jinjaSource(h.text, o.keepTrailingNewline), { trimBlocks: o.trimBlocks, lstripBlocks: o.lstripBlocks, newline: o.newline, ...(o.tags ? { tags: o.tags } : {}) });
     out = new Interp(ctx).run(body, new Scope());
   } catch (err) {
-    throw toInputError(err, bodyLoc);
+    throw toInputError(err, bodyLoc, 'template', true);
   }
   return restoreNewlines(text, out, o.newline);
 }

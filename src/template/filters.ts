@@ -1,7 +1,6 @@
 /** Filters on scalars and strings: types, text, regex, encodings, JSON/YAML, hashes, paths. */
 import { parse as yamlParse, parseAllDocuments } from 'yaml';
 import { TYPE_HINT, UNDEF_HINT, Undef } from './core.js';
-import { materialize } from './lazy.js';
 import { TUPLES, isMapping, pyErr, pyJson, pyTruth, pyType, pyStr } from './py.js';
 import { strftimeFilter, strptime } from './pydate.js';
 import { escapeHtml } from './filters-text.js';
@@ -162,7 +161,7 @@ export const SCALAR_FILTERS: Record<string, FilterFn> = {
   from_json: (_e, v) => {
     try {
       return JSON.parse(str(v));
-    } catch (err: any) {
+    } catch (err) {
       throw pyErr(`from_json: invalid JSON: ${parseErrorText(err)}`, 'the value must be a JSON document');
     }
   },
@@ -171,7 +170,7 @@ export const SCALAR_FILTERS: Record<string, FilterFn> = {
   from_yaml: (_e, v) => {
     try {
       return yamlParse(str(v), { logLevel: 'error' }) ?? null;
-    } catch (err: any) {
+    } catch (err) {
       throw pyErr(`from_yaml: invalid YAML: ${parseErrorText(err)}`, 'the value must be a YAML document');
     }
   },

@@ -1,7 +1,7 @@
 /** Global functions: range, lookup/query (lookups.ts), dict, namespace, now, undef. Nothing else is callable. */
 import { Opaque, Undef, need, type Kw } from './core.js';
-import { isMapping, pyErr, pyStr, pyTruth, setKey } from './py.js';
-import type { FEnv, GlobalFn } from './types.js';
+import { isMapping, pyErr, pyStr, setKey } from './py.js';
+import type { GlobalFn } from './types.js';
 import { now } from './pydate.js';
 import { lookupGlobal } from './lookups.js';
 

@@ -5,7 +5,8 @@
  *   render('http://{{ host }}:{{ port }}/', vars, loc)      -> 'http://a:80/'
  *   evalExpr("result.rc != 0 and 'x' in result.stdout", vars, loc) -> true
  *
- * nunjucks only parses (src/template/nunjucks.ts); evaluation is our own sandboxed interpreter.
+ * Parsing is our own port of Jinja2's lexer and parser (parser.ts); evaluation is our own
+ * sandboxed interpreter (interp.ts): no template can reach JavaScript.
  * Variables whose values are templates are rendered lazily when used (src/template/lazy.ts).
  * Every error is an InputError located at the template (loc plus the line within the template).
  * Untrusted data (host data, lookups, `!unsafe`) is never templated; see unsafe.ts.

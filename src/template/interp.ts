@@ -269,6 +269,8 @@ export class Interp implements FEnv {
         return pyIn(this.eval(e.l, sc), this.eval(e.r, sc));
       case 'capture':
         return this.run(e.body, sc);
+      case 'caller': // the body of a {% call %} block
+        return new Macro({ ...e, k: 'macro', name: 'caller' }, sc);
     }
   }
 
@@ -350,8 +352,10 @@ export class Interp implements FEnv {
       });
       t.set('varargs', args.slice(params.length + defaults.length));
       const names = new Set([...params, ...defaults.map((d) => d[0])]);
+      const caller = kw.caller instanceof Macro && !names.has('caller'); // a {% call %} block's body
+      if (caller) t.set('caller', kw.caller);
       const extra = {};
-      for (const k of Object.keys(kw)) if (!names.has(k)) setKey(extra, k, kw[k]);
+      for (const k of Object.keys(kw)) if (!names.has(k) && !(caller && k === 'caller')) setKey(extra, k, kw[k]);
       t.set('kwargs', extra);
       return this.run(m.def.body, t);
     } finally {

@@ -10,8 +10,8 @@
  */
 import { InputError, type Loc } from '../util/errors.js';
 import { didYouMean } from '../util/suggest.js';
-import { ANSIBLE_LEX, type Delimiters, type LexOptions } from './lexer.js';
-import { parseTemplate } from './nunjucks.js';
+import { ANSIBLE_LEX, type Delimiters, type LexOptions } from './parser-lex.js';
+import { parseTemplate } from './parser.js';
 
 export interface TemplateOptions extends LexOptions {
   keepTrailingNewline: boolean;

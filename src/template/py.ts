@@ -171,6 +171,10 @@ export function pyCompare(op: string, a: unknown, b: unknown): boolean {
       return pyOrder(a, b, op) <= 0;
     case '>=':
       return pyOrder(a, b, op) >= 0;
+    case 'in':
+      return pyIn(a, b);
+    case 'notin':
+      return !pyIn(a, b);
   }
   throw pyErr(`unknown comparison operator ${op}`);
 }

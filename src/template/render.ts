@@ -4,14 +4,15 @@ import type { Expr, Stmt } from './ast.js';
 import { SYNTAX_HINT, TplError } from './core.js';
 import { FILTER_NAMES, Interp, Scope, TEST_NAMES } from './interp.js';
 import { materialize, type Ctx } from './lazy.js';
-import { TemplateSyntaxError, parseTemplate, type LexOptions } from './nunjucks.js';
+import { TemplateSyntaxError, parseTemplate, type LexOptions } from './parser.js';
 import { jinjaSource, restoreNewlines } from './options.js';
 import { escapeBackslashes } from './escape.js';
 import { literalEval } from '../util/pyliteral.js';
 
 const cache = new Map<string, Stmt[]>();
 /** Ansible's SINGLE_VAR: a template that is only `{{ name }}`. */
-const BARE_NAME = /^\{\{\s*\w*\s*\}\}$/;
+/** `{{ name }}` (whose None Ansible returns as is); the literals none/None are no names: `{{ none }}` renders '' */
+const BARE_NAME = /^\{\{\s*(?!(?:none|None)\s*\}\})\w*\s*\}\}$/;
 const FILTER_SET = new Set(FILTER_NAMES);
 const TEST_SET = new Set(TEST_NAMES);
 
@@ -60,18 +61,20 @@ const EXPR_HINT = "write a bare Jinja expression, e.g. 'result.rc != 0 and x is 
 
 /** Messages about the {{ }} that wraps a bare expression, reworded. */
 function exprMessage(m: string): string {
-  if (/unexpected token: -?}}|expected expression, got end of file/.test(m)) return 'the expression ends too early';
-  if (/expected variable end/.test(m)) return 'unexpected text after the expression (missing operator or quotes?)';
+  if (/^unexpected 'end of print statement'|^unexpected end of template/.test(m)) return 'the expression ends too early';
+  if (/^expected token 'end of print statement'/.test(m)) return 'unexpected text after the expression (missing operator or quotes?)';
   return m;
 }
 
-export function toInputError(err: unknown, loc: Loc | undefined, what = 'template'): InputError {
+/** `verbatim`: the template is the file's text from `loc` on (template files): a syntax error's column is exact. */
+export function toInputError(err: unknown, loc: Loc | undefined, what = 'template', verbatim = false): InputError {
   if (err instanceof InputError) return err;
   if (err instanceof TemplateSyntaxError) {
     const named = NAME_HINT.test(err.message);
     const hint = named ? 'check the spelling; kvplay implements the common Jinja2/Ansible filters and tests' : what === 'expression' ? EXPR_HINT : SYNTAX_HINT;
-    const msg = what === 'expression' ? exprMessage(err.message) : err.message.replace(/^expected variable end$/, 'expected }} after the expression (missing operator, comma or quotes?)');
-    return new InputError(`${what} syntax error: ${msg}`, locAt(loc, err.line, err.col), hint);
+    const msg = what === 'expression' ? exprMessage(err.message) : err.message.replace(/^expected token 'end of print statement', got (.*)$/, 'expected }} after the expression, got $1 (missing operator, comma or quotes?)');
+    const at = verbatim && loc ? { file: loc.file, line: loc.line + err.line, col: (err.line === 0 ? loc.col : 1) + err.col } : locAt(loc, err.line, err.col);
+    return new InputError(`${what} syntax error: ${msg}`, at, hint);
   }
   if (err instanceof TplError) return new InputError(err.message, locAt(loc, err.line, 0), err.hint);
   return new InputError(`${what} error: ${(err as Error)?.message ?? String(err)}`, locAt(loc, 0, 0));

@@ -5,7 +5,7 @@
  * names such as constructor / __proto__ are refused outright.
  */
 import { Opaque, PyObject, SANDBOX_HINT, TplError, Undef, need, type Kw } from './core.js';
-import { isMapping, ownData, pyEq, pyErr, pyStr, pyType } from './py.js';
+import { TUPLES, isMapping, ownData, pyEq, pyErr, pyStr, pyType } from './py.js';
 import { pyCapitalize, pyFormat, pySplit, pySplitlines, pyStrip, pyTitle } from './pystr.js';
 
 export const BLOCKED = new Set([
@@ -73,6 +73,7 @@ export function pySlice(obj: unknown, start: unknown, stop: unknown, step: unkno
   } else {
     for (let i = norm(start, n - 1, -1, n - 1), e = norm(stop, -1, -1, n - 1); i > e; i += st) out.push(seq[i]);
   }
+  if (!isStr && TUPLES.has(obj as object)) TUPLES.add(out); // a tuple's slice is a tuple
   return isStr ? out.join('') : out;
 }
 
@@ -145,7 +146,7 @@ export function callMethod(obj: unknown, name: string, args: unknown[], kw: Kw, 
   let table: Record<string, Method> | undefined;
   if (typeof obj === 'string') table = STR_METHODS;
   else if (Array.isArray(obj)) table = LIST_METHODS;
-  else if (obj && typeof obj === 'object' && LOOPS.has(obj) && name === 'cycle') return args[((obj as any).index0 as number) % Math.max(1, args.length)];
+  else if (obj && typeof obj === 'object' && LOOPS.has(obj) && name === 'cycle') return args[Number((obj as { index0?: unknown }).index0) % Math.max(1, args.length)];
   else if (isMapping(obj)) table = DICT_METHODS;
   if (obj instanceof PyObject) {
     for (const a of args) need(a);

@@ -28,6 +28,8 @@ export interface TransportOptions {
   knownHostsFiles?: string[];
   acceptNewHostKeys?: boolean;
   connectTimeoutMs?: number;
+  /** ssh-agent socket (the CLI passes SSH_AUTH_SOCK); none: no agent */
+  agentSocket?: string;
 }
 
 type HostVars = Record<string, unknown>;
@@ -116,12 +118,13 @@ export function createTransport(name: string, hostVars: HostVars, opts: Transpor
     acceptNewHostKeys: !!(opts.acceptNewHostKeys || ssh.acceptNew),
     ...(ssh.jump ? { jump: { host: ssh.jump.host, port: ssh.jump.port, user: ssh.jump.user ?? user } } : {}),
     ...(opts.connectTimeoutMs ? { connectTimeoutMs: opts.connectTimeoutMs } : {}),
+    ...(opts.agentSocket ? { agentSocket: opts.agentSocket } : {}),
   });
 }
 
 /**
  * The Become for a task: task keywords win over host vars. Password from
- * ansible_become_password / ansible_become_pass, else env KVPLAY_BECOME_PASSWORD.
+ * ansible_become_password / ansible_become_pass (the engine puts -K / KVPLAY_BECOME_PASSWORD there).
  */
 export function becomeFor(hostVars: HostVars, taskBecome?: { become?: boolean; become_user?: string; become_method?: string }): Become | null {
   const on = taskBecome?.become !== undefined ? boolish(taskBecome.become) : boolish(hostVars.ansible_become);
@@ -129,6 +132,6 @@ export function becomeFor(hostVars: HostVars, taskBecome?: { become?: boolean; b
   const method = str(taskBecome?.become_method) ?? str(hostVars.ansible_become_method);
   if (method && method !== 'sudo' && method !== 'su') throw new Error(`Invalid become method specified: '${method}' (kvplay becomes with sudo or su)`);
   const user = str(taskBecome?.become_user) ?? str(hostVars.ansible_become_user) ?? 'root';
-  const password = str(hostVars.ansible_become_password) ?? str(hostVars.ansible_become_pass) ?? str(process.env.KVPLAY_BECOME_PASSWORD);
+  const password = str(hostVars.ansible_become_password) ?? str(hostVars.ansible_become_pass);
   return { user, ...(password !== undefined ? { password } : {}), ...(method === 'su' ? { method } : {}) };
 }

@@ -13,8 +13,8 @@ export interface ShellChannel {
   write(data: string | Buffer): boolean;
   on(event: 'data', fn: (d: Buffer) => void): unknown;
   on(event: 'close', fn: () => void): unknown;
-  removeListener(event: string, fn: (...a: any[]) => void): unknown;
-  stderr: { on(event: 'data', fn: (d: Buffer) => void): unknown; removeListener(event: string, fn: (...a: any[]) => void): unknown };
+  removeListener(event: 'data', fn: (d: Buffer) => void): unknown;
+  stderr: { on(event: 'data', fn: (d: Buffer) => void): unknown; removeListener(event: 'data', fn: (d: Buffer) => void): unknown };
   close(): void;
   /** EOF on the shell's stdin */
   end?(): void;
@@ -227,7 +227,7 @@ export class BecomeFailure extends Error {
 }
 
 /** The command line that starts a become shell; prompt and ready marker are random per shell. */
-export function sudoShellCommand(user: string, prompt: string, ready: string): string {
+function sudoShellCommand(user: string, prompt: string, ready: string): string {
   return `exec sudo -H -S -p ${q(prompt)} -u ${q(user)} -- sh -c ${q(`echo ${ready}; exec sh`)}`;
 }
 

@@ -136,7 +136,7 @@ function authMethods(ctx: Ctx, user: string): { methods: (AuthenticationType | {
     return { type: 'publickey', username: user, key: data, file: f };
   }).filter((k) => k !== null) as { type: string; username: string; key: Buffer; file: string }[];
   if (o.privateKeyPath) for (const k of keys) { methods.push(k); tried.push(`publickey ${k.file}`); }
-  const agent = o.agentSocket ?? process.env.SSH_AUTH_SOCK;
+  const agent = o.agentSocket;
   if (agent && existsSync(agent)) { methods.push({ type: 'agent', username: user, agent }); tried.push('ssh-agent'); }
   if (!o.privateKeyPath) for (const k of keys) { methods.push(k); tried.push(`publickey ${k.file}`); }
   if (o.password !== undefined) {

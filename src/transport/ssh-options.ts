@@ -6,7 +6,7 @@ export interface SshOptions {
   user: string;
   privateKeyPath?: string;
   password?: string;
-  /** ssh-agent socket; default process.env.SSH_AUTH_SOCK. */
+  /** ssh-agent socket (the CLI passes SSH_AUTH_SOCK); none: no agent. */
   agentSocket?: string;
   /** Host keys are verified against all of these. */
   knownHostsFiles: string[];

@@ -37,6 +37,22 @@ export class InputErrors extends Error {
   }
 }
 
+/** The input errors `e` holds go to `into`; anything else is thrown again (a bug, not bad input). */
+export function collectInputErrors(e: unknown, into: InputError[]): void {
+  if (e instanceof InputErrors) into.push(...e.errors);
+  else if (e instanceof InputError) into.push(e);
+  else throw e;
+}
+
+/** What a caught value says: an Error's message, else the value as text. */
+export const errMessage = (e: unknown): string => (e instanceof Error ? e.message : String(e));
+
+/** A Node system error's code (ENOENT, EISDIR...), when the caught value has one. */
+export const errCode = (e: unknown): string | undefined => {
+  const c = e && typeof e === 'object' ? (e as { code?: unknown }).code : undefined;
+  return typeof c === 'string' ? c : undefined;
+};
+
 /** The host could not be reached (connect, auth, host key, connection lost). */
 export class UnreachableError extends Error {
   constructor(message: string, public hint?: string) {

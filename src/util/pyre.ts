@@ -4,7 +4,7 @@
  * leading inline flags) and Python replacement strings (\1, \g<1>, \g<name>, \n).
  * Errors are PatternError (message + hint); callers turn them into their own error kind.
  */
-import { InputError } from './errors.js';
+import { errMessage, InputError } from './errors.js';
 
 export class PatternError extends Error {
   constructor(message: string, readonly hint: string) {
@@ -82,8 +82,8 @@ export function pyRegex(pattern: unknown, extra = ''): RegExp {
   let re: RegExp;
   try {
     re = new RegExp(src, [...new Set(flags + extra)].join(''));
-  } catch (e: any) {
-    throw pyErr(`invalid regular expression '${pattern}': ${String(e.message).replace(/^Invalid regular expression: /, '')}`, HINT);
+  } catch (e) {
+    throw pyErr(`invalid regular expression '${pattern}': ${errMessage(e).replace(/^Invalid regular expression: /, '')}`, HINT);
   }
   if (cache.size > 500) cache.clear();
   cache.set(key, re);

@@ -1,6 +1,6 @@
 /** "did you mean ...?" suggestions by edit distance (Levenshtein). The one implementation in kvplay. */
 
-export function editDistance(a: string, b: string): number {
+function editDistance(a: string, b: string): number {
   const prev = Array.from({ length: b.length + 1 }, (_, j) => j);
   for (let i = 1; i <= a.length; i++) {
     let diag = prev[0];

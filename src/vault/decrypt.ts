@@ -18,7 +18,7 @@ export const VAULT_HEADER = '$ANSIBLE_VAULT';
 export const DECRYPTION_FAILED = 'Decryption failed (no vault secrets were found that could decrypt)';
 
 /** A malformed envelope (not a wrong password): the header or the hex body is broken. */
-export class VaultFormatError extends Error {
+class VaultFormatError extends Error {
   constructor(message: string) {
     super(message);
     this.name = 'VaultFormatError';

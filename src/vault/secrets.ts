@@ -17,7 +17,7 @@ import { decryptVault, type VaultSecret } from './decrypt.js';
 import type { YamlVault } from './loader.js';
 import type { SecretSink } from '../util/secrets.js';
 
-export const DEFAULT_VAULT_ID = 'default';
+const DEFAULT_VAULT_ID = 'default';
 
 /** Where the vault passwords come from (already in Ansible's order). */
 export interface VaultSources {
@@ -40,14 +40,14 @@ export class VaultSourceError extends Error {
 }
 
 /** `label@source` -> [label, source]; no `@`: the default label. */
-export function splitVaultId(slug: string): { id: string; source: string } {
+function splitVaultId(slug: string): { id: string; source: string } {
   const at = slug.indexOf('@');
   if (at < 0) return { id: DEFAULT_VAULT_ID, source: slug };
   return { id: slug.slice(0, at) || DEFAULT_VAULT_ID, source: slug.slice(at + 1) };
 }
 
 /** Ansible's build_vault_ids: --vault-id values, then password files, then the --ask-vault-pass prompt. */
-export function vaultSlugs(src: VaultSources): string[] {
+function vaultSlugs(src: VaultSources): string[] {
   return [...src.vaultIds, ...src.passwordFiles.map((f) => `${DEFAULT_VAULT_ID}@${f}`), ...(src.askVaultPass ? [`${DEFAULT_VAULT_ID}@prompt_ask_vault_pass`] : [])];
 }
 

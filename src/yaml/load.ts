@@ -5,7 +5,7 @@
  */
 import { readFileSync, statSync } from 'node:fs';
 import { parseDocument, isMap, isSeq, isScalar, isAlias, LineCounter, type Alias, type Node, type YAMLError } from 'yaml';
-import { InputError, InputErrors, type Loc } from '../util/errors.js';
+import { errCode, errMessage, InputError, InputErrors, type Loc } from '../util/errors.js';
 import { VAULT_HEADER } from '../vault/decrypt.js';
 import { VAULT_TAGS, VaultValue, decryptVaultText, openVaultValue, revealLeaves, vaultTagOffset } from '../vault/loader.js';
 
@@ -15,7 +15,7 @@ const LOC = Symbol('kvplay.loc');
  * The largest YAML file (or -e text) kvplay reads. The yaml library needs ~80 bytes of memory and
  * ~1.5 µs per byte of input (a 15 MB playbook: 2 GB, 25 s), so bigger input is refused up front.
  */
-export const MAX_YAML_BYTES = 8 * 1024 * 1024;
+const MAX_YAML_BYTES = 8 * 1024 * 1024;
 /** The deepest nesting of mappings and sequences. */
 const MAX_DEPTH = 500;
 /** How many values aliases may expand to in one document (the yaml library's maxAliasCount idea). */
@@ -52,7 +52,7 @@ function attach(obj: object, rec: LocRecord): void {
 }
 
 function rec(v: unknown): LocRecord | undefined {
-  return v && typeof v === 'object' ? ((v as any)[LOC] as LocRecord | undefined) : undefined;
+  return v && typeof v === 'object' ? (v as { [LOC]?: LocRecord })[LOC] : undefined;
 }
 
 /** Position of a mapping or sequence. */
@@ -187,7 +187,7 @@ export function parseYaml(text: string, file: string): unknown {
         const key = kv !== null && typeof kv === 'object' ? JSON.stringify(kv) : String(kv);
         out[key] = conv(pair.value, depth + 1);
         r.keys![key] = pos(kNode?.range?.[0]);
-        r.values![key] = pos((pair.value as any)?.range?.[0] ?? kNode?.range?.[0]);
+        r.values![key] = pos((pair.value as Node | null)?.range?.[0] ?? kNode?.range?.[0]);
         if (isUnsafe(pair.value)) (r.unsafe ??= new Set()).add(key);
       }
       if (isUnsafe(node)) r.unsafeAll = true;
@@ -196,13 +196,13 @@ export function parseYaml(text: string, file: string): unknown {
     }
     if (isSeq(node)) {
       const out = node.items.map((it) => conv(it, depth + 1));
-      const r: LocRecord = { self: pos(node.range?.[0]), items: node.items.map((it: any) => pos(it?.range?.[0])) };
+      const r: LocRecord = { self: pos(node.range?.[0]), items: node.items.map((it) => pos((it as Node | null)?.range?.[0])) };
       node.items.forEach((it, i) => isUnsafe(it) && (r.unsafe ??= new Set()).add(String(i)));
       if (isUnsafe(node)) r.unsafeAll = true;
       attach(out, r);
       return out;
     }
-    return (node as any)?.toJSON?.() ?? null;
+    return (node as { toJSON?: () => unknown } | null)?.toJSON?.() ?? null;
   };
   /** `<<: *base` / `<<: [*a, *b]` (YAML 1.1 merge keys): keys of the mapping win, then earlier merged mappings. */
   const mergeInto = (out: Record<string, unknown>, r: LocRecord, vNode: Node | null, depth: number): void => {
@@ -268,7 +268,7 @@ function tooBig(file: string): InputError {
  * Decode UTF-8 strictly: a byte that is not UTF-8 is an InputError at its line:col (rather than
  * a silent U+FFFD). A leading BOM is dropped.
  */
-export function decodeUtf8(buf: Uint8Array, file: string): string {
+function decodeUtf8(buf: Uint8Array, file: string): string {
   try {
     return new TextDecoder('utf-8', { fatal: true }).decode(buf);
   } catch {
@@ -314,9 +314,9 @@ export function loadYamlFile(file: string, from?: Loc): unknown {
   let text: string;
   try {
     text = readYamlText(file);
-  } catch (e: any) {
+  } catch (e) {
     if (e instanceof InputError) throw e;
-    throw new InputError(`cannot read ${file}: ${e.code ?? e.message}`, from ?? { file, line: 1, col: 1 }, 'check the path (relative paths are resolved against the playbook or role directory)');
+    throw new InputError(`cannot read ${file}: ${errCode(e) ?? errMessage(e)}`, from ?? { file, line: 1, col: 1 }, 'check the path (relative paths are resolved against the playbook or role directory)');
   }
   return parseYaml(text, file);
 }

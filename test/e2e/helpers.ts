@@ -4,9 +4,12 @@ import { mkdtempSync, writeFileSync, mkdirSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
 import { startSshd, type Sshd } from '../harness/sshd.js';
+import { refuseStaleDist } from '../harness/dist.js';
 
 export const ROOT = resolve(new URL('../..', import.meta.url).pathname);
 export const BIN = join(ROOT, 'bin', 'kvplay.js');
+// every test that runs the CLI gets BIN from here: none runs a dist/ older than src/
+refuseStaleDist(ROOT);
 
 export interface Lab {
   sshd: Sshd;

@@ -12,7 +12,7 @@ import { dirname, join, relative, resolve } from 'node:path';
 import { fileURLToPath, pathToFileURL } from 'node:url';
 import { requires } from '../harness/gate.js';
 import { ROOT } from './helpers.js';
-import { moduleMeta, moduleNames } from '../../src/modules/index.js';
+import { moduleMeta, moduleNames } from '../../src/engine/module/registry.js';
 import { moduleDoc } from '../../src/cli/doc.js';
 
 const BUNDLE = join(ROOT, 'dist', 'bundle', 'kvplay.mjs');
@@ -56,7 +56,7 @@ const has = (xs: string[], prefix: string) => xs.some((x) => x.startsWith(prefix
 test('the compiled registry loads no module code; loadModule loads only the module asked for', () => {
   const script = join(dir, 'registry.mjs');
   writeFileSync(script, `import { appendFileSync } from 'node:fs';
-const m = await import(${JSON.stringify(pathToFileURL(join(ROOT, 'dist/src/modules/index.js')).href)});
+const m = await import(${JSON.stringify(pathToFileURL(join(ROOT, 'dist/src/engine/module/registry.js')).href)});
 if (!m.moduleMeta('domain_xml')?.schema) throw new Error('no meta');
 appendFileSync(process.env.KVPLAY_TEST_LOADED, '---\\n');
 await m.loadModule('debug');
@@ -66,7 +66,7 @@ await m.loadModule('debug');
   const cut = r.loaded.indexOf('---');
   assert.ok(cut > 0, r.loaded.join('\n'));
   const before = r.loaded.slice(0, cut).filter((f) => f.startsWith('dist/src/modules/'));
-  assert.equal(before.sort(), ['dist/src/modules/built.js', 'dist/src/modules/index.js']);
+  assert.equal(before.sort(), ['dist/src/modules/index.js'], 'the list of modules only');
   const after = r.loaded.slice(cut + 1).filter((f) => f.startsWith('dist/src/modules/'));
   assert.ok(after.includes('dist/src/modules/control.js'), after.join('\n'));
   for (const other of ['domain_xml', 'copy', 'file', 'command', 'service', 'migrate']) assert.not.ok(after.includes(`dist/src/modules/${other}.js`), other);

@@ -1,5 +1,5 @@
-// @timeout-s 1800
-// @tier vm  (npm run test:vm: ~25-30 min under TCG; not yet part of npm test / CI, see docs/lab.md)
+// @timeout-s 2400
+// @tier vm  (run last by `npm test` (CI) and alone by `npm run test:vm`: ~20-25 min under TCG, see docs/lab.md)
 /**
  * The VM lab end to end (real Debian kernels under QEMU: kernel NFS, NetworkManager, reboots):
  * fresh VMs -> site.yaml (kernel NFS export, NFS mounts, NM bridge, libvirt, the guest, live
@@ -19,6 +19,7 @@ import { BIN, ROOT, kvplay, type CliResult } from '../e2e/helpers.js';
 import { pidAlive, withLock } from '../../src/lab/sys.js';
 import { vmPaths } from '../../src/lab/vmconfig.js';
 import { vmLabDown, vmLabRemnants, vmLabStatus, vmLabUp, vmPreflight, type VmLabInfo } from '../../src/lab/vmlab.js';
+import { recordFixtures } from './vm-record.js';
 
 const test = requires({ root: true, tools: ['qemu-system-x86_64', 'qemu-img', 'mmdebstrap', 'mkfs.ext4', 'ssh', 'ip'], files: ['/dev/net/tun'] });
 
@@ -50,7 +51,9 @@ interface PlayRun extends CliResult {
 
 async function play(name: string, args: string[] = []): Promise<PlayRun> {
   const t = Date.now();
-  const r = await kvplay([join(ROOT, 'playbooks', name), '-i', lab.inventoryPath, ...args], { json: true });
+  // progress: a first site.yaml takes ~8-12 min under TCG
+  const tick = setInterval(() => console.log(`  [${since()}] ${name} running for ${Math.round((Date.now() - t) / 1000)} s ...`), 60_000);
+  const r = await kvplay([join(ROOT, 'playbooks', name), '-i', lab.inventoryPath, ...args], { json: true }).finally(() => clearInterval(tick));
   const hr = r.events.filter((e) => e.kind === 'host_result');
   return {
     ...r,
@@ -93,6 +96,7 @@ test.before(async () => {
     return vmLabUp((s) => console.log(`  [${since()}] ${s}`));
   });
   record('up', { accel: lab.accel, build_s: lab.timings.build, boot_s: lab.timings.boot });
+  await recordFixtures(on, 'fresh');
 });
 
 const keep = process.env.KVPLAY_VMLAB_KEEP === '1';
@@ -131,6 +135,7 @@ test('site.yaml on fresh VMs: kernel NFS, NFS mounts, NM bridge, live migration 
   assert.is(d.options.unsafe, false, 'no --unsafe on NFS');
   assert.is(d.target_state, 'running');
   record('site.yaml first run', { wall_s: r.wallS, changed: r.changed.length });
+  await recordFixtures(on, 'site');
   record('live migration kvm1->kvm2 (no --unsafe)', { wall_s: d.migration.wall_time_s, total_ms: d.migration.total_time_ms, downtime_ms: d.migration.downtime_ms, probe_gap_s: d.probe?.max_gap_s });
   assert.match(await must('kvm2', 'virsh list --all'), new RegExp(`\\s${GUEST}\\s+running`));
   // kernel NFS server and clients
@@ -163,6 +168,7 @@ test('reboot all hosts: NFS mount, br0, firewall rules back; second site.yaml ch
   const svc = await must('nfs', 'firewall-cmd --list-services');
   for (const s of ['nfs', 'mountd', 'rpc-bind']) assert.match(svc, new RegExp(`\\b${s}\\b`), `firewalld runtime after reboot: ${svc}`);
   assert.match(await must('nfs', 'exportfs -v'), /^\/nfsshare\s/m);
+  await recordFixtures(on, 'reboot');
   // libvirt-guests started the guest again where it ran
   await until('kvm2', `virsh domstate ${GUEST} | grep -qx running`, 300_000);
   const r = await play('site.yaml');

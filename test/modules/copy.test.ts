@@ -13,16 +13,17 @@ const rootTest = requires({ root: true });
 test('plan: same content is ok, different content changes with a diff', () => {
   const ctx = makeCtx();
   const data = Buffer.from('hello\n');
-  const p = { dest: '/srv/a', content: 'hello\n', _data: data };
-  const same = copy.plan!(p, { dest: fileState('/srv/a', { content: 'hello\n', checksum: sha1(data) }) }, ctx);
+  const p = { dest: '/srv/a', content: 'hello\n' };
+  const prep = { data }; // what prepare returns
+  const same = copy.plan!(p, { dest: fileState('/srv/a', { content: 'hello\n', checksum: sha1(data) }) }, ctx, prep);
   assert.is(same.kind, 'ok');
-  const diff = copy.plan!(p, { dest: fileState('/srv/a', { content: 'bye\n', checksum: sha1('bye\n') }) }, ctx);
+  const diff = copy.plan!(p, { dest: fileState('/srv/a', { content: 'bye\n', checksum: sha1('bye\n') }) }, ctx, prep);
   assert.is(diff.kind, 'change');
   if (diff.kind === 'change') assert.equal(diff.diff, [{ path: '/srv/a', before: 'bye\n', after: 'hello\n' }]);
-  const missing = copy.plan!(p, { dest: fileState('/srv/a', { missing: true }) }, ctx);
+  const missing = copy.plan!(p, { dest: fileState('/srv/a', { missing: true }) }, ctx, prep);
   assert.is(missing.reason, '/srv/a: created');
-  assert.throws(() => copy.plan!(p, { dest: fileState('/srv/a', { missing: true, parentDir: false }) }, ctx), /directory \/srv does not exist/);
-  const attrs = copy.plan!({ ...p, mode: 'g+w', owner: 'nobody' }, { dest: fileState('/srv/a', { checksum: sha1(data) }) }, ctx);
+  assert.throws(() => copy.plan!(p, { dest: fileState('/srv/a', { missing: true, parentDir: false }) }, ctx, prep), /directory \/srv does not exist/);
+  const attrs = copy.plan!({ ...p, mode: 'g+w', owner: 'nobody' }, { dest: fileState('/srv/a', { checksum: sha1(data) }) }, ctx, prep);
   assert.is(attrs.reason, '/srv/a: owner root -> nobody, mode 0644 -> 0664');
 });
 

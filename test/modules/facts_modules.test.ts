@@ -11,17 +11,19 @@ import { managersOf, parseInstalledSources, parsePackageFacts, parseReleases, pa
 import { filterFacts, selectSubsets, subsetOf } from '../../src/modules/setup.js';
 import { run } from './helpers.js';
 import { requires } from '../harness/gate.js';
+import { sectionsOutput } from '../harness/sections.js';
 
-const SYSV = '@@ sysv\n [ + ]  cron\n [ - ]  ssh\n [ ? ]  hwclock.sh\n@@ sysv-rc\n0\ninitd\n';
-const SYSTEMD = [
-  '@@ units',
+const SYSV = sectionsOutput({ mgrs: 'sysv', sysv: ' [ + ]  cron\n [ - ]  ssh\n [ ? ]  hwclock.sh', initd: 'initd' });
+const SYSTEMD = ['\n@@kvplay-section mgrs', 'systemd', '\n@@kvplay-section-rc mgrs 0',
+  '\n@@kvplay-section units',
   '  UNIT                  LOAD      ACTIVE   SUB     DESCRIPTION',
   '  cron.service          loaded    active   running Regular background program processing daemon',
   '● nope.service          not-found inactive dead    nope.service',
   '  ssh.service           loaded    inactive dead    OpenBSD Secure Shell server',
   '',
   'LOAD   = Reflects whether the unit definition was properly loaded.',
-  '@@ files',
+  '\n@@kvplay-section-rc units 0',
+  '\n@@kvplay-section files',
   'UNIT FILE                 STATE           VENDOR PRESET',
   'cron.service              enabled         enabled',
   'nope.service              disabled        enabled',
@@ -29,13 +31,14 @@ const SYSTEMD = [
   'getty@.service            enabled         enabled',
   '',
   '4 unit files listed.',
-  '@@ states',
+  '\n@@kvplay-section-rc files 0',
+  '\n@@kvplay-section states',
   'getty@.service\t',
-  '@@ end',
+  '\n@@kvplay-section-rc states 0',
 ].join('\n');
 
 test('service_facts: SysV `service --status-all` and systemd units/unit files, as Ansible parses them', () => {
-  const sysv = parseServiceFacts(SYSV + '@@ end\n');
+  const sysv = parseServiceFacts(SYSV);
   assert.equal(JSON.parse(JSON.stringify(sysv.services)), {
     cron: { name: 'cron', state: 'running', source: 'sysv' },
     ssh: { name: 'ssh', state: 'stopped', source: 'sysv' },
@@ -47,34 +50,38 @@ test('service_facts: SysV `service --status-all` and systemd units/unit files, a
   assert.equal(sd['getty@.service'], { name: 'getty@.service', state: 'unknown', status: 'enabled', source: 'systemd' });
   assert.is(Object.getPrototypeOf(sd), null);
   // `service` missing /etc/init.d with rc 4 (RHEL 9): nothing from SysV
-  assert.equal(Object.keys(parseServiceFacts('@@ sysv\n@@ sysv-rc\n4\n@@ end\n').services), []);
-  const none = planServiceFacts(parseServiceFacts('@@ end\n'));
+  assert.equal(Object.keys(parseServiceFacts(sectionsOutput({ mgrs: 'sysv', sysv: { out: '', rc: 4 }, initd: '' })).services), []);
+  const none = planServiceFacts(parseServiceFacts(sectionsOutput({ mgrs: '' })));
   assert.equal(none.result, { skipped: true, msg: 'Failed to find any services. This can be due to privileges or some other configuration issue.' });
   assert.equal(Object.keys(planServiceFacts(sysv).result!), ['ansible_facts']);
 });
 
 const APT_OUT = [
-  '@@ apt-native', 'amd64',
-  '@@ apt-installed',
+  '\n@@kvplay-section mgrs', 'apt', '\n@@kvplay-section-rc mgrs 0',
+  '\n@@kvplay-section apt-native', 'amd64', '\n@@kvplay-section-rc apt-native 0',
+  '\n@@kvplay-section apt-installed',
   'bash\t5.2.15-2+b8\tamd64\tshells\tii ',
   'zip\t3.0-13\tamd64\tutils\tii ',
   'gone\t1.0\tamd64\tutils\trc ',
   'libx\t2.0\ti386\tlibs\tii ',
-  '@@ apt-releases',
+  '\n@@kvplay-section-rc apt-installed 0',
+  '\n@@kvplay-section apt-releases',
   'Package files:',
   ' 100 /var/lib/dpkg/status',
   '     release a=now',
   ' 500 http://deb.debian.org/debian bookworm/main amd64 Packages',
   '     release v=12.15,o=Debian,a=oldstable,n=bookworm,l=Debian,c=main,b=amd64',
   '     origin deb.debian.org',
-  '@@ apt-show',
+  '\n@@kvplay-section-rc apt-releases 0',
+  '\n@@kvplay-section apt-show',
   'Package: zip', 'Version: 3.0-13', 'Architecture: amd64', 'Section: archive',
-  '@@ apt-policy',
+  '\n@@kvplay-section-rc apt-show 0',
+  '\n@@kvplay-section apt-policy',
   'bash:', '  Installed: 5.2.15-2+b8', '  Version table:', ' *** 5.2.15-2+b8 100', '        100 /var/lib/dpkg/status',
   'zip:', '  Installed: 3.0-13', '  Version table:', '     3.0-13+deb12u1 500', '        500 http://deb.debian.org/debian-security bookworm-security/main amd64 Packages',
   ' *** 3.0-13 500', '        500 http://deb.debian.org/debian bookworm/main amd64 Packages', '        100 /var/lib/dpkg/status',
   'libx:i386:', '  Version table:', ' *** 2.0 500', '        500 http://deb.debian.org/debian bookworm/main amd64 Packages',
-  '@@ end',
+  '\n@@kvplay-section-rc apt-policy 0',
 ].join('\n');
 
 test('package_facts (apt): python-apt\'s view: installed only, foreign arch as name:arch, origin of the installed version, the cache\'s section', () => {
@@ -90,12 +97,13 @@ test('package_facts (apt): python-apt\'s view: installed only, foreign arch as n
 });
 
 test('package_facts (rpm), managers and strategy; the failure when nothing answers', () => {
-  const out = '@@ rpm\nbash\t5.1.8\t6.el9\t(none)\tx86_64\nkernel\t5.14.0\t70.el9\t\tx86_64\nkernel\t5.14.0\t71.el9\t\tx86_64\n@@ end\n';
+  const out = sectionsOutput({ mgrs: 'rpm', rpm: 'bash\t5.1.8\t6.el9\t(none)\tx86_64\nkernel\t5.14.0\t70.el9\t\tx86_64\nkernel\t5.14.0\t71.el9\t\tx86_64' });
   const f = parsePackageFacts(out, ['apt', 'rpm'], 'first');
   assert.equal(f.packages.bash, [{ name: 'bash', version: '5.1.8', release: '6.el9', epoch: null, arch: 'x86_64', source: 'rpm' }]);
   assert.is(f.packages.kernel.length, 2, 'every installed version, as a list');
-  assert.equal(Object.keys(parsePackageFacts(APT_OUT + '\n' + out, ['apt', 'rpm'], 'first').packages).includes('kernel'), false, 'first: apt answered');
-  assert.equal(Object.keys(parsePackageFacts(APT_OUT + '\n' + out, ['apt', 'rpm'], 'all').packages).includes('kernel'), true);
+  const both = APT_OUT.replace('\napt\n', '\napt\nrpm\n') + out; // both managers answer
+  assert.equal(Object.keys(parsePackageFacts(both, ['apt', 'rpm'], 'first').packages).includes('kernel'), false, 'first: apt answered');
+  assert.equal(Object.keys(parsePackageFacts(both, ['apt', 'rpm'], 'all').packages).includes('kernel'), true);
   assert.equal(managersOf({}), ['apt', 'rpm']);
   assert.equal(managersOf({ manager: ['rpm'] }), ['rpm']);
   assert.throws(() => managersOf({ manager: 'zypper' }), /^Unsupported package managers requested: zypper$/);

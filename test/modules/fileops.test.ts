@@ -5,18 +5,23 @@ import { join } from 'node:path';
 import { LocalTransport } from '../../src/transport/local.js';
 import { contentDiff, DIFF_CAP, fileFactCmd, mustBackup, parseFileState, writeStep } from '../../src/modules/util/fileops.js';
 import { fileState, rmDir, run, tempDir } from './helpers.js';
+import { sectionsOutput } from '../harness/sections.js';
 
 const local = new LocalTransport('local');
 
-test('parseFileState: recorded output of a symlink to a file with content', () => {
-  const out = [
-    'M 0022', 'P',
-    'L a1ff:0:0:4:1700000000:12:2049:1:root:root',
-    // names (T, R) are NUL-terminated after readlink's own newline
-    'T target\n\0S 81a4:1000:100:3:1700000001:13:2049:2:alice:users',
-    'R /srv/target\n\0H ba7816bf8f01cfea414140de5dae2223b00361a396177a9cb410ff61f20015ad',
-    'C', 'YWJj', '.', 'E', '',
-  ].join('\n');
+/** The file fact's sections (src/facts/file.ts) as a host prints them; `more` overrides. */
+const fileOut = (more: Record<string, string | { out: string; rc: number }>) =>
+  sectionsOutput({ umask: '0022', parent: { out: '', rc: 0 }, lstat: { out: '', rc: 0 }, target: '', stat: '', realpath: '', checksum: '', ...more });
+
+test('parseFileState: output of a symlink to a file with content', () => {
+  const out = fileOut({
+    lstat: 'a1ff:0:0:4:1700000000:12:2049:1:root:root',
+    target: 'target',
+    stat: '81a4:1000:100:3:1700000001:13:2049:2:alice:users',
+    realpath: '/srv/target',
+    checksum: 'ba7816bf8f01cfea414140de5dae2223b00361a396177a9cb410ff61f20015ad  -',
+    content: 'YWJj',
+  });
   const st = parseFileState('/srv/link', { code: 0, stdout: out, stderr: '' }, { content: 'always' });
   assert.is(st.exists, true);
   assert.is(st.l!.type, 'link');
@@ -26,16 +31,18 @@ test('parseFileState: recorded output of a symlink to a file with content', () =
   assert.is(st.f!.nlink, 2);
   assert.is(st.linkTarget, 'target');
   assert.is(st.realpath, '/srv/target');
+  assert.is(st.checksum, 'ba7816bf8f01cfea414140de5dae2223b00361a396177a9cb410ff61f20015ad');
   assert.is(st.content!.toString(), 'abc');
   assert.is(st.umask, 0o022);
 });
 
 test('parseFileState: missing file, truncated output, unreadable content', () => {
-  const missing = parseFileState('/x', { code: 0, stdout: 'M 0077\nE\n', stderr: '' });
+  const missing = parseFileState('/x', { code: 0, stdout: fileOut({ umask: '0077', parent: '' }), stderr: '' });
   assert.equal(missing, { path: '/x', exists: false, parentDir: false, umask: 0o077 });
-  assert.throws(() => parseFileState('/x', { code: 2, stdout: 'M 0022\n', stderr: 'sh: syntax error' }), /cannot inspect \/x: sh: syntax error/);
-  const noread = 'M 0022\nP\nL 81a4:0:0:3:1:2:3:1:root:root\nS 81a4:0:0:3:1:2:3:1:root:root\nR /x\n\0C\nE\n';
-  assert.throws(() => parseFileState('/x', { code: 0, stdout: noread, stderr: 'Permission denied' }, { content: 'always', checksum: false }), /cannot read \/x: Permission denied/);
+  assert.throws(() => parseFileState('/x', { code: 2, stdout: fileOut({}).slice(0, 60), stderr: 'sh: syntax error' }), /cannot inspect \/x: sh: syntax error/);
+  const noread = fileOut({ lstat: '81a4:0:0:3:1:2:3:1:root:root', content: { out: '', rc: 1 } });
+  assert.throws(() => parseFileState('/x', { code: 0, stdout: noread, stderr: 'Permission denied' }, { content: 'always' }), /cannot read \/x: Permission denied/);
+  assert.throws(() => parseFileState('/x', { code: 0, stdout: fileOut({ lstat: { out: '', rc: 1 } }), stderr: 'stat: Permission denied' }), /cannot stat \/x: stat: Permission denied/);
 });
 
 test('fact command on real files: big files are not read for a diff', async () => {

@@ -5,16 +5,17 @@ import { curlConfig, curlScript, fetchInfo, parseCurl } from '../../src/modules/
 import { formUrlencoded, uriBody } from '../../src/modules/uri.js';
 import { parseChecksum, urlFilename } from '../../src/modules/get_url.js';
 import { run } from './helpers.js';
+import { sectionsOutput } from '../harness/sections.js';
 
 const b64 = (s: string) => Buffer.from(s).toString('base64');
 const answer = (o: { rc?: number; w?: string; e?: string; h?: string; b?: string }) =>
-  `R ${o.rc ?? 0}\nT 1\nW ${b64(o.w ?? '200 http://x/y')}\nE ${b64(o.e ?? '')}\nH ${b64(o.h ?? '')}\nB ${b64(o.b ?? '')}\n`;
+  sectionsOutput({ curl: { out: '', rc: 0 }, rc: String(o.rc ?? 0), time: '1', w: o.w ?? '200 http://x/y', err: o.e ?? '', head: b64(o.h ?? ''), body: b64(o.b ?? '') });
 
 test('parseCurl: the last response of a redirect chain, its reason and headers; the body as bytes', () => {
   const a = parseCurl(answer({ w: '200 http://x/final', h: 'HTTP/1.1 302 Found\r\nLocation: /final\r\n\r\nHTTP/1.1 200 OK\r\nContent-Type: application/json\r\nX-Odd: a: b\r\n\r\n', b: '{"a":1}' }), 'http://x/start');
   assert.equal([a.status, a.reason, a.url, a.headers], [200, 'OK', 'http://x/final', [['Content-Type', 'application/json'], ['X-Odd', 'a: b']]]);
   assert.is(a.body.toString(), '{"a":1}');
-  assert.throws(() => parseCurl('K missing\n', 'u'), /curl is not installed on the host/);
+  assert.throws(() => parseCurl(sectionsOutput({ curl: { out: '', rc: 1 }, rc: '0' }), 'u'), /curl is not installed on the host/);
 });
 
 test('fetchInfo: Ansible\'s info for success (msg OK (N bytes), cookies), HTTP errors and connection failures', () => {

@@ -8,7 +8,7 @@ import { InputError } from '../../src/util/errors.js';
 import { isUnsafe, isUnsafeKey } from '../../src/template/index.js';
 import { setYamlVault } from '../../src/vault/loader.js';
 import { VaultKeyring } from '../../src/vault/secrets.js';
-import { validateParams } from '../../src/modules/validate.js';
+import { validateParams } from '../../src/engine/module/validate.js';
 import { include_vars } from '../../src/modules/include_vars.js';
 import { rmDir, tempDir } from './helpers.js';
 import { requires } from '../harness/gate.js';

@@ -1,9 +1,10 @@
+// planning cases: test/fixtures/modules/lineinfile/*.yaml (test/modules/fixtures.test.ts)
 import { test } from 'uvu';
 import * as assert from 'uvu/assert';
 import { existsSync, readFileSync, readdirSync, statSync, writeFileSync, symlinkSync, lstatSync } from 'node:fs';
 import { join } from 'node:path';
-import { lineinfile, lineinfileEdit } from '../../src/modules/lineinfile.js';
-import { converge, fileState, makeCtx, rmDir, run, tempDir, tempLeftovers } from './helpers.js';
+import { lineinfileEdit } from '../../src/modules/lineinfile.js';
+import { converge, rmDir, run, tempDir, tempLeftovers } from './helpers.js';
 
 const E = (p: object, old: string | null) => lineinfileEdit(p as any, old);
 
@@ -60,22 +61,6 @@ test('absent: regexp / line / search_string; missing file is ok', () => {
 
 test('CRLF files keep their other lines', () => {
   assert.equal(E({ line: 'c', regexp: '^b' }, 'a\r\nb\r\n').text, 'a\r\nc\n');
-});
-
-test('plan from recorded facts: change with diff, ok, missing without create', () => {
-  const ctx = makeCtx();
-  const p = { path: '/etc/x.conf', line: 'a=2', regexp: '^a=' };
-  const plan = lineinfile.plan!(p, { file: fileState('/etc/x.conf', { content: 'a=1\n' }) }, ctx);
-  assert.is(plan.kind, 'change');
-  if (plan.kind === 'change') {
-    assert.equal(plan.diff, [{ path: '/etc/x.conf', before: 'a=1\n', after: 'a=2\n' }]);
-    assert.is(plan.reason, '/etc/x.conf: line replaced');
-    assert.match(plan.steps[0].cmd, /kvplay~/); // /etc safety rule: backup
-  }
-  assert.is(lineinfile.plan!(p, { file: fileState('/etc/x.conf', { content: 'a=2\n' }) }, ctx).kind, 'ok');
-  assert.throws(() => lineinfile.plan!(p, { file: fileState('/etc/x.conf', { missing: true }) }, ctx), /does not exist/);
-  const mode = lineinfile.plan!({ ...p, mode: '0600' }, { file: fileState('/etc/x.conf', { content: 'a=2\n' }) }, ctx);
-  assert.is(mode.reason, '/etc/x.conf: mode 0644 -> 0600');
 });
 
 // ---- real host (LocalTransport) ----

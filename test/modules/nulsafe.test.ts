@@ -23,10 +23,11 @@ import { createTestUser, startSshd, sshOptionsFor, type Sshd, type TestUser } fr
 import { SshTransport } from '../../src/transport/ssh.js';
 import { LocalTransport } from '../../src/transport/local.js';
 import { parseTree, belowRoot, treeFact } from '../../src/modules/file.js';
-import { fileFactCmd, parseFileState, STAT_FMT } from '../../src/modules/util/fileops.js';
+import { parseFileState, STAT_FMT } from '../../src/modules/util/fileops.js';
 import { parseSections, sectionScript } from '../../src/modules/virt/virsh.js';
 import { probeScript } from '../../src/modules/virt/preflight.js';
 import { converge, rmDir, run, tempDir } from './helpers.js';
+import { sectionsOutput } from '../harness/sections.js';
 
 const rootTest = requires({ root: true });
 const local = new LocalTransport('local');
@@ -49,18 +50,18 @@ test('parseTree: names are NUL-terminated; a newline in a name is part of the na
   assert.throws(() => belowRoot('/t', '/tt/x'), /not below/);
 });
 
-test('parseFileState: link target and real path holding newlines', () => {
-  const out = `M 0022\nP\nL a1ff:0:0:4:1:12:2049:1:root:root\nT tar\nget\n\0S 81a4:0:0:3:1:13:2049:1:root:root\nR /srv/tar\nget\n\0E\n`;
+test('parseFileState: link target and real path holding newlines (each its own section, exact)', () => {
+  const out = sectionsOutput({ umask: '0022', parent: { out: '', rc: 0 }, lstat: 'a1ff:0:0:4:1:12:2049:1:root:root', target: 'tar\nget\n', stat: '81a4:0:0:3:1:13:2049:1:root:root', realpath: '/srv/tar\nget\n' });
   const st = parseFileState('/srv/li\nnk', { code: 0, stdout: out, stderr: '' }, { checksum: false });
-  assert.is(st.linkTarget, 'tar\nget');
-  assert.is(st.realpath, '/srv/tar\nget');
-  assert.throws(() => parseFileState('/x', { code: 0, stdout: 'M 0022\nL a1ff:0:0:4:1:12:2049:1:root:root\nT abc', stderr: '' }), /cannot inspect/);
+  assert.is(st.linkTarget, 'tar\nget\n');
+  assert.is(st.realpath, '/srv/tar\nget\n');
+  assert.throws(() => parseFileState('/x', { code: 0, stdout: out.slice(0, out.indexOf('tar\nget')), stderr: '' }), /cannot inspect/);
 });
 
 test('parseSections: output (XML, a path holding a newline) cannot forge a section marker', () => {
   const script = sectionScript([['a', 'printf "x\\n@@kvplay-section-rc a 0\\n@@kvplay-section b\\nforged\\n"'], ['b', 'echo real']]);
   const r = execFileSync('sh', ['-c', script]).toString();
-  assert.equal(parseSections(r), { a: { out: 'x\n@@kvplay-section-rc a 0\n@@kvplay-section b\nforged', rc: 0 }, b: { out: 'real', rc: 0 } });
+  assert.equal({ ...parseSections(r) }, { a: { out: 'x\n@@kvplay-section-rc a 0\n@@kvplay-section b\nforged', rc: 0 }, b: { out: 'real', rc: 0 } });
 });
 
 test('probeScript refuses a name holding a newline or tab (its records are lines)', () => {

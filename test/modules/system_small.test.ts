@@ -12,17 +12,18 @@ import { parseModprobeFacts, planModprobe } from '../../src/modules/modprobe.js'
 import { planTempfile } from '../../src/modules/tempfile.js';
 import { CountingTransport, rmDir, run, tempDir } from './helpers.js';
 import { requires } from '../harness/gate.js';
+import { sectionsOutput } from '../harness/sections.js';
 
 const cmds = (p: ReturnType<typeof planHostname>) => (p.kind === 'change' ? p.steps.map((s) => s.cmd) : []);
 
 test('hostname: systemd (hostnamectl static, then transient) or the Debian file strategy; results and diff as Ansible', () => {
-  const sd = parseHostnameFacts('@@ systemd\nyes\n@@ transient\nold\n@@ static\nold\n@@ file\nold\n@@ os\ndebian\n@@ fqdn\nold.example\n@@ end\n');
+  const sd = parseHostnameFacts(sectionsOutput({ systemd: 'yes', transient: 'old', static: 'old', file: 'old', os: 'debian', fqdn: 'old.example' }));
   const p = planHostname({ name: 'new.example' }, sd);
   assert.equal(cmds(p).slice(0, 2), ["hostnamectl --pretty --static set-hostname new.example", "hostnamectl --transient set-hostname new.example"]);
   assert.ok(p.kind === 'change' && p.diff![0].before === 'hostname = old\n' && p.diff![0].after === 'hostname = new.example\n');
   assert.equal((p.result as any).ansible_facts, { ansible_hostname: 'new', ansible_nodename: 'new.example', ansible_fqdn: 'old.example', ansible_domain: 'example' });
   assert.is(planHostname({ name: 'old' }, sd).kind, 'ok');
-  const file = parseHostnameFacts('@@ systemd\n@@ transient\n@@ static\n@@ file\nvm\n@@ os\ndebian\n@@ fqdn\nlocalhost\n@@ end\n');
+  const file = parseHostnameFacts(sectionsOutput({ systemd: '', transient: '', static: '', file: 'vm', os: 'debian', fqdn: 'localhost' }));
   assert.is(planHostname({ name: 'vm' }, file).kind, 'ok');
   assert.equal(cmds(planHostname({ name: 'vm2' }, file))[0], "printf '%s\\n' vm2 > /etc/hostname");
   assert.throws(() => planHostname({ name: 'x'.repeat(65) }, sd), /cannot be longer than 64 characters/);
@@ -31,12 +32,12 @@ test('hostname: systemd (hostnamectl static, then transient) or the Debian file 
 });
 
 test('timezone: timedatectl or /etc/timezone + /etc/localtime; an unknown zone fails; hwclock', () => {
-  const sd = parseTimezoneFacts('@@ systemd\nyes\n@@ zone\nUTC\n@@ rtc\nno\n@@ exists\nyes\n@@ end\n');
+  const sd = parseTimezoneFacts(sectionsOutput({ systemd: 'yes', zone: 'UTC', rtc: 'no', exists: 'yes' }));
   assert.is(planTimezone({ name: 'UTC' }, sd).kind, 'ok');
   const c = planTimezone({ name: 'Europe/Paris', hwclock: 'local' }, sd);
   assert.ok(c.kind === 'change');
   if (c.kind === 'change') assert.equal(c.steps.map((s) => s.cmd), ['timedatectl set-timezone Europe/Paris', 'timedatectl set-local-rtc yes']);
-  const deb = parseTimezoneFacts('@@ systemd\n@@ zone\nEtc/UTC\n@@ rtc\n@@ exists\nyes\n@@ end\n');
+  const deb = parseTimezoneFacts(sectionsOutput({ systemd: '', zone: 'Etc/UTC', rtc: '', exists: 'yes' }));
   const d = planTimezone({ name: 'Europe/Paris' }, deb);
   assert.ok(d.kind === 'change' && d.steps[1].cmd === 'ln -sfn /usr/share/zoneinfo/Europe/Paris /etc/localtime');
   assert.throws(() => planTimezone({ name: 'Mars/Olympus' }, { ...deb, zoneExists: false }), /given timezone "Mars\/Olympus" is not available/);
@@ -44,16 +45,16 @@ test('timezone: timedatectl or /etc/timezone + /etc/localtime; an unknown zone f
 });
 
 test('modprobe: /proc/modules (- as _) and built-in modules count as loaded; load with params, unload', () => {
-  const f = parseModprobeFacts('br-netfilter', '@@ modules\nbr_netfilter\next4\n@@ builtin\nloop\n@@ end\n');
+  const f = parseModprobeFacts('br-netfilter', sectionsOutput({ modules: 'br_netfilter\next4', builtin: 'loop' }));
   assert.is(f.loaded, true);
   assert.is(planModprobe({ name: 'br-netfilter' }, f).kind, 'ok');
-  const off = parseModprobeFacts('dummy', '@@ modules\next4\n@@ builtin\n@@ end\n');
+  const off = parseModprobeFacts('dummy', sectionsOutput({ modules: 'ext4', builtin: '' }));
   const p = planModprobe({ name: 'dummy', params: 'numdummies=2' }, off);
   assert.ok(p.kind === 'change' && p.steps[0].cmd === 'modprobe dummy numdummies=2');
   assert.equal(p.result, { name: 'dummy', params: 'numdummies=2', state: 'present' });
   const rm = planModprobe({ name: 'br_netfilter', state: 'absent' }, f);
   assert.ok(rm.kind === 'change' && rm.steps[0].cmd === 'modprobe -r br_netfilter');
-  assert.is(planModprobe({ name: 'loop' }, parseModprobeFacts('loop', '@@ modules\n@@ builtin\nloop\n@@ end\n')).kind, 'ok');
+  assert.is(planModprobe({ name: 'loop' }, parseModprobeFacts('loop', sectionsOutput({ modules: '', builtin: 'loop' }))).kind, 'ok');
 });
 
 test('tempfile: mktemp with prefix, 8 random characters, suffix; skipped in check mode as Ansible', () => {

@@ -2,12 +2,13 @@
 import { test } from 'uvu';
 import * as assert from 'uvu/assert';
 import { parseSystemctlShow, parseSystemdFacts, planSystemd, systemdFactCmd, systemd, type SystemdParams } from '../../src/modules/systemd.js';
-import { findModule } from '../../src/modules/index.js';
-import { validateParams } from '../../src/modules/validate.js';
+import { findModule } from '../../src/engine/module/registry.js';
+import { sectionsOutput } from '../harness/sections.js';
+import { coerceParams, validateParams } from '../../src/engine/module/validate.js';
 
 /** The fact script's output on a host with systemd: SHOW is `systemctl show` of the unit. */
-const out = (enabled: string, rc: number, show: string, initd = false) =>
-  `@@ systemctl\nyes\n@@ enabled\n${enabled ? enabled + '\n' : ''}rc=${rc}\n@@ initd\n${initd ? 'yes\n' : ''}@@ show\n${show}rc=0\n`;
+const out = (enabled: string, rc: number, show: string, initd = false, token?: string) =>
+  sectionsOutput({ systemctl: 'yes', enabled: { out: enabled, rc }, initd: initd ? 'yes' : '', probe: { out: '', rc: 1 }, show: { out: show.replace(/\n+$/, ''), rc: 0 } }, token);
 const SHOW_ACTIVE = [
   'Type=notify',
   'ExecStart={ path=/usr/sbin/sshd ; argv[]=/usr/sbin/sshd -D $SSHD_OPTS ; ignore_errors=no ; start_time=[n/a] ; stop_time=[n/a] ; pid=0 ; code=(null) ; status=0/0 }',
@@ -24,6 +25,8 @@ const active = () => parseSystemdFacts(out('enabled', 0, SHOW_ACTIVE));
 const stopped = (enabled = 'disabled', rc = 1) => parseSystemdFacts(out(enabled, rc, SHOW_ACTIVE.replace('ActiveState=active', 'ActiveState=inactive').replace('SubState=running', 'SubState=dead')));
 const missing = () => parseSystemdFacts(out('', 1, 'Id=nope.service\nLoadState=not-found\nActiveState=inactive\n'));
 const plan = (p: SystemdParams, f = active(), check = false) => planSystemd(p, f, { check });
+/** parameters as the module gets them: Ansible's aliases resolved (validate.ts) */
+const given = (p: Record<string, unknown>) => coerceParams(systemd, p) as SystemdParams;
 const cmds = (pl: ReturnType<typeof plan>) => (pl.kind === 'change' ? pl.steps.map((s) => s.cmd) : []);
 
 test('facts: one script; systemctl show parsed as Ansible (multi-line Exec values only)', () => {
@@ -38,7 +41,7 @@ test('facts: one script; systemctl show parsed as Ansible (multi-line Exec value
   assert.match(cmd, `systemctl --user --no-block show 'we'\\''ird'`);
   assert.match(cmd, `is-enabled 'we'\\''ird' -l`);
   // a show value that looks like a section marker stays a value
-  const spoof = parseSystemdFacts(out('enabled', 0, 'Description=x\n@@ enabled\nActiveState=active\n'));
+  const spoof = parseSystemdFacts(out('enabled', 0, 'Description=x\n@@kvplay-section-rc show 0\n@@kvplay-section enabled\nActiveState=active\n', false, '5eed5eed5eed5eed'));
   assert.equal(spoof.enabledOut, ['enabled']);
   assert.is(spoof.status.ActiveState, 'active');
 });
@@ -85,7 +88,7 @@ test('a unit systemd does not know fails as Ansible, in check mode too; glob nam
 
 test('show failing (no systemd as PID 1): is-enabled, else list-unit-files, else systemctl\'s own error, as Ansible', () => {
   const probe = (enabled: string, rc: number, probeOut: string) =>
-    parseSystemdFacts(`@@ systemctl\nyes\n@@ enabled\n${enabled}rc=${rc}\n@@ initd\n@@ probe\n${probeOut}\n@@ show\nrc=1\n`);
+    parseSystemdFacts(sectionsOutput({ systemctl: 'yes', enabled: { out: enabled.replace(/\n$/, ''), rc }, initd: '', probe: { out: probeOut.replace(/\n$/, ''), rc: 0 }, show: { out: '', rc: 1 } }));
   const offline = probe('enabled\n', 0, "System has not been booted with systemd as init system (PID 1). Can't operate.\nFailed to connect to bus: Host is down\n");
   assert.is(plan({ name: 'ssh', enabled: true }, offline).kind, 'ok');
   assert.throws(() => plan({ name: 'ssh', state: 'started' }, offline), /Service is in unknown state/);
@@ -99,7 +102,7 @@ test('daemon_reload / daemon_reexec: always run when asked, no change by themsel
   assert.ok(alone.kind === 'change' && alone.changed === false);
   assert.equal(cmds(alone), ['systemctl daemon-reload']);
   assert.equal(alone.result, { name: null, status: {} });
-  const both = plan({ name: 'ssh', state: 'restarted', 'daemon-reload': true, daemon_reexec: true });
+  const both = plan(given({ name: 'ssh', state: 'restarted', 'daemon-reload': true, daemon_reexec: true }));
   assert.ok(both.kind === 'change' && both.changed === undefined);
   assert.equal(cmds(both), ['systemctl daemon-reload', 'systemctl daemon-reexec', 'systemctl restart ssh']);
   assert.is(plan({ name: 'ssh', state: 'started', daemon_reload: true }).kind, 'change');
@@ -107,7 +110,7 @@ test('daemon_reload / daemon_reexec: always run when asked, no change by themsel
 });
 
 test('results: name, status (systemctl show), state, enabled', () => {
-  const r = plan({ unit: 'ssh', state: 'started', enabled: true }).result!;
+  const r = plan(given({ unit: 'ssh', state: 'started', enabled: true })).result!;
   assert.is(r.name, 'ssh');
   assert.is((r.status as any).SubState, 'running');
   assert.is(r.state, 'started');

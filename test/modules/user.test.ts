@@ -6,16 +6,17 @@ import { test } from 'uvu';
 import * as assert from 'uvu/assert';
 import { execSync } from 'node:child_process';
 import { existsSync, rmSync } from 'node:fs';
-import { parseAccountFacts, parseGroups, accountFactCmd } from '../../src/modules/sys/users.js';
+import { parseAccountFacts, parseGroups, accountFactCmd } from '../../src/facts/account.js';
 import { looksHashed, planUser, wantedGroups, type UserParams } from '../../src/modules/user.js';
 import { planGroup, parseGroupFact } from '../../src/modules/group.js';
 import { CountingTransport, run } from './helpers.js';
+import { sectionsOutput } from '../harness/sections.js';
 import { requires } from '../harness/gate.js';
 
 const GROUPS = 'root:x:0:\nsudo:x:27:alice\nusers:x:100:alice,bob\nalice:x:1000:\ndocker:x:999:\n';
 const facts = (o: { passwd?: string; shadow?: string; home?: boolean; groups?: string } = {}) =>
-  parseAccountFacts('alice', `@@ passwd\n${o.passwd ?? 'alice:x:1000:1000:Alice A,,,:/home/alice:/bin/bash'}\n@@ shadow\n${o.shadow ?? '$6$salt$hash'}\n@@ groups\n${o.groups ?? GROUPS}@@ home\n${o.home === false ? '' : 'yes\n'}@@ umask\n022\n@@ end\n`);
-const absent = () => parseAccountFacts('alice', `@@ passwd\n@@ shadow\n@@ groups\n${GROUPS}@@ home\n@@ umask\n@@ end\n`);
+  parseAccountFacts('alice', sectionsOutput({ passwd: o.passwd ?? 'alice:x:1000:1000:Alice A,,,:/home/alice:/bin/bash', shadow: o.shadow ?? '$6$salt$hash', groups: (o.groups ?? GROUPS).replace(/\n$/, ''), home: o.home === false ? '' : 'yes', umask: '022' }));
+const absent = () => parseAccountFacts('alice', sectionsOutput({ passwd: { out: '', rc: 2 }, shadow: '', groups: GROUPS.replace(/\n$/, ''), home: '', umask: '' }));
 const plan = (p: Partial<UserParams>, f = facts(), check = false) => planUser({ name: 'alice', ...p }, f, { check });
 const cmds = (pl: ReturnType<typeof plan>) => (pl.kind === 'change' ? pl.steps.map((s) => s.cmd) : []);
 
@@ -48,7 +49,7 @@ test('usermod with only what differs; groups exact or appended (-a -G); unknown 
   assert.equal(cmds(plan({ group: 'users' }))[0], 'usermod -g 100 alice');
   assert.is(plan({ group: '1000' }).kind, 'ok', 'a gid names the group too');
   assert.equal(cmds(plan({ home: '/srv/alice', move_home: true }))[0], 'usermod -d /srv/alice -m alice');
-  assert.equal(wantedGroups({ groups: ['a,b', 'c'] }), ['a', 'b', 'c']);
+  assert.equal(wantedGroups({ name: 'alice', groups: ['a,b', 'c'] }), ['a', 'b', 'c']);
 });
 
 test('password: the hash is compared (a lock ! ignored) and set through stdin, never on the command line', () => {

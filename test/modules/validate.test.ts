@@ -2,10 +2,10 @@ import { test } from 'uvu';
 import * as assert from 'uvu/assert';
 import { parseYaml, valueLocOf } from '../../src/yaml/load.js';
 import { InputError } from '../../src/util/errors.js';
-import { loadModule, moduleMeta, moduleNames, allModuleNames } from '../../src/modules/index.js';
-import { coerceParams, compileAll, validateParams } from '../../src/modules/validate.js';
+import { loadModule, moduleMeta, moduleNames, allModuleNames } from '../../src/engine/module/registry.js';
+import { coerceParams, compileAll, validateParams } from '../../src/engine/module/validate.js';
 import { closest } from '../../src/util/suggest.js';
-import { normalizeArgs } from '../../src/modules/args.js';
+import { normalizeArgs } from '../../src/engine/module/args.js';
 
 const mod = (n: string) => moduleMeta(n)!;
 

@@ -9,41 +9,44 @@ import * as assert from 'uvu/assert';
 import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { loadModule } from '../../src/modules/index.js';
+import { loadModule } from '../../src/engine/module/registry.js';
+import { coerceParams } from '../../src/engine/module/validate.js';
 import { applyModule } from '../../src/engine/apply.js';
 import { explainCollector, planExplanation } from '../../src/engine/explain.js';
-import type { Explanation, ModuleCtx } from '../../src/modules/types.js';
+import type { Explanation, ModuleCtx } from '../../src/engine/module/types.js';
 import type { ExecResult } from '../../src/transport/types.js';
 import { catInto, plainShell } from '../../src/modules/util/explain.js';
-import { sectionScript } from '../../src/modules/virt/virsh.js';
+import { PROBES, sectionScript } from '../../src/facts/sections.js';
 import { createReporter, buildReport } from '../../src/report/index.js';
 import { explanationLines } from '../../src/report/format.js';
-import { captureStream } from '../../src/report/testing.js';
+import { captureStream } from '../harness/reporter.js';
 import type { RunEvent } from '../../src/report/events.js';
 import type { StampedEvent } from '../../src/report/json.js';
 import { CountingTransport, makeCtx } from '../modules/helpers.js';
+import { sectionsOutput } from '../harness/sections.js';
 import { fx, res } from '../modules/sys/helpers.js';
 
 /** The output of fileFact (util/fileops.ts) for a regular file with this content. */
 function fileOut(content: string, o: { mode?: number; checksum?: string; withContent?: boolean } = {}): string {
   const mode = (0o100000 | (o.mode ?? 0o644)).toString(16);
-  const stat = `L ${mode}:0:0:${Buffer.byteLength(content)}:1700000000:42:2049:1:root:root`;
-  const body = o.withContent === false ? [] : ['C', Buffer.from(content).toString('base64'), '.'];
-  return ['M 0022', 'P', stat, ...(o.checksum ? [`H ${o.checksum}  -`] : []), ...body, 'E', ''].join('\n');
+  const stat = `${mode}:0:0:${Buffer.byteLength(content)}:1700000000:42:2049:1:root:root`;
+  // the file fact's sections (src/facts/file.ts); the ones the fact did not ask for are ignored
+  return sectionsOutput({ umask: '0022', parent: { out: '', rc: 0 }, lstat: stat, target: '', stat: '', realpath: '', checksum: o.checksum ? `${o.checksum}  -` : '', omitted: o.withContent === false ? { out: '', rc: 0 } : '', content: o.withContent === false ? '' : Buffer.from(content).toString('base64') });
 }
 
 /** Plan a module on recorded fact outputs (by fact name) and explain it, as the engine does. */
 async function explainWith(name: string, params: Record<string, unknown>, outputs: Record<string, ExecResult>, over: Partial<ModuleCtx> = {}): Promise<Explanation> {
   const mod = (await loadModule(name))!;
   const ctx = makeCtx({ check: true, diff: false, ...over });
-  const p = mod.prepare ? await mod.prepare(params, ctx) : params;
-  const defs = mod.facts ? mod.facts(p, ctx) : {};
+  const p = coerceParams(mod, params); // aliases resolved, values coerced (validate.ts)
+  const prep = mod.prepare ? await mod.prepare(p, ctx) : undefined;
+  const defs = mod.facts ? mod.facts(p, ctx, prep) : {};
   const facts: Record<string, unknown> = {};
   for (const [n, d] of Object.entries(defs)) {
     if (!outputs[n]) throw new Error(`no recorded output for fact ${n}`);
     facts[n] = d.parse(outputs[n]);
   }
-  return planExplanation(mod, p, facts, mod.plan!(p, facts, ctx), ctx);
+  return planExplanation(mod, p, facts, mod.plan!(p, facts, ctx, prep), ctx, prep);
 }
 
 const cmds = (ex: Explanation) => ex.runs.map((r) => r.cmd);
@@ -133,7 +136,7 @@ test('mount: findmnt, the fstab line written, and `mount /kvm/disk` with what th
 });
 
 test('copy: the content as a here-document (printf without a final newline, a note for binary or big content)', async () => {
-  const missing = res('M 0022\nP\nE\n');
+  const missing = res(sectionsOutput({ umask: '0022', parent: { out: '', rc: 0 }, lstat: { out: '', rc: 0 }, target: '', stat: '', realpath: '', checksum: '', omitted: '', content: '' }));
   const ex = await explainWith('copy', { dest: '/etc/motd', content: 'hello\nstudents\n', mode: '0644' }, { dest: missing });
   assert.equal(ex.checked, [{ cmd: 'ls -ld /etc/motd', found: 'missing' }]);
   assert.equal(cmds(ex), ["cat > /etc/motd <<'EOF'\nhello\nstudents\nEOF\nchmod 0644 /etc/motd"]);
@@ -150,10 +153,10 @@ test('copy: the content as a here-document (printf without a final newline, a no
   assert.match(there.checked[0].found, new RegExp(`^file 0600 root:root, 4 bytes, sha(1|256) ${'ab'.repeat(6)}…$`));
 });
 
-test('generic fallback: sections, tagged prefixes and base64 framing stripped; a user\'s shell script shown as written', async () => {
+test('generic fallback: sections, their wrappers and base64 framing stripped; a user\'s shell script shown as written', async () => {
   const facts = sectionScript([['info', 'virsh pool-info kvm'], ['target', 'test -d /kvm/disk']]);
   assert.is(plainShell(facts), 'virsh pool-info kvm\ntest -d /kvm/disk');
-  assert.is(plainShell('LC_ALL=C; export LC_ALL\necho "@@ mgr"; echo systemd\necho "@@ end"\nexit 0'), 'echo systemd');
+  assert.is(plainShell(sectionScript([['mgr', 'echo systemd'], ['x', 'echo "$m"']], { ...PROBES, prelude: 'm=1' })), 'm=1\necho systemd\necho "$m"');
   const b64 = Buffer.from('[Match]\nName=br0\n').toString('base64');
   assert.is(plainShell(`mkdir -p /etc/x\nprintf %s '${b64}' | base64 -d > /etc/x/a.network`), "mkdir -p /etc/x\ncat > /etc/x/a.network <<'EOF'\n[Match]\nName=br0\nEOF");
   assert.is(catInto('/f', ''), ': > /f');

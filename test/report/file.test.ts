@@ -6,7 +6,7 @@ import { join } from 'node:path';
 import { createReporter, type ReportDocument } from '../../src/report/index.js';
 import { buildReport, ReportFileWriter, writeFileAtomic } from '../../src/report/file.js';
 import { stamp } from '../../src/report/json.js';
-import { captureStream, sampleEvents } from '../../src/report/testing.js';
+import { captureStream, sampleEvents } from '../harness/reporter.js';
 import type { RunEvent } from '../../src/report/events.js';
 
 const dirs: string[] = [];

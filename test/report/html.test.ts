@@ -14,7 +14,7 @@ import { buildRunView } from '../../src/report/html-model.js';
 import { escapeHtml } from '../../src/report/html-parts.js';
 import { migrationSeries } from '../../src/report/html-svg.js';
 import { createReporter } from '../../src/report/index.js';
-import { captureStream, sampleEvents, sampleEventsByKind } from '../../src/report/testing.js';
+import { captureStream, sampleEvents, sampleEventsByKind } from '../harness/reporter.js';
 import type { EventKind, RunEvent } from '../../src/report/events.js';
 import { jobMetrics, parseJobInfo } from '../../src/modules/virt/virsh.js';
 import { readReport } from '../../src/cli/report.js';
@@ -34,7 +34,7 @@ function stamped(evs: RunEvent[], dt = 100): Array<RunEvent & { ts: string }> {
   return evs.map((e, i) => ({ ...e, ts: new Date(BASE + i * dt).toISOString() }));
 }
 
-/** What each kind's sample must put on the page (the samples of src/report/testing.ts). */
+/** What each kind's sample must put on the page (the samples of test/harness/reporter.ts). */
 const SHOWS: { [K in EventKind]: RegExp } = {
   run_start: /kvplay run: site\.yml/,
   play_start: /PLAY \[Prepare hypervisors\]/,
@@ -222,7 +222,7 @@ test('self-contained: no URL to fetch, and a CSP that allows only the page\'s ow
 test('kvplay report: reads a --report file; bad input is an InputError with file:line:col', async () => {
   const d = tmp();
   const file = join(d, 'run.json');
-  const r = createReporter({ mode: 'json', verbosity: 0, diff: false, out: captureStream(), reportFile: file, env: {} });
+  const r = createReporter({ mode: 'json', verbosity: 0, diff: false, out: captureStream(), err: captureStream(), reportFile: file, env: {} });
   for (const ev of migrationEvents()) r.emit(ev);
   await r.close();
   const { events, version } = readReport(file);

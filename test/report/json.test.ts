@@ -2,7 +2,7 @@ import { test } from 'uvu';
 import * as assert from 'uvu/assert';
 import { createReporter } from '../../src/report/index.js';
 import { JsonReporter, safeJson } from '../../src/report/json.js';
-import { captureStream, sampleEvents, sampleEventsByKind } from '../../src/report/testing.js';
+import { captureStream, sampleEvents, sampleEventsByKind } from '../harness/reporter.js';
 import type { EventKind } from '../../src/report/events.js';
 
 test('one JSON object per line, every kind, parses back to the event plus ts', async () => {
@@ -30,7 +30,7 @@ test('one JSON object per line, every kind, parses back to the event plus ts', a
 
 test('auto mode never picks json; explicit json on a TTY still writes json', async () => {
   const out = captureStream({ tty: true });
-  const r = createReporter({ mode: 'json', verbosity: 0, diff: false, out, err: captureStream() });
+  const r = createReporter({ mode: 'json', verbosity: 0, diff: false, out, err: captureStream(), env: {} });
   r.emit(sampleEventsByKind().play_start[0]);
   await r.close();
   assert.equal(JSON.parse(out.text()).kind, 'play_start');

@@ -3,7 +3,7 @@ import * as assert from 'uvu/assert';
 import { createReporter } from '../../src/report/index.js';
 import { PlainFormatter, banner, fmtDuration, recapLines, hostResultLines, type FormatOpts } from '../../src/report/format.js';
 import { createPalette, stripAnsi } from '../../src/report/color.js';
-import { captureStream, sampleEvents, sampleEventsByKind } from '../../src/report/testing.js';
+import { captureStream, sampleEvents, sampleEventsByKind } from '../harness/reporter.js';
 import type { EventKind, RunEvent } from '../../src/report/events.js';
 
 const plainOpts = (over: Partial<FormatOpts> = {}): FormatOpts => ({ palette: createPalette(0), verbosity: 0, diff: false, width: 80, ...over });

@@ -11,7 +11,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { createRedactor, REDACTED } from '../../src/report/redact.js';
 import { createReporter } from '../../src/report/index.js';
-import { captureStream } from '../../src/report/testing.js';
+import { captureStream } from '../harness/reporter.js';
 import type { RunEvent } from '../../src/report/events.js';
 import { render } from '../../src/template/index.js';
 import { q } from '../../src/util/quote.js';

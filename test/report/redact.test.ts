@@ -2,7 +2,7 @@ import { test } from 'uvu';
 import * as assert from 'uvu/assert';
 import { createRedactor, dynamicRedactor, NO_LOG_RESULT, REDACTED } from '../../src/report/redact.js';
 import { createReporter } from '../../src/report/index.js';
-import { captureStream, sampleEvents } from '../../src/report/testing.js';
+import { captureStream, sampleEvents } from '../harness/reporter.js';
 import type { RunEvent } from '../../src/report/events.js';
 import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
@@ -91,7 +91,7 @@ for (const mode of ['plain', 'json', 'tty'] as const) {
 test('events are not mutated by redaction', async () => {
   const evs = sampleEvents();
   const copy = structuredClone(evs);
-  const r = createReporter({ mode: 'json', verbosity: 0, diff: false, out: captureStream(), secrets: () => ['kvm1'] });
+  const r = createReporter({ mode: 'json', verbosity: 0, diff: false, out: captureStream(), err: captureStream(), env: {}, secrets: () => ['kvm1'] });
   for (const ev of evs) r.emit(ev);
   await r.close();
   assert.equal(evs, copy);

@@ -2,7 +2,7 @@ import { test } from 'uvu';
 import * as assert from 'uvu/assert';
 import { createReporter, resolveMode } from '../../src/report/index.js';
 import { stripAnsi } from '../../src/report/color.js';
-import { captureStream, sampleEvents, sampleEventsByKind } from '../../src/report/testing.js';
+import { captureStream, sampleEvents, sampleEventsByKind } from '../harness/reporter.js';
 import type { Reporter, RunEvent } from '../../src/report/events.js';
 
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));

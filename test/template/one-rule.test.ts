@@ -8,7 +8,7 @@ import * as assert from 'uvu/assert';
 import { evalExpr, render, truthy } from '../../src/template/index.js';
 import { boolish, toBool } from '../../src/util/truth.js';
 import { expandMatch, paramRegex, pyRegex } from '../../src/util/pyre.js';
-import { loadModule } from '../../src/modules/index.js';
+import { loadModule } from '../../src/engine/module/registry.js';
 import { makeCtx } from '../modules/helpers.js';
 
 const vars = { a: 'no', b: 'false', c: '0', e: '', f: 'yes', z: 0, l: [], d: {} };

@@ -18,7 +18,7 @@ import * as assert from 'uvu/assert';
 import { readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { renderTemplateFile } from '../../src/template/index.js';
-import type { ModuleCtx } from '../../src/modules/types.js';
+import type { ModuleCtx } from '../../src/engine/module/types.js';
 import { InputError } from '../../src/util/errors.js';
 import { converge, rmDir, run, tempDir } from '../modules/helpers.js';
 
@@ -150,7 +150,7 @@ test('#jinja2: header errors name the option and the file', async () => {
 });
 
 test('the schema documents the options', async () => {
-  const { moduleMeta } = await import('../../src/modules/index.js');
+  const { moduleMeta } = await import('../../src/engine/module/registry.js');
   const props = (moduleMeta('template')!.schema as { properties: Record<string, unknown> }).properties;
   for (const k of ['trim_blocks', 'lstrip_blocks', 'newline_sequence', 'variable_start_string', 'block_start_string', 'comment_start_string']) assert.ok(props[k], k);
 });

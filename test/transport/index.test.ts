@@ -70,7 +70,7 @@ test('parse helpers', () => {
 
 test('becomeFor: host vars, task override, password sources', () => {
   const prev = process.env.KVPLAY_BECOME_PASSWORD;
-  delete process.env.KVPLAY_BECOME_PASSWORD;
+  process.env.KVPLAY_BECOME_PASSWORD = 'fromenv';
   try {
     assert.is(becomeFor({}), null);
     assert.equal(becomeFor({ ansible_become: true }), { user: 'root' });
@@ -79,9 +79,9 @@ test('becomeFor: host vars, task override, password sources', () => {
     assert.is(becomeFor({ ansible_become: true }, { become: false }), null, 'task keyword wins');
     assert.equal(becomeFor({ ansible_become_user: 'pg' }, { become: true, become_user: 'www' }), { user: 'www' });
     assert.equal(becomeFor({ ansible_become: 'False' }, {}), null);
-    process.env.KVPLAY_BECOME_PASSWORD = 'fromenv';
-    assert.equal(becomeFor({}, { become: true }), { user: 'root', password: 'fromenv' });
-    assert.equal(becomeFor({ ansible_become_method: 'su' }, { become: true }), { user: 'root', password: 'fromenv', method: 'su' });
+    // the environment is the CLI's to read (src/cli/main.ts): the transport never looks at it
+    assert.equal(becomeFor({}, { become: true }), { user: 'root' });
+    assert.equal(becomeFor({ ansible_become_method: 'su' }, { become: true }), { user: 'root', method: 'su' });
     assert.throws(() => becomeFor({ ansible_become_method: 'doas' }, { become: true }), /Invalid become method specified: 'doas'/);
   } finally {
     if (prev === undefined) delete process.env.KVPLAY_BECOME_PASSWORD;

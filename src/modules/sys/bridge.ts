@@ -6,7 +6,7 @@
  */
 import { q } from '../../util/quote.js';
 import { parseDefaultRoute, parseIpAddrJson, type Iface } from '../../facts/network.js';
-import { tagged } from './osfacts.js';
+import { okOut, parseSections, PROBES, sectionScript, sectionTexts } from '../../facts/sections.js';
 
 export type Backend = 'nm' | 'ifupdown' | 'networkd' | 'iproute2';
 
@@ -39,25 +39,25 @@ export const PERSIST_UNIT = (br: string) => `kvplay-bridge-${br}.service`;
 export const NETDEV_FILE = (br: string) => `/etc/systemd/network/10-kvplay-${br}.netdev`;
 
 export function bridgeFactCmd(br: string): string {
-  return [
-    'LC_ALL=C; export LC_ALL',
-    'echo "@@ addr"; ip -j -d addr show 2>/dev/null',
-    'echo "@@ route"; ip -j route show default 2>/dev/null',
+  return sectionScript([
+    ['addr', 'ip -j -d addr show 2>/dev/null'],
+    ['route', 'ip -j route show default 2>/dev/null'],
+    ['nm', 'if [ $nm = yes ]; then echo running; nmcli -t -f DEVICE,STATE device 2>/dev/null; fi'],
+    ['nmactive', '[ $nm = yes ] && nmcli -t -f DEVICE,TYPE connection show --active 2>/dev/null'],
+    ['networkd', 'if systemctl is-active -q systemd-networkd 2>/dev/null; then echo active; networkctl list --no-legend --no-pager 2>/dev/null; fi'],
+    ['ifup', 'command -v ifup >/dev/null 2>&1 && echo yes'],
+    // rc 0: the file exists (its content, base64)
+    ['interfaces', '[ -f /etc/network/interfaces ] && base64 < /etc/network/interfaces'],
+    ['interfacesd', `grep -lE '^[[:space:]]*(iface|auto|allow-hotplug)[[:space:]]' /etc/network/interfaces.d/* 2>/dev/null`],
+    ['systemd', '[ -d /run/systemd/system ] && echo yes'],
+    ['persist', `[ -f ${q(PERSIST_SCRIPT(br))} ] && sha256sum < ${q(PERSIST_SCRIPT(br))} | cut -d" " -f1`],
+    ['unit', `systemctl is-enabled ${q(PERSIST_UNIT(br))} 2>/dev/null`],
+    ['netdev', `[ -f ${q(NETDEV_FILE(br))} ] && echo yes`],
+  ], {
+    ...PROBES,
     // NetworkManager asked for once (pidof is a process)
-    'nm=no; command -v nmcli >/dev/null 2>&1 && pidof NetworkManager >/dev/null 2>&1 && nm=yes',
-    'echo "@@ nm"; if [ $nm = yes ]; then echo running; nmcli -t -f DEVICE,STATE device 2>/dev/null; fi',
-    'echo "@@ nmactive"; [ $nm = yes ] && nmcli -t -f DEVICE,TYPE connection show --active 2>/dev/null',
-    'echo "@@ networkd"; if systemctl is-active -q systemd-networkd 2>/dev/null; then echo active; networkctl list --no-legend --no-pager 2>/dev/null; fi',
-    'echo "@@ ifup"; command -v ifup >/dev/null 2>&1 && echo yes',
-    'if [ -f /etc/network/interfaces ]; then echo "@@ interfaces"; base64 < /etc/network/interfaces; fi',
-    `echo "@@ interfacesd"; grep -lE '^[[:space:]]*(iface|auto|allow-hotplug)[[:space:]]' /etc/network/interfaces.d/* 2>/dev/null`,
-    'echo "@@ systemd"; [ -d /run/systemd/system ] && echo yes',
-    `echo "@@ persist"; [ -f ${q(PERSIST_SCRIPT(br))} ] && sha256sum < ${q(PERSIST_SCRIPT(br))} | cut -d" " -f1`,
-    `echo "@@ unit"; systemctl is-enabled ${q(PERSIST_UNIT(br))} 2>/dev/null`,
-    `echo "@@ netdev"; [ -f ${q(NETDEV_FILE(br))} ] && echo yes`,
-    'echo "@@ end"',
-    'exit 0',
-  ].join('\n');
+    prelude: 'nm=no; command -v nmcli >/dev/null 2>&1 && pidof NetworkManager >/dev/null 2>&1 && nm=yes',
+  });
 }
 
 function kvLines(text: string, sep: string): Record<string, string> {
@@ -70,7 +70,8 @@ function kvLines(text: string, sep: string): Record<string, string> {
 }
 
 export function parseBridgeFacts(out: string): BridgeFacts {
-  const s = tagged(out);
+  const s = sectionTexts(out);
+  const ifaces = okOut(parseSections(out).interfaces);
   const route = parseDefaultRoute(s.route ?? '');
   const nm = (s.nm ?? '').split('\n');
   const nd = (s.networkd ?? '').split('\n');
@@ -88,7 +89,7 @@ export function parseBridgeFacts(out: string): BridgeFacts {
     networkdActive: nd[0]?.trim() === 'active',
     networkdLinks: links,
     ifup: (s.ifup ?? '').trim() === 'yes',
-    ...(s.interfaces !== undefined ? { interfaces: Buffer.from(s.interfaces.replace(/\s+/g, ''), 'base64').toString('utf8') } : {}),
+    ...(ifaces !== undefined ? { interfaces: Buffer.from(ifaces.replace(/\s+/g, ''), 'base64').toString('utf8') } : {}),
     // names of root-owned files, only quoted in a message
     interfacesD: (s.interfacesd ?? '').split('\n').map((x) => x.trim()).filter(Boolean),
     systemd: (s.systemd ?? '').trim() === 'yes',

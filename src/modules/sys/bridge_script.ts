@@ -6,7 +6,7 @@
  * none comes within the timeout. Pure text builders; the steps (start, wait, confirm) too.
  */
 import { q } from '../../util/quote.js';
-import type { Step } from '../types.js';
+import type { Step } from '../../engine/module/types.js';
 import { plainShell } from '../util/explain.js';
 import { NETDEV_FILE, PERSIST_SCRIPT, PERSIST_UNIT, type Addr, type Backend } from './bridge.js';
 

@@ -5,7 +5,7 @@
  * D-Bus it asks firewall-cmd (or firewall-offline-cmd) `--query-...` directly.
  */
 import { q } from '../../util/quote.js';
-import type { ExplainCheck } from '../types.js';
+import type { ExplainCheck } from '../../engine/module/types.js';
 import { yn } from '../util/explain.js';
 import { zoneHas, type ZoneFact, type ZoneLists } from '../../facts/firewalld.js';
 import { itemOf, type FirewalldParams, type FwFacts } from '../firewalld.js';

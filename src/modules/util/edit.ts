@@ -2,7 +2,7 @@
 import { posix } from 'node:path';
 import { q } from '../../util/quote.js';
 import type { ExecResult } from '../../transport/types.js';
-import type { Fact, ModuleCtx, Plan, Step } from '../types.js';
+import type { Fact, PlanCtx, Plan, Step } from '../../engine/module/types.js';
 import { ModuleFailure } from '../../util/errors.js';
 import { assumeInCheck, attrSteps, backupFileFrom, checkOwners, contentDiff, fileFact, mustBackup, ownerFacts, targetMode, writeStep, type FileState } from './fileops.js';
 import type { ModeSpec } from './mode.js';
@@ -79,7 +79,7 @@ export function stripEol(l: string): string {
  * compute(old) gets the current text (null: no file) and returns the wanted text.
  * A missing file without create is an error unless compute returns text null.
  */
-export function planEdit(p: EditParams, facts: EditFacts, compute: (old: string | null) => EditOutcome, ctx: ModuleCtx, opts: EditOpts = {}): Plan {
+export function planEdit(p: EditParams, facts: EditFacts, compute: (old: string | null) => EditOutcome, ctx: PlanCtx, opts: EditOpts = {}): Plan {
   const path = p.path!;
   const st = facts.file;
   checkOwners(p, facts, ctx);

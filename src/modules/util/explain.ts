@@ -4,7 +4,7 @@
  * means. They DESCRIBE the commands kvplay runs; they never build one that runs.
  */
 import { q } from '../../util/quote.js';
-import type { ExplainCheck } from '../types.js';
+import type { ExplainCheck } from '../../engine/module/types.js';
 import type { FileState, StatInfo } from './fileops.js';
 import { fmtMode } from './mode.js';
 
@@ -124,23 +124,21 @@ const FRAMING_LINE = [
   /^set -e$/,
   /^exit 0$/,
   /^trap .* EXIT$/,
-  /^echo "@@ end"$/,
   /^printf '\\n@@kvplay-section(-rc)? [^\n]*$/,
 ];
 
 /**
- * Generic fallback: a command with its framing stripped. Fact-script section markers and
- * `echo "@@ name";` prefixes go, `( CMD\n) 2>&1 </dev/null` wrappers become CMD, long base64
+ * Generic fallback: a command with its framing stripped. Fact-script section markers
+ * (src/facts/sections.ts) go, `( CMD\n) 2>&1 </dev/null` (and `{ CMD\n}`) wrappers become CMD, long base64
  * words become `<base64 content of N bytes>`, here-document bodies `<content of N bytes>`.
  * A script still longer than `maxLines` is cut, with a note.
  */
 export function plainShell(cmd: string, maxLines = Infinity): string {
-  let s = cmd.replace(/^\( ([\s\S]*?)\n\) 2>&1 <\/dev\/null$/gm, '$1');
+  let s = cmd.replace(/^[({] ([\s\S]*?)\n(?:[)}](?: 2>&1)? <\/dev\/null|\} >\/dev\/null)$/gm, '$1');
   // here-documents: <<'X' ... X (the body is a payload)
   s = s.replace(/<<-?\s*'?([A-Za-z_][A-Za-z0-9_]*)'?\n([\s\S]*?)\n\1$/gm, (_m, d: string, body: string) => `<<'${d}'  # ${contentNote(body + '\n')}`);
   const lines = s
     .split('\n')
-    .map((l) => l.replace(/echo "@@ [\w.-]+"; ?/g, ''))
     .filter((l) => l.trim() !== '' && !FRAMING_LINE.some((re) => re.test(l.trim())));
   s = lines.length <= maxLines ? lines.join('\n') : [...lines.slice(0, maxLines), `# ... (${lines.length - maxLines} more lines of the script)`].join('\n');
   // kvplay's own base64 framing of a file's content: the content, as a here-document (after the

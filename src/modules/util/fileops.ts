@@ -1,9 +1,8 @@
 /**
  * Remote file facts and file-writing steps shared by the file modules.
  *
- * Facts: ONE command per path prints tagged lines (stat, link target, checksum, content as
- * base64) so all of a module's facts run in one round trip; parseFileState is pure. Names (link
- * target, real path) may hold a newline: they are NUL-terminated, never read as lines.
+ * Facts: the file fact (src/facts/file.ts: ONE command per path, its sections, a pure parser),
+ * with the explain of it.
  *
  * Writing (writeStep): content goes to a temp file in the same directory
  * (mktemp PATH.kvplay-XXXXXX), gets its mode/owner/group, is optionally validated, and is
@@ -15,177 +14,16 @@ import { createHash } from 'node:crypto';
 import { posix } from 'node:path';
 import type { ExecResult } from '../../transport/types.js';
 import { q } from '../../util/quote.js';
-import type { Diff, Fact, ModuleCtx, Plan, Step } from '../types.js';
-import { applyMode, fmtMode, S_IFMT, type ModeSpec } from './mode.js';
+import type { Fact, PlanCtx, Plan, Step } from '../../engine/module/types.js';
+import type { Diff } from '../../report/events.js';
+import { applyMode, fmtMode, type ModeSpec } from './mode.js';
+import { DIFF_CAP, fileFactCmd, parseFileState, type FileFactOpts, type FileState, type StatInfo } from '../../facts/file.js';
 import { fileCheck, writeExplain } from './explain.js';
 
-export const DIFF_CAP = 1024 * 1024;
-
-export type FileType = 'file' | 'directory' | 'link' | 'block' | 'char' | 'fifo' | 'socket' | 'unknown';
-
-export interface StatInfo {
-  type: FileType;
-  /** permission bits (07777) */
-  mode: number;
-  uid: number;
-  gid: number;
-  owner: string;
-  group: string;
-  size: number;
-  mtime: number;
-  inode: number;
-  dev: number;
-  nlink: number;
-}
-
-export interface FileState {
-  path: string;
-  /** something is at path (a broken symlink counts) */
-  exists: boolean;
-  /** lstat of path */
-  l?: StatInfo;
-  /** stat of path following links (undefined: missing or broken link) */
-  f?: StatInfo;
-  /** readlink when path is a symlink */
-  linkTarget?: string;
-  /** readlink -f when the path exists */
-  realpath?: string;
-  /** checksum (hex) of the regular file's content, following links */
-  checksum?: string;
-  content?: Buffer;
-  /** content was requested but not read (too large for a diff) */
-  contentOmitted?: boolean;
-  /** the parent directory exists */
-  parentDir: boolean;
-  umask: number;
-  access?: { r: boolean; w: boolean; x: boolean };
-}
-
-export interface FileFactOpts {
-  /** checksum algorithm for the H line (sha256 default); false: none */
-  checksum?: 'sha1' | 'sha224' | 'sha256' | 'sha384' | 'sha512' | 'md5' | false;
-  /** read content: always, only when <= DIFF_CAP ('diff'), or never */
-  content?: 'always' | 'diff' | 'none';
-  /** report r/w/x access for the connecting user */
-  access?: boolean;
-}
-
-/** stat -c format read by parseStatLine (no name: names are never parsed out of a stat line) */
-export const STAT_FMT = '%f:%u:%g:%s:%Y:%i:%d:%h:%U:%G';
-const FMT = STAT_FMT;
-
-/** The fact command for one path (pure string, quoted). */
-export function fileFactCmd(path: string, o: FileFactOpts = {}): string {
-  const algo = o.checksum === undefined ? 'sha256' : o.checksum;
-  const content = o.content ?? 'none';
-  // few processes: builtins print directly (no $(...) subshells); the followed stat and
-  // readlink -f only for symlinks (for anything else the lstat is the stat)
-  const lines = [
-    `p=${q(path)}; F=${q(FMT)}`,
-    `printf 'M '; umask`,
-    `[ -d ${q(posix.dirname(path))} ] && echo P`,
-    `if [ -L "$p" ]; then`,
-    `  printf 'L '; stat -c "$F" -- "$p"`,
-    // link target and real path are names (a newline is legal in them): NUL-terminated, see parseFileState
-    `  printf 'T '; readlink -- "$p"; printf '\\0'`,
-    `  if [ -e "$p" ]; then printf 'S '; stat -L -c "$F" -- "$p"; printf 'R '; readlink -f -- "$p"; printf '\\0'; fi`,
-    `elif [ -e "$p" ]; then`,
-    `  printf 'L '; stat -c "$F" -- "$p"`,
-    `fi`,
-    `if [ -e "$p" ]; then`,
-  ];
-  if (o.access) lines.push(`  a=; [ -r "$p" ] && a=r; [ -w "$p" ] && a="\${a}w"; [ -x "$p" ] && a="\${a}x"; printf 'A %s\\n' "$a"`);
-  lines.push(`  if [ -f "$p" ]; then :`);
-  if (algo) lines.push(`    printf 'H '; ${algo}sum < "$p"`);
-  if (content === 'always') lines.push(`    echo C; base64 < "$p" && echo .`);
-  if (content === 'diff') lines.push(`    if [ "$(stat -L -c %s -- "$p")" -le ${DIFF_CAP} ]; then echo C; base64 < "$p" && echo .; else echo O; fi`);
-  lines.push('  fi', 'fi', 'echo E', 'exit 0');
-  return lines.join('\n');
-}
+export { DIFF_CAP, fileFactCmd, parseFileState, parseStatLine, STAT_FMT, type FileFactOpts, type FileState, type FileType, type StatInfo } from '../../facts/file.js';
 
 export function fileFact(path: string, o: FileFactOpts = {}): Fact<FileState> {
   return { cmd: fileFactCmd(path, o), parse: (r) => parseFileState(path, r, o), explain: (st) => fileCheck(st, (o.content ?? 'none') !== 'none', o.checksum === undefined ? 'sha256' : o.checksum || undefined) };
-}
-
-const TYPES: Record<number, FileType> = {
-  0o100000: 'file',
-  0o040000: 'directory',
-  0o120000: 'link',
-  0o060000: 'block',
-  0o020000: 'char',
-  0o010000: 'fifo',
-  0o140000: 'socket',
-};
-
-export function parseStatLine(s: string): StatInfo {
-  const f = s.split(':');
-  if (f.length < 10 || !/^[0-9a-f]+$/i.test(f[0])) throw new Error(`cannot parse stat output: ${s}`);
-  const raw = parseInt(f[0], 16);
-  return {
-    type: TYPES[raw & S_IFMT] ?? 'unknown',
-    mode: raw & 0o7777,
-    uid: Number(f[1]),
-    gid: Number(f[2]),
-    size: Number(f[3]),
-    mtime: Number(f[4]),
-    inode: Number(f[5]),
-    dev: Number(f[6]),
-    nlink: Number(f[7]),
-    owner: f[8],
-    group: f.slice(9).join(':'),
-  };
-}
-
-/** Pure parser of fileFactCmd output. Throws when content was required but unreadable. */
-export function parseFileState(path: string, r: ExecResult, o: FileFactOpts = {}): FileState {
-  const st: FileState = { path, exists: false, parentDir: false, umask: 0o022 };
-  const out = r.stdout;
-  let pos = 0;
-  let ended = false;
-  let content: string[] | undefined;
-  while (pos < out.length) {
-    const tag = out[pos];
-    if (tag === 'T' || tag === 'R') {
-      // a name: `T <readlink output>\0` (readlink ends it with one newline of its own)
-      const nul = out.indexOf('\0', pos);
-      if (nul < 0) break;
-      const val = out.slice(pos + 2, nul).replace(/\n$/, '');
-      if (tag === 'T') st.linkTarget = val;
-      else st.realpath = val;
-      pos = nul + 1;
-      continue;
-    }
-    const nl = out.indexOf('\n', pos);
-    const line = out.slice(pos, nl < 0 ? out.length : nl);
-    pos = nl < 0 ? out.length : nl + 1;
-    const val = line.slice(2);
-    if (tag === 'M') st.umask = parseInt(val.trim(), 8) & 0o777;
-    else if (tag === 'P') st.parentDir = true;
-    else if (tag === 'L') { st.exists = true; st.l = parseStatLine(val); }
-    else if (tag === 'S') st.f = parseStatLine(val);
-    else if (tag === 'A') st.access = { r: val.includes('r'), w: val.includes('w'), x: val.includes('x') };
-    else if (tag === 'H') st.checksum = val.trim().split(/\s+/)[0];
-    else if (tag === 'O') st.contentOmitted = true;
-    else if (tag === 'E') ended = true;
-    else if (tag === 'C') { content = out.slice(pos).split('\n'); break; }
-  }
-  // not a symlink: the lstat is the stat
-  if (st.l && st.l.type !== 'link' && !st.f) st.f = st.l;
-  if (content) {
-    // base64 lines, then `.`, then `E`
-    const end = content.indexOf('.');
-    if (end < 0) throw new Error(`cannot read ${path}: ${r.stderr.trim() || 'read failed'}`);
-    st.content = Buffer.from(content.slice(0, end).join(''), 'base64');
-    ended = content.slice(end + 1).includes('E');
-  } else if (o.content === 'always' && st.f?.type === 'file') {
-    throw new Error(`cannot read ${path}: ${r.stderr.trim() || 'read failed'}`);
-  }
-  if (!ended) throw new Error(`cannot inspect ${path}: ${r.stderr.trim() || `incomplete output (rc=${r.code})`}`);
-  if (st.exists && !st.l) throw new Error(`cannot stat ${path}: ${r.stderr.trim()}`);
-  if (st.f?.type === 'file' && o.checksum !== false && st.checksum === undefined) {
-    throw new Error(`cannot read ${path}: ${r.stderr.trim() || 'checksum failed'}`);
-  }
-  return st;
 }
 
 /** Does `want` (name or numeric id) designate the user/group (id, name)? */
@@ -255,7 +93,7 @@ export interface WriteOpts {
  * earlier task of the same run may create it, so the plan predicts a change (steps are not run
  * in check mode); in a real run it is an error.
  */
-export function assumeInCheck(ctx: ModuleCtx, missing: string, reason: string, error: string): Plan {
+export function assumeInCheck(ctx: PlanCtx, missing: string, reason: string, error: string): Plan {
   if (!ctx.check) throw new Error(error);
   return { kind: 'change', reason: `${reason} (check mode: ${missing} does not exist yet, assuming an earlier task creates it)`, steps: [] };
 }
@@ -364,7 +202,7 @@ export function ownerFacts(p: { owner?: string | number; group?: string | number
  * Throws when ownerFacts found a missing user or group — except in check mode, where an
  * earlier task of the same run may create it (the plan then simply shows the change).
  */
-export function checkOwners(p: { owner?: string | number; group?: string | number }, facts: { _owner?: boolean; _group?: boolean }, ctx: ModuleCtx): void {
+export function checkOwners(p: { owner?: string | number; group?: string | number }, facts: { _owner?: boolean; _group?: boolean }, ctx: PlanCtx): void {
   if (ctx.check) return;
   if (facts._owner === false) throw new Error(`user '${p.owner}' does not exist on the host`);
   if (facts._group === false) throw new Error(`group '${p.group}' does not exist on the host`);

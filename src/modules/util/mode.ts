@@ -31,8 +31,8 @@ export function checkMode(m: ModeSpec): string | null {
   try {
     parseOctalMode(m);
     return null;
-  } catch (e: any) {
-    return e.message;
+  } catch (e) {
+    return (e as Error).message;
   }
 }
 

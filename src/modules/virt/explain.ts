@@ -4,7 +4,7 @@
  * the general rules). They describe the commands kvplay runs; none of them is run.
  */
 import { q } from '../../util/quote.js';
-import type { ExplainCheck, ExplainSink } from '../types.js';
+import type { ExplainCheck } from '../../engine/module/types.js';
 import { catInto } from '../util/explain.js';
 import type { DomState } from './virsh.js';
 
@@ -66,24 +66,4 @@ export function poolChecks(name: string, target: string, f: { missingVirsh?: boo
   if (f.info.exists) out.push({ cmd: `virsh pool-dumpxml --inactive ${n}`, found: xmlFound(f.xml, 'compared with the wanted definition') });
   out.push({ cmd: `test -d ${q(target)} && echo yes`, found: f.targetExists ? 'yes' : 'no: the target directory is missing' });
   return out;
-}
-
-/** migrate / cold_migrate: where the guest is, as `virsh domstate` here and over ssh on the target. */
-export function explainLocation(sink: ExplainSink | undefined, name: string, target: string, loc: { here: DomState | null; there?: DomState | null; sshError?: string }): void {
-  if (!sink) return;
-  const n = q(name);
-  sink.check(`virsh domstate ${n}`, loc.here ?? 'not defined here');
-  sink.check(`ssh root@${q(target)} virsh domstate ${n}`, loc.sshError !== undefined ? `ssh failed: ${loc.sshError}` : loc.there === undefined ? 'libvirt on the target did not answer' : loc.there ?? 'not defined there');
-}
-
-/** The preflight (virt/preflight.ts) as the checks of the manual procedure, and its verdict. */
-export function explainPreflight(sink: ExplainSink | undefined, name: string, target: string, pf: { errors: string[]; notes: string[] }, live: boolean): void {
-  if (!sink) return;
-  const t = q(target);
-  const what = [
-    `ssh root@${t} virsh list --all   # no domain ${name} there yet`,
-    ...(live ? [`grep -c -w nx /proc/cpuinfo; ssh root@${t} grep -c -w nx /proc/cpuinfo   # same NX flag`, `virsh hypervisor-cpu-compare ...   # on ${target}: it can run the guest's CPU`] : []),
-    `# and: the same bridges, networks, pools and paths on ${target}, storage really shared (a file written here is seen there)`,
-  ].join('\n');
-  sink.check(what, pf.errors.length ? `failed: ${pf.errors.join('; ')}` : `all passed${pf.notes.length ? ` (${pf.notes.join('; ')})` : ''}`);
 }

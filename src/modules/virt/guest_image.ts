@@ -8,12 +8,10 @@ import { posix } from 'node:path';
 import { readFileSync } from 'node:fs';
 import { buildGuest } from '../../guest/build.js';
 import { q } from '../../util/quote.js';
-import type { Module } from '../types.js';
-import { object, str } from '../util/schema.js';
+import type { Module } from '../../engine/module/types.js';
+import { object, str, type Static } from '../../engine/module/schema.js';
 
-export interface GuestImageParams {
-  dest: string;
-}
+export type GuestImageParams = Static<typeof schema>;
 
 /** sha256 of the files in dest: `HASH  PATH` lines (missing files print nothing; the two names are fixed). */
 export function parseSums(stdout: string): Record<string, string> {
@@ -25,10 +23,12 @@ export function parseSums(stdout: string): Record<string, string> {
   return out;
 }
 
+const schema = object({ dest: str('Directory on the host for vmlinuz and initrd.img (e.g. /kvm/disk/kvplay-guest, on the shared storage).') }, { required: ['dest'] });
+
 export const guest_image: Module<GuestImageParams> = {
   name: 'guest_image',
   doc: 'Build the tiny lab guest (Debian kernel + busybox initramfs) on the controller and upload vmlinuz/initrd.img to a host directory when they differ.',
-  schema: object({ dest: str('Directory on the host for vmlinuz and initrd.img (e.g. /kvm/disk/kvplay-guest, on the shared storage).') }, { required: ['dest'] }),
+  schema,
   async action(p, ctx) {
     const img = await buildGuest({ log: (s) => ctx.log(s) });
     const files = [

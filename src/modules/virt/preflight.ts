@@ -76,7 +76,7 @@ export function probeScript(i: ProbeInput): string {
   if (i.cpuXml) {
     sections.push(['cpucmp', `t=$(mktemp) || exit 1\ncat > "$t" <<'KVPLAY_CPU_XML'\n${i.cpuXml}\nKVPLAY_CPU_XML\nvirsh hypervisor-cpu-compare "$t" --virttype ${q(/^[a-z0-9]+$/.test(i.virtType ?? '') ? i.virtType! : 'qemu')}; rc=$?; rm -f "$t"; exit $rc`]);
   }
-  return 'export LC_ALL=C\n' + sectionScript(sections);
+  return sectionScript(sections);
 }
 
 /** Remove the nonce files the source probe created. */

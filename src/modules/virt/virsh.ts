@@ -3,84 +3,16 @@
  * its own exit code) and parsers of virsh's text output (domstate, dominfo, pool-info,
  * domjobinfo, sizes). Tested against recorded output in test/modules/virt/.
  */
-import type { ExecResult } from '../../transport/types.js';
 import { q } from '../../util/quote.js';
-import type { ModuleCtx, Plan } from '../types.js';
+import type { PlanCtx, Plan } from '../../engine/module/types.js';
 import type { ProgressMetrics } from '../../report/events.js';
-import { randomToken } from '../../transport/framing.js';
+import type { Section, Sections } from '../../facts/sections.js';
 
-export interface Section {
-  out: string;
-  rc: number;
-}
-
-const MARK = '@@kvplay-section';
-
-/**
- * A sh script running each command (stderr merged into stdout) between tagged markers. Every
- * marker ends with a token chosen here: output (domain XML, a disk path or name holding a
- * newline) cannot forge a section boundary.
- */
-export function sectionScript(cmds: [string, string][], o: { parallel?: boolean } = {}): string {
-  const tok = ` #${randomToken(8)}`;
-  const lines: string[] = [];
-  for (const [name] of cmds) if (!/^[\w.-]+$/.test(name)) throw new Error(`bad section name ${name}`);
-  if (o.parallel && cmds.length > 1) {
-    // all at once (the script takes the slowest one's time), each into its own file of a private
-    // dir removed on exit; then printed in order, as the sequential script prints them
-    lines.push('d=$(mktemp -d /tmp/kvplay-sections-XXXXXX) || exit 1', `trap 'rm -rf "$d"' EXIT`);
-    cmds.forEach(([, cmd], i) => lines.push(`( ${cmd}\n) >"$d/${i}" 2>&1 </dev/null & p${i}=$!`));
-    cmds.forEach(([name], i) => lines.push(`wait "$p${i}"; r=$?`, `printf '\\n${MARK} ${name}${tok}\\n'`, `cat "$d/${i}"`, `printf '\\n${MARK}-rc ${name} %s${tok}\\n' "$r"`));
-  } else {
-    for (const [name, cmd] of cmds) lines.push(`printf '\\n${MARK} ${name}${tok}\\n'`, `( ${cmd}\n) 2>&1 </dev/null`, `printf '\\n${MARK}-rc ${name} %s${tok}\\n' "$?"`);
-  }
-  lines.push('exit 0');
-  return lines.join('\n');
-}
-
-/**
- * Parse sectionScript output. A section without its rc line (killed script) gets rc -1. The
- * first marker (printed before any command's output) gives the token every marker must end
- * with; a line of command output without it is output (recorded output without tokens parses).
- */
-export function parseSections(stdout: string): Record<string, Section> {
-  const out: Record<string, Section> = {};
-  const tok = new RegExp(`^${MARK} [\\w.-]+( #[0-9a-f]+)?$`, 'm').exec(stdout)?.[1] ?? '';
-  /** the marker without its token, or null for a line of output */
-  const marker = (l: string) => (l.startsWith(MARK) && l.endsWith(tok) ? l.slice(0, l.length - tok.length) : null);
-  let cur: string | null = null;
-  let buf: string[] = [];
-  for (const line of stdout.split('\n')) {
-    const m = marker(line);
-    if (m?.startsWith(MARK + '-rc ')) {
-      const [, name, rc] = m.split(' ');
-      if (cur === name) {
-        if (buf.length && buf[buf.length - 1] === '') buf.pop();
-        out[name] = { out: buf.join('\n'), rc: Number(rc) };
-      }
-      cur = null;
-      buf = [];
-    } else if (m?.startsWith(MARK + ' ')) {
-      if (cur !== null) out[cur] = { out: buf.join('\n'), rc: -1 };
-      cur = m.slice(MARK.length + 1);
-      buf = [];
-    } else if (cur !== null) {
-      buf.push(line);
-    }
-  }
-  if (cur !== null) out[cur] = { out: buf.join('\n'), rc: -1 };
-  return out;
-}
-
-/** Like parseSections but throws when the script itself could not run. */
-export function sectionsOf(r: ExecResult, what: string): Record<string, Section> {
-  const s = parseSections(r.stdout);
-  if (!Object.keys(s).length) throw new Error(`${what}: no output (rc=${r.code}): ${r.stderr.trim() || r.stdout.trim()}`);
-  return s;
-}
+// the section format lives in src/facts/sections.ts (one format for every multi-part script)
+export { parseSections, sectionScript, sectionsOf, type Section, type Sections } from '../../facts/sections.js';
 
 /** virsh itself is missing (rc 127 in any section). */
-export function virshMissing(s: Record<string, Section>): boolean {
+export function virshMissing(s: Sections): boolean {
   return Object.values(s).some((x) => x.rc === 127 && /virsh/.test(x.out));
 }
 
@@ -88,14 +20,14 @@ export function virshMissing(s: Record<string, Section>): boolean {
  * Plan when virsh is missing: in check mode an earlier task (the libvirt packages) may install
  * it, so predict a change; in a real run it is an error.
  */
-export function assumeVirsh(ctx: ModuleCtx, what: string): Plan {
+export function assumeVirsh(ctx: PlanCtx, what: string): Plan {
   if (!ctx.check) throw new Error(`${what}: virsh is not installed on the host (install libvirt-clients and libvirt-daemon-system first)`);
   return { kind: 'change', reason: `${what}: (check mode: virsh is not installed yet, assuming an earlier task installs it)`, steps: [] };
 }
 
 /** Does this virsh error say the object does not exist? */
 export function isNotFound(text: string): boolean {
-  return /failed to get (domain|pool)|Domain not found|Storage pool not found|no (domain|storage pool) with matching/i.test(text);
+  return /failed to get (domain|pool|network)|Domain not found|Storage pool not found|Network not found|no (domain|storage pool|network) with matching/i.test(text);
 }
 
 /** Is the failure "cannot reach libvirt" (daemon down, socket missing)? */

@@ -152,8 +152,8 @@ export class XmlDoc {
     let doc: DomNode;
     try {
       doc = parser.parseFromString(text, 'text/xml');
-    } catch (e: any) {
-      problem ??= e?.message ?? String(e);
+    } catch (e) {
+      problem ??= (e as Error | undefined)?.message ?? String(e);
     }
     if (problem || !doc?.documentElement) throw new Error(`${what}: not well-formed XML: ${String(problem ?? 'no root element').split('\n')[0]}`);
     return new XmlDoc(doc);
@@ -172,8 +172,8 @@ export class XmlDoc {
     let r: unknown;
     try {
       r = Object.keys(ns).length ? xpath.useNamespaces(ns)(expr, this.doc) : xpath.select(expr, this.doc);
-    } catch (e: any) {
-      throw new Error(`bad XPath expression '${expr}': ${e?.message ?? e}`);
+    } catch (e) {
+      throw new Error(`bad XPath expression '${expr}': ${(e as Error | undefined)?.message ?? e}`);
     }
     if (!Array.isArray(r)) throw new Error(`XPath expression '${expr}' selects a value (${typeof r}), not elements or attributes`);
     return r.map((n: DomNode) => {

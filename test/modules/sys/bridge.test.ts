@@ -33,11 +33,11 @@ test('uplink: the default route, else the NIC holding ansible_host, else the bri
 test('backend from facts: NetworkManager, networkd, ifupdown, iproute2', () => {
   const p = plain();
   assert.is(chooseBackend(p, 'eth0', 'br0', 'auto'), 'ifupdown');
-  const nm = parseBridgeFacts(fx('bridge-nfs-plain.txt').replace('@@ nm\n', '@@ nm\nrunning\neth0:connected\nlo:unmanaged\n'));
+  const nm = parseBridgeFacts(fx('bridge-nfs-plain.txt').replace('@@kvplay-section nm\n', '@@kvplay-section nm\nrunning\neth0:connected\nlo:unmanaged\n'));
   assert.is(chooseBackend(nm, 'eth0', 'br0', undefined), 'nm');
-  const nmUnmanaged = parseBridgeFacts(fx('bridge-nfs-plain.txt').replace('@@ nm\n', '@@ nm\nrunning\neth0:unmanaged\n'));
+  const nmUnmanaged = parseBridgeFacts(fx('bridge-nfs-plain.txt').replace('@@kvplay-section nm\n', '@@kvplay-section nm\nrunning\neth0:unmanaged\n'));
   assert.is(chooseBackend(nmUnmanaged, 'eth0', 'br0', undefined), 'ifupdown');
-  const nd = parseBridgeFacts(fx('bridge-nfs-plain.txt').replace('@@ networkd\n', '@@ networkd\nactive\n  1 lo       loopback carrier    unmanaged\n  2 eth0     ether    routable   configured\n'));
+  const nd = parseBridgeFacts(fx('bridge-nfs-plain.txt').replace('@@kvplay-section networkd\n', '@@kvplay-section networkd\nactive\n  1 lo       loopback carrier    unmanaged\n  2 eth0     ether    routable   configured\n'));
   assert.is(nd.networkdLinks.eth0, 'configured');
   assert.is(chooseBackend({ ...nd, ifup: false }, 'eth0', 'br0', undefined), 'networkd');
   assert.is(chooseBackend({ ...p, ifup: false, interfaces: undefined }, 'eth0', 'br0', undefined), 'iproute2');

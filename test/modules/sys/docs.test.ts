@@ -3,7 +3,7 @@ import * as assert from 'uvu/assert';
 import { readFileSync } from 'node:fs';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { MODULES, loadModule } from '../../../src/modules/index.js';
+import { MODULES, loadModule } from '../../../src/engine/module/registry.js';
 
 const SYS = MODULES.filter((e) => e.group === 'sys');
 const SYS_MODULES = await Promise.all(SYS.map((e) => e.load()));

@@ -8,12 +8,16 @@ import * as assert from 'uvu/assert';
 import { itemFacts, parseFwFacts, planFirewalld } from '../../../src/modules/firewalld.js';
 import { parseZoneFact, zoneFactCmd, zoneHas } from '../../../src/facts/firewalld.js';
 import { readFacts, applyModule } from '../../../src/engine/apply.js';
-import { loadModule } from '../../../src/modules/index.js';
+import { loadModule } from '../../../src/engine/module/registry.js';
 import type { ExecResult, Transport } from '../../../src/transport/types.js';
 import { makeCtx } from '../helpers.js';
+import { sectionsOutput } from '../../harness/sections.js';
 import { fx, pctx } from './helpers.js';
 
-const NO_CLI = parseFwFacts('@@ dbus\nyes\n');
+/** fwFactCmd's output when firewalld answers on D-Bus: nothing else ran */
+const DBUS_ONLY = sectionsOutput({ dbus: 'yes', installed: '', offline: '', running: '', zone: '', zones: '', perm: '', rt: '' });
+
+const NO_CLI = parseFwFacts(DBUS_ONLY);
 
 test('recorded zone fact: services, ports and sources of both configurations', () => {
   const z = parseZoneFact(fx('firewalld-zone-dbus-ports.txt'));
@@ -60,7 +64,7 @@ class Recorded implements Transport {
   async close() {}
   async execMany(cmds: string[]): Promise<ExecResult[]> {
     this.calls.push(...cmds);
-    return cmds.map((c) => ({ code: 0, stdout: c.includes('getZoneSettings2') ? fx('firewalld-zone-dbus-nfs.txt') : '@@ dbus\nyes\n', stderr: '' }));
+    return cmds.map((c) => ({ code: 0, stdout: c.includes('getZoneSettings2') ? fx('firewalld-zone-dbus-nfs.txt') : DBUS_ONLY, stderr: '' }));
   }
   async exec(cmd: string): Promise<ExecResult> {
     this.calls.push(cmd);

@@ -1,10 +1,11 @@
+// planning cases: test/fixtures/modules/mount/*.yaml (test/modules/fixtures.test.ts)
 import { test } from 'uvu';
 import * as assert from 'uvu/assert';
 import { readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { editFstab, escapeMnt, findFstab, mountDiffs, parseMountinfo } from '../../../src/modules/sys/fstab.js';
 import { planMount } from '../../../src/modules/mount.js';
-import { moduleMeta } from '../../../src/modules/index.js';
+import { moduleMeta } from '../../../src/engine/module/registry.js';
 import { fileState } from '../helpers.js';
 import { converge, rmDir, run, tempDir } from '../helpers.js';
 import { fx, pctx } from './helpers.js';
@@ -22,23 +23,6 @@ test('recorded mountinfo (kvm1): the sshfs mount, its visible options', () => {
   assert.is(parseMountinfo('36 35 98:0 / /a\\040b rw - ext4 /dev/x rw\n', '/a b')!.src, '/dev/x');
 });
 
-test('mounted and in fstab as wanted: ok', () => {
-  const p = planMount(sshfs, facts(fx('fstab-kvm1.txt'), LIVE()), pctx());
-  assert.is(p.kind, 'ok');
-  assert.match(p.reason, 'mounted from root@nfs:/nfsshare');
-});
-
-test('fresh host: fstab line added (atomic write, daemon-reload), mount point created, mounted', () => {
-  const p = planMount(sshfs, facts('# UNCONFIGURED FSTAB FOR BASE SYSTEM\n', undefined, false), pctx());
-  assert.equal(descs(p), ['write /etc/fstab', 'systemctl daemon-reload', 'mkdir /kvm/disk', 'mount /kvm/disk']);
-  assert.ok(p.kind === 'change' && p.diff![0].after.endsWith(`root@nfs:/nfsshare /kvm/disk fuse.sshfs ${SSHFS_OPTS} 0 0\n`));
-  assert.ok(p.kind === 'change' && /kvplay~/.test(p.steps[0].cmd), 'an /etc file is backed up');
-});
-
-test('unmounted by hand (drift): only the mount is redone', () => {
-  assert.equal(descs(planMount(sshfs, facts(fx('fstab-kvm1.txt'), undefined), pctx())), ['mount /kvm/disk']);
-});
-
 test('live options or source differ: unmount and mount again (fuse/nfs cannot remount)', () => {
   const live = parseMountinfo(fx('mountinfo-kvm1.txt'), '/kvm/disk')!;
   const noAllow = { ...live, opts: live.opts.filter((o) => o !== 'allow_other') };
@@ -53,15 +37,6 @@ test('live options or source differ: unmount and mount again (fuse/nfs cannot re
   const ext = { path: '/d', src: '/dev/sdb1', fstype: 'ext4', opts: ['rw', 'relatime'] };
   const pl = planMount({ path: '/d', src: '/dev/sdb1', fstype: 'ext4', opts: 'noatime', state: 'mounted' }, facts('/dev/sdb1 /d ext4 noatime 0 0\n', ext), pctx());
   assert.ok(pl.kind === 'change' && pl.steps[0].cmd === 'mount -o remount,noatime /d');
-});
-
-test('absent unmounts even without an fstab line; unmounted keeps fstab; remounted always changes', () => {
-  const live = parseMountinfo(fx('mountinfo-kvm1.txt'), '/kvm/disk');
-  assert.equal(descs(planMount({ path: '/kvm/disk', state: 'absent' }, facts('# empty\n', live), pctx())), ['umount /kvm/disk']);
-  assert.equal(descs(planMount({ path: '/kvm/disk', state: 'absent' }, facts(fx('fstab-kvm1.txt'), live), pctx())), ['umount /kvm/disk', 'write /etc/fstab', 'systemctl daemon-reload']);
-  assert.equal(descs(planMount({ path: '/kvm/disk', state: 'unmounted' }, facts(fx('fstab-kvm1.txt'), live), pctx())), ['umount /kvm/disk']);
-  assert.is(planMount({ path: '/kvm/disk', state: 'unmounted' }, facts(fx('fstab-kvm1.txt'), undefined), pctx()).kind, 'ok');
-  assert.equal(descs(planMount({ path: '/kvm/disk', state: 'remounted' }, facts(fx('fstab-kvm1.txt'), live), pctx())), ['umount /kvm/disk', 'mount /kvm/disk']);
 });
 
 test('fstab edit: only the mount point line changes; escapes', () => {

@@ -1,8 +1,10 @@
 import { test } from 'uvu';
 import * as assert from 'uvu/assert';
 import { planPackage, pkgNames, packageModule } from '../../../src/modules/package.js';
-import { chooseMgr, parseAptPolicy, parseCheckUpdate, parsePkgFacts, pkgFactCmd, installCmd } from '../../../src/modules/sys/pkg.js';
+import { installCmd } from '../../../src/modules/sys/pkg.js';
+import { chooseMgr, parseAptPolicy, parseCheckUpdate, parsePkgFacts, pkgFactCmd } from '../../../src/facts/packages.js';
 import { fx, gathered, pctx } from './helpers.js';
+import { sectionsOutput } from '../../harness/sections.js';
 
 const names = ['nfs-ganesha', 'rpcbind', 'hello', 'no-such-pkg'];
 const apt = () => parsePkgFacts(fx('apt-facts-nfs.txt'), names);
@@ -76,7 +78,7 @@ test('RedHat family (recorded rhel9 facts): dnf and rpm -q are chosen', () => {
   assert.match(defs.pkg.cmd, 'm=dnf');
   assert.match(defs.pkg.cmd, "rpm -q --qf '%{NAME}");
   // recorded rpm -q output: nfs-utils missing, rpcbind installed
-  const out = '@@ mgr\ndnf\n@@ now\n1700000000\n@@ policy\n@@ stamp\n1699990000\n@@ lists\n1\n@@ installed\nrpcbind\tii \t1.2.6-5.el9\n@@ end\n';
+  const out = sectionsOutput({ mgr: 'dnf', now: '1700000000', policy: '', stamp: '1699990000', lists: '1', installed: 'rpcbind\tii \t1.2.6-5.el9' });
   const f = parsePkgFacts(out, ['nfs-utils', 'rpcbind']);
   const p = planPackage({ name: ['nfs-utils', 'rpcbind'] }, f, ctx);
   assert.ok(p.kind === 'change');
@@ -86,7 +88,7 @@ test('RedHat family (recorded rhel9 facts): dnf and rpm -q are chosen', () => {
 });
 
 test('RedHat latest: dnf check-update output marks upgradable packages', () => {
-  const out = '@@ mgr\nyum\n@@ now\n1\n@@ installed\nrpcbind\tii \t0.2.0-48.el7\n@@ updates\n\nrpcbind.x86_64    0.2.0-49.el7    updates\nrc=100\n@@ end\n';
+  const out = sectionsOutput({ mgr: 'yum', now: '1', installed: 'rpcbind\tii \t0.2.0-48.el7', updates: { out: '\nrpcbind.x86_64    0.2.0-49.el7    updates', rc: 100 } });
   const f = parsePkgFacts(out, ['rpcbind']);
   assert.is(f.pkgs.rpcbind.upgradable, true);
   const p = planPackage({ name: 'rpcbind', state: 'latest' }, f, pctx());
@@ -104,7 +106,7 @@ test('manager choice from facts, use:, and detection when facts are missing', ()
   assert.match(pkgFactCmd('auto', ['a'], false), 'command -v apt-get');
   // no gathered facts: the fact script detects the manager, the parser takes its answer
   assert.is(packageModule.facts!({ name: 'x' }, pctx()).pkg.cmd.includes('m=auto'), true);
-  assert.is(parsePkgFacts('@@ mgr\nyum\n@@ installed\n@@ end\n', ['x']).mgr, 'yum');
+  assert.is(parsePkgFacts(sectionsOutput({ mgr: 'yum', installed: '' }), ['x']).mgr, 'yum');
 });
 
 test('names are validated and quoted', () => {

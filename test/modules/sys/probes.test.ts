@@ -14,7 +14,7 @@ import { chmodSync, mkdtempSync, readFileSync, rmSync, writeFileSync, existsSync
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { spawnSync } from 'node:child_process';
-import { parsePkgFacts, pkgFactCmd } from '../../../src/modules/sys/pkg.js';
+import { parsePkgFacts, pkgFactCmd } from '../../../src/facts/packages.js';
 import { planPackage } from '../../../src/modules/package.js';
 import { FACTS_SCRIPT, parseFacts } from '../../../src/facts/host.js';
 import { parseZoneFact, zoneFactCmd } from '../../../src/facts/firewalld.js';
@@ -23,9 +23,10 @@ import { parseSections, sectionScript } from '../../../src/modules/virt/virsh.js
 import { probeWarmCmd } from '../../../src/modules/virt/probe.js';
 import { commandLabel } from '../../../src/engine/timing.js';
 import { applyModule } from '../../../src/engine/apply.js';
-import { loadModule } from '../../../src/modules/index.js';
+import { loadModule } from '../../../src/engine/module/registry.js';
 import type { ExecResult, Transport } from '../../../src/transport/types.js';
 import { CountingTransport, makeCtx } from '../helpers.js';
+import { sectionsOutput } from '../../harness/sections.js';
 import { fx, pctx } from './helpers.js';
 
 const sh = (script: string, env: Record<string, string> = {}) => spawnSync('sh', ['-c', script], { encoding: 'utf8', env: { ...process.env, ...env } });
@@ -45,7 +46,7 @@ function stubs(cmds: Record<string, string>): { dir: string; log: string; calls(
 test('apt facts (recorded on the lab): every package installed -> no candidates asked; ok', () => {
   const names = ['libvirt-daemon-system', 'libvirt-clients', 'qemu-system-x86', 'qemu-utils'];
   const text = fx('apt-facts2-installed-kvm1.txt');
-  assert.match(text, /@@ candidates\n@@ end/, 'the recording has no apt-cache output');
+  assert.match(text, /@@kvplay-section candidates\n\n@@kvplay-section-rc candidates 1\n/, 'the recording has no apt-cache output');
   const f = parsePkgFacts(text, names);
   for (const n of names) assert.ok(f.pkgs[n].installed && f.pkgs[n].known, n);
   assert.is(f.pkgs['qemu-utils'].version, '1:7.2+dfsg-7+deb12u18+b3');
@@ -128,7 +129,7 @@ test('firewalld zone fact (recorded on the lab): found by name, or listed to tel
   assert.is(parseZoneFact(fx('firewalld-zone2-stopped-kvm1.txt')).dbus, false);
   // the default zone is asked only without a zone (or when the zone's runtime settings do not come)
   assert.match(zoneFactCmd('public'), /elif dz=\$\(busctl call [^\n]*getDefaultZone/);
-  assert.match(zoneFactCmd(), /^z=''; ok=no$/m);
+  assert.match(zoneFactCmd(), /^\{ z=''; ok=no; rt=; p=$/m);
 });
 
 /** Answers the firewalld facts from recordings and counts what runs. */
@@ -139,7 +140,7 @@ class FwRecorded implements Transport {
   async close() {}
   async execMany(cmds: string[]): Promise<ExecResult[]> {
     this.calls.push(...cmds);
-    return cmds.map((c) => ({ code: 0, stdout: c.includes('getZoneSettings2') ? fx('firewalld-zone2-dbus-public-nfs.txt') : '@@ dbus\nyes\n', stderr: '' }));
+    return cmds.map((c) => ({ code: 0, stdout: c.includes('getZoneSettings2') ? fx('firewalld-zone2-dbus-public-nfs.txt') : sectionsOutput({ dbus: 'yes', installed: '', offline: '', running: '', zone: '', zones: '', perm: '', rt: '' }), stderr: '' }));
   }
   async exec(cmd: string): Promise<ExecResult> {
     this.calls.push(cmd);
@@ -174,7 +175,7 @@ class SshFiles implements Transport {
       if (!c.includes('getent passwd')) return { code: 0, stdout: '', stderr: '' };
       this.reads++;
       const st = '81a4:0:0:100:1700000000:1:1:1:root:root';
-      return { code: 0, stdout: `@@ pw\nroot:x:0:0:root:/root:/bin/bash\n@@ path\n/root/.ssh/known_hosts\n@@ dir\n41c0:0:0:4096:1700000000:2:1:2:root:root\n@@ stat\n${st}\n@@ content\n${Buffer.from(this.text).toString('base64')}\n@@ end\n`, stderr: '' };
+      return { code: 0, stdout: sectionsOutput({ pw: 'root:x:0:0:root:/root:/bin/bash', path: '/root/.ssh/known_hosts', symlink: '', dir: '41c0:0:0:4096:1700000000:2:1:2:root:root', stat: st, content: Buffer.from(this.text).toString('base64') }), stderr: '' };
     });
   }
   async exec(): Promise<ExecResult> {
@@ -224,11 +225,11 @@ test('lineinfile loop over one file: read once (Fact.cache), again after a chang
 test('sectionScript parallel: the same sections and exit codes, in the time of the slowest', () => {
   const cmds: [string, string][] = [['a', 'sleep 0.4; echo A; exit 3'], ['b', 'echo B >&2; sleep 0.4'], ['c', 'printf "x\\ny"']];
   const t0 = Date.now();
-  const par = sh(sectionScript(cmds, { parallel: true }));
+  const par = sh(sectionScript(cmds, { mode: 'parallel' }));
   const ms = Date.now() - t0;
   const seq = sh(sectionScript(cmds));
   assert.equal(parseSections(par.stdout), parseSections(seq.stdout));
-  assert.equal(parseSections(par.stdout), { a: { out: 'A', rc: 3 }, b: { out: 'B', rc: 0 }, c: { out: 'x\ny', rc: 0 } });
+  assert.equal({ ...parseSections(par.stdout) }, { a: { out: 'A', rc: 3 }, b: { out: 'B', rc: 0 }, c: { out: 'x\ny', rc: 0 } });
   assert.ok(ms < 750, `parallel took ${ms} ms (sequential: 800 ms of sleeps)`);
 });
 
@@ -250,7 +251,7 @@ test('migrate probe warm-up: waits on the host for two answers, at most the limi
 });
 
 test('-vvv command labels: kvplay\'s framing stripped', () => {
-  assert.is(commandLabel(sectionScript([['info', 'virsh pool-info p'], ['xml', 'virsh pool-dumpxml p']], { parallel: true })), 'virsh pool-info p; virsh pool-dumpxml p');
+  assert.is(commandLabel(sectionScript([['info', 'virsh pool-info p'], ['xml', 'virsh pool-dumpxml p']], { mode: 'parallel' })), 'virsh pool-info p; virsh pool-dumpxml p');
   const wrapped = "kvplay_exe=virsh; kvplay_e=\ncase $kvplay_exe in\n  */*) x ;;\n  *) command -v -- \"$kvplay_exe\" >/dev/null 2>&1 || kvplay_e='2] No' ;;\nesac\nif [ -n \"$kvplay_e\" ]; then printf x; exit 127; fi\nvirsh capabilities";
   assert.is(commandLabel(wrapped), 'virsh capabilities');
   assert.is(commandLabel('LC_ALL=C; export LC_ALL\necho   a\n'), 'echo a');

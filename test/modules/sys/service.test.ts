@@ -1,7 +1,9 @@
 import { test } from 'uvu';
 import * as assert from 'uvu/assert';
-import { parseServiceFacts, planService, serviceFactCmd, service, unitName } from '../../../src/modules/service.js';
-import { loadModule } from '../../../src/modules/index.js';
+import { planService, service } from '../../../src/modules/service.js';
+import { parseServiceFacts, serviceFactCmd, unitName } from '../../../src/facts/service.js';
+import { loadModule } from '../../../src/engine/module/registry.js';
+import { sectionsOutput } from '../../harness/sections.js';
 import { fx, pctx } from './helpers.js';
 
 const active = () => parseServiceFacts('rpcbind', fx('service-rpcbind-active.txt'));
@@ -59,7 +61,7 @@ test('daemon_reload only when systemd asks for it (or a new unit file is not loa
 });
 
 test('SysV fallback without systemd', () => {
-  const f = parseServiceFacts('rpcbind', '@@ mgr\nsysv\n@@ file\nyes\n@@ status\n3\n@@ enabled\ndisabled\n@@ end\n');
+  const f = parseServiceFacts('rpcbind', sectionsOutput({ mgr: 'sysv', file: 'yes', status: { out: '', rc: 3 }, enabled: 'disabled' }));
   const c = cmds(planService({ name: 'rpcbind', state: 'started', enabled: true }, f, pctx()));
   assert.match(c[0], 'update-rc.d rpcbind defaults');
   assert.is(c[1], 'service rpcbind start');

@@ -6,9 +6,11 @@ import { editAuthorizedKeys, wantedKeys, planAuthorizedKey } from '../../../src/
 import { editKnownHosts, keyOf } from '../../../src/modules/known_hosts.js';
 import { planKeypair } from '../../../src/modules/ssh_keypair.js';
 import { editSysctl } from '../../../src/modules/sysctl.js';
-import { hashHost, hostFieldMatches, parsePubKey, parseUserFile } from '../../../src/modules/sys/sshfiles.js';
+import { hashHost, hostFieldMatches, parsePubKey } from '../../../src/modules/sys/sshfiles.js';
+import { parseUserFile } from '../../../src/facts/sshfiles.js';
 import { converge, rmDir, run, tempDir } from '../helpers.js';
 import { pctx } from './helpers.js';
+import { sectionsOutput } from '../../harness/sections.js';
 import { requires } from '../../harness/gate.js';
 
 /** Files owned by root: elsewhere reported as skipped with the reason. */
@@ -35,7 +37,7 @@ test('authorized_keys: added once, matched by blob (comment ignored), options en
 });
 
 test('authorized_key plan: empty key predicted in check mode (earlier task did not run), error otherwise', () => {
-  const f = parseUserFile('@@ pw\nroot:x:0:0:root:/root:/bin/bash\n@@ path\n/root/.ssh/authorized_keys\n@@ end\n');
+  const f = parseUserFile(sectionsOutput({ pw: 'root:x:0:0:root:/root:/bin/bash', path: '/root/.ssh/authorized_keys', dir: '', stat: '', content: '' }));
   assert.is(planAuthorizedKey({ user: 'root', key: '' }, f, pctx({ check: true })).kind, 'change');
   assert.throws(() => planAuthorizedKey({ user: 'root', key: '' }, f, pctx()), /key is empty/);
   const p = planAuthorizedKey({ user: 'root', key: K1 }, f, pctx());
@@ -66,15 +68,19 @@ test('known_hosts: plain and hashed entries are found; a changed key of the same
 });
 
 test('ssh_keypair plan: generate when absent, ok when present, public key re-derived', () => {
-  const key = parseUserFile('@@ pw\nroot:x:0:0:root:/root:/bin/bash\n@@ path\n/root/.ssh/id_ed25519\n@@ end\n');
-  const pub = parseUserFile('@@ pw\nroot:x:0:0:root:/root:/bin/bash\n@@ path\n/root/.ssh/id_ed25519.pub\n@@ end\n');
+  const key = parseUserFile(sectionsOutput({ pw: 'root:x:0:0:root:/root:/bin/bash', path: '/root/.ssh/id_ed25519', dir: '', stat: '' }));
+  const pub = parseUserFile(sectionsOutput({ pw: 'root:x:0:0:root:/root:/bin/bash', path: '/root/.ssh/id_ed25519.pub', dir: '', stat: '', content: '' }));
   const gen = planKeypair({ user: 'root' }, { key, pub }, pctx());
   assert.ok(gen.kind === 'change' && /ssh-keygen -q -t ed25519 -N '' -C "root@\$\(hostname\)" -f \/root\/.ssh\/id_ed25519/.test(gen.steps[1].cmd));
-  const st = '@@ stat\n81a4:0:0:411:1:1:1:1:root:root\n';
-  const have = { key: parseUserFile(`@@ pw\nroot:x:0:0:root:/root:/bin/bash\n@@ path\n/root/.ssh/id_ed25519\n@@ dir\n41c0:0:0:1:1:1:1:1:root:root\n${st}@@ end\n`), pub: parseUserFile(`@@ pw\nroot:x:0:0::/root:/bin/sh\n@@ path\n/root/.ssh/id_ed25519.pub\n${st}@@ content\n${Buffer.from(K1 + '\n').toString('base64')}\n@@ end\n`) };
+  const st = '81a4:0:0:411:1:1:1:1:root:root';
+  const have = { key: parseUserFile(sectionsOutput({ pw: 'root:x:0:0:root:/root:/bin/bash', path: '/root/.ssh/id_ed25519', dir: '41c0:0:0:1:1:1:1:1:root:root', stat: st })), pub: parseUserFile(sectionsOutput({ pw: 'root:x:0:0::/root:/bin/sh', path: '/root/.ssh/id_ed25519.pub', stat: st, content: Buffer.from(K1 + '\n').toString('base64') })) };
   const ok = planKeypair({ user: 'root' }, have, pctx());
   assert.is(ok.kind, 'ok');
-  assert.is(ok.result?.public_key, K1);
+  // as community.crypto.openssh_keypair: public_key without the comment, which is its own key; fingerprint, size
+  assert.is(ok.result?.public_key, K1.replace(/ root@kvm1$/, ''));
+  assert.is(ok.result?.comment, 'root@kvm1');
+  assert.is(ok.result?.size, 256);
+  assert.match(String(ok.result?.fingerprint), /^SHA256:[A-Za-z0-9+/]{43}$/);
   const noPub = { key: have.key, pub: { ...have.pub, st: undefined, content: undefined } };
   assert.ok(planKeypair({ user: 'root' }, noPub as any, pctx()).reason.includes('re-derived'));
   assert.throws(() => planKeypair({ user: 'root', type: 'rsa' }, have, pctx()), /not rsa/);
@@ -90,7 +96,8 @@ rootTest('modules on real files (as root): keypair, authorized_key, known_hosts,
   const dir = tempDir();
   try {
     const r = await converge('ssh_keypair', { user: 'root', path: join(dir, 'id_ed25519'), comment: 'test' }, dir);
-    assert.match(String(r.data.public_key), /^ssh-ed25519 AAAA\S+ test$/);
+    assert.match(String(r.data.public_key), /^ssh-ed25519 AAAA\S+$/);
+  assert.is(r.data.comment, 'test');
     assert.is(statSync(join(dir, 'id_ed25519')).mode & 0o777, 0o600);
     const again = await run('ssh_keypair', { user: 'root', path: join(dir, 'id_ed25519') });
     assert.is(again.data.public_key, r.data.public_key);

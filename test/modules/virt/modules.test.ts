@@ -5,7 +5,7 @@ import * as assert from 'uvu/assert';
 import { parsePoolFacts, planPool, poolXml } from '../../../src/modules/libvirt_pool.js';
 import { parseDomainFacts, planDomain } from '../../../src/modules/libvirt_domain.js';
 import { planDomainXml, parseDomainXmlFacts } from '../../../src/modules/domain_xml.js';
-import { loadModule } from '../../../src/modules/index.js';
+import { loadModule } from '../../../src/engine/module/registry.js';
 import { applyModule } from '../../../src/engine/apply.js';
 import type { ExecResult, Transport } from '../../../src/transport/types.js';
 import { makeCtx } from '../helpers.js';
@@ -49,21 +49,21 @@ test('pool: a different definition is redefined in place (never stopped), absent
 const domFacts = (state = 'running\n') => parseDomainFacts({ state: { out: state, rc: 0 }, info: { out: fx('dominfo.txt'), rc: 0 }, xml: { out: fx('dumpxml-inactive.xml'), rc: 0 } }, 'kvplay-guest');
 
 test('domain: the defined guest matches its template -> ok; a change redefines with the uuid', () => {
-  const ok = planDomain({ name: 'kvplay-guest', _xml: TEMPLATE, state: 'running' }, domFacts(), ctx);
+  const ok = planDomain({ state: 'running' }, domFacts(), ctx, { name: 'kvplay-guest', xml: TEMPLATE });
   assert.is(ok.kind, 'ok', (ok as any).reason);
-  const more = planDomain({ name: 'kvplay-guest', _xml: TEMPLATE.replace('<vcpu placement=\'static\'>1</vcpu>', '<vcpu>2</vcpu>'), state: 'running' }, domFacts(), ctx);
+  const more = planDomain({ state: 'running' }, domFacts(), ctx, { name: 'kvplay-guest', xml: TEMPLATE.replace('<vcpu placement=\'static\'>1</vcpu>', '<vcpu>2</vcpu>') });
   assert.is(more.kind, 'change');
   if (more.kind === 'change') {
     assert.match(more.reason, /redefined \(\/domain\/vcpu: "1" -> "2"\).*next start/);
     assert.match(String(more.steps[0].stdin), /<uuid>ce5910d8-156c-44d6-88fb-a2b9d0f1e37d<\/uuid>/);
     assert.is(more.result?.restart_needed, true);
   }
-  const keep = planDomain({ name: 'kvplay-guest', _xml: TEMPLATE.replace("<vcpu placement='static'>1</vcpu>", '<vcpu>2</vcpu>'), state: 'running', redefine: false }, domFacts(), ctx);
+  const keep = planDomain({ state: 'running', redefine: false }, domFacts(), ctx, { name: 'kvplay-guest', xml: TEMPLATE.replace("<vcpu placement='static'>1</vcpu>", '<vcpu>2</vcpu>') });
   assert.is(keep.kind, 'ok');
 });
 
 test('domain: states', () => {
-  const steps = (p: any, f = domFacts()) => { const r = planDomain({ name: 'kvplay-guest', ...p }, f, ctx); return r.kind === 'change' ? r.steps.map((s) => s.desc) : []; };
+  const steps = (p: any, f = domFacts(), xml?: string) => { const r = planDomain(p, f, ctx, { name: 'kvplay-guest', xml }); return r.kind === 'change' ? r.steps.map((s) => s.desc) : []; };
   assert.equal(steps({ state: 'running' }, domFacts('shut off')), ['start kvplay-guest']);
   assert.equal(steps({ state: 'running' }, domFacts('paused')), ['resume kvplay-guest']);
   assert.equal(steps({ state: 'shutoff' }), ['shut down kvplay-guest']);
@@ -72,9 +72,9 @@ test('domain: states', () => {
   assert.equal(steps({ state: 'defined', autostart: true }), ['autostart on']);
   assert.equal(steps({ state: 'running' }), []);
   const missing = parseDomainFacts({ state: { out: "error: failed to get domain 'x'", rc: 1 } }, 'x');
-  assert.equal(steps({ state: 'running', _xml: TEMPLATE }, missing), ['define kvplay-guest', 'start kvplay-guest']);
-  assert.throws(() => planDomain({ name: 'x', state: 'running' }, missing, ctx), /not defined on this host and no xml/);
-  assert.is(planDomain({ name: 'x', state: 'undefined' }, missing, ctx).kind, 'ok');
+  assert.equal(steps({ state: 'running' }, missing, TEMPLATE), ['define kvplay-guest', 'start kvplay-guest']);
+  assert.throws(() => planDomain({ state: 'running' }, missing, ctx, { name: 'x' }), /not defined on this host and no xml/);
+  assert.is(planDomain({ state: 'undefined' }, missing, ctx, { name: 'x' }).kind, 'ok');
 });
 
 const NETWORK_XML = fx('dumpxml-inactive.xml').replace("<interface type='bridge'>", "<interface type='network'>").replace("<source bridge='br0'/>", "<source network='default'/>");

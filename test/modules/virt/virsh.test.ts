@@ -14,8 +14,8 @@ const sh = (script: string) => execFileSync('sh', ['-c', script], { encoding: 'u
 
 test('sectionScript runs each command with its own exit code; parseSections reads it back', () => {
   const out = sh(sectionScript([['a', 'echo one; echo two'], ['b', 'echo err >&2; exit 3'], ['c', "printf 'no newline'"], ['d', 'true']]));
-  assert.equal(parseSections(out), { a: { out: 'one\ntwo', rc: 0 }, b: { out: 'err', rc: 3 }, c: { out: 'no newline', rc: 0 }, d: { out: '', rc: 0 } });
-  assert.equal(parseSections('\n@@kvplay-section x\npartial'), { x: { out: 'partial', rc: -1 } });
+  assert.equal({ ...parseSections(out) }, { a: { out: 'one\ntwo', rc: 0 }, b: { out: 'err', rc: 3 }, c: { out: 'no newline', rc: 0 }, d: { out: '', rc: 0 } });
+  assert.equal({ ...parseSections('\n@@kvplay-section x\npartial') }, { x: { out: 'partial', rc: -1 } });
   assert.throws(() => sectionScript([['bad name', 'true']]), /bad section name/);
   assert.is(virshMissing({ a: { out: 'sh: 1: virsh: not found', rc: 127 } }), true);
   assert.is(virshMissing({ a: { out: 'x', rc: 1 } }), false);
