@@ -215,6 +215,8 @@ async function runCli(opts: CliOptions, reporter: Reporter, secrets: Set<string>
     agentSocket: process.env.SSH_AUTH_SOCK || undefined,
     configFile,
     askStep: (prompt) => askLine(prompt, '--step needs a terminal on stdin'),
+    // vars_prompt asks only on a terminal (as Ansible: without one, the defaults)
+    ...(process.stdin.isTTY ? { askVar: (prompt: string, hidden: boolean) => (hidden ? askHidden(prompt) : askLine(prompt)) } : {}),
   }, reporter, pb.dir);
   run.secrets = secrets;
   reporter.emit({ kind: 'run_start', playbook: pb.file, inventory: inv.file ?? '(implicit localhost)', check: opts.check, diff: opts.diff, time: new Date().toISOString() });

@@ -2,13 +2,13 @@
  * `async:` and `poll:`, as Ansible: with poll > 0 the task runs and is waited for (at most `async`
  * seconds, else it fails); with poll: 0 it is fire-and-forget: the module runs in the background on
  * a connection of its own and the task registers {ansible_job_id, started: 1, finished: 0}; the
- * async_status module reads the job's state (src/modules/util/asyncjobs.ts). async: 0 is no async.
+ * async_status module reads the job's state (src/engine/asyncjobs.ts). async: 0 is no async.
  * A looped task runs its items as usual (waited for).
  */
 import { renderDeep, markUnsafe } from '../template/index.js';
 import { runtimeInt } from '../playbook/schema.js';
 import type { ModuleTask, Vars } from '../playbook/model.js';
-import { newJobId, resultsFile, startJob, type JobResult } from '../modules/util/asyncjobs.js';
+import { newJobId, resultsFile, startJob, type JobResult } from './asyncjobs.js';
 import type { Transport } from '../transport/types.js';
 import { NO_LOG_RESULT } from '../report/redact.js';
 import type { HostState, RunState } from './state.js';

@@ -18,6 +18,7 @@ import { runInclude } from './include.js';
 import { runMeta } from './meta.js';
 import { runAsync } from './async.js';
 import { boolish } from '../util/truth.js';
+import { checkMaxFail, failedForGood } from './maxfail.js';
 
 export async function runList(run: RunState, pr: PlayRun, tasks: Task[], inh: Inh, hostsIn?: HostState[]): Promise<void> {
   for (const t of tasks) {
@@ -25,6 +26,7 @@ export async function runList(run: RunState, pr: PlayRun, tasks: Task[], inh: In
     const hosts = (hostsIn ?? pr.hosts).filter(isActive);
     if (!hosts.length) return;
     await runTask(run, pr, t, inh, hosts);
+    if (t.kind !== 'block') checkMaxFail(run, pr);
   }
 }
 
@@ -70,7 +72,7 @@ export async function runModuleOnHosts(run: RunState, pr: PlayRun, task: ModuleT
   const targets = t.runOnce || t.module === 'add_host' ? hosts.slice(0, 1) : hosts;
   const fatal: HostState[] = [];
   const at: TaskAt = { run, pr, task: t, inh };
-  await mapLimit(targets, run.opts.forks, (h) => onHost(run, h.name, t.name, async () => {
+  await mapLimit(targets, throttleOf(at, targets[0]), (h) => onHost(run, h.name, t.name, async () => {
     const started = Date.now();
     let ignoreUnreachable = false;
     try {
@@ -105,6 +107,7 @@ export async function runModuleOnHosts(run: RunState, pr: PlayRun, task: ModuleT
     }
   }));
   run.reporter.emit({ kind: 'task_end', task: t.name, durationMs: Date.now() - t0 });
+  failedForGood(pr, fatal);
   if (t.badRegister !== undefined) {
     // as Ansible's strategy: a register that is no variable name stops the run (exit 1) once the task ran
     for (const h of targets) run.reporter.emit({ kind: 'host_result', task: t.name, host: h.name, status: 'failed', reason: `Invalid variable name in 'register' specified: '${t.badRegister}'`, durationMs: 0 });
@@ -112,6 +115,24 @@ export async function runModuleOnHosts(run: RunState, pr: PlayRun, task: ModuleT
   }
   const aef = literal(task.anyErrorsFatal ?? inh.anyErrorsFatal ?? pr.play.anyErrorsFatal) || !!task.runOnce;
   if (aef && fatal.length && !literal(task.ignoreErrors ?? inh.ignoreErrors ?? pr.play.ignoreErrors)) anyErrorsFatal(run, pr, t, hosts, fatal);
+  // handlers too (they do not run through runList)
+  if (handler) checkMaxFail(run, pr);
+}
+
+/**
+ * How many hosts run the task at once: --forks, or less by `throttle:` of the task, its blocks or
+ * includes, or the play (a template rendered with the first host's variables; 0: no limit;
+ * ignored with run_once), as Ansible's strategy cuts its workers.
+ */
+function throttleOf(at: TaskAt, first: HostState | undefined): number {
+  const { run, pr, task: t, inh } = at;
+  const v = t.throttle ?? inh.throttle ?? pr.play.throttle;
+  if (v === undefined || t.runOnce || !first) return run.opts.forks;
+  const r = isTemplate(v) ? render(v, taskVars(at, first), t.loc) : v;
+  const n = typeof r === 'number' ? r : typeof r === 'string' && /^\s*[-+]?\d+\s*$/.test(r) ? Number(r) : NaN;
+  if (!Number.isFinite(n)) throw new InputError(`Failed to convert the throttle value to an integer: ${JSON.stringify(r)}`, t.loc, 'throttle: a number of hosts, or a template that yields one');
+  const k = Math.trunc(n);
+  return k > 0 ? Math.min(k, run.opts.forks) : run.opts.forks;
 }
 
 /**
@@ -125,6 +146,7 @@ function anyErrorsFatal(run: RunState, pr: PlayRun, t: ModuleTask, ran: HostStat
   const handling = new Set(ran.filter((h) => h.failed && !fatal.includes(h)));
   const marked = left.filter((h) => !handling.has(h));
   for (const h of marked) stopHost(h);
+  failedForGood(pr, marked);
   run.reporter.emit({ kind: 'warning', msg: `any_errors_fatal: stopping the run after a failure in '${t.name}'` });
   if (marked.length >= left.length) run.aborted = true;
   else pr.breakAfter = true;

@@ -40,6 +40,8 @@ export interface Inh {
   /** `notify:` of the enclosing blocks */
   notify?: string[];
   ignoreUnreachable?: boolean | string;
+  /** `throttle:` of the enclosing blocks and includes */
+  throttle?: number | string;
 }
 
 export const ROOT_INH: Inh = { when: [], tags: [], vars: [] };
@@ -60,6 +62,7 @@ export function pushInh(inh: Inh, t: Task): Inh {
     ...(inh.includes ? { includes: inh.includes } : {}),
     checkMode: t.checkMode ?? inh.checkMode,
     delegateTo: t.delegateTo ?? inh.delegateTo,
+    throttle: t.throttle ?? inh.throttle,
   };
 }
 

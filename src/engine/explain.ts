@@ -3,12 +3,12 @@
  * fact as a command a student would type, and what it found), the commands it runs (or would run
  * under --check) as plain shell, and the plan's reason. Built from the module's own words where
  * it gives them (Module.explain, Fact.explain, Step.explain), else from the commands themselves
- * with their framing stripped (src/modules/util/explain.ts). It only DESCRIBES: nothing here
+ * with their framing stripped (src/engine/module/explain.ts). It only DESCRIBES: nothing here
  * changes what runs. Redaction happens where every event is redacted (src/report/index.ts).
  */
 import type { ExecResult, Transport } from '../transport/types.js';
 import type { ActionResult, ExplainCheck, ExplainRun, ExplainSink, Explanation, Fact, Module, ModuleCtx, Plan, PlanCtx, Step } from './module/types.js';
-import { plainFactShell, plainShell, plainStep, summarize } from '../modules/util/explain.js';
+import { plainFactShell, plainShell, plainStep, summarize } from './module/explain.js';
 
 const list = (x: ExplainCheck | ExplainCheck[] | null | undefined): ExplainCheck[] => (x ? (Array.isArray(x) ? x : [x]) : []);
 

@@ -20,6 +20,7 @@ import { condsHold, errText, loopItems, loopVar } from './task.js';
 import { stepAllows } from './step.js';
 import type { PlayRun } from './playrun.js';
 import { count, failHost } from './hoststatus.js';
+import { failedForGood } from './maxfail.js';
 import { runList } from './block.js';
 
 /** Dynamic includes nested deeper than this fail the include (a file that includes itself forever). */
@@ -73,6 +74,7 @@ export async function runInclude(run: RunState, pr: PlayRun, t: IncludeTask, inh
       if (e instanceof MissingIncludeError) {
         // as Ansible: the host fails (a rescue runs, ignore_errors does not apply); a missing task file counts as failed
         failHost(pr, h, false, t.what === 'tasks');
+        failedForGood(pr, [h]);
         run.reporter.emit({ kind: 'host_result', task: t.name, host: h.name, status: 'failed', reason: errText(e), durationMs: 0 });
         continue;
       }
@@ -84,7 +86,10 @@ export async function runInclude(run: RunState, pr: PlayRun, t: IncludeTask, inh
         /* the error above is what the user needs */
       }
       if (ignored) count(h, 'failed', true);
-      else failHost(pr, h, inh.rescuable);
+      else {
+        failHost(pr, h, inh.rescuable);
+        if (!inh.rescuable && !inh.alwaysNext) failedForGood(pr, [h]);
+      }
       run.reporter.emit({ kind: 'host_result', task: t.name, host: h.name, status: 'failed', reason: errText(e), durationMs: 0, ...(ignored ? { ignored: true } : {}) });
     }
   }

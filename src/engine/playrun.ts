@@ -31,6 +31,10 @@ export interface PlayRun {
   endPlay?: boolean;
   /** any_errors_fatal fired while a host was in a rescue or always: the play finishes, then the run stops */
   breakAfter?: boolean;
+  /** max_fail_percentage of the play, rendered (src/engine/maxfail.ts) */
+  maxFail?: number;
+  /** hosts of this batch that failed for good (Ansible's tqm._failed_hosts), for max_fail_percentage */
+  failedHosts: Set<string>;
   /** the loader of include_tasks/include_role content that was not loaded before the run */
   loader?: LoadCtx;
 }

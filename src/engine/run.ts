@@ -24,6 +24,8 @@ import { timedTransport } from './timing.js';
 import { loadModulesAhead, prefetchedFacts, readAhead } from './prefetch.js';
 import { flushHandlers } from './handlers.js';
 import { runInventory } from './dynhosts.js';
+import { checkMaxFail, failedForGood, maxFailOf } from './maxfail.js';
+import { withPrompts } from './varsprompt.js';
 
 export function newRunState(inv: Inventory, opts: RunOptions, reporter: Reporter, playbookDir: string): RunState {
   const hosts = new Map<string, HostState>();
@@ -85,7 +87,9 @@ function playHosts(run: RunState, play: Play, inv: Inventory): string[] {
   return names;
 }
 
-async function runPlay(run: RunState, play: Play, inv: Inventory): Promise<void> {
+async function runPlay(run: RunState, loaded: Play, inv: Inventory): Promise<void> {
+  // vars_prompt: asked before the play's hosts are matched, as Ansible's PlaybookExecutor
+  const play = await withPrompts(run, loaded);
   const all = playHosts(run, play, inv);
   const names = all.filter((n) => {
     const h = run.hosts.get(n)!;
@@ -107,6 +111,7 @@ async function runPlay(run: RunState, play: Play, inv: Inventory): Promise<void>
   }
   const serial = play.serial === undefined ? undefined : renderDeep(play.serial, { ...play.vars, ...run.opts.extraVars }, play.loc);
   const batches = serialBatches(names, serial, play.loc);
+  const maxFail = maxFailOf(run, play);
   // Ansible's play._removed_hosts (kept over the batches): hosts that failed in earlier plays are out too
   const removed = new Set(all.filter((n) => !names.includes(n)));
   // include_role adds to these while the play runs (the loaded play stays as it is)
@@ -115,7 +120,7 @@ async function runPlay(run: RunState, play: Play, inv: Inventory): Promise<void>
   let endPlay = false;
   for (const batch of batches) {
     if (run.aborted || endPlay) break;
-    const pr: PlayRun = { play, roles, varsFiles, hosts: batch.map((n) => run.hosts.get(n)!), names: batch, all, removed, handlers, ended: false };
+    const pr: PlayRun = { play, roles, varsFiles, hosts: batch.map((n) => run.hosts.get(n)!), names: batch, all, removed, handlers, ended: false, failedHosts: new Set(), ...(maxFail !== undefined ? { maxFail } : {}) };
     startBatch(run, pr);
     if (!playStarts(run, play)) continue;
     if (play.gatherFacts) await gather(run, pr);
@@ -169,9 +174,11 @@ async function gather(run: RunState, pr: PlayRun): Promise<void> {
       if (e instanceof UnreachableError) markUnreachable(run, pr, h, name, e);
       else {
         failHost(pr, h, false);
+        failedForGood(pr, [h]);
         run.reporter.emit({ kind: 'host_result', task: name, host: h.name, status: 'failed', reason: errText(e), durationMs: Date.now() - s });
       }
     }
   }));
   run.reporter.emit({ kind: 'task_end', task: name, durationMs: Date.now() - t0 });
+  checkMaxFail(run, pr);
 }

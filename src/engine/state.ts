@@ -63,6 +63,8 @@ export interface RunOptions extends RunFlags {
   configFile?: string;
   /** asks the --step question on the terminal, returns the line typed */
   askStep?: (prompt: string) => Promise<string>;
+  /** asks a vars_prompt question on the terminal (echo off when `hidden`); none without a terminal */
+  askVar?: (prompt: string, hidden: boolean) => Promise<string>;
 }
 
 export interface HostState {

@@ -8,7 +8,7 @@
  */
 import type { ExecResult } from '../transport/types.js';
 import type { ModuleCtx, Poll, Step, StepResult } from './module/types.js';
-import { clockMs } from '../modules/util/pytime.js';
+import { clockMs } from '../util/pytime.js';
 
 const sleep = (ms: number) => new Promise<void>((r) => setTimeout(r, ms));
 

@@ -8,7 +8,7 @@
 import { posix } from 'node:path';
 import type { ExecResult } from '../transport/types.js';
 import { q } from '../util/quote.js';
-import { S_IFMT } from '../modules/util/mode.js';
+import { S_IFMT } from '../util/mode.js';
 import { okOut, parseSections, PROBES, sectionScript, type SectionCmd, type Sections } from './sections.js';
 
 export const DIFF_CAP = 1024 * 1024;
@@ -104,13 +104,12 @@ const TYPES: Record<number, FileType> = {
   0o140000: 'socket',
 };
 
-export function parseStatLine(s: string): StatInfo {
+/** The fields of one STAT_FMT record; `raw` is `%f` (type and permission bits). */
+export function statRecord(s: string): Omit<StatInfo, 'type' | 'mode'> & { raw: number } {
   const f = s.split(':');
   if (f.length < 10 || !/^[0-9a-f]+$/i.test(f[0])) throw new Error(`cannot parse stat output: ${s}`);
-  const raw = parseInt(f[0], 16);
   return {
-    type: TYPES[raw & S_IFMT] ?? 'unknown',
-    mode: raw & 0o7777,
+    raw: parseInt(f[0], 16),
     uid: Number(f[1]),
     gid: Number(f[2]),
     size: Number(f[3]),
@@ -121,6 +120,11 @@ export function parseStatLine(s: string): StatInfo {
     owner: f[8],
     group: f.slice(9).join(':'),
   };
+}
+
+export function parseStatLine(s: string): StatInfo {
+  const { raw, ...rest } = statRecord(s);
+  return { type: TYPES[raw & S_IFMT] ?? 'unknown', mode: raw & 0o7777, ...rest };
 }
 
 /** Pure parser of fileFactCmd output. Throws when content was required but unreadable. */

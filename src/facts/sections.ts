@@ -105,6 +105,9 @@ export function hasSections(stdout: string): boolean {
   return tokenOf(stdout) !== undefined;
 }
 
+/** The last line of a command's output (its error, usually). */
+export const lastLine = (s: string) => s.trim().split('\n').pop() ?? '';
+
 /**
  * Pure: the sections of sectionScript output. A section without its rc marker (killed script)
  * gets rc -1; a section printed twice keeps its first copy.

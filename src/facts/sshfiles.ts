@@ -1,12 +1,12 @@
 /**
  * A file in a user's ~/.ssh: one fact that resolves the user's home (getent) and reads a file
  * there (stat + content), refusing symlinks below the home. The steps writing it back:
- * src/modules/sys/sshfiles.ts.
+ * src/modules/lib/sshfiles.ts.
  */
 import { posix } from 'node:path';
 import { q } from '../util/quote.js';
 import type { ExplainCheck, Fact } from '../engine/module/types.js';
-import { attrsOf, lineCount } from '../modules/util/explain.js';
+import { attrsOf, lineCount } from '../engine/module/explain.js';
 import { parseStatLine, type StatInfo } from './file.js';
 import { okOut, parseSections, PROBES, sectionScript } from './sections.js';
 

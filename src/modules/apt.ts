@@ -1,6 +1,6 @@
 /**
  * apt: Ansible's apt module (Debian family) with its parameters and results, planned from the
- * package module's facts (src/modules/sys/pkg.ts: ONE dpkg-query + apt-cache policy for the whole
+ * package facts (src/facts/packages.ts: ONE dpkg-query + apt-cache policy for the whole
  * list, the cache's age) plus, where only apt itself can tell (build-dep, upgrade, autoremove,
  * autoclean), its own simulation (`apt-get -s`), so check mode predicts exactly.
  * As Ansible: update_cache refreshes whenever the cache is older than cache_valid_time (default 0:
@@ -10,7 +10,7 @@ import type { ExecResult } from '../transport/types.js';
 import type { Fact, Module, ModuleCtx, Plan, Step } from '../engine/module/types.js';
 import { bool, int, object, str, strEnum, type Static, typed } from '../engine/module/schema.js';
 import { sectionScript, sectionsOf, type Section } from '../facts/sections.js';
-import { aptGetCmd, pkgCheck, updateCacheCmd } from './sys/pkg.js';
+import { aptGetCmd, pkgCheck, updateCacheCmd } from './lib/pkg.js';
 import { parsePkgFacts, pkgFactCmd, type PkgFacts } from '../facts/packages.js';
 
 export type AptParams = Static<typeof schema>;

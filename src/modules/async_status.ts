@@ -1,7 +1,7 @@
-/** async_status: the state of a job started with `async:` and `poll: 0` (src/modules/util/asyncjobs.ts). */
+/** async_status: the state of a job started with `async:` and `poll: 0` (src/engine/asyncjobs.ts). */
 import type { Module } from '../engine/module/types.js';
 import { object, str, strEnum, type Static } from '../engine/module/schema.js';
-import { dropJob, jobOf, resultsFile } from './util/asyncjobs.js';
+import { dropJob, jobOf, resultsFile } from '../engine/asyncjobs.js';
 
 export type AsyncStatusParams = Static<typeof schema>;
 

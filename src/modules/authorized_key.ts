@@ -3,10 +3,10 @@
  * matched by key blob (comments and options do not make a key different, unless key_options
  * is given). ~/.ssh is created 0700 and the file 0600, owned by the user.
  */
-import { pathInfo, reportFrom, withStatAfter } from './util/pathinfo.js';
+import { pathInfo, reportFrom, withStatAfter } from './lib/pathinfo.js';
 import type { Module, ModuleCtx, Plan } from '../engine/module/types.js';
 import { backupProp, bool, object, str, strEnum, type Static } from '../engine/module/schema.js';
-import { lines, parsePubKey, userFileDiff, writeUserFile, type PubKey } from './sys/sshfiles.js';
+import { lines, parsePubKey, userFileDiff, writeUserFile, type PubKey } from './lib/sshfiles.js';
 import { userFileFact, type UserFile } from '../facts/sshfiles.js';
 
 export type AuthorizedKeyParams = Static<typeof schema>;
@@ -41,7 +41,8 @@ export function editAuthorizedKeys(old: string, keys: PubKey[], state: 'present'
       const last = ls.map((l, i) => (l ? i : -1)).filter((i) => i >= 0).pop();
       if (last !== undefined && !ls[last].endsWith('\n')) ls[last] += '\n';
       ls.push(line);
-      done.push(`added ${k.type} key${k.comment ? ` (${k.comment})` : ''}`);
+      const shown = o.comment ?? k.comment; // the comment as written (the task's, else the key's own)
+      done.push(`added ${k.type} key${shown ? ` (${shown})` : ''}`);
       continue;
     }
     const cur = parsePubKey(ls[idx[0]])!;

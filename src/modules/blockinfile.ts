@@ -1,7 +1,7 @@
 /** blockinfile: a marked block of lines in a text file (insert, replace, remove). Ansible semantics and markers. */
 import type { Module } from '../engine/module/types.js';
-import { editFacts, planEdit, splitLinesKeep, stripEol, type EditFacts, type EditOutcome } from './util/edit.js';
-import { backupFileFrom } from './util/fileops.js';
+import { editFacts, planEdit, splitLinesKeep, stripEol, type EditFacts, type EditOutcome } from './lib/edit.js';
+import { backupFileFrom } from './lib/fileops.js';
 import { ModuleFailure } from '../util/errors.js';
 import { paramRegex } from '../util/pyre.js';
 import { attrProps, backupProp, bool, exclusive, object, str, strEnum, validateProp, type Static } from '../engine/module/schema.js';

@@ -7,13 +7,13 @@
  */
 import type { ExplainCheck, Module, ModuleCtx, Plan, Step } from '../engine/module/types.js';
 import { bool, int, object, str, strEnum, type Static } from '../engine/module/schema.js';
-import { contentDiff, sha256, writeStep } from './util/fileops.js';
-import { catInto } from './util/explain.js';
+import { contentDiff, sha256, writeStep } from './lib/fileops.js';
+import { catInto } from '../engine/module/explain.js';
 import { q } from '../util/quote.js';
 import {
   addrsOf, bridgeFactCmd, chooseBackend, chooseUplink, ifupdownConvert, ifupdownDone, parseBridgeFacts, runtimeProblems, PERSIST_SCRIPT, PERSIST_UNIT, type BridgeFacts,
-} from './sys/bridge.js';
-import { persistScript, persistUnit, switchSteps, type SwitchSpec } from './sys/bridge_script.js';
+} from './bridge/net.js';
+import { persistScript, persistUnit, switchSteps, type SwitchSpec } from './bridge/script.js';
 
 export type BridgeParams = Static<typeof schema>;
 

@@ -7,19 +7,18 @@
  *      (streamed over root's SSH trust; a polling step: progress from the growing file on the target)
  *   5. its XML (`dumpxml --inactive`) defined on the target, undefined here (disks kept)
  *   6. started on the target; `virsh list --all` on both hosts verifies it
- * Runs on the SOURCE host, like migrate. Facts and plan: virt/migfacts.ts, virt/coldplan.ts
+ * Runs on the SOURCE host, like migrate. Facts: src/facts/virsh.ts (location), virt/migfacts.ts (preflight); plan: virt/coldplan.ts
  * (pure, tested from recorded output); the engine runs, polls and verifies (src/engine/steps.ts).
  */
-import type { Fact, Module } from '../engine/module/types.js';
-import { bool, num, object, str, strEnum, type Static } from '../engine/module/schema.js';
-import { parseDomain } from './virt/domxml.js';
-import { locationFact, preflightFact, type Location } from './virt/migfacts.js';
+import type { Module } from '../engine/module/types.js';
+import { bool, num, object, strEnum, type Static } from '../engine/module/schema.js';
+import { guestMoveProps, preflightWhen } from './virt/migfacts.js';
 import { coldNeedsPreflight, coldResult, judgeCold, planCold, type ColdFacts } from './virt/coldplan.js';
+import { locationFact, type Location } from '../facts/virsh.js';
 
 const schema = object(
   {
-    name: str('Domain name.'),
-    target: str('Target KVM host, as root on this host reaches it by SSH.'),
+    ...guestMoveProps,
     shutdown_timeout: num('Seconds to wait for a graceful shutdown before virsh destroy (default 60).', { minimum: 0 }),
     copy_storage: strEnum(['auto', 'never'], 'auto (default): copy the disks that are not on storage shared with the target (checked by the preflight); never: fail if a disk is not shared.'),
     start: bool('Start the guest on the target (default true).', true),
@@ -35,11 +34,7 @@ export const cold_migrate: Module<ColdParams, ColdFacts> = {
   doc: 'Move a guest shut off: graceful shutdown (forced after a timeout), copy non-shared disks with progress, define on the target, start, verify.',
   schema,
   facts: (p) => ({ loc: locationFact(p.name, p.target, { inactiveXml: true }) }),
-  moreFacts: (p, f, ctx): Record<string, Fact<unknown>> => {
-    if (!coldNeedsPreflight(f.loc)) return {};
-    const guest = parseDomain(f.loc.xml!, `XML of ${p.name}`);
-    return { probes: preflightFact({ name: p.name, guest, source: ctx.host, target: p.target, opts: { mode: 'cold', copyStorage: p.copy_storage !== 'never', unsafe: false } }) };
-  },
+  moreFacts: (p, f, ctx) => preflightWhen(coldNeedsPreflight(f.loc), p.name, f.loc, ctx.host, p.target, () => ({ mode: 'cold', copyStorage: p.copy_storage !== 'never', unsafe: false })),
   plan: (p, f, ctx) => planCold(p, f, ctx),
   verify: {
     facts: (p) => ({ after: locationFact(p.name, p.target, { xml: false, lists: true }) }),

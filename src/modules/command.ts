@@ -1,12 +1,12 @@
 /** command, shell, raw: run commands. Always `changed` unless creates/removes say there is nothing to do. */
 import { posix } from 'node:path';
-import { pyDateTimeStr, pyTimeDeltaStr } from './util/pytime.js';
+import { pyDateTimeStr, pyTimeDeltaStr } from '../util/pytime.js';
 import { pySplitlines } from '../template/pystr.js';
 import { q, qAlways } from '../util/quote.js';
 import type { Fact, Module, Plan, Step, StepResult } from '../engine/module/types.js';
 import { expandWord, globWord, shlexSplit } from '../util/shlex.js';
 import { bool, exclusive, object, requireOne, str, strList, type Static } from '../engine/module/schema.js';
-import { withStdinNote } from './util/explain.js';
+import { withStdinNote } from '../engine/module/explain.js';
 
 export type CommandParams = Static<typeof commandSchema>;
 type ShellParams = Static<typeof shellSchema>;

@@ -6,9 +6,9 @@ import { InputError } from '../util/errors.js';
 import type { Fact, Module, ModuleCtx, Plan, PlanCtx, Step, StepResult } from '../engine/module/types.js';
 import {
   assumeInCheck, attrSteps, backupFileFrom, checkOwners, contentDiff, fileFact, md5, mustBackup, ownerFacts, sha1, targetMode, writeStep, type FileState,
-} from './util/fileops.js';
-import { pathInfo, reportFrom, withStatAfter } from './util/pathinfo.js';
-import { fmtMode, type ModeSpec } from './util/mode.js';
+} from './lib/fileops.js';
+import { pathInfo, reportFrom, withStatAfter } from './lib/pathinfo.js';
+import { fmtMode, type ModeSpec } from '../util/mode.js';
 import { any, attrProps, backupProp, bool, object, requireOne, exclusive, str, validateProp, type Static } from '../engine/module/schema.js';
 import { ANSIBLE_OPTIONS, setOption, type TemplateOptions } from '../template/options.js';
 

@@ -6,7 +6,7 @@
  */
 import type { Fact, Module, ModuleCtx, Plan } from '../engine/module/types.js';
 import { bool, int, object, strEnum, strOrList, type Static } from '../engine/module/schema.js';
-import { pkgCheck, updateCacheCmd } from './sys/pkg.js';
+import { pkgCheck, updateCacheCmd } from './lib/pkg.js';
 import { parsePkgFacts, pkgFactCmd, type PkgFacts } from '../facts/packages.js';
 import { planPackage, type PackageParams } from './package.js';
 

@@ -12,14 +12,16 @@
  */
 import { q } from '../util/quote.js';
 import type { Module, ModuleCtx, Plan, Step } from '../engine/module/types.js';
-import { backupFileFrom } from './util/fileops.js';
+import { backupFileFrom } from './lib/fileops.js';
 import { arrayOf, bool, num, object, str, strEnum, type Static, typed } from '../engine/module/schema.js';
 import { defineStep } from './libvirt_pool.js';
 import { domainXmlChecks, restartExplain, xmlBackupExplain } from './virt/explain.js';
 import { applyEdits, type Edits } from './virt/edits.js';
 import { restartScript } from './virt/ops.js';
-import { assumeVirsh, parseDomstate, sectionScript, sectionsOf, virshError, virshMissing, type DomState, type Section } from './virt/virsh.js';
+import { assumeVirsh } from './virt/virsh.js';
 import { XmlDoc } from './virt/xml.js';
+import { parseDomstate, virshError, virshMissing, type DomState } from '../facts/virsh.js';
+import { sectionScript, sectionsOf, type Section } from '../facts/sections.js';
 
 export type DomainXmlParams = Static<typeof schema>;
 

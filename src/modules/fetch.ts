@@ -4,7 +4,7 @@ import { randomBytes } from 'node:crypto';
 import { basename, dirname, join, resolve } from 'node:path';
 import { q } from '../util/quote.js';
 import type { Module } from '../engine/module/types.js';
-import { md5, sha1 } from './util/fileops.js';
+import { md5, sha1 } from './lib/fileops.js';
 import { bool, object, str, type Static } from '../engine/module/schema.js';
 
 export type FetchParams = Static<typeof schema>;

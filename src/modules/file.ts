@@ -5,9 +5,9 @@ import type { Fact, Module, ModuleCtx, Plan, Step } from '../engine/module/types
 import type { Diff } from '../report/events.js';
 import {
   assumeInCheck, attrSteps, checkOwners, fileFact, idMatches, ownerFacts, parseStatLine, STAT_FMT, type Attrs, type FileState, type StatInfo,
-} from './util/fileops.js';
-import { pathInfo, reportFrom, withStatAfter } from './util/pathinfo.js';
-import { applyMode, fmtMode } from './util/mode.js';
+} from './lib/fileops.js';
+import { pathInfo, reportFrom, withStatAfter } from './lib/pathinfo.js';
+import { applyMode, fmtMode } from '../util/mode.js';
 import { attrProps, bool, object, str, strEnum, type Static } from '../engine/module/schema.js';
 
 export type FileStateName = 'file' | 'directory' | 'link' | 'hard' | 'absent' | 'touch';

@@ -12,6 +12,7 @@ import { paramRegex } from '../util/pyre.js';
 import { globRegex } from '../inventory/pattern.js';
 import type { Module, Plan } from '../engine/module/types.js';
 import { parseSections, PROBES, sectionScript, type SectionCmd } from '../facts/sections.js';
+import { STAT_FMT, statRecord } from '../facts/file.js';
 import { bool, int, object, str, strEnum, type Static, typed } from '../engine/module/schema.js';
 
 export type FindParams = Static<typeof schema>;
@@ -45,7 +46,14 @@ export interface FindFacts {
 const list = (v: string | string[] | undefined): string[] | undefined => (v === undefined ? undefined : Array.isArray(v) ? v.map(String) : String(v).split(','));
 export const pathsOf = (p: FindParams) => list(p.paths) ?? [];
 
-const FMT = '%f:%u:%g:%s:%i:%d:%h:%.9X:%.9Y:%.9Z:%U:%G';
+/** atime, mtime, ctime with nanoseconds, then the file fact's stat record. */
+const FMT = `%.9X:%.9Y:%.9Z:${STAT_FMT}`;
+
+/** `sec.nsec` as Python's float (sec + nsec * 1e-9). */
+function pyTime(x: string): number {
+  const [a, c = '0'] = x.split('.');
+  return Number(a) + Number(c.padEnd(9, '0').slice(0, 9)) * 1e-9;
+}
 
 export function findFactCmd(p: FindParams): string {
   const depth = !p.recurse ? 1 : p.depth ? p.depth + 1 : undefined;
@@ -71,8 +79,7 @@ export function findFactCmd(p: FindParams): string {
 /** Pure parser of findFactCmd output. */
 export function parseFindFacts(out: string, p: FindParams): FindFacts {
   const sec = parseSections(out);
-  const [s, ns = '0'] = (sec.now?.out.trim() || '0').split('.');
-  const now = Number(s) + Number(ns.padEnd(9, '0').slice(0, 9)) * 1e-9;
+  const now = pyTime(sec.now?.out.trim() || '0');
   const roots: FindFacts['roots'] = [];
   for (let r = 0; `root-${r}` in sec; r++) {
     const path = sec[`root-${r}`].out;
@@ -98,31 +105,24 @@ export function parseFindFacts(out: string, p: FindParams): FindFacts {
       if (!b) throw new Error('find: unexpected output');
       const n = Number(b[1]);
       const dirs = upTo('\n');
-      const stats = Array.from({ length: n }, () => upTo('\n').split(':'));
+      const stats = Array.from({ length: n }, () => upTo('\n'));
       const names = Array.from({ length: n }, () => upTo('\0'));
       const sums = p.get_checksum ? Array.from({ length: n }, () => upTo('\n')) : [];
       const contents = p.contains !== undefined ? Array.from({ length: n }, () => upTo('\n')) : [];
       for (let i = 0; i < n; i++) {
-        const f = stats[i];
-        const t = (x: string) => {
-          const [a, c = '0'] = x.split('.');
-          return Number(a) + Number(c.padEnd(9, '0').slice(0, 9)) * 1e-9;
-        };
+        const [x, y, z] = stats[i].split(':', 3);
+        const { raw, owner, group, ...ids } = statRecord(stats[i].slice(x.length + y.length + z.length + 3));
+        const known = (v: string) => (v === 'UNKNOWN' ? '' : v);
         entries.push({
           path: names[i],
           isDir: dirs[i] === '1',
-          mode: parseInt(f[0], 16),
-          uid: Number(f[1]),
-          gid: Number(f[2]),
-          size: Number(f[3]),
-          inode: Number(f[4]),
-          dev: Number(f[5]),
-          nlink: Number(f[6]),
-          atime: t(f[7]),
-          mtime: t(f[8]),
-          ctime: t(f[9]),
-          owner: f[10] === 'UNKNOWN' ? '' : f[10],
-          group: f.slice(11).join(':') === 'UNKNOWN' ? '' : f.slice(11).join(':'),
+          ...ids,
+          mode: raw,
+          atime: pyTime(x),
+          mtime: pyTime(y),
+          ctime: pyTime(z),
+          owner: known(owner),
+          group: known(group),
           ...(p.get_checksum && sums[i] ? { checksum: sums[i] } : {}),
           ...(p.contains !== undefined && contents[i] ? { content: Buffer.from(contents[i], 'base64') } : {}),
         });

@@ -11,10 +11,10 @@ import { q } from '../util/quote.js';
 import type { ActionResult, Module, ModuleCtx } from '../engine/module/types.js';
 import { attrProps, bool, int, object, str, type Static, typed } from '../engine/module/schema.js';
 import { fetchInfo, httpRequest } from './http.js';
-import { parseStatLine, STAT_FMT } from './util/fileops.js';
-import { pathInfo } from './util/pathinfo.js';
+import { parseStatLine, STAT_FMT } from './lib/fileops.js';
+import { pathInfo } from './lib/pathinfo.js';
 import { okOut, parseSections, PROBES, sectionScript } from '../facts/sections.js';
-import { applyMode, fmtMode } from './util/mode.js';
+import { applyMode, fmtMode } from '../util/mode.js';
 
 export type GetUrlParams = Static<typeof schema>;
 

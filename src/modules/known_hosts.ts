@@ -4,10 +4,10 @@
  * /etc/ssh/ssh_host_ed25519_key.pub), never fetched blindly over the network. An entry of the
  * same host and key type with another key is replaced (the host was reinstalled).
  */
-import { pathInfo, reportFrom, withStatAfter } from './util/pathinfo.js';
+import { pathInfo, reportFrom, withStatAfter } from './lib/pathinfo.js';
 import type { Module, ModuleCtx, Plan } from '../engine/module/types.js';
 import { backupProp, bool, object, str, strEnum, type Static } from '../engine/module/schema.js';
-import { hashHost, hostFieldMatches, lines, parseKnownHostsLine, parsePubKey, userFileDiff, writeUserFile, type PubKey } from './sys/sshfiles.js';
+import { hashHost, hostFieldMatches, lines, parseKnownHostsLine, parsePubKey, userFileDiff, writeUserFile, type PubKey } from './lib/sshfiles.js';
 import { userFileFact, type UserFile } from '../facts/sshfiles.js';
 
 export type KnownHostsParams = Static<typeof schema>;

@@ -19,7 +19,9 @@ import { defineStep } from './libvirt_pool.js';
 import { domainDiff, parseDomain, withUuid } from './virt/domxml.js';
 import { shutdownScript } from './virt/ops.js';
 import { domainChecks, shutdownExplain } from './virt/explain.js';
-import { assumeVirsh, parseDomstate, parseInfo, sectionScript, sectionsOf, virshError, virshMissing, type DomState, type Section } from './virt/virsh.js';
+import { assumeVirsh } from './virt/virsh.js';
+import { parseDomstate, parseInfo, virshError, virshMissing, type DomState } from '../facts/virsh.js';
+import { sectionScript, sectionsOf, type Section } from '../facts/sections.js';
 
 export type DomainWant = 'running' | 'shutoff' | 'destroyed' | 'undefined' | 'defined';
 

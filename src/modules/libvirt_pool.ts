@@ -9,9 +9,11 @@ import { q } from '../util/quote.js';
 import type { Module, Plan, Step } from '../engine/module/types.js';
 import { bool, object, str, strEnum, type Static } from '../engine/module/schema.js';
 import { subsetDiff } from './virt/domxml.js';
-import { assumeVirsh, parseInfo, sectionScript, sectionsOf, virshError, virshMissing, type Section } from './virt/virsh.js';
+import { assumeVirsh } from './virt/virsh.js';
 import { XmlDoc } from './virt/xml.js';
 import { defineExplain, poolChecks } from './virt/explain.js';
+import { parseInfo, virshError, virshMissing } from '../facts/virsh.js';
+import { sectionScript, sectionsOf, type Section } from '../facts/sections.js';
 
 export type PoolParams = Static<typeof schema>;
 

@@ -1,7 +1,7 @@
 /** lineinfile: ensure one line is present (or lines absent) in a text file. Ansible semantics. */
 import type { Module } from '../engine/module/types.js';
-import { editFacts, planEdit, readLines, stripEol, type EditFacts, type EditOutcome } from './util/edit.js';
-import { backupFileFrom } from './util/fileops.js';
+import { editFacts, planEdit, readLines, stripEol, type EditFacts, type EditOutcome } from './lib/edit.js';
+import { backupFileFrom } from './lib/fileops.js';
 import { expandMatch, paramRegex } from '../util/pyre.js';
 import { attrProps, backupProp, bool, exclusive, object, str, strEnum, validateProp, type Static } from '../engine/module/schema.js';
 

@@ -15,19 +15,18 @@
  *      measured downtime and total time come from the target's completed job, the probe's
  *      longest gap from the ping log. On failure the guest is left (resumed if paused) on this
  *      host and the error names the failed step and the remedy.
- * Facts and plan: virt/migfacts.ts, virt/migplan.ts (pure, tested from recorded output).
+ * Facts: src/facts/virsh.ts (location), virt/migfacts.ts (preflight); plan: virt/migplan.ts (pure, tested from recorded output).
  * Runs on the SOURCE host; the target is reached through root's SSH trust (as qemu+ssh is).
  */
-import type { Fact, Module } from '../engine/module/types.js';
+import type { Module } from '../engine/module/types.js';
 import { bool, num, object, str, strEnum, typed, type Static } from '../engine/module/schema.js';
-import { parseDomain } from './virt/domxml.js';
-import { locationFact, preflightFact, type Location } from './virt/migfacts.js';
+import { guestMoveProps, preflightWhen } from './virt/migfacts.js';
 import { judgeMigrate, migrateOptions, migrateResult, needsPreflight, planMigrate, type MigrateFacts } from './virt/migplan.js';
+import { locationFact, type Location } from '../facts/virsh.js';
 
 const schema = object(
   {
-    name: str('Domain name.'),
-    target: str('Target KVM host, as root on this host reaches it by SSH (e.g. kvm2).'),
+    ...guestMoveProps,
     target_uri: str('libvirt URI of the target (default qemu+ssh://TARGET/system).'),
     persistent: bool('Define the guest on the target (--persistent). Default true.', true),
     undefine_source: bool('Undefine it on this host afterwards (--undefinesource). Default true; false leaves it shut off here.', true),
@@ -54,12 +53,11 @@ export const migrate: Module<MigrateParams, MigrateFacts> = {
   doc: 'Live-migrate a running guest from this host to target over qemu+ssh, after a preflight; progress bar, measured downtime and probe gap; idempotent.',
   schema,
   facts: (p) => ({ loc: locationFact(p.name, p.target) }),
-  moreFacts: (p, f, ctx): Record<string, Fact<unknown>> => {
-    if (!needsPreflight(f.loc)) return {};
-    const o = migrateOptions(p);
-    const guest = parseDomain(f.loc.xml!, `XML of ${p.name}`);
-    return { probes: preflightFact({ name: p.name, guest, source: ctx.host, target: p.target, opts: { mode: 'live', copyStorage: !!o.copyStorage, unsafe: o.unsafe } }) };
-  },
+  moreFacts: (p, f, ctx) =>
+    preflightWhen(needsPreflight(f.loc), p.name, f.loc, ctx.host, p.target, () => {
+      const o = migrateOptions(p);
+      return { mode: 'live', copyStorage: !!o.copyStorage, unsafe: o.unsafe };
+    }),
   plan: (p, f, ctx) => planMigrate(p, f, ctx),
   verify: {
     facts: (p) => ({ after: locationFact(p.name, p.target, { xml: false, jobUri: migrateOptions(p).uri }) }),

@@ -6,9 +6,9 @@
 import { q } from '../util/quote.js';
 import type { ExplainCheck, Fact, Module, ModuleCtx, Plan, Step } from '../engine/module/types.js';
 import type { Diff } from '../report/events.js';
-import { editFacts, editResult, planEdit, type EditFacts } from './util/edit.js';
+import { editFacts, editResult, planEdit, type EditFacts } from './lib/edit.js';
 import { backupProp, bool, object, str, strEnum, type Static } from '../engine/module/schema.js';
-import { editFstab, mountDiffs, normMountPath, parseMountinfo, type LiveMount } from './sys/fstab.js';
+import { formatFstab, fstabFields, normMountPath, parseMountinfo, type FstabEntry, type LiveMount } from '../facts/fstab.js';
 
 export type MountParams = Static<typeof schema>;
 
@@ -136,3 +136,71 @@ export const mount: Module<MountParams, Facts> = {
   plan: planMount,
   result: (_p, _f, results) => editResult(results),
 };
+
+/** The fstab edit (pure): the entry for `want.path` present as given, or absent. */
+export function editFstab(old: string | null, want: FstabEntry, state: 'present' | 'absent'): { text: string | null; msg: string } {
+  const text = old ?? '';
+  const lines = text.match(/[^\n]*\n|[^\n]+$/g) ?? [];
+  const path = normMountPath(want.path);
+  const idx = lines.map((l, i) => (normMountPath(fstabFields(l)?.path ?? '\0') === path ? i : -1)).filter((i) => i >= 0);
+  if (state === 'absent') {
+    if (!idx.length) return { text: old, msg: `${path}: no fstab entry` };
+    return { text: lines.filter((_, i) => !idx.includes(i)).join(''), msg: `${path}: fstab entry removed` };
+  }
+  const line = formatFstab(want);
+  if (idx.length === 1) {
+    const cur = fstabFields(lines[idx[0]])!;
+    if (cur.src === want.src && cur.fstype === want.fstype && cur.opts === want.opts && cur.dump === want.dump && cur.passno === want.passno) {
+      return { text: old, msg: `${path}: fstab entry as wanted` };
+    }
+  }
+  if (idx.length) {
+    lines[idx[0]] = line;
+    for (const i of idx.slice(1)) lines[i] = '';
+    return { text: lines.join(''), msg: `${path}: fstab entry updated` };
+  }
+  let out = lines.join('');
+  if (out && !out.endsWith('\n')) out += '\n';
+  return { text: out + line, msg: `${path}: fstab entry added` };
+}
+
+const FLAG_PAIRS: Record<string, string> = { suid: 'nosuid', dev: 'nodev', exec: 'noexec' };
+const SHOWN = new Set(['nosuid', 'nodev', 'noexec', 'noatime', 'relatime', 'strictatime', 'nodiratime', 'sync', 'dirsync', 'mand']);
+
+function isNfs(t: string): boolean {
+  return t === 'nfs' || t === 'nfs4';
+}
+
+function normSrc(s: string): string {
+  return s.replace(/(.):(\/.*?)\/+$/, '$1:$2');
+}
+
+/**
+ * Differences between the live mount and the wanted one ([] = as wanted). Options the kernel
+ * does not show (_netdev, reconnect, IdentityFile=..., x-systemd.*) cannot be compared and
+ * are ignored.
+ */
+export function mountDiffs(live: LiveMount, src: string, fstype: string, opts: string): string[] {
+  const out: string[] = [];
+  if (normSrc(live.src) !== normSrc(src)) out.push(`source ${live.src} -> ${src}`);
+  const typeOk = live.fstype === fstype || (isNfs(live.fstype) && isNfs(fstype)) || (fstype === 'sshfs' && live.fstype === 'fuse.sshfs');
+  if (!typeOk) out.push(`type ${live.fstype} -> ${fstype}`);
+  const has = new Set(live.opts);
+  const kv = new Map(live.opts.filter((o) => o.includes('=')).map((o) => [o.slice(0, o.indexOf('=')), o.slice(o.indexOf('=') + 1)] as [string, string]));
+  const want = opts.split(',').map((o) => o.trim()).filter(Boolean);
+  const ro = want.includes('ro');
+  if (ro && !has.has('ro')) out.push('rw -> ro');
+  if (!ro && has.has('ro')) out.push('ro -> rw');
+  for (const o of want) {
+    if (SHOWN.has(o) && !has.has(o)) out.push(`+${o}`);
+    else if (o in FLAG_PAIRS && has.has(FLAG_PAIRS[o])) out.push(`${FLAG_PAIRS[o]} -> ${o}`);
+    else if (live.fstype.startsWith('fuse') && (o === 'allow_other' || o === 'default_permissions') && !has.has(o)) out.push(`+${o}`);
+    else if (isNfs(live.fstype)) {
+      const [k, v] = o.split('=');
+      if ((k === 'hard' || k === 'soft') && !has.has(k)) out.push(`+${k}`);
+      if ((k === 'vers' || k === 'nfsvers') && v && !(kv.get('vers') ?? '').startsWith(v)) out.push(`vers=${kv.get('vers')} -> ${v}`);
+      if ((k === 'proto' || k === 'sec') && v && kv.get(k) !== v) out.push(`${k}=${kv.get(k)} -> ${v}`);
+    }
+  }
+  return out;
+}

@@ -2,17 +2,17 @@
  * nfs_export: one NFS export as data. Kernel backend: an entry of /etc/exports (parsed
  * structurally, other lines kept); ganesha backend: an EXPORT block of a ganesha config file.
  * Options are validated against exports(5) BEFORE anything is written; the file is rewritten
- * atomically with a backup (util/edit.ts + fileops.ts). reload: true re-exports after a change.
+ * atomically with a backup (lib/edit.ts + lib/fileops.ts). reload: true re-exports after a change.
  */
 import type { Module, ModuleCtx, Plan } from '../engine/module/types.js';
-import { editFacts, editResult, planEdit, type EditFacts } from './util/edit.js';
+import { editFacts, editResult, planEdit, type EditFacts } from './lib/edit.js';
 import { backupProp, bool, int, object, str, strEnum, type Static, typed } from '../engine/module/schema.js';
-import { editExports, formatEntry, normPath, parseExports, validateEntry, type ExportEntry } from './sys/exports.js';
+import { editExports, formatEntry, normPath, parseExports, validateEntry, type ExportEntry } from './nfs_export/exports.js';
 import type { ExplainCheck } from '../engine/module/types.js';
-import type { FileState } from './util/fileops.js';
-import { lineCount } from './util/explain.js';
+import type { FileState } from './lib/fileops.js';
+import { lineCount } from '../engine/module/explain.js';
 import { q } from '../util/quote.js';
-import { editGanesha } from './sys/ganesha.js';
+import { editGanesha } from './nfs_export/ganesha.js';
 
 export type NfsExportParams = Static<typeof schema>;
 

@@ -2,7 +2,7 @@
 import type { Module, ModuleCtx, Plan, Step } from '../engine/module/types.js';
 import { bool, int, object, strEnum, type Static, typed } from '../engine/module/schema.js';
 import { gatheredOs } from '../facts/os.js';
-import { installCmd, pkgCheck, policyExplain, removeCmd, updateCacheCmd, upgradeCmd } from './sys/pkg.js';
+import { installCmd, pkgCheck, policyExplain, removeCmd, updateCacheCmd, upgradeCmd } from './lib/pkg.js';
 import { chooseMgr, parsePkgFacts, pkgFactCmd, type PkgFacts, type PkgMgr } from '../facts/packages.js';
 
 export type PackageParams = Static<typeof schema>;

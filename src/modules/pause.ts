@@ -1,5 +1,5 @@
 /** pause: wait a number of seconds/minutes on the controller, or (in a terminal only) until Enter. */
-import { clockMs, pyDateTimeStr, pyFloatStr } from './util/pytime.js';
+import { clockMs, pyDateTimeStr, pyFloatStr } from '../util/pytime.js';
 import { createInterface } from 'node:readline';
 import { InputError } from '../util/errors.js';
 import type { Module } from '../engine/module/types.js';

@@ -1,11 +1,11 @@
 /**
  * replace: Ansible's replace module: every match of a Python regular expression (MULTILINE) in a
  * file, or in the section after/before given patterns (DOTALL), is replaced (re.subn). A pure text
- * edit planned by planEdit (src/modules/util/edit.ts); patterns through the ONE Python regex
+ * edit planned by planEdit (src/modules/lib/edit.ts); patterns through the ONE Python regex
  * translator (src/util/pyre.ts).
  */
 import type { Module } from '../engine/module/types.js';
-import { editFacts, editResult, planEdit, type EditFacts, type EditOutcome } from './util/edit.js';
+import { editFacts, editResult, planEdit, type EditFacts, type EditOutcome } from './lib/edit.js';
 import { paramRegex, pySub, finditer } from '../util/pyre.js';
 import { attrProps, backupProp, object, str, validateProp, type Static } from '../engine/module/schema.js';
 

@@ -6,7 +6,7 @@
 import { q } from '../util/quote.js';
 import type { Module, ModuleCtx, Plan, Step } from '../engine/module/types.js';
 import { bool, int, object, str, strEnum, type Static } from '../engine/module/schema.js';
-import { parsePubKey, pubKeyInfo } from './sys/sshfiles.js';
+import { parsePubKey, pubKeyInfo } from './lib/sshfiles.js';
 import { userFileFact, type UserFile } from '../facts/sshfiles.js';
 
 export type SshKeypairParams = Static<typeof schema>;

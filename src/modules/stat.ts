@@ -4,8 +4,8 @@ import type { ExecResult } from '../transport/types.js';
 import type { Fact, Module } from '../engine/module/types.js';
 import { fileFactSections, parseFileSections, type FileState, type StatInfo } from '../facts/file.js';
 import { okOut, parseSections, PROBES, sectionScript, type SectionCmd, type Sections } from '../facts/sections.js';
-import { fmtMode } from './util/mode.js';
-import { fileCheck } from './util/explain.js';
+import { fmtMode } from '../util/mode.js';
+import { fileCheck } from '../engine/module/explain.js';
 import { bool, object, str, strEnum, type Static } from '../engine/module/schema.js';
 
 type Algo = 'md5' | 'sha1' | 'sha224' | 'sha256' | 'sha384' | 'sha512';

@@ -5,9 +5,9 @@
  */
 import { q } from '../util/quote.js';
 import type { Module, Plan, PlanCtx } from '../engine/module/types.js';
-import { editFacts, editResult, planEdit, type EditFacts } from './util/edit.js';
+import { editFacts, editResult, planEdit, type EditFacts } from './lib/edit.js';
 import { backupProp, bool, object, str, strEnum, type Static, typed } from '../engine/module/schema.js';
-import { lines } from './sys/sshfiles.js';
+import { lines } from './lib/sshfiles.js';
 
 export type SysctlParams = Static<typeof schema>;
 

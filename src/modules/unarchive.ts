@@ -13,8 +13,8 @@ import { q } from '../util/quote.js';
 import { decryptVaultBytes } from '../vault/loader.js';
 import type { ActionResult, Module, ModuleCtx } from '../engine/module/types.js';
 import { attrProps, bool, object, str, type Static, typed } from '../engine/module/schema.js';
-import { parseStatLine, STAT_FMT } from './util/fileops.js';
-import { pathInfo } from './util/pathinfo.js';
+import { parseStatLine, STAT_FMT } from './lib/fileops.js';
+import { pathInfo } from './lib/pathinfo.js';
 import { httpRequest } from './http.js';
 import { globRegex } from '../inventory/pattern.js';
 

@@ -6,8 +6,8 @@ import { q } from '../util/quote.js';
 import type { Transport, Become } from '../transport/types.js';
 import type { Module } from '../engine/module/types.js';
 import { paramRegex } from '../util/pyre.js';
-import { parseStatLine, STAT_FMT } from './util/fileops.js';
-import { pathInfo } from './util/pathinfo.js';
+import { parseStatLine, STAT_FMT } from './lib/fileops.js';
+import { pathInfo } from './lib/pathinfo.js';
 import { int, num, object, str, strEnum, any, type Static } from '../engine/module/schema.js';
 
 export type WaitForParams = Static<typeof schema>;

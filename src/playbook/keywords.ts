@@ -12,20 +12,20 @@ export const PLAY_KEYS = new Set([
   'name', 'hosts', 'become', 'become_user', 'become_method', 'gather_facts', 'vars', 'vars_files',
   'pre_tasks', 'roles', 'tasks', 'post_tasks', 'handlers', 'serial', 'any_errors_fatal', 'tags',
   'environment', 'ignore_errors', 'check_mode', 'no_log', 'remote_user', 'strategy', 'connection',
-  'force_handlers', 'ignore_unreachable',
+  'force_handlers', 'ignore_unreachable', 'max_fail_percentage', 'throttle', 'vars_prompt',
 ]);
 
 export const TASK_KEYS = new Set([
   'name', 'when', 'loop', 'with_items', 'with_list', 'with_dict', 'loop_control', 'register', 'notify',
   'tags', 'changed_when', 'failed_when', 'ignore_errors', 'until', 'retries', 'delay', 'delegate_to',
   'run_once', 'no_log', 'check_mode', 'become', 'become_user', 'become_method', 'environment', 'vars', 'args',
-  'listen', 'any_errors_fatal', 'diff', 'remote_user', 'async', 'poll', 'ignore_unreachable',
+  'listen', 'any_errors_fatal', 'diff', 'remote_user', 'async', 'poll', 'ignore_unreachable', 'throttle',
 ]);
 
 export const BLOCK_KEYS = new Set([
   'name', 'block', 'rescue', 'always', 'when', 'tags', 'become', 'become_user', 'become_method', 'environment', 'vars',
   'ignore_errors', 'no_log', 'check_mode', 'delegate_to', 'run_once', 'any_errors_fatal', 'remote_user',
-  'notify', 'ignore_unreachable',
+  'notify', 'ignore_unreachable', 'throttle',
 ]);
 
 /** Actions the engine implements itself (not modules). */
@@ -37,13 +37,10 @@ export const ENGINE_ACTIONS = new Set([
 
 /** Ansible keywords kvplay does not support, with what to do instead. */
 export const UNSUPPORTED: Record<string, string> = Object.assign(Object.create(null) as Record<string, string>, {
-  throttle: 'kvplay does not support throttle yet: use --forks (or serial:) to limit parallelism',
-  max_fail_percentage: 'kvplay does not support max_fail_percentage yet: use any_errors_fatal (stop at the first failure) or serial: batches',
   import_playbook: 'import_playbook is only allowed as a top-level item of a playbook',
   debugger: 'kvplay has no task debugger; use -vvv',
   collections: 'kvplay resolves ansible.builtin.* names itself; collections are not loaded',
   module_defaults: 'set parameters on each task or use vars',
-  vars_prompt: 'kvplay does not support vars_prompt yet: pass the values with -e NAME=VALUE or inventory vars (kvplay never prompts during a run)',
   order: 'hosts run in inventory order',
 });
 

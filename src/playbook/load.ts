@@ -11,9 +11,10 @@ import { PLAY_KEYS, UNSUPPORTED } from './keywords.js';
 import { parseTaskList, parseTags, findYaml, toList, loadTaskFile, type LoadCtx } from './tasks.js';
 import { expandRole, parseRoleRef, NO_INH, type RoleRunState } from './roles.js';
 import { dict } from '../util/dict.js';
-import { checkHosts, checkName, checkSerial, checkStrings, checkTags, kindOf, showValue, varsField } from './schema.js';
+import { checkHosts, checkInt, checkName, checkPercent, checkSerial, checkStrings, checkTags, kindOf, showValue, varsField } from './schema.js';
 import { checkBecomeMethod, checkStrategy, handlerTopics } from './keywords.js';
 import { walkGuarded } from './guard.js';
+import { parseVarsPrompt } from './varsprompt.js';
 import type { Play, Playbook, Role, Scope, Task, Vars } from './model.js';
 
 const isObj = (v: unknown): v is Record<string, unknown> => !!v && typeof v === 'object' && !Array.isArray(v);
@@ -216,6 +217,9 @@ function parsePlay(p: unknown, loc: Loc, dir: string, ctx: LoadCtx, roleSearch: 
   const playName = checkName(p, loc, ctx.errors);
   checkTags(p, loc, ctx.errors);
   checkSerial(p, loc, ctx.errors);
+  checkInt(p, 'throttle', loc, ctx.errors);
+  checkPercent(p, 'max_fail_percentage', loc, ctx.errors);
+  const varsPrompt = parseVarsPrompt(p, loc, ctx);
   checkStrings(p, ['become_user', 'remote_user'], loc, ctx.errors);
   checkBecomeMethod(p, loc, ctx);
   const strategy = checkStrategy(p, loc, ctx);
@@ -305,6 +309,9 @@ function parsePlay(p: unknown, loc: Loc, dir: string, ctx: LoadCtx, roleSearch: 
     ...(strategy !== undefined ? { strategy } : {}),
     ...(p.force_handlers !== undefined ? { forceHandlers: bool('force_handlers', false) } : {}),
     ...(p.ignore_unreachable !== undefined ? { ignoreUnreachable: bool('ignore_unreachable', false) } : {}),
+    ...(p.throttle !== undefined && p.throttle !== null ? { throttle: p.throttle as number | string } : {}),
+    ...(p.max_fail_percentage !== undefined && p.max_fail_percentage !== null ? { maxFailPercentage: p.max_fail_percentage as number | string } : {}),
+    ...(varsPrompt.length ? { varsPrompt } : {}),
     roleSearch,
   };
 }

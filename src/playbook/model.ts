@@ -88,6 +88,8 @@ interface TaskBase {
   diff?: boolean;
   /** `ignore_unreachable:` an unreachable host is an ignored failure, the host stays in the play */
   ignoreUnreachable?: boolean | string;
+  /** `throttle:` at most this many hosts run the task at once (0: no limit; a template is rendered when the task runs) */
+  throttle?: number | string;
 }
 
 export interface ModuleTask extends TaskBase {
@@ -155,6 +157,12 @@ export interface IncludeTask extends TaskBase {
 
 export type Task = ModuleTask | MetaTask | BlockTask | IncludeTask;
 
+/** One `vars_prompt:` entry as written (templated with the play's variables when the play starts). */
+export interface VarPrompt {
+  entry: Record<string, unknown>;
+  loc: Loc;
+}
+
 export interface Play {
   name: string;
   loc: Loc;
@@ -185,6 +193,12 @@ export interface Play {
   /** `force_handlers:` notified handlers run on hosts that failed too */
   forceHandlers?: boolean;
   ignoreUnreachable?: boolean;
+  /** `throttle:` the default of the play's tasks */
+  throttle?: number | string;
+  /** `max_fail_percentage:` the play stops when more than this percentage of a batch's hosts failed (a template is rendered when the play starts) */
+  maxFailPercentage?: number | string;
+  /** `vars_prompt:` values asked (or defaulted) when the play starts: play variables */
+  varsPrompt?: VarPrompt[];
   /** where roles are looked up (include_role loads its role when it runs) */
   roleSearch: string[];
 }

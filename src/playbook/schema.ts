@@ -147,3 +147,22 @@ export function varsField(o: Obj, loc: Loc, errors: InputError[]): Obj | undefin
   errors.push(new InputError(`'vars' must be a mapping or a list of mappings, got ${bad >= 0 ? `a list holding ${kindOf(list[bad])}` : kindOf(v)}`, at(o, 'vars', loc), 'write vars as "key: value" lines (or a list of such mappings)'));
   return undefined;
 }
+
+/** A percentage keyword (max_fail_percentage): a number or "N%" (Ansible's `percent`), or a template checked at run time. */
+export function checkPercent(o: Obj, k: string, loc: Loc, errors: InputError[]): void {
+  const v = o[k];
+  if (v === undefined || v === null || isTemplated(v)) return;
+  try {
+    runtimePercent(v, k, at(o, k, loc));
+  } catch (e) {
+    if (e instanceof InputError) errors.push(e);
+    else throw e;
+  }
+}
+
+/** A percentage keyword's value (a template's, at run time): as Ansible's float() of it with the '%' removed. */
+export function runtimePercent(v: unknown, k: string, loc: Loc): number {
+  const n = typeof v === 'number' ? v : typeof v === 'string' && /^\s*[-+]?\d+(\.\d*)?\s*%?\s*$/.test(v) ? Number(v.replace('%', '')) : NaN;
+  if (!Number.isFinite(n)) throw new InputError(`'${k}' must be a number or "N%", got ${kindOf(v)}`, loc, `e.g. ${k}: 30 (the play stops when more than 30% of a batch's hosts failed)`);
+  return n;
+}

@@ -140,7 +140,9 @@ function parseTask(raw: Record<string, unknown>, scope: Scope, ctx: LoadCtx, loc
     anyErrorsFatal: boolKey(t, 'any_errors_fatal', ctx),
     diff: boolKey(t, 'diff', ctx),
     ignoreUnreachable: boolKey(t, 'ignore_unreachable', ctx, true),
+    ...(t.throttle !== undefined && t.throttle !== null ? { throttle: t.throttle as number | string } : {}),
   };
+  checkInt(t, 'throttle', loc, ctx.errors);
   checkBecomeMethod(t, loc, ctx);
   if (isBlock) {
     const sub = (k: string) => parseTaskList(t[k], scope, ctx, keyLocOf(t, k) ?? loc, isHandler);

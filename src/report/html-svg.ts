@@ -4,9 +4,10 @@
  * through `esc` like everything else.
  */
 import { fmtDuration } from './format.js';
-import { fmtBytes, parseSize } from '../modules/virt/virsh.js';
+import { fmtBytes } from '../modules/virt/virsh.js';
 import type { Esc } from './html-parts.js';
 import { shownStatus, worstShown, type ResultView, type RunView, type TaskView } from './html-model.js';
+import { parseSize } from '../facts/virsh.js';
 
 const fin = (n: number) => Number.isFinite(n);
 const r1 = (n: number) => Math.round(n * 10) / 10;

@@ -1,8 +1,8 @@
 /**
  * Issue 11, the remaining items, each checked against ansible-playbook 2.14 on one real sshd host:
  * booleans/None/numbers rendered in strings and kept native, set_fact with null values, missing
- * vars_files (the play fails when it starts, earlier plays run) and vars_files alternatives, and
- * the keywords kvplay refuses at load (throttle, max_fail_percentage, vars_prompt).
+ * vars_files (the play fails when it starts, earlier plays run) and vars_files alternatives
+ * (throttle and max_fail_percentage: throttle-maxfail.test.ts; vars_prompt: vars-prompt.test.ts).
  */
 import * as assert from 'uvu/assert';
 import { writeFileSync } from 'node:fs';
@@ -121,27 +121,6 @@ test('vars_files: a list of alternatives reads the first file found; none found 
   assert.is(bad.kvplay.code, 1, bad.kvplay.out);
   assert.match(bad.kvplay.out, /vars file \['missing1\.yml', 'missing2\.yml'\] was not found/);
   assert.equal(bad.kvplay.files, bad.ansible.files);
-});
-
-test('throttle, max_fail_percentage, vars_prompt: refused at load with file:line:col and a hint (nothing runs)', async () => {
-  for (const [kw, at, text] of [
-    ['throttle', 'task', 'throttle: 1'],
-    ['max_fail_percentage', 'play', 'max_fail_percentage: 20'],
-    ['vars_prompt', 'play', 'vars_prompt: [{name: pw, prompt: "pw?"}]'],
-  ]) {
-    const play = at === 'play' ? `  ${text}\n` : '';
-    const task = at === 'task' ? `      ${text}\n` : '';
-    const r = await both(h, `refuse-${kw}`, `
-- hosts: web
-  gather_facts: false
-${play}  tasks:
-    - copy: { content: "ran", dest: "{{ out }}/ran" }
-${task}`);
-    assert.is(r.kvplay.code, 1, r.kvplay.out);
-    assert.equal(r.kvplay.files, {}, `${kw}: nothing may run`);
-    assert.match(r.kvplay.out, new RegExp(`refuse-${kw}\\.yml:${at === 'play' ? 4 : 6}:\\d+: '${kw}' is not supported by kvplay`));
-    assert.match(r.kvplay.out, /does not support .* yet/);
-  }
 });
 
 /** Run `tasks` under both tools; the last task writes the registered `regs` as JSON (the work dir `{{ w }}` as W). */

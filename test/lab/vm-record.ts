@@ -7,7 +7,7 @@
 import { mkdirSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { ROOT } from '../e2e/helpers.js';
-import { bridgeFactCmd } from '../../src/modules/sys/bridge.js';
+import { bridgeFactCmd } from '../../src/modules/bridge/net.js';
 
 export const FIXTURE_DIR = join(ROOT, 'test', 'fixtures', 'vm');
 export const recording = process.env.KVPLAY_RECORD_VM_FIXTURES === '1';

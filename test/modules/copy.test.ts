@@ -3,7 +3,7 @@ import * as assert from 'uvu/assert';
 import { chmodSync, existsSync, lstatSync, mkdirSync, readdirSync, readFileSync, rmSync, statSync, symlinkSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { copy } from '../../src/modules/copy.js';
-import { md5, sha1 } from '../../src/modules/util/fileops.js';
+import { md5, sha1 } from '../../src/modules/lib/fileops.js';
 import { converge, fileState, isRoot, makeCtx, rmDir, run, tempDir, tempLeftovers } from './helpers.js';
 import { requires } from '../harness/gate.js';
 

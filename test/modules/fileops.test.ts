@@ -3,7 +3,7 @@ import * as assert from 'uvu/assert';
 import { writeFileSync, symlinkSync } from 'node:fs';
 import { join } from 'node:path';
 import { LocalTransport } from '../../src/transport/local.js';
-import { contentDiff, DIFF_CAP, fileFactCmd, mustBackup, parseFileState, writeStep } from '../../src/modules/util/fileops.js';
+import { contentDiff, DIFF_CAP, fileFactCmd, mustBackup, parseFileState, writeStep } from '../../src/modules/lib/fileops.js';
 import { fileState, rmDir, run, tempDir } from './helpers.js';
 import { sectionsOutput } from '../harness/sections.js';
 

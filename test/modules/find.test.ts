@@ -60,7 +60,7 @@ test('walkOrder: per directory its files, then its directories, top-down (os.wal
   const listed = [e('/r/d1', true), e('/r/d1/x', false), e('/r/f1', false), e('/r/l', true, true), e('/r/l/y', false), e('/r/f2', false)];
   assert.equal(walkOrder('/r', listed, false).map((x) => x.entry.path), ['/r/f1', '/r/f2', '/r/d1', '/r/l', '/r/d1/x']);
   assert.equal(walkOrder('/r', listed, true).map((x) => x.entry.path), ['/r/f1', '/r/f2', '/r/d1', '/r/l', '/r/d1/x', '/r/l/y']);
-  const out = parseFindFacts(sectionsOutput({ now: '100.5', 'root-0': '/r', 'list-0': 'B 1\n0\n81a4:0:0:3:1:2:1:1.000000001:2.5:3:root:root\n/r/a\nb\0', 'root-1': '/f', 'list-1': '' }), { paths: [] });
+  const out = parseFindFacts(sectionsOutput({ now: '100.5', 'root-0': '/r', 'list-0': 'B 1\n0\n1.000000001:2.5:3:81a4:0:0:3:2:1:2:1:root:root\n/r/a\nb\0', 'root-1': '/f', 'list-1': '' }), { paths: [] });
   assert.equal(out.now, 100.5);
   assert.equal(out.roots[0].entries![0].path, '/r/a\nb');
   assert.equal([out.roots[0].entries![0].atime, out.roots[0].entries![0].mtime], [1 + 1 * 1e-9, 2.5]);

@@ -9,7 +9,7 @@ import type { ModuleCtx } from '../../src/engine/module/types.js';
 import { loadModule } from '../../src/engine/module/registry.js';
 import { applyModule, type ModuleOutcome } from '../../src/engine/apply.js';
 import { InputError } from '../../src/util/errors.js';
-import type { FileState, StatInfo } from '../../src/modules/util/fileops.js';
+import type { FileState, StatInfo } from '../../src/modules/lib/fileops.js';
 
 /** LocalTransport that counts calls. */
 export class CountingTransport implements Transport {

@@ -15,10 +15,11 @@ import type { Plan } from '../../src/engine/module/types.js';
 import { applyModule } from '../../src/engine/apply.js';
 import { failureText } from '../../src/engine/steps.js';
 import { migrate } from '../../src/modules/migrate.js';
-import { parseLocation, parseProbes, type Probes } from '../../src/modules/virt/migfacts.js';
+import { parseProbes, type Probes } from '../../src/modules/virt/migfacts.js';
 import { finishOf, parsePoll, planMigrate, type MigrateFacts } from '../../src/modules/virt/migplan.js';
 import { planCold } from '../../src/modules/virt/coldplan.js';
 import { makeCtx } from './helpers.js';
+import { parseLocation } from '../../src/facts/virsh.js';
 
 const F = new URL('../fixtures/migrate/', import.meta.url).pathname;
 const fx = (n: string) => readFileSync(F + n, 'utf8');

@@ -7,7 +7,7 @@ import { activeConnections } from '../../src/modules/wait_for.js';
 import { pauseIO } from '../../src/modules/pause.js';
 import { fetchDest } from '../../src/modules/fetch.js';
 import { filterFacts } from '../../src/modules/setup.js';
-import { sha256 } from '../../src/modules/util/fileops.js';
+import { sha256 } from '../../src/modules/lib/fileops.js';
 import { CountingTransport, rmDir, run, tempDir } from './helpers.js';
 import { closedPort, listen } from '../harness/net.js';
 import type { ExecOptions, ExecResult } from '../../src/transport/types.js';

@@ -3,7 +3,7 @@ import * as assert from 'uvu/assert';
 import { chmodSync, mkdirSync, statSync, writeFileSync } from 'node:fs';
 import { execFileSync } from 'node:child_process';
 import { join } from 'node:path';
-import { applyMode, checkMode, fmtMode, parseOctalMode } from '../../src/modules/util/mode.js';
+import { applyMode, checkMode, fmtMode, parseOctalMode } from '../../src/util/mode.js';
 import { rmDir, tempDir } from './helpers.js';
 
 test('octal forms', () => {

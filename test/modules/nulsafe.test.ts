@@ -23,11 +23,11 @@ import { createTestUser, startSshd, sshOptionsFor, type Sshd, type TestUser } fr
 import { SshTransport } from '../../src/transport/ssh.js';
 import { LocalTransport } from '../../src/transport/local.js';
 import { parseTree, belowRoot, treeFact } from '../../src/modules/file.js';
-import { parseFileState, STAT_FMT } from '../../src/modules/util/fileops.js';
-import { parseSections, sectionScript } from '../../src/modules/virt/virsh.js';
+import { parseFileState, STAT_FMT } from '../../src/modules/lib/fileops.js';
 import { probeScript } from '../../src/modules/virt/preflight.js';
 import { converge, rmDir, run, tempDir } from './helpers.js';
 import { sectionsOutput } from '../harness/sections.js';
+import { parseSections, sectionScript } from '../../src/facts/sections.js';
 
 const rootTest = requires({ root: true });
 const local = new LocalTransport('local');

@@ -8,14 +8,14 @@ import * as assert from 'uvu/assert';
 import { readFileSync } from 'node:fs';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { editExports, parseExports, validateEntry } from '../../src/modules/sys/exports.js';
+import { editExports, parseExports, validateEntry } from '../../src/modules/nfs_export/exports.js';
 import { entryOf } from '../../src/modules/nfs_export.js';
-import { mountDiffs, parseMountinfo } from '../../src/modules/sys/fstab.js';
-import { planMount } from '../../src/modules/mount.js';
-import { chooseBackend, chooseUplink, parseBridgeFacts, runtimeProblems } from '../../src/modules/sys/bridge.js';
+import { mountDiffs, planMount } from '../../src/modules/mount.js';
+import { chooseBackend, chooseUplink, parseBridgeFacts, runtimeProblems } from '../../src/modules/bridge/net.js';
 import { planBridge } from '../../src/modules/bridge.js';
 import { fileState } from './helpers.js';
 import { pctx } from './sys/helpers.js';
+import { parseMountinfo } from '../../src/facts/fstab.js';
 
 const dir = join(dirname(fileURLToPath(import.meta.url)), '..', 'fixtures', 'vm');
 const vm = (what: string, host: string, stage: 'fresh' | 'site' | 'reboot') => readFileSync(join(dir, `${what}-${host}-${stage}.txt`), 'utf8');

@@ -15,7 +15,7 @@ import { applyModule } from '../../src/engine/apply.js';
 import { explainCollector, planExplanation } from '../../src/engine/explain.js';
 import type { Explanation, ModuleCtx } from '../../src/engine/module/types.js';
 import type { ExecResult } from '../../src/transport/types.js';
-import { catInto, plainShell } from '../../src/modules/util/explain.js';
+import { catInto, plainShell } from '../../src/engine/module/explain.js';
 import { PROBES, sectionScript } from '../../src/facts/sections.js';
 import { createReporter, buildReport } from '../../src/report/index.js';
 import { explanationLines } from '../../src/report/format.js';
@@ -26,7 +26,7 @@ import { CountingTransport, makeCtx } from '../modules/helpers.js';
 import { sectionsOutput } from '../harness/sections.js';
 import { fx, res } from '../modules/sys/helpers.js';
 
-/** The output of fileFact (util/fileops.ts) for a regular file with this content. */
+/** The output of fileFact (src/facts/file.ts) for a regular file with this content. */
 function fileOut(content: string, o: { mode?: number; checksum?: string; withContent?: boolean } = {}): string {
   const mode = (0o100000 | (o.mode ?? 0o644)).toString(16);
   const stat = `${mode}:0:0:${Buffer.byteLength(content)}:1700000000:42:2049:1:root:root`;

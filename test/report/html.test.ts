@@ -16,9 +16,10 @@ import { migrationSeries } from '../../src/report/html-svg.js';
 import { createReporter } from '../../src/report/index.js';
 import { captureStream, sampleEvents, sampleEventsByKind } from '../harness/reporter.js';
 import type { EventKind, RunEvent } from '../../src/report/events.js';
-import { jobMetrics, parseJobInfo } from '../../src/modules/virt/virsh.js';
+import { jobMetrics } from '../../src/modules/virt/virsh.js';
 import { readReport } from '../../src/cli/report.js';
 import { InputError } from '../../src/util/errors.js';
+import { parseJobInfo } from '../../src/facts/virsh.js';
 
 const dirs: string[] = [];
 const tmp = () => {

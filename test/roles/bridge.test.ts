@@ -11,7 +11,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { ensureLab } from '../../src/lab/index.js';
 import { labTest } from '../harness/labgate.js';
-import { switchSteps } from '../../src/modules/sys/bridge_script.js';
+import { switchSteps } from '../../src/modules/bridge/script.js';
 import { kvplay, writePlaybook } from '../e2e/helpers.js';
 
 const HOST = 'kvm2';

@@ -11,7 +11,7 @@
  * names for it, resolved to it before validation (validate.ts resolveAliases).
  */
 import { Type, type Static, type TArray, type TBoolean, type TInteger, type TNumber, type TObject, type TOptional, type TSchema, type TString, type TUnsafe } from '@sinclair/typebox';
-import { MODE_PATTERN } from '../../modules/util/mode.js';
+import { MODE_PATTERN } from '../../util/mode.js';
 
 export type { Static, TSchema };
 

@@ -12,7 +12,7 @@ import { InputError, type Loc } from '../../util/errors.js';
 import { copyLoc, itemLocOf, keyLocOf, locOf, renameKey, valueLocOf } from '../../yaml/load.js';
 import type { ModuleInfo } from './types.js';
 import { builtFile } from './built.js';
-import { MODE_PATTERN } from '../../modules/util/mode.js';
+import { MODE_PATTERN } from '../../util/mode.js';
 
 /** The options every validator is compiled with (also by scripts/gen-validators.mjs at build time). */
 export const AJV_OPTIONS = {

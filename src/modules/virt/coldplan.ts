@@ -1,5 +1,5 @@
 /**
- * cold_migrate's plan (pure): from where the guest is and the preflight probes (virt/migfacts.ts)
+ * cold_migrate's plan (pure): from where the guest is and the preflight probes (src/facts/virsh.ts, virt/migfacts.ts)
  * to ok ("already on the target"), a refusal (ModuleFailure: nothing moves), starting it where it
  * already is, or the steps of the procedure's cold migration: shut down (graceful, forced after
  * the timeout), copy each disk not on shared storage (a polling step: the copy's size on the
@@ -12,10 +12,11 @@ import type { Plan, PollSample, Step, StepResult } from '../../engine/module/typ
 import type { ColdParams } from '../cold_migrate.js';
 import { parseDomain } from './domxml.js';
 import { shutdownExplain } from './explain.js';
-import { ON, preflightOf, refuse, sshTrustError, type Location, type Probes } from './migfacts.js';
+import { preflightOf, refuse, sshTrustError, type Probes } from './migfacts.js';
 import type { MigPlanCtx } from './migplan.js';
-import { shutdownScript, sshTo } from './ops.js';
-import { fmtBytes, virshError } from './virsh.js';
+import { shutdownScript } from './ops.js';
+import { fmtBytes } from './virsh.js';
+import { ON, sshTo, virshError, type Location } from '../../facts/virsh.js';
 
 export interface ColdFacts {
   loc: Location;

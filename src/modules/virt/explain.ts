@@ -1,12 +1,12 @@
 /**
  * --explain for the libvirt modules (pure): their sectioned fact scripts and their temp-file and
- * retry-loop steps as the virsh commands a student would type (src/modules/util/explain.ts for
+ * retry-loop steps as the virsh commands a student would type (src/engine/module/explain.ts for
  * the general rules). They describe the commands kvplay runs; none of them is run.
  */
 import { q } from '../../util/quote.js';
 import type { ExplainCheck } from '../../engine/module/types.js';
-import { catInto } from '../util/explain.js';
-import type { DomState } from './virsh.js';
+import { catInto } from '../../engine/module/explain.js';
+import type { DomState } from '../../facts/virsh.js';
 
 /** `virsh define` / `pool-define` of XML kvplay feeds on stdin, as the two commands it means. */
 export function defineExplain(kind: 'pool' | 'domain', xml: string): string {

@@ -1,49 +1,25 @@
 /**
- * The facts of migrate and cold_migrate, each a command plus a pure parser (tested from output
- * recorded on the lab, test/modules/fixtures/migrate/):
- *   location  - the guest's state here and on the target (over root's SSH trust), its XML here;
- *               after the move also `virsh list --all` on both hosts and the completed job's numbers
+ * The preflight fact of migrate and cold_migrate, a command plus a pure parser (tested from output
+ * recorded on the lab, test/fixtures/migrate/; the location fact is src/facts/virsh.ts):
  *   preflight - the probe of both hosts (virt/preflight.ts) run AT ONCE: a nonce file is written
  *               next to each of the guest's paths first, so the target's probe can tell shared storage
- * Both run their parts in parallel in one round trip (the SSH login to the target is the slow part).
+ * It runs its parts in parallel in one round trip (the SSH login to the target is the slow part).
  */
 import { randomBytes } from 'node:crypto';
 import { q } from '../../util/quote.js';
 import { ModuleFailure } from '../../util/errors.js';
 import type { ExplainCheck, Fact } from '../../engine/module/types.js';
-import type { DomainInfo } from './domxml.js';
-import { remoteScript, sshTo } from './ops.js';
+import { parseDomain, type DomainInfo } from './domxml.js';
 import { checkPreflight, guestPaths, nonceCleanup, parseProbe, probeScript, type HostProbe, type PreflightOpts } from './preflight.js';
-import { parseDomstate, parseJobInfo, virsh, type DomState, type JobInfo } from './virsh.js';
-import { hasSections, parseSections, sectionScript } from '../../facts/sections.js';
+import { remoteScript, type Location } from '../../facts/virsh.js';
+import { str } from '../../engine/module/schema.js';
+import { hasSections, lastLine, parseSections, sectionScript } from '../../facts/sections.js';
 
-/** States that count as "the guest is up" */
-export const ON: readonly DomState[] = ['running', 'paused', 'idle', 'blocked', 'in shutdown'];
-
-export interface Location {
-  here: DomState | null;
-  /** undefined: unknown (libvirt on the target did not answer) */
-  there: DomState | null | undefined;
-  /** SSH to the target failed: the last line of ssh's error */
-  sshError?: string;
-  /** this host could not be asked (virsh missing, a libvirt error): what went wrong */
-  error?: string;
-  /** the guest's XML here (live when running; --inactive when asked), when defined */
-  xml?: string;
-  /** `virsh list --all` on both hosts (when asked) */
-  list?: { source: string; target: string };
-  /** the target's completed job (`domjobinfo --completed` over the migration URI, when asked) */
-  job?: JobInfo;
-}
-
-export interface LocationOpts {
-  /** read the XML here (default true); --inactive: the persistent definition */
-  xml?: boolean;
-  inactiveXml?: boolean;
-  lists?: boolean;
-  /** read the completed migration job on the target through this URI */
-  jobUri?: string;
-}
+/** The parameters of both migration modules: the guest, and where it goes (required in both). */
+export const guestMoveProps = {
+  name: str('Domain name.'),
+  target: str('Target KVM host, as root on this host reaches it by SSH (e.g. kvm2).'),
+};
 
 export function sshTrustError(source: string, target: string, err: string): string {
   return `SSH from ${source} to ${target} as root without a password failed: ${err} (set up the trust first: ssh_trust role; qemu+ssh needs it)`;
@@ -51,57 +27,6 @@ export function sshTrustError(source: string, target: string, err: string): stri
 
 /** A plan's refusal: nothing ran; the engine reports the message and `data` (step, preflight...). */
 export const refuse = (msg: string, data: Record<string, unknown>) => new ModuleFailure(msg, { changed: false, ...data });
-
-const lastLine = (s: string) => s.trim().split('\n').pop() ?? '';
-
-/** Where is the guest: its state here and on the target, and its XML here. */
-export function locationFact(name: string, target: string, o: LocationOpts = {}): Fact<Location> {
-  const n = q(name);
-  const cmds: [string, string][] = [['here', `virsh domstate ${n}`]];
-  if (o.xml !== false) cmds.push(['xml', `virsh dumpxml ${o.inactiveXml ? '--inactive ' : ''}${n}`]);
-  cmds.push(['there', `${sshTo(target, { probe: true })} virsh domstate ${n}`]);
-  if (o.lists) cmds.push(['list_here', 'virsh list --all'], ['list_there', `${sshTo(target, { probe: true })} virsh list --all`]);
-  if (o.jobUri) cmds.push(['job', `${virsh(o.jobUri)} domjobinfo ${n} --completed`]);
-  return {
-    cmd: sectionScript(cmds, { mode: 'parallel' }),
-    parse: (r) => parseLocation(name, r.stdout, r.code),
-    explain: (loc) => locationChecks(name, target, loc),
-  };
-}
-
-export function parseLocation(name: string, stdout: string, code = 0): Location {
-  const s = parseSections(stdout);
-  if (!s.here || !s.there) return { here: null, there: undefined, error: `domain location: no output (rc=${code}): ${lastLine(stdout)}` };
-  if (s.here.rc === 127) return { here: null, there: undefined, error: 'virsh is not installed on this host (libvirt_host role: libvirt-clients, libvirt-daemon-system)' };
-  let here: DomState | null;
-  try {
-    here = parseDomstate(s.here, name);
-  } catch (e) {
-    return { here: null, there: undefined, error: (e as Error).message };
-  }
-  const loc: Location = { here, there: undefined, ...(s.xml?.rc === 0 ? { xml: s.xml.out } : {}) };
-  if (s.there.rc === 255) loc.sshError = lastLine(s.there.out) || 'ssh failed';
-  else {
-    try {
-      loc.there = parseDomstate(s.there, name);
-    } catch {
-      loc.there = undefined; // the preflight reports libvirt errors on the target
-    }
-  }
-  if (s.list_here && s.list_there) loc.list = { source: s.list_here.out.trim(), target: s.list_there.out.trim() };
-  if (s.job?.rc === 0) loc.job = parseJobInfo(s.job.out);
-  return loc;
-}
-
-/** --explain: `virsh domstate` here and over ssh on the target. */
-export function locationChecks(name: string, target: string, loc: Location): ExplainCheck[] {
-  const n = q(name);
-  if (loc.error) return [{ cmd: `virsh domstate ${n}`, found: loc.error }];
-  return [
-    { cmd: `virsh domstate ${n}`, found: loc.here ?? 'not defined here' },
-    { cmd: `ssh root@${q(target)} virsh domstate ${n}`, found: loc.sshError !== undefined ? `ssh failed: ${loc.sshError}` : loc.there === undefined ? 'libvirt on the target did not answer' : loc.there ?? 'not defined there' },
-  ];
-}
 
 export interface Probes {
   src?: HostProbe;
@@ -120,6 +45,13 @@ export interface PreflightIn {
   opts: PreflightOpts;
   /** the nonce file's name (default: random) */
   nonce?: string;
+}
+
+/** moreFacts of migrate and cold_migrate: the preflight of the guest (its XML here), only when `needed` by the location. */
+export function preflightWhen(needed: boolean, name: string, loc: Location, source: string, target: string, opts: () => PreflightOpts): Record<string, Fact<unknown>> {
+  if (!needed) return {};
+  const guest = parseDomain(loc.xml!, `XML of ${name}`);
+  return { probes: preflightFact({ name, guest, source, target, opts: opts() }) };
 }
 
 /** The probe of both hosts, at once (nonce files written first, always removed). */

@@ -1,5 +1,5 @@
 /**
- * migrate's plan (pure): from where the guest is and the preflight probes (virt/migfacts.ts) to
+ * migrate's plan (pure): from where the guest is and the preflight probes (src/facts/virsh.ts, virt/migfacts.ts) to
  * ok ("already runs on the target"), a refusal (ModuleFailure: nothing moves, the reason and what
  * to do), or the steps of a live migration: work directory, max downtime, probe, and the migration
  * itself as a polling step (src/engine/steps.ts polls `virsh domjobinfo`, aborts it after the
@@ -12,10 +12,11 @@ import { parseSections, sectionScript } from '../../facts/sections.js';
 import type { MigrateParams } from '../migrate.js';
 import { parseDomain } from './domxml.js';
 import { diagnose, migrateArgs, startScript, type MigrateOptions } from './migcmd.js';
-import { ON, preflightOf, refuse, sshTrustError, type Location, type Probes } from './migfacts.js';
-import { qemuSshUri, sshTo } from './ops.js';
+import { preflightOf, refuse, sshTrustError, type Probes } from './migfacts.js';
+import { qemuSshUri } from './ops.js';
 import { probeReport, probeStartCmd, probeText, probeWarmCmd, type ProbeReport } from './probe.js';
-import { fmtBytes, jobFraction, jobMetrics, jobText, parseJobInfo, virshError } from './virsh.js';
+import { fmtBytes, jobFraction, jobMetrics, jobText } from './virsh.js';
+import { ON, parseJobInfo, sshTo, virshError, type Location } from '../../facts/virsh.js';
 
 export interface MigrateFacts {
   loc: Location;

@@ -1,10 +1,10 @@
 /**
  * Shell snippets for domain life-cycle operations (pure strings, every value quoted):
- * graceful shutdown with a forced fallback, start, and "run this on another KVM host over
- * the root SSH trust" (the same trust qemu+ssh migration uses).
+ * graceful shutdown with a forced fallback, start, and the qemu+ssh URI of a peer KVM host
+ * (reached over root's SSH trust: sshTo in src/facts/virsh.ts).
  */
 import { q } from '../../util/quote.js';
-import { virsh } from './virsh.js';
+import { virsh } from '../../facts/virsh.js';
 
 /**
  * Graceful shutdown (ACPI power button via `virsh shutdown`, pressed again every 5 s for a
@@ -35,32 +35,6 @@ export function restartScript(name: string, mode: 'destroy' | 'shutdown', timeou
   const n = q(name);
   const stop = mode === 'shutdown' ? shutdownScript(name, timeout) : `[ "$(virsh domstate ${n})" = "shut off" ] || virsh destroy ${n}`;
   return `set -e\n( ${stop}\n)\nvirsh start ${n}`;
-}
-
-export interface SshOpts {
-  /** seconds for the TCP connect; default 10 */
-  connectTimeout?: number;
-  /**
-   * A short probe that carries nothing worth protecting (a domain state, the preflight's host
-   * facts): curve25519 key exchange first. OpenSSH 9's default, sntrup761x25519, costs ~0.2 s of
-   * CPU per login on a busy host and protects the session's data against later decryption; a
-   * probe's answer does not need that. Only where the client accepts the '^' syntax (OpenSSH
-   * >= 8.2, asked with `ssh -G`, which connects nowhere); else ssh's own order.
-   */
-  probe?: boolean;
-}
-
-/** ssh options (as words) choosing curve25519 key exchange first, when this ssh client accepts them: see SshOpts.probe. */
-export const PROBE_KEX = `$(ssh -G -o KexAlgorithms=^curve25519-sha256 kvplay.invalid >/dev/null 2>&1 && echo -o KexAlgorithms=^curve25519-sha256)`;
-
-/** `ssh ... TARGET` prefix: root's key only (BatchMode: never a password prompt). */
-export function sshTo(target: string, o: SshOpts = {}): string {
-  return `ssh ${o.probe ? `${PROBE_KEX} ` : ''}-o BatchMode=yes -o ConnectTimeout=${o.connectTimeout ?? 10} -o ServerAliveInterval=5 -o ServerAliveCountMax=3 -- ${q(target)}`;
-}
-
-/** Run a sh script on TARGET through SSH: `ssh TARGET sh -s` with the script on stdin. */
-export function remoteScript(target: string, o: SshOpts = {}): string {
-  return `${sshTo(target, o)} sh -s`;
 }
 
 /** The default libvirt URI of a KVM host reached over SSH. */

@@ -5,8 +5,9 @@
  */
 import { q } from '../../util/quote.js';
 import type { DomainInfo } from './domxml.js';
-import { parseDomstate, parseSections, sectionScript, virshError, type DomState, type Section } from './virsh.js';
 import { XmlDoc } from './xml.js';
+import { parseDomstate, virshError, type DomState } from '../../facts/virsh.js';
+import { parseSections, sectionScript, type Section } from '../../facts/sections.js';
 
 export interface MountInfo { target: string; source: string; fstype: string }
 export interface PathInfo { exists: boolean; dirExists: boolean; mount?: MountInfo; nonce?: boolean }
@@ -44,7 +45,7 @@ export interface ProbeInput {
 
 const dirOf = (p: string) => p.replace(/\/[^/]*$/, '') || '/';
 
-/** The sh script probing one host (sections, see virsh.ts). */
+/** The sh script probing one host (sections: src/facts/sections.ts). */
 export function probeScript(i: ProbeInput): string {
   // the bridges, networks and paths sections print one tab-separated record per line, keyed by
   // the name: a name holding a newline or tab (a disk path in the guest's XML may) could forge one

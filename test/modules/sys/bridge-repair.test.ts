@@ -4,7 +4,7 @@
 // host's address, or the host is unreachable after a reboot.
 import { test } from 'uvu';
 import * as assert from 'uvu/assert';
-import { ifupdownConvert, ifupdownDone, parseBridgeFacts } from '../../../src/modules/sys/bridge.js';
+import { ifupdownConvert, ifupdownDone, parseBridgeFacts } from '../../../src/modules/bridge/net.js';
 import { planBridge } from '../../../src/modules/bridge.js';
 import { fx, pctx } from './helpers.js';
 

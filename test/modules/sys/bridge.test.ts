@@ -1,7 +1,7 @@
 import { test } from 'uvu';
 import * as assert from 'uvu/assert';
-import { addrsOf, chooseBackend, chooseUplink, ifupdownConvert, ifupdownDone, parseBridgeFacts, runtimeProblems } from '../../../src/modules/sys/bridge.js';
-import { persistScript, switchScript, switchSteps, type SwitchSpec } from '../../../src/modules/sys/bridge_script.js';
+import { addrsOf, chooseBackend, chooseUplink, ifupdownConvert, ifupdownDone, parseBridgeFacts, runtimeProblems } from '../../../src/modules/bridge/net.js';
+import { persistScript, switchScript, switchSteps, type SwitchSpec } from '../../../src/modules/bridge/script.js';
 import { planBridge } from '../../../src/modules/bridge.js';
 import { fx, pctx } from './helpers.js';
 

@@ -3,12 +3,12 @@ import { test } from 'uvu';
 import * as assert from 'uvu/assert';
 import { readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { editFstab, escapeMnt, findFstab, mountDiffs, parseMountinfo } from '../../../src/modules/sys/fstab.js';
-import { planMount } from '../../../src/modules/mount.js';
+import { editFstab, mountDiffs, planMount } from '../../../src/modules/mount.js';
 import { moduleMeta } from '../../../src/engine/module/registry.js';
 import { fileState } from '../helpers.js';
 import { converge, rmDir, run, tempDir } from '../helpers.js';
 import { fx, pctx } from './helpers.js';
+import { escapeMnt, findFstab, parseMountinfo } from '../../../src/facts/fstab.js';
 
 const SSHFS_OPTS = 'allow_other,reconnect,ServerAliveInterval=15,ServerAliveCountMax=3,IdentityFile=/root/.ssh/id_ed25519,StrictHostKeyChecking=yes,_netdev';
 const sshfs = { path: '/kvm/disk', src: 'root@nfs:/nfsshare', fstype: 'fuse.sshfs', opts: SSHFS_OPTS, state: 'mounted' as const };

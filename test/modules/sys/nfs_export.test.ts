@@ -2,8 +2,8 @@ import { test } from 'uvu';
 import * as assert from 'uvu/assert';
 import { readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { editExports, parseExports, validateEntry, KNOWN_EXPORT_OPTIONS } from '../../../src/modules/sys/exports.js';
-import { editGanesha, findExportBlocks, normBlock, renderExportBlock } from '../../../src/modules/sys/ganesha.js';
+import { editExports, parseExports, validateEntry, KNOWN_EXPORT_OPTIONS } from '../../../src/modules/nfs_export/exports.js';
+import { editGanesha, findExportBlocks, normBlock, renderExportBlock } from '../../../src/modules/nfs_export/ganesha.js';
 import { entryOf } from '../../../src/modules/nfs_export.js';
 import { converge, rmDir, run, tempDir, tempLeftovers } from '../helpers.js';
 

@@ -1,7 +1,7 @@
 import { test } from 'uvu';
 import * as assert from 'uvu/assert';
 import { planPackage, pkgNames, packageModule } from '../../../src/modules/package.js';
-import { installCmd } from '../../../src/modules/sys/pkg.js';
+import { installCmd } from '../../../src/modules/lib/pkg.js';
 import { chooseMgr, parseAptPolicy, parseCheckUpdate, parsePkgFacts, pkgFactCmd } from '../../../src/facts/packages.js';
 import { fx, gathered, pctx } from './helpers.js';
 import { sectionsOutput } from '../../harness/sections.js';

@@ -19,7 +19,6 @@ import { planPackage } from '../../../src/modules/package.js';
 import { FACTS_SCRIPT, parseFacts } from '../../../src/facts/host.js';
 import { parseZoneFact, zoneFactCmd } from '../../../src/facts/firewalld.js';
 import { itemFacts, parseFwFacts, planFirewalld } from '../../../src/modules/firewalld.js';
-import { parseSections, sectionScript } from '../../../src/modules/virt/virsh.js';
 import { probeWarmCmd } from '../../../src/modules/virt/probe.js';
 import { commandLabel } from '../../../src/engine/timing.js';
 import { applyModule } from '../../../src/engine/apply.js';
@@ -28,6 +27,7 @@ import type { ExecResult, Transport } from '../../../src/transport/types.js';
 import { CountingTransport, makeCtx } from '../helpers.js';
 import { sectionsOutput } from '../../harness/sections.js';
 import { fx, pctx } from './helpers.js';
+import { parseSections, sectionScript } from '../../../src/facts/sections.js';
 
 const sh = (script: string, env: Record<string, string> = {}) => spawnSync('sh', ['-c', script], { encoding: 'utf8', env: { ...process.env, ...env } });
 

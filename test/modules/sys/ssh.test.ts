@@ -6,7 +6,7 @@ import { editAuthorizedKeys, wantedKeys, planAuthorizedKey } from '../../../src/
 import { editKnownHosts, keyOf } from '../../../src/modules/known_hosts.js';
 import { planKeypair } from '../../../src/modules/ssh_keypair.js';
 import { editSysctl } from '../../../src/modules/sysctl.js';
-import { hashHost, hostFieldMatches, parsePubKey } from '../../../src/modules/sys/sshfiles.js';
+import { hashHost, hostFieldMatches, parsePubKey } from '../../../src/modules/lib/sshfiles.js';
 import { parseUserFile } from '../../../src/facts/sshfiles.js';
 import { converge, rmDir, run, tempDir } from '../helpers.js';
 import { pctx } from './helpers.js';

@@ -2,15 +2,15 @@
 // NetworkManager), where the container lab's fixtures (sshfs, ganesha, ifupdown) cannot show them.
 import { test } from 'uvu';
 import * as assert from 'uvu/assert';
-import { editExports, parseExports, validateEntry } from '../../../src/modules/sys/exports.js';
+import { editExports, parseExports, validateEntry } from '../../../src/modules/nfs_export/exports.js';
 import { entryOf } from '../../../src/modules/nfs_export.js';
-import { mountDiffs, parseMountinfo } from '../../../src/modules/sys/fstab.js';
-import { planMount } from '../../../src/modules/mount.js';
-import { chooseBackend, chooseUplink, parseBridgeFacts, runtimeProblems } from '../../../src/modules/sys/bridge.js';
+import { mountDiffs, planMount } from '../../../src/modules/mount.js';
+import { chooseBackend, chooseUplink, parseBridgeFacts, runtimeProblems } from '../../../src/modules/bridge/net.js';
 import { planBridge } from '../../../src/modules/bridge.js';
 import { probeScript } from '../../../src/modules/virt/preflight.js';
 import { fileState } from '../helpers.js';
 import { fx, pctx } from './helpers.js';
+import { parseMountinfo } from '../../../src/facts/fstab.js';
 
 const NFS = '10.237.30.4:/nfsshare';
 const live = () => parseMountinfo(fx('mountinfo-kvm1-nfs.txt'), '/kvm/disk');

@@ -1,12 +1,14 @@
-/** virsh plumbing and parsers (virt/virsh.ts), the probe (virt/probe.ts), migrate's command line and diagnosis (virt/migcmd.ts). */
+/** virsh parsers (src/facts/virsh.ts) and job progress (virt/virsh.ts), the probe (virt/probe.ts), migrate's command line and diagnosis (virt/migcmd.ts). */
 import { execFileSync } from 'node:child_process';
 import { readFileSync } from 'node:fs';
 import { test } from 'uvu';
 import * as assert from 'uvu/assert';
-import { isNotFound, jobFraction, jobText, parseDomstate, parseInfo, parseJobInfo, parseSections, parseSize, sectionScript, virshError, virshMissing } from '../../../src/modules/virt/virsh.js';
+import { jobFraction, jobText } from '../../../src/modules/virt/virsh.js';
 import { parsePing, probeReport, probeText } from '../../../src/modules/virt/probe.js';
 import { diagnose, migrateArgs, startScript, type MigrateOptions } from '../../../src/modules/virt/migcmd.js';
 import { restartScript, shutdownScript } from '../../../src/modules/virt/ops.js';
+import { isNotFound, parseDomstate, parseInfo, parseJobInfo, parseSize, virshError, virshMissing } from '../../../src/facts/virsh.js';
+import { parseSections, sectionScript } from '../../../src/facts/sections.js';
 
 const F = new URL('./fixtures/', import.meta.url).pathname;
 const fx = (n: string) => readFileSync(F + n, 'utf8');

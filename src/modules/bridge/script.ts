@@ -7,8 +7,8 @@
  */
 import { q } from '../../util/quote.js';
 import type { Step } from '../../engine/module/types.js';
-import { plainShell } from '../util/explain.js';
-import { NETDEV_FILE, PERSIST_SCRIPT, PERSIST_UNIT, type Addr, type Backend } from './bridge.js';
+import { plainShell } from '../../engine/module/explain.js';
+import { NETDEV_FILE, PERSIST_SCRIPT, PERSIST_UNIT, type Addr, type Backend } from './net.js';
 
 export interface SwitchSpec {
   br: string;

@@ -9,7 +9,7 @@ import type { ExecResult } from '../../transport/types.js';
 import { q } from '../../util/quote.js';
 import type { Step } from '../../engine/module/types.js';
 import { parseStatLine, REPORT_SRC, STAT_FMT, type StatInfo } from './fileops.js';
-import { fmtMode } from './mode.js';
+import { fmtMode } from '../../util/mode.js';
 
 const REPORT_STAT = 'kvplay_stat=';
 

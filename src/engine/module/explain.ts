@@ -4,9 +4,9 @@
  * means. They DESCRIBE the commands kvplay runs; they never build one that runs.
  */
 import { q } from '../../util/quote.js';
-import type { ExplainCheck } from '../../engine/module/types.js';
-import type { FileState, StatInfo } from './fileops.js';
-import { fmtMode } from './mode.js';
+import type { ExplainCheck } from './types.js';
+import type { FileState, StatInfo } from '../../modules/lib/fileops.js';
+import { fmtMode } from '../../util/mode.js';
 
 /** Longest text written out in full as a here-document. */
 const HEREDOC_MAX_LINES = 40;

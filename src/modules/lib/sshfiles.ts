@@ -1,6 +1,6 @@
 /**
  * Files in a user's ~/.ssh (their fact: src/facts/sshfiles.ts): the steps that write one back
- * with the user's ownership (the atomic writeStep of util/fileops.ts; backups as everywhere). Plus
+ * with the user's ownership (the atomic writeStep of lib/fileops.ts; backups as everywhere). Plus
  * pure parsers of OpenSSH public keys, authorized_keys option lists and known_hosts host patterns
  * (hashed or plain).
  */
@@ -9,7 +9,7 @@ import { posix } from 'node:path';
 import { q } from '../../util/quote.js';
 import type { Step } from '../../engine/module/types.js';
 import type { Diff } from '../../report/events.js';
-import { contentDiff, mustBackup, writeStep, type FileState } from '../util/fileops.js';
+import { contentDiff, mustBackup, writeStep, type FileState } from './fileops.js';
 import type { UserFile } from '../../facts/sshfiles.js';
 
 /** Steps that write `text` to the user file: ~/.ssh created 0700 when missing, the file owned by the user. */
@@ -117,4 +117,4 @@ export function parseKnownHostsLine(line: string): { marker?: string; hosts: str
 }
 
 /** Lines with their \n (Python readlines): authorized_keys, known_hosts and sysctl.conf are line formats. */
-export { readLines as lines } from '../util/edit.js';
+export { readLines as lines } from './edit.js';

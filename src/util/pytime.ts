@@ -2,7 +2,7 @@
  * Python's text of times and numbers where Ansible's results show them: str(datetime.now())
  * (command's start/end, pause's start/stop), str(timedelta) (command's delta), str(float).
  */
-import { PyDateTime, PyTimeDelta, tmOf } from '../../template/pydate.js';
+import { PyDateTime, PyTimeDelta, tmOf } from '../template/pydate.js';
 
 /** str(datetime) of epoch ms in local time: 2024-05-01 12:00:00.123456 */
 export function pyDateTimeStr(ms: number): string {

@@ -16,9 +16,9 @@ import type { ExecResult } from '../../transport/types.js';
 import { q } from '../../util/quote.js';
 import type { Fact, PlanCtx, Plan, Step } from '../../engine/module/types.js';
 import type { Diff } from '../../report/events.js';
-import { applyMode, fmtMode, type ModeSpec } from './mode.js';
+import { applyMode, fmtMode, type ModeSpec } from '../../util/mode.js';
 import { DIFF_CAP, fileFactCmd, parseFileState, type FileFactOpts, type FileState, type StatInfo } from '../../facts/file.js';
-import { fileCheck, writeExplain } from './explain.js';
+import { fileCheck, writeExplain } from '../../engine/module/explain.js';
 
 export { DIFF_CAP, fileFactCmd, parseFileState, parseStatLine, STAT_FMT, type FileFactOpts, type FileState, type FileType, type StatInfo } from '../../facts/file.js';
 

@@ -5,7 +5,7 @@ import type { ExecResult } from '../../transport/types.js';
 import type { Fact, PlanCtx, Plan, Step } from '../../engine/module/types.js';
 import { ModuleFailure } from '../../util/errors.js';
 import { assumeInCheck, attrSteps, backupFileFrom, checkOwners, contentDiff, fileFact, mustBackup, ownerFacts, targetMode, writeStep, type FileState } from './fileops.js';
-import type { ModeSpec } from './mode.js';
+import type { ModeSpec } from '../../util/mode.js';
 
 export interface EditParams {
   path?: string;
