@@ -1,12 +1,14 @@
 /** End-to-end helpers: real sshd hosts, inventories, and the real CLI in a child process. */
 import { spawn } from 'node:child_process';
-import { mkdtempSync, writeFileSync, mkdirSync } from 'node:fs';
+import { existsSync, mkdtempSync, writeFileSync, mkdirSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
 import { startSshd, type Sshd } from '../harness/sshd.js';
 import { refuseStaleDist } from '../harness/dist.js';
 
-export const ROOT = resolve(new URL('../..', import.meta.url).pathname);
+const here = resolve(new URL('../..', import.meta.url).pathname);
+// the repository root: two folders up under tsx, three when compiled into dist/test/ (the benches import this)
+export const ROOT = existsSync(join(here, 'package.json')) ? here : resolve(here, '..');
 export const BIN = join(ROOT, 'bin', 'kvplay.js');
 // every test that runs the CLI gets BIN from here: none runs a dist/ older than src/
 refuseStaleDist(ROOT);
