@@ -11,6 +11,7 @@ import { startSshd, type Sshd } from '../harness/sshd.js';
 import { kvplay, ROOT } from '../e2e/helpers.js';
 import { mkdtempSync } from 'node:fs';
 import { tmpdir } from 'node:os';
+import * as assert from 'uvu/assert';
 
 export type Recap = Record<string, Record<string, number>>;
 export interface Outcome {
@@ -99,4 +100,13 @@ export async function both(h: OracleHost, name: string, playbook: string, args: 
     ansible: { code: a.code, recap: parseRecap(a.out), files: readDir(outA), out: a.out },
     kvplay: { code: k.code, recap: parseRecap(k.stdout), files: readDir(outK), out: k.stdout + k.stderr },
   };
+}
+
+/** Both tools gave the same PLAY RECAP, exit code and result files (the usual oracle comparison). */
+export function assertSame(r: { ansible: Outcome; kvplay: Outcome }): void {
+  const { ansible, kvplay } = r;
+  const both = `--- kvplay\n${kvplay.out}\n--- ansible\n${ansible.out}`;
+  assert.equal(kvplay.recap, ansible.recap, `PLAY RECAP differs\n${both}`);
+  assert.is(kvplay.code, ansible.code, `exit code differs\n${both}`);
+  assert.equal(kvplay.files, ansible.files, `files differ\n${both}`);
 }

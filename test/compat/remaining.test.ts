@@ -8,7 +8,7 @@ import * as assert from 'uvu/assert';
 import { writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { requires } from '../harness/gate.js';
-import { both, oracleHosts, type OracleHost } from './oracle.js';
+import { assertSame, both, oracleHosts, type OracleHost } from './oracle.js';
 
 const test = requires({ sshd: true, tools: ['ansible-playbook'] });
 let h: OracleHost;
@@ -21,13 +21,8 @@ test.after(async () => {
   await h?.stop();
 });
 
+const same = assertSame;
 type Both = Awaited<ReturnType<typeof both>>;
-function same(r: Both): void {
-  const { ansible, kvplay } = r;
-  assert.equal(kvplay.recap, ansible.recap, `PLAY RECAP differs\n--- kvplay\n${kvplay.out}\n--- ansible\n${ansible.out}`);
-  assert.is(kvplay.code, ansible.code, `exit code differs\n--- kvplay\n${kvplay.out}\n--- ansible\n${ansible.out}`);
-  assert.equal(kvplay.files, ansible.files, `files differ\n--- kvplay\n${kvplay.out}`);
-}
 
 test('booleans and None inside a string render True/False/"" ; a whole-value {{ true }} stays a bool', async () => {
   const r = await both(h, 'bools', `

@@ -5,7 +5,7 @@
  */
 import * as assert from 'uvu/assert';
 import { requires } from '../harness/gate.js';
-import { both, oracleHosts, type OracleHost } from './oracle.js';
+import { assertSame, both, oracleHosts, type OracleHost } from './oracle.js';
 
 const test = requires({ sshd: true, tools: ['ansible-playbook'] });
 let h: OracleHost;
@@ -16,13 +16,7 @@ test.after(async () => {
   await h?.stop();
 });
 
-type Both = Awaited<ReturnType<typeof both>>;
-function same(r: Both): void {
-  const { ansible, kvplay } = r;
-  assert.equal(kvplay.recap, ansible.recap, `PLAY RECAP differs\n--- kvplay\n${kvplay.out}\n--- ansible\n${ansible.out}`);
-  assert.is(kvplay.code, ansible.code, `exit code differs\n--- kvplay\n${kvplay.out}\n--- ansible\n${ansible.out}`);
-  assert.equal(kvplay.files, ansible.files, `files differ\n--- kvplay\n${kvplay.out}\n--- ansible\n${ansible.out}`);
-}
+const same = assertSame;
 
 /** One host of three fails its first task; the later tasks write a file per host that ran them. */
 const failOne = (mfp: string, extra = '') => `

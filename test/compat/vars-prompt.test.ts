@@ -11,7 +11,7 @@ import { spawn } from 'node:child_process';
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { requires } from '../harness/gate.js';
-import { both, oracleHosts, type OracleHost } from './oracle.js';
+import { assertSame, both, oracleHosts, type OracleHost } from './oracle.js';
 import { BIN, writePlaybook } from '../e2e/helpers.js';
 import { q } from '../../src/util/quote.js';
 
@@ -24,13 +24,7 @@ test.after(async () => {
   await h?.stop();
 });
 
-type Both = Awaited<ReturnType<typeof both>>;
-function same(r: Both): void {
-  const { ansible, kvplay } = r;
-  assert.equal(kvplay.recap, ansible.recap, `PLAY RECAP differs\n--- kvplay\n${kvplay.out}\n--- ansible\n${ansible.out}`);
-  assert.is(kvplay.code, ansible.code, `exit code differs\n--- kvplay\n${kvplay.out}\n--- ansible\n${ansible.out}`);
-  assert.equal(kvplay.files, ansible.files, `files differ\n--- kvplay\n${kvplay.out}\n--- ansible\n${ansible.out}`);
-}
+const same = assertSame;
 
 const PLAY = `
 - hosts: web
